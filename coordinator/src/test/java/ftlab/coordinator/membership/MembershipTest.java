@@ -1,0 +1,209 @@
+package ftlab.coordinator.membership;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ftlab.coordinator.membership.MembershipEvent.Transition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The membership state machine and failure detector, driven by a fake clock (docs/architecture.md,
+ * "The failure detector"). Default thresholds: SUSPECT after 3 x 100 ms, DEAD after 6 x 100 ms.
+ */
+class MembershipTest {
+  private static final long MS = 1_000_000L;
+
+  private final Membership membership = new Membership(DetectorConfig.DEFAULT);
+  private long now = 1_000 * MS; // arbitrary; nanoTime has no meaningful origin
+  private final List<MembershipEvent> events = new ArrayList<>();
+
+  private void beat(String node, long incarnation, long sequence) {
+    events.addAll(
+        membership.onHeartbeat(
+            new Heartbeat(node, "127.0.0.1:7101", incarnation, sequence, 0, 4), now));
+  }
+
+  /** Advances the fake clock in small steps, running the detector as the coordinator would. */
+  private void advance(long millis) {
+    for (long t = 0; t < millis; t += 10) {
+      now += 10 * MS;
+      events.addAll(membership.tick(now));
+    }
+  }
+
+  private NodeState state(String node) {
+    return membership.node(node, now).orElseThrow().state();
+  }
+
+  private List<String> transitions() {
+    return events.stream()
+        .filter(e -> e instanceof Transition)
+        .map(MembershipEvent::describe)
+        .toList();
+  }
+
+  @Test
+  void firstHeartbeatJoinsAlive() {
+    beat("node-1", 7, 1);
+    assertThat(state("node-1")).isEqualTo(NodeState.ALIVE);
+    assertThat(transitions())
+        .containsExactly("node-1 joined as ALIVE: first heartbeat (incarnation 7, 127.0.0.1:7101)");
+  }
+
+  @Test
+  void silenceMakesSuspectThenDeadWithReadableReasons() {
+    beat("node-3", 1, 1);
+    advance(300);
+    assertThat(state("node-3")).isEqualTo(NodeState.ALIVE); // 300 ms is not more than 3 x 100 ms
+    advance(10);
+    assertThat(state("node-3")).isEqualTo(NodeState.SUSPECT);
+    advance(290);
+    assertThat(state("node-3")).isEqualTo(NodeState.SUSPECT);
+    advance(10);
+    assertThat(state("node-3")).isEqualTo(NodeState.DEAD);
+    assertThat(transitions())
+        .containsExactly(
+            "node-3 joined as ALIVE: first heartbeat (incarnation 1, 127.0.0.1:7101)",
+            "node-3 ALIVE -> SUSPECT: no heartbeat for 310 ms (threshold 3 x 100 ms)",
+            "node-3 SUSPECT -> DEAD: no heartbeat for 610 ms (threshold 6 x 100 ms)");
+  }
+
+  @Test
+  void jitterBelowTheThresholdNeverSuspects() {
+    Random random = new Random(42);
+    long seq = 1;
+    beat("node-1", 1, seq);
+    for (int i = 0; i < 2_000; i++) {
+      // beats nominally every 100 ms, each up to 190 ms late: gaps from 10 to 290 ms
+      advance(10 + 10 * random.nextInt(29));
+      beat("node-1", 1, ++seq);
+    }
+    assertThat(state("node-1")).isEqualTo(NodeState.ALIVE);
+    assertThat(transitions()).hasSize(1); // only the join
+  }
+
+  @Test
+  void heartbeatBringsSuspectAndDeadNodesBack() {
+    beat("node-2", 1, 1);
+    advance(700);
+    assertThat(state("node-2")).isEqualTo(NodeState.DEAD);
+    beat("node-2", 1, 2); // SIGCONT: same process, same incarnation, next sequence
+    assertThat(state("node-2")).isEqualTo(NodeState.ALIVE);
+    assertThat(transitions().get(transitions().size() - 1))
+        .isEqualTo("node-2 DEAD -> ALIVE: heartbeat #2 arrived after 700 ms of silence");
+  }
+
+  @Test
+  void lateHeartbeatFromAnOldIncarnationIsIgnored() {
+    beat("node-1", 100, 5);
+    beat("node-1", 200, 1); // restarted
+    advance(700);
+    assertThat(state("node-1")).isEqualTo(NodeState.DEAD);
+    beat("node-1", 100, 6); // a beat of the old process, delivered late
+    assertThat(state("node-1")).isEqualTo(NodeState.DEAD);
+    assertThat(membership.node("node-1", now).orElseThrow().incarnation()).isEqualTo(200);
+  }
+
+  @Test
+  void reorderedHeartbeatIsIgnored() {
+    beat("node-1", 1, 5);
+    advance(700);
+    beat("node-1", 1, 4); // older than the newest beat already seen
+    assertThat(state("node-1")).isEqualTo(NodeState.DEAD);
+  }
+
+  @Test
+  void leftIsNotDead() {
+    beat("node-4", 1, 1);
+    events.addAll(membership.onLeave("node-4", 1, "SIGTERM, draining", now));
+    assertThat(state("node-4")).isEqualTo(NodeState.LEFT);
+    advance(5_000); // silence after a goodbye is expected, not a failure
+    assertThat(state("node-4")).isEqualTo(NodeState.LEFT);
+    beat("node-4", 1, 2); // a beat the leaving process sent before it stopped
+    assertThat(state("node-4")).isEqualTo(NodeState.LEFT);
+    beat("node-4", 2, 1); // the node was started again
+    assertThat(state("node-4")).isEqualTo(NodeState.ALIVE);
+    assertThat(transitions())
+        .containsExactly(
+            "node-4 joined as ALIVE: first heartbeat (incarnation 1, 127.0.0.1:7101)",
+            "node-4 ALIVE -> LEFT: said goodbye: SIGTERM, draining",
+            "node-4 LEFT -> ALIVE: restarted (incarnation 1 -> 2)");
+  }
+
+  @Test
+  void goodbyeFromAnOldIncarnationDoesNotRemoveItsSuccessor() {
+    beat("node-1", 1, 1);
+    beat("node-1", 2, 1);
+    events.addAll(membership.onLeave("node-1", 1, "late goodbye", now));
+    assertThat(state("node-1")).isEqualTo(NodeState.ALIVE);
+  }
+
+  @Test
+  void failedCallIsEvidenceWithoutWaitingForTheTimer() {
+    beat("node-1", 1, 1);
+    events.addAll(membership.onCallFailed("node-1", "UNAVAILABLE: connection refused", now));
+    assertThat(state("node-1")).isEqualTo(NodeState.SUSPECT);
+    advance(100);
+    beat("node-1", 1, 2);
+    assertThat(state("node-1")).isEqualTo(NodeState.ALIVE);
+    assertThat(transitions())
+        .contains("node-1 ALIVE -> SUSPECT: a call to it failed: UNAVAILABLE: connection refused");
+  }
+
+  @Test
+  void restartWhileAliveIsReportedWithoutAStateChange() {
+    beat("node-1", 1, 9);
+    beat("node-1", 2, 1);
+    assertThat(state("node-1")).isEqualTo(NodeState.ALIVE);
+    assertThat(events.get(events.size() - 1))
+        .isEqualTo(new MembershipEvent.Restarted("node-1", 1, 2));
+  }
+
+  @Test
+  void aStalledDetectorDoesNotBlameTheNodes() {
+    beat("node-1", 1, 1);
+    beat("node-2", 1, 1);
+    advance(50);
+    now += 2_000 * MS; // the coordinator itself was frozen for 2 s
+    events.addAll(membership.tick(now));
+    assertThat(state("node-1")).isEqualTo(NodeState.ALIVE);
+    assertThat(events).contains(new MembershipEvent.DetectorStalled(2_000));
+    // but a node that really stays silent is still detected, one full window later
+    advance(200);
+    beat("node-2", 1, 2);
+    advance(110);
+    assertThat(state("node-1")).isEqualTo(NodeState.SUSPECT);
+    assertThat(state("node-2")).isEqualTo(NodeState.ALIVE);
+  }
+
+  @Test
+  void transitionTableRejectsIllegalMoves() {
+    assertThat(NodeState.ALIVE.canBecome(NodeState.DEAD)).isFalse();
+    assertThat(NodeState.LEFT.canBecome(NodeState.DEAD)).isFalse();
+    assertThat(NodeState.DEAD.canBecome(NodeState.SUSPECT)).isFalse();
+    assertThat(NodeState.SUSPECT.canBecome(NodeState.SUSPECT)).isFalse();
+    assertThatThrownBy(() -> new Transition("node-1", NodeState.ALIVE, NodeState.DEAD, "test"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("illegal transition for node-1: ALIVE -> DEAD (test)");
+  }
+
+  @Test
+  void configChecksItsInvariants() {
+    assertThatThrownBy(() -> new DetectorConfig(java.time.Duration.ofMillis(100), 3, 3))
+        .hasMessage("dead-after (3 beats) must be more than suspect-after (3 beats)");
+    assertThatThrownBy(() -> new DetectorConfig(java.time.Duration.ZERO, 3, 6))
+        .hasMessage("heartbeat interval must be positive, got 0 ms");
+  }
+
+  @Test
+  void nodesAreListedInNaturalOrder() {
+    beat("node-10", 1, 1);
+    beat("node-2", 1, 1);
+    beat("node-1", 1, 1);
+    assertThat(membership.nodes(now).stream().map(NodeSnapshot::nodeId))
+        .containsExactly("node-1", "node-2", "node-10");
+  }
+}

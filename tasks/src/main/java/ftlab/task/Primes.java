@@ -73,11 +73,13 @@ public final class Primes {
     return java.util.Arrays.copyOf(primes, found);
   }
 
-  /** Thrown by {@link #count} when its caller cancelled the work. */
+  /**
+   * Thrown when the caller of a task cancelled it (by {@link #count}, and by nodes for any task).
+   */
   public static final class CancelledException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    CancelledException() {
+    public CancelledException() {
       super("prime count cancelled", null, false, false);
     }
   }

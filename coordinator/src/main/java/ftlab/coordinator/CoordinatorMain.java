@@ -1,0 +1,128 @@
+package ftlab.coordinator;
+
+import ftlab.coordinator.dispatch.Dispatcher;
+import ftlab.coordinator.membership.DetectorConfig;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Starts a coordinator. Every option can also be set by the environment variable it names. */
+@Command(
+    name = "ftlab-coordinator",
+    mixinStandardHelpOptions = true,
+    description =
+        "An ftlab coordinator: tracks nodes by their heartbeats and runs client requests"
+            + " on live nodes, failing over when one fails.")
+public final class CoordinatorMain implements Callable<Integer> {
+
+  @Option(
+      names = "--id",
+      defaultValue = "${env:FTLAB_ID:-coordinator-1}",
+      description = "This coordinator's name (env FTLAB_ID). Default: ${DEFAULT-VALUE}.")
+  String id;
+
+  @Option(
+      names = "--port",
+      defaultValue = "${env:FTLAB_PORT:-7001}",
+      description = "Port to listen on (env FTLAB_PORT). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(
+      names = "--bind",
+      defaultValue = "${env:FTLAB_BIND:-0.0.0.0}",
+      description = "Address to listen on (env FTLAB_BIND). Default: ${DEFAULT-VALUE}.")
+  String bind;
+
+  @Option(
+      names = "--heartbeat-interval-ms",
+      defaultValue = "${env:FTLAB_HEARTBEAT_INTERVAL_MS:-100}",
+      description =
+          "How often nodes beat; must match the nodes' setting"
+              + " (env FTLAB_HEARTBEAT_INTERVAL_MS). Default: ${DEFAULT-VALUE}.")
+  int heartbeatIntervalMs;
+
+  @Option(
+      names = "--suspect-after",
+      defaultValue = "${env:FTLAB_SUSPECT_AFTER:-3}",
+      description =
+          "Missed beats before a node is SUSPECT (env FTLAB_SUSPECT_AFTER)."
+              + " Default: ${DEFAULT-VALUE}.")
+  int suspectAfter;
+
+  @Option(
+      names = "--dead-after",
+      defaultValue = "${env:FTLAB_DEAD_AFTER:-6}",
+      description =
+          "Missed beats before a node is DEAD (env FTLAB_DEAD_AFTER)."
+              + " Default: ${DEFAULT-VALUE}.")
+  int deadAfter;
+
+  @Option(
+      names = "--attempt-timeout-ms",
+      defaultValue = "${env:FTLAB_ATTEMPT_TIMEOUT_MS:-300}",
+      description =
+          "Deadline of one attempt on one node, on top of the task's expected duration"
+              + " (env FTLAB_ATTEMPT_TIMEOUT_MS). Default: ${DEFAULT-VALUE}.")
+  int attemptTimeoutMs;
+
+  @Option(
+      names = "--request-timeout-ms",
+      defaultValue = "${env:FTLAB_REQUEST_TIMEOUT_MS:-10000}",
+      description =
+          "Deadline of a request when the client sets none"
+              + " (env FTLAB_REQUEST_TIMEOUT_MS). Default: ${DEFAULT-VALUE}.")
+  int requestTimeoutMs;
+
+  @Override
+  public Integer call() throws Exception {
+    if (port < 1 || port > 65535) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "port out of range: " + port);
+    }
+    DetectorConfig detector =
+        new DetectorConfig(Duration.ofMillis(heartbeatIntervalMs), suspectAfter, deadAfter);
+    Dispatcher.Settings dispatch =
+        new Dispatcher.Settings(
+            Duration.ofMillis(attemptTimeoutMs),
+            Duration.ofMillis(requestTimeoutMs),
+            Dispatcher.Settings.DEFAULT.roundBackoff());
+    CoordinatorServer server =
+        new CoordinatorServer(
+            id,
+            detector,
+            dispatch,
+            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port)),
+            address ->
+                Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build());
+    server.start();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    server.stop(Duration.ofSeconds(5));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "shutdown"));
+    server.awaitTermination();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new CoordinatorMain());
+    // bad settings and busy ports are the user's to fix: one sentence, no stack trace
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          cmd.getErr().println("ftlab-coordinator: " + e.getMessage());
+          return 2;
+        });
+    System.exit(cli.execute(args));
+  }
+}

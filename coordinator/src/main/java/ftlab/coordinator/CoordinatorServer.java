@@ -1,0 +1,144 @@
+package ftlab.coordinator;
+
+import ftlab.coordinator.dispatch.Dispatcher;
+import ftlab.coordinator.dispatch.GrpcNodeCaller;
+import ftlab.coordinator.dispatch.NodePicker;
+import ftlab.coordinator.membership.Cluster;
+import ftlab.coordinator.membership.DetectorConfig;
+import ftlab.coordinator.membership.MembershipEvent;
+import ftlab.coordinator.membership.NodeState;
+import ftlab.proto.CoordinatorGrpc;
+import ftlab.proto.MembershipGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One coordinator process, wired: the gRPC server with the Coordinator and Membership services, the
+ * standard health and reflection services, and the timer that runs the failure detector.
+ */
+public final class CoordinatorServer {
+  private static final Logger log = LoggerFactory.getLogger("coordinator");
+
+  private final String id;
+  private final Cluster cluster;
+  private final GrpcNodeCaller caller;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ScheduledExecutorService detectorTimer;
+  private final Server server;
+  private final long tickNanos;
+
+  /**
+   * @param serverBuilder where to listen (TCP in production, in-process in tests)
+   * @param channelFactory how to reach a node's address
+   */
+  public CoordinatorServer(
+      String id,
+      DetectorConfig detector,
+      Dispatcher.Settings dispatch,
+      ServerBuilder<?> serverBuilder,
+      Function<String, ManagedChannel> channelFactory) {
+    this.id = id;
+    this.caller = new GrpcNodeCaller(channelFactory);
+    this.cluster = new Cluster(detector, System::nanoTime, this::onEvent);
+    // The detector runs 4 times per heartbeat interval: it adds at most a quarter interval
+    // (25 ms by default) to the time it takes to notice a silent node.
+    this.tickNanos = Math.max(1, detector.intervalNanos() / 4);
+    this.detectorTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "failure-detector");
+              t.setDaemon(true);
+              return t;
+            });
+    Dispatcher dispatcher =
+        new Dispatcher(
+            id,
+            cluster,
+            new NodePicker(ThreadLocalRandom.current()),
+            caller,
+            dispatch,
+            System::nanoTime);
+    this.server =
+        serverBuilder
+            .addService(new CoordinatorService(id, cluster, dispatcher))
+            .addService(new MembershipService(id, cluster))
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .build();
+  }
+
+  /** Logs every membership event and reconnects at once to a node that has come back. */
+  private void onEvent(MembershipEvent event) {
+    log.info("{}", event.describe());
+    String comeBack = null;
+    if (event instanceof MembershipEvent.Transition t && t.to() == NodeState.ALIVE) {
+      comeBack = t.nodeId();
+    } else if (event instanceof MembershipEvent.Restarted r) {
+      comeBack = r.nodeId();
+    }
+    if (comeBack != null) {
+      cluster.node(comeBack).ifPresent(n -> caller.reconnectNow(n.address()));
+    }
+  }
+
+  public CoordinatorServer start() throws IOException {
+    server.start();
+    detectorTimer.scheduleAtFixedRate(this::tickSafely, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(CoordinatorGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    health.setStatus(MembershipGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    log.info(
+        "{} listening on port {}; detector: SUSPECT after {} ms, DEAD after {} ms of silence",
+        id,
+        server.getPort(),
+        TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()),
+        TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos()));
+    return this;
+  }
+
+  private void tickSafely() {
+    try {
+      cluster.tick();
+    } catch (RuntimeException e) {
+      // a bug must not silently stop the detector: scheduleAtFixedRate cancels on any exception
+      log.error("failure detector tick failed", e);
+    }
+  }
+
+  /** Stops taking requests, lets running ones finish within {@code grace}, then stops. */
+  public void stop(Duration grace) throws InterruptedException {
+    health.enterTerminalState();
+    server.shutdown();
+    if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      server.shutdownNow();
+    }
+    detectorTimer.shutdownNow();
+    caller.close();
+    log.info("{} stopped", id);
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public Cluster cluster() {
+    return cluster;
+  }
+}

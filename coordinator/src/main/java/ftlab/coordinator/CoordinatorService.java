@@ -1,0 +1,76 @@
+package ftlab.coordinator;
+
+import ftlab.coordinator.dispatch.Dispatcher;
+import ftlab.coordinator.membership.Cluster;
+import ftlab.coordinator.membership.NodeSnapshot;
+import ftlab.proto.Answer;
+import ftlab.proto.ClusterView;
+import ftlab.proto.CoordinatorGrpc;
+import ftlab.proto.DetectorSettings;
+import ftlab.proto.GetClusterRequest;
+import ftlab.proto.Load;
+import ftlab.proto.NodeView;
+import ftlab.proto.SubmitRequest;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.TimeUnit;
+
+/** The client-facing gRPC service: Submit and GetCluster. */
+final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
+  private final String coordinatorId;
+  private final Cluster cluster;
+  private final Dispatcher dispatcher;
+
+  CoordinatorService(String coordinatorId, Cluster cluster, Dispatcher dispatcher) {
+    this.coordinatorId = coordinatorId;
+    this.cluster = cluster;
+    this.dispatcher = dispatcher;
+  }
+
+  @Override
+  public void submit(SubmitRequest request, StreamObserver<Answer> response) {
+    Answer answer;
+    try {
+      answer = dispatcher.dispatch(request);
+    } catch (StatusRuntimeException e) {
+      response.onError(e);
+      return;
+    }
+    response.onNext(answer);
+    response.onCompleted();
+  }
+
+  @Override
+  public void getCluster(GetClusterRequest request, StreamObserver<ClusterView> response) {
+    response.onNext(view());
+    response.onCompleted();
+  }
+
+  ClusterView view() {
+    ClusterView.Builder view =
+        ClusterView.newBuilder()
+            .setCoordinatorId(coordinatorId)
+            .setDetector(
+                DetectorSettings.newBuilder()
+                    .setSuspectAfterMs(
+                        TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()))
+                    .setDeadAfterMs(
+                        TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos())));
+    for (NodeSnapshot n : cluster.nodes()) {
+      view.addNodes(
+          NodeView.newBuilder()
+              .setNodeId(n.nodeId())
+              .setAddress(n.address())
+              .setState(ProtoStates.toProto(n.state()))
+              .setIncarnation(n.incarnation())
+              .setLastHeartbeatAgeMs(TimeUnit.NANOSECONDS.toMillis(n.silenceNanos()))
+              .setLoad(Load.newBuilder().setInFlight(n.inFlight()).setCapacity(n.capacity()))
+              .setCoordinatorInFlight(cluster.inFlight(n.nodeId()))
+              .setLastTransitionReason(n.reason())
+              .setSinceTransitionMs(TimeUnit.NANOSECONDS.toMillis(n.sinceTransitionNanos()))
+              .setAnswers(cluster.answers(n.nodeId()))
+              .setFailedAttempts(cluster.failedAttempts(n.nodeId())));
+    }
+    return view.build();
+  }
+}

@@ -1,0 +1,48 @@
+package ftlab.coordinator.dispatch;
+
+import ftlab.proto.ComputeRequest;
+import ftlab.proto.ComputeResponse;
+import ftlab.proto.WorkerGrpc;
+import io.grpc.ManagedChannel;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/** {@link NodeCaller} over gRPC: one channel per node address, opened on first use. */
+public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
+  private final Function<String, ManagedChannel> channelFactory;
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+  /**
+   * @param channelFactory opens a channel to an address: plaintext TCP in production, in-process in
+   *     tests
+   */
+  public GrpcNodeCaller(Function<String, ManagedChannel> channelFactory) {
+    this.channelFactory = channelFactory;
+  }
+
+  @Override
+  public ComputeResponse compute(String address, ComputeRequest request, long timeoutNanos) {
+    return WorkerGrpc.newBlockingStub(channel(address))
+        .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS)
+        .compute(request);
+  }
+
+  @Override
+  public void reconnectNow(String address) {
+    ManagedChannel channel = channels.get(address);
+    if (channel != null) {
+      channel.resetConnectBackoff();
+    }
+  }
+
+  private ManagedChannel channel(String address) {
+    return channels.computeIfAbsent(address, channelFactory);
+  }
+
+  @Override
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+  }
+}

@@ -1,0 +1,138 @@
+package ftlab.coordinator.membership;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * The coordinator's live view of the cluster, shared by the gRPC threads (heartbeats, requests) and
+ * the detector's timer: the pure {@link Membership} behind one lock, plus per-node counters of this
+ * coordinator's own traffic.
+ *
+ * <p>Decide under the lock, act after it: every method changes the membership while holding the
+ * lock, and hands the resulting events to the listener only after releasing it, so that a slow
+ * listener (logging, reconnecting a channel) never blocks heartbeats.
+ */
+public final class Cluster {
+  private final Membership membership;
+  private final LongSupplier nanoClock;
+  private final Consumer<MembershipEvent> listener;
+  private final Object lock = new Object();
+  private final Map<String, Traffic> traffic = new ConcurrentHashMap<>();
+
+  /** This coordinator's traffic to one node. */
+  private static final class Traffic {
+    final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicLong answers = new AtomicLong();
+    final AtomicLong failedAttempts = new AtomicLong();
+  }
+
+  /**
+   * @param nanoClock {@link System#nanoTime} in production, a fake clock in tests
+   * @param listener receives every membership event, outside the lock
+   */
+  public Cluster(
+      DetectorConfig config, LongSupplier nanoClock, Consumer<MembershipEvent> listener) {
+    this.membership = new Membership(config);
+    this.nanoClock = nanoClock;
+    this.listener = listener;
+  }
+
+  public DetectorConfig config() {
+    return membership.config();
+  }
+
+  /** Applies a heartbeat; returns the node's state afterwards. */
+  public NodeState heartbeat(Heartbeat hb) {
+    List<MembershipEvent> events;
+    NodeState after;
+    synchronized (lock) {
+      long now = nanoClock.getAsLong();
+      events = membership.onHeartbeat(hb, now);
+      after = membership.node(hb.nodeId(), now).orElseThrow().state();
+    }
+    publish(events);
+    return after;
+  }
+
+  public void leave(String nodeId, long incarnation, String reason) {
+    List<MembershipEvent> events;
+    synchronized (lock) {
+      events = membership.onLeave(nodeId, incarnation, reason, nanoClock.getAsLong());
+    }
+    publish(events);
+  }
+
+  /** A call to the node failed in a way that suggests it is gone: evidence for the detector. */
+  public void callFailed(String nodeId, String what) {
+    List<MembershipEvent> events;
+    synchronized (lock) {
+      events = membership.onCallFailed(nodeId, what, nanoClock.getAsLong());
+    }
+    publish(events);
+  }
+
+  /** Runs the failure detector once. */
+  public void tick() {
+    List<MembershipEvent> events;
+    synchronized (lock) {
+      events = membership.tick(nanoClock.getAsLong());
+    }
+    publish(events);
+  }
+
+  public List<NodeSnapshot> nodes() {
+    synchronized (lock) {
+      return membership.nodes(nanoClock.getAsLong());
+    }
+  }
+
+  public Optional<NodeSnapshot> node(String nodeId) {
+    synchronized (lock) {
+      return membership.node(nodeId, nanoClock.getAsLong());
+    }
+  }
+
+  /** Counts an attempt this coordinator starts on a node. Pair with {@link #attemptEnded}. */
+  public void attemptStarted(String nodeId) {
+    traffic(nodeId).inFlight.incrementAndGet();
+  }
+
+  /** Counts the end of an attempt, answered or failed. */
+  public void attemptEnded(String nodeId, boolean answered) {
+    Traffic t = traffic(nodeId);
+    t.inFlight.decrementAndGet();
+    (answered ? t.answers : t.failedAttempts).incrementAndGet();
+  }
+
+  /** Attempts this coordinator has in flight on the node right now. */
+  public int inFlight(String nodeId) {
+    Traffic t = traffic.get(nodeId);
+    return t == null ? 0 : t.inFlight.get();
+  }
+
+  public long answers(String nodeId) {
+    Traffic t = traffic.get(nodeId);
+    return t == null ? 0 : t.answers.get();
+  }
+
+  public long failedAttempts(String nodeId) {
+    Traffic t = traffic.get(nodeId);
+    return t == null ? 0 : t.failedAttempts.get();
+  }
+
+  private Traffic traffic(String nodeId) {
+    return traffic.computeIfAbsent(nodeId, id -> new Traffic());
+  }
+
+  private void publish(List<MembershipEvent> events) {
+    for (MembershipEvent e : events) {
+      listener.accept(e);
+    }
+  }
+}

@@ -1,0 +1,218 @@
+package ftlab.node;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
+import ftlab.proto.HeartbeatReply;
+import ftlab.proto.HeartbeatRequest;
+import ftlab.proto.LeaveRequest;
+import ftlab.proto.Load;
+import ftlab.proto.MembershipGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a heartbeat to every configured coordinator every interval, and says goodbye on shutdown.
+ *
+ * <p>Each coordinator gets its own {@link Link}, so a coordinator that is down or frozen never
+ * delays the beats to the others. A beat that gets no reply is simply lost; the next one goes out
+ * on schedule (never two at once to the same coordinator, so a frozen coordinator cannot pile up
+ * calls). When a coordinator comes back, the next beat re-registers the node with it: a coordinator
+ * learns about nodes only from their beats, so there is nothing else to redo.
+ */
+final class HeartbeatSender implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("heartbeat");
+
+  private final String nodeId;
+  private final String address;
+  private final long incarnation;
+  private final Duration interval;
+  private final IntSupplier inFlight;
+  private final int capacity;
+  private final List<Link> links = new ArrayList<>();
+  private final AtomicLong sequence = new AtomicLong();
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "heartbeat");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /**
+   * @param address where this node's Worker service can be reached, host:port
+   * @param incarnation identifies this process: it changes on every start
+   * @param coordinators coordinator addresses, host:port
+   */
+  HeartbeatSender(
+      String nodeId,
+      String address,
+      long incarnation,
+      Duration interval,
+      IntSupplier inFlight,
+      int capacity,
+      List<String> coordinators,
+      Function<String, ManagedChannel> channelFactory) {
+    this.nodeId = nodeId;
+    this.address = address;
+    this.incarnation = incarnation;
+    this.interval = interval;
+    this.inFlight = inFlight;
+    this.capacity = capacity;
+    for (String c : coordinators) {
+      links.add(new Link(c, channelFactory.apply(c)));
+    }
+  }
+
+  void start() {
+    timer.scheduleAtFixedRate(this::beat, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private void beat() {
+    HeartbeatRequest hb =
+        HeartbeatRequest.newBuilder()
+            .setNodeId(nodeId)
+            .setAddress(address)
+            .setIncarnation(incarnation)
+            .setSequence(sequence.incrementAndGet())
+            .setLoad(Load.newBuilder().setInFlight(inFlight.getAsInt()).setCapacity(capacity))
+            .setIntervalMs((int) interval.toMillis())
+            .build();
+    for (Link link : links) {
+      link.send(hb);
+    }
+  }
+
+  /** Stops beating. Coordinators will notice the silence unless {@link #leave} follows. */
+  void stopBeating() {
+    timer.shutdownNow();
+  }
+
+  /**
+   * Tells every coordinator that this node is leaving on purpose, in parallel, waiting at most
+   * {@code timeout} for their acknowledgements. A coordinator that does not hear it will see the
+   * node go SUSPECT then DEAD instead, which is correct, only less precise.
+   */
+  void leave(String reason, Duration timeout) {
+    LeaveRequest bye =
+        LeaveRequest.newBuilder()
+            .setNodeId(nodeId)
+            .setIncarnation(incarnation)
+            .setReason(reason)
+            .build();
+    List<com.google.common.util.concurrent.ListenableFuture<?>> acks = new ArrayList<>();
+    for (Link link : links) {
+      acks.add(
+          MembershipGrpc.newFutureStub(link.channel)
+              .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+              .leave(bye));
+    }
+    for (int i = 0; i < links.size(); i++) {
+      try {
+        acks.get(i).get();
+        log.info("{} told {} that it is leaving", nodeId, links.get(i).target);
+      } catch (Exception e) {
+        log.warn(
+            "{} could not tell {} that it is leaving: {}",
+            nodeId,
+            links.get(i).target,
+            rootMessage(e));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    stopBeating();
+    for (Link link : links) {
+      link.channel.shutdownNow();
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && !(t instanceof StatusRuntimeException)) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+
+  /** The heartbeat path to one coordinator. */
+  private final class Link {
+    final String target;
+    final ManagedChannel channel;
+    final MembershipGrpc.MembershipFutureStub stub;
+
+    /** Whether a beat to this coordinator is still waiting for its reply. */
+    final AtomicBoolean pending = new AtomicBoolean();
+
+    /** Whether the last beat got through; used to log only changes, not every lost beat. */
+    volatile boolean reachable = true;
+
+    long failuresInARow;
+
+    Link(String target, ManagedChannel channel) {
+      this.target = target;
+      this.channel = channel;
+      this.stub = MembershipGrpc.newFutureStub(channel);
+    }
+
+    void send(HeartbeatRequest hb) {
+      if (!pending.compareAndSet(false, true)) {
+        return; // the previous beat is still out: the coordinator is slow or frozen
+      }
+      // A beat older than two intervals is worth nothing to the detector: give up on it.
+      Futures.addCallback(
+          stub.withDeadlineAfter(2 * interval.toMillis(), TimeUnit.MILLISECONDS).heartbeat(hb),
+          new FutureCallback<HeartbeatReply>() {
+            @Override
+            public void onSuccess(HeartbeatReply reply) {
+              pending.set(false);
+              failuresInARow = 0;
+              if (!reachable) {
+                reachable = true;
+                log.info(
+                    "{} re-registered with {} ({}): it is {} there",
+                    nodeId,
+                    reply.getCoordinatorId(),
+                    target,
+                    reply.getState());
+              }
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+              pending.set(false);
+              failuresInARow++;
+              if (reachable) {
+                reachable = false;
+                log.warn(
+                    "{} cannot reach coordinator {}: {}; will keep trying every {} ms",
+                    nodeId,
+                    target,
+                    rootMessage(t),
+                    interval.toMillis());
+              }
+              // gRPC waits longer and longer between reconnects (up to 2 minutes). A coordinator
+              // that restarts should hear from us within a second, so cut the wait short.
+              if (failuresInARow % Math.max(1, 1000 / interval.toMillis()) == 0) {
+                channel.resetConnectBackoff();
+              }
+            }
+          },
+          MoreExecutors.directExecutor());
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package ftlab.node;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Starts a worker node. Every option can also be set by the environment variable it names. */
+@Command(
+    name = "ftlab-node",
+    mixinStandardHelpOptions = true,
+    description = "An ftlab worker node: computes tasks and sends heartbeats to coordinators.")
+public final class NodeMain implements Callable<Integer> {
+
+  @Option(
+      names = "--id",
+      defaultValue = "${env:FTLAB_ID:-node-1}",
+      description = "This node's name (env FTLAB_ID). Default: ${DEFAULT-VALUE}.")
+  String id;
+
+  @Option(
+      names = "--port",
+      defaultValue = "${env:FTLAB_PORT:-7101}",
+      description = "Port to listen on (env FTLAB_PORT). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(
+      names = "--bind",
+      defaultValue = "${env:FTLAB_BIND:-0.0.0.0}",
+      description = "Address to listen on (env FTLAB_BIND). Default: ${DEFAULT-VALUE}.")
+  String bind;
+
+  @Option(
+      names = "--advertise-host",
+      defaultValue = "${env:FTLAB_ADVERTISE_HOST}",
+      description =
+          "Host name or IP at which coordinators reach this node"
+              + " (env FTLAB_ADVERTISE_HOST). Default: this machine's host name.")
+  String advertiseHost;
+
+  @Option(
+      names = "--coordinators",
+      split = ",",
+      defaultValue = "${env:FTLAB_COORDINATORS:-127.0.0.1:7001,127.0.0.1:7002}",
+      description =
+          "Coordinators to send heartbeats to, host:port,host:port"
+              + " (env FTLAB_COORDINATORS). Default: ${DEFAULT-VALUE}.")
+  List<String> coordinators;
+
+  @Option(
+      names = "--capacity",
+      defaultValue = "${env:FTLAB_CAPACITY:-4}",
+      description =
+          "Tasks computed at once at most; more are refused with RESOURCE_EXHAUSTED"
+              + " (env FTLAB_CAPACITY). Default: ${DEFAULT-VALUE}.")
+  int capacity;
+
+  /*
+   * Why 100 ms: coordinators declare a node DEAD after 6 missed beats, so a frozen node is DEAD
+   * after 6 x 100 ms = 600 ms of silence, plus at most one interval and one detector tick:
+   * 600-725 ms, inside the 1 s target. The cost is small: 5 nodes x 2 coordinators x 10 beats/s
+   * = 100 tiny RPCs per second for the whole cluster.
+   */
+  @Option(
+      names = "--heartbeat-interval-ms",
+      defaultValue = "${env:FTLAB_HEARTBEAT_INTERVAL_MS:-100}",
+      description =
+          "Time between heartbeats; must match the coordinators' setting"
+              + " (env FTLAB_HEARTBEAT_INTERVAL_MS). Default: ${DEFAULT-VALUE}.")
+  int heartbeatIntervalMs;
+
+  @Option(
+      names = "--drain-timeout-ms",
+      defaultValue = "${env:FTLAB_DRAIN_TIMEOUT_MS:-5000}",
+      description =
+          "On SIGTERM, how long running tasks may take to finish"
+              + " (env FTLAB_DRAIN_TIMEOUT_MS). Default: ${DEFAULT-VALUE}.")
+  int drainTimeoutMs;
+
+  @Override
+  public Integer call() throws Exception {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port out of range: " + port);
+    }
+    if (heartbeatIntervalMs < 1) {
+      throw new IllegalArgumentException(
+          "heartbeat interval must be at least 1 ms, got " + heartbeatIntervalMs);
+    }
+    for (String c : coordinators) {
+      if (!c.matches("[^:\\s]+:\\d{1,5}")) {
+        throw new IllegalArgumentException(
+            "coordinator address must be host:port, got '" + c + "'");
+      }
+    }
+    String host =
+        advertiseHost == null || advertiseHost.isBlank() ? localHostName() : advertiseHost;
+    NodeServer node =
+        new NodeServer(
+            id,
+            host + ":" + port,
+            capacity,
+            Duration.ofMillis(heartbeatIntervalMs),
+            coordinators,
+            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port)),
+            address ->
+                Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build());
+    node.start();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    node.drain(Duration.ofMillis(drainTimeoutMs));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "drain"));
+    node.awaitTermination();
+    return 0;
+  }
+
+  private static String localHostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "127.0.0.1";
+    }
+  }
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new NodeMain());
+    // bad settings and busy ports are the user's to fix: one sentence, no stack trace
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          cmd.getErr().println("ftlab-node: " + e.getMessage());
+          return 2;
+        });
+    System.exit(cli.execute(args));
+  }
+}

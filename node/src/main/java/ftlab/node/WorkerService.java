@@ -1,0 +1,106 @@
+package ftlab.node;
+
+import ftlab.proto.ComputeRequest;
+import ftlab.proto.ComputeResponse;
+import ftlab.proto.Task;
+import ftlab.proto.TaskResult;
+import ftlab.proto.WorkerGrpc;
+import ftlab.task.Primes;
+import ftlab.task.Tasks;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Computes tasks, at most {@code capacity} at a time. A task beyond that is refused at once with
+ * RESOURCE_EXHAUSTED rather than queued: a queue would hide overload from the coordinator, which
+ * can send the task to a less busy node instead.
+ */
+final class WorkerService extends WorkerGrpc.WorkerImplBase {
+  private final String nodeId;
+  private final int capacity;
+  private final Semaphore slots;
+
+  WorkerService(String nodeId, int capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+    }
+    this.nodeId = nodeId;
+    this.capacity = capacity;
+    this.slots = new Semaphore(capacity);
+  }
+
+  /** Tasks running right now; reported in heartbeats. */
+  int inFlight() {
+    return capacity - slots.availablePermits();
+  }
+
+  int capacity() {
+    return capacity;
+  }
+
+  @Override
+  public void compute(ComputeRequest request, StreamObserver<ComputeResponse> response) {
+    Optional<String> problem = Tasks.problem(request.getTask());
+    if (problem.isPresent()) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(problem.get()).asException());
+      return;
+    }
+    if (!slots.tryAcquire()) {
+      response.onError(
+          Status.RESOURCE_EXHAUSTED
+              .withDescription(
+                  nodeId + " is at capacity (" + capacity + " of " + capacity + " tasks running)")
+              .asException());
+      return;
+    }
+    long start = System.nanoTime();
+    TaskResult result;
+    try {
+      result = run(request.getTask(), Context.current());
+    } catch (Primes.CancelledException | InterruptedException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      response.onError(
+          Status.CANCELLED.withDescription("the caller gave up on the task").asException());
+      return;
+    } finally {
+      slots.release();
+    }
+    response.onNext(
+        ComputeResponse.newBuilder()
+            .setResult(result)
+            .setNodeId(nodeId)
+            .setComputeMicros((System.nanoTime() - start) / 1_000)
+            .build());
+    response.onCompleted();
+  }
+
+  /** Runs the task, stopping early if the caller cancels (its deadline passed, or it gave up). */
+  private static TaskResult run(Task task, Context context) throws InterruptedException {
+    return switch (task.getKindCase()) {
+      case COUNT_PRIMES ->
+          TaskResult.newBuilder()
+              .setPrimeCount(
+                  Primes.count(
+                      task.getCountPrimes().getFrom(),
+                      task.getCountPrimes().getTo(),
+                      context::isCancelled))
+              .build();
+      case ECHO -> {
+        CountDownLatch cancelled = new CountDownLatch(1);
+        context.addListener(c -> cancelled.countDown(), Runnable::run);
+        if (cancelled.await(task.getEcho().getDelayMs(), TimeUnit.MILLISECONDS)) {
+          throw new Primes.CancelledException();
+        }
+        yield TaskResult.newBuilder().setEchoed(task.getEcho().getValue()).build();
+      }
+      default -> throw new IllegalStateException("unvalidated task " + task.getKindCase());
+    };
+  }
+}

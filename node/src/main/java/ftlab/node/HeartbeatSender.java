@@ -141,10 +141,19 @@ final class HeartbeatSender implements AutoCloseable {
     }
   }
 
+  /** "UNAVAILABLE: io exception (Connection refused: /127.0.0.1:7002)" from a failed call. */
   private static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && !(t instanceof StatusRuntimeException)) {
       t = t.getCause();
+    }
+    if (t instanceof StatusRuntimeException s && s.getStatus().getCause() != null) {
+      return s.getStatus().getCode()
+          + ": "
+          + s.getStatus().getDescription()
+          + " ("
+          + s.getStatus().getCause().getMessage()
+          + ")";
     }
     return t.getMessage();
   }
@@ -158,8 +167,10 @@ final class HeartbeatSender implements AutoCloseable {
     /** Whether a beat to this coordinator is still waiting for its reply. */
     final AtomicBoolean pending = new AtomicBoolean();
 
-    /** Whether the last beat got through; used to log only changes, not every lost beat. */
+    /** Whether the last beats got through; used to log only changes, not every lost beat. */
     volatile boolean reachable = true;
+
+    volatile boolean everReached;
 
     long failuresInARow;
 
@@ -181,22 +192,26 @@ final class HeartbeatSender implements AutoCloseable {
             public void onSuccess(HeartbeatReply reply) {
               pending.set(false);
               failuresInARow = 0;
-              if (!reachable) {
-                reachable = true;
+              if (!reachable || !everReached) {
                 log.info(
-                    "{} re-registered with {} ({}): it is {} there",
+                    "{} {} with {} ({}): it is {} there",
                     nodeId,
+                    everReached ? "re-registered" : "registered",
                     reply.getCoordinatorId(),
                     target,
                     reply.getState());
               }
+              reachable = true;
+              everReached = true;
             }
 
             @Override
             public void onFailure(Throwable t) {
               pending.set(false);
               failuresInARow++;
-              if (reachable) {
+              // Three lost beats in a row, not one: the first beats of a starting process often
+              // time out while the connection is still being set up.
+              if (reachable && failuresInARow >= 3) {
                 reachable = false;
                 log.warn(
                     "{} cannot reach coordinator {}: {}; will keep trying every {} ms",

@@ -236,10 +236,14 @@ public final class Dispatcher {
     if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
       return "no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms";
     }
-    if (status.getDescription() != null) {
-      return status.getDescription();
+    String description = status.getDescription() != null ? status.getDescription() : "";
+    if (status.getCause() != null && status.getCause().getMessage() != null) {
+      // e.g. "io exception" says little; its cause says "Connection refused: /127.0.0.1:7103"
+      return description.isEmpty()
+          ? status.getCause().getMessage()
+          : description + " (" + status.getCause().getMessage() + ")";
     }
-    return status.getCause() != null ? status.getCause().getMessage() : status.getCode().name();
+    return description.isEmpty() ? status.getCode().name() : description;
   }
 
   /** "node-1: UNAVAILABLE (connection refused); node-2 DEAD (no heartbeat for ...)". */

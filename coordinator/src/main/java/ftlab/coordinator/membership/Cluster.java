@@ -1,5 +1,6 @@
 package ftlab.coordinator.membership;
 
+import io.grpc.SynchronizationContext;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,13 +17,21 @@ import java.util.function.LongSupplier;
  *
  * <p>Decide under the lock, act after it: every method changes the membership while holding the
  * lock, and hands the resulting events to the listener only after releasing it, so that a slow
- * listener (logging, reconnecting a channel) never blocks heartbeats.
+ * listener (logging, reconnecting a channel) never blocks heartbeats. Events are queued while the
+ * lock is held and delivered through a {@link SynchronizationContext} (grpc-java's serializing
+ * queue), so the listener sees them one at a time and in the order they happened, even when several
+ * threads change the membership at once.
  */
 public final class Cluster {
   private final Membership membership;
   private final LongSupplier nanoClock;
   private final Consumer<MembershipEvent> listener;
   private final Object lock = new Object();
+  private final SynchronizationContext events =
+      new SynchronizationContext(
+          (thread, e) -> {
+            throw new IllegalStateException("membership listener failed", e);
+          });
   private final Map<String, Traffic> traffic = new ConcurrentHashMap<>();
 
   /** This coordinator's traffic to one node. */
@@ -49,41 +58,37 @@ public final class Cluster {
 
   /** Applies a heartbeat; returns the node's state afterwards. */
   public NodeState heartbeat(Heartbeat hb) {
-    List<MembershipEvent> events;
     NodeState after;
     synchronized (lock) {
       long now = nanoClock.getAsLong();
-      events = membership.onHeartbeat(hb, now);
+      enqueue(membership.onHeartbeat(hb, now));
       after = membership.node(hb.nodeId(), now).orElseThrow().state();
     }
-    publish(events);
+    events.drain();
     return after;
   }
 
   public void leave(String nodeId, long incarnation, String reason) {
-    List<MembershipEvent> events;
     synchronized (lock) {
-      events = membership.onLeave(nodeId, incarnation, reason, nanoClock.getAsLong());
+      enqueue(membership.onLeave(nodeId, incarnation, reason, nanoClock.getAsLong()));
     }
-    publish(events);
+    events.drain();
   }
 
   /** A call to the node failed in a way that suggests it is gone: evidence for the detector. */
   public void callFailed(String nodeId, String what) {
-    List<MembershipEvent> events;
     synchronized (lock) {
-      events = membership.onCallFailed(nodeId, what, nanoClock.getAsLong());
+      enqueue(membership.onCallFailed(nodeId, what, nanoClock.getAsLong()));
     }
-    publish(events);
+    events.drain();
   }
 
   /** Runs the failure detector once. */
   public void tick() {
-    List<MembershipEvent> events;
     synchronized (lock) {
-      events = membership.tick(nanoClock.getAsLong());
+      enqueue(membership.tick(nanoClock.getAsLong()));
     }
-    publish(events);
+    events.drain();
   }
 
   public List<NodeSnapshot> nodes() {
@@ -130,9 +135,10 @@ public final class Cluster {
     return traffic.computeIfAbsent(nodeId, id -> new Traffic());
   }
 
-  private void publish(List<MembershipEvent> events) {
-    for (MembershipEvent e : events) {
-      listener.accept(e);
+  /** Called under the lock: queues the events in the order they happened. */
+  private void enqueue(List<MembershipEvent> happened) {
+    for (MembershipEvent e : happened) {
+      events.executeLater(() -> listener.accept(e));
     }
   }
 }

@@ -1,0 +1,39 @@
+package ftlab.client;
+
+import ftlab.client.local.LocalCluster;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code --coordinators} option shared by the commands that talk to a cluster. Without it, they
+ * talk to the local cluster started by {@code ftlab local up}.
+ */
+public final class CoordinatorOption {
+  @Option(
+      names = {"-c", "--coordinators"},
+      split = ",",
+      paramLabel = "HOST:PORT",
+      description =
+          "Coordinators to talk to, comma-separated (env FTLAB_COORDINATORS). Default: those of the"
+              + " local cluster started by 'ftlab local up'.")
+  List<String> coordinators;
+
+  /** The addresses to use, or a clear error saying how to get some. */
+  public List<String> resolve() {
+    if (coordinators != null && !coordinators.isEmpty()) {
+      return coordinators;
+    }
+    String env = System.getenv("FTLAB_COORDINATORS");
+    if (env != null && !env.isBlank()) {
+      return List.of(env.split(","));
+    }
+    LocalCluster local = new LocalCluster(LocalCluster.defaultStateDir(), null);
+    List<String> addresses = local.coordinatorAddresses();
+    if (addresses.isEmpty() || !local.isRunning()) {
+      throw new IllegalStateException(
+          "no coordinator given and no local cluster is running: start one with 'ftlab local up'"
+              + " or pass --coordinators HOST:PORT");
+    }
+    return addresses;
+  }
+}

@@ -1,0 +1,93 @@
+package ftlab.client;
+
+import ftlab.proto.ClusterView;
+import ftlab.proto.CoordinatorGrpc;
+import ftlab.proto.GetClusterRequest;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Channels to a list of coordinators, by address (host:port). */
+public final class Coordinators implements AutoCloseable {
+  private final List<String> addresses;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  public Coordinators(List<String> addresses) {
+    if (addresses.isEmpty()) {
+      throw new IllegalArgumentException("no coordinator address given");
+    }
+    for (String a : addresses) {
+      if (!a.matches("[^:\\s]+:\\d{1,5}")) {
+        throw new IllegalArgumentException(
+            "coordinator address must be host:port, got '" + a + "'");
+      }
+    }
+    this.addresses = List.copyOf(addresses);
+    for (String a : addresses) {
+      channels.add(Grpc.newChannelBuilder(a, InsecureChannelCredentials.create()).build());
+    }
+  }
+
+  public int size() {
+    return addresses.size();
+  }
+
+  public String address(int i) {
+    return addresses.get(i);
+  }
+
+  public List<String> addresses() {
+    return addresses;
+  }
+
+  public ManagedChannel channel(int i) {
+    return channels.get(i);
+  }
+
+  public CoordinatorGrpc.CoordinatorBlockingStub stub(int i) {
+    return CoordinatorGrpc.newBlockingStub(channels.get(i));
+  }
+
+  /** The cluster as coordinator i sees it. */
+  public ClusterView view(int i, long timeoutMillis) {
+    return stub(i)
+        .withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
+        .getCluster(GetClusterRequest.getDefaultInstance());
+  }
+
+  /** "connection refused" rather than "UNAVAILABLE: io exception", for people. */
+  public static String explain(StatusRuntimeException e) {
+    Status s = e.getStatus();
+    if (s.getCode() == Status.Code.UNAVAILABLE && s.getCause() != null) {
+      String cause = String.valueOf(s.getCause().getMessage());
+      if (cause.toLowerCase().contains("connection refused")) {
+        return "UNAVAILABLE: connection refused (nothing listens there)";
+      }
+      return "UNAVAILABLE: " + cause;
+    }
+    if (s.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+      return "DEADLINE_EXCEEDED: no answer in time";
+    }
+    return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
+  }
+
+  @Override
+  public void close() {
+    for (ManagedChannel c : channels) {
+      c.shutdownNow();
+    }
+    for (ManagedChannel c : channels) {
+      try {
+        c.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}

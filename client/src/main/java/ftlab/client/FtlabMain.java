@@ -1,0 +1,62 @@
+package ftlab.client;
+
+import ftlab.client.local.LocalCommand;
+import ftlab.client.status.StatusCommand;
+import ftlab.client.watch.WatchCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code ftlab} command line. */
+@Command(
+    name = "ftlab",
+    mixinStandardHelpOptions = true,
+    version = "ftlab 0.1.0",
+    description = "Drive an ftlab fault-tolerance lab cluster.",
+    subcommands = {WatchCommand.class, StatusCommand.class, LocalCommand.class})
+public final class FtlabMain implements Runnable {
+
+  @Option(
+      names = "--verbose",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "On errors, print the stack trace too.")
+  boolean verbose;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Runs the CLI and returns its exit code: 0 ok, 1 the check failed, 2 usage or setup error. */
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new FtlabMain());
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          // Errors are for people: one sentence. The stack trace only with --verbose.
+          boolean verbose =
+              parsed.hasMatchedOption("--verbose")
+                  || parsed.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+          cmd.getErr().println("ftlab: " + message(e));
+          if (verbose) {
+            e.printStackTrace(cmd.getErr());
+          } else {
+            cmd.getErr().println("(run with --verbose for details)");
+          }
+          return 2;
+        });
+    return cli.execute(args);
+  }
+
+  private static String message(Throwable e) {
+    if (e instanceof io.grpc.StatusRuntimeException s) {
+      return Coordinators.explain(s);
+    }
+    return e.getMessage() != null ? e.getMessage() : e.toString();
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+}

@@ -1,0 +1,471 @@
+package ftlab.client.local;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.reflect.TypeToken;
+import ftlab.client.Coordinators;
+import ftlab.proto.ClusterView;
+import ftlab.proto.CountPrimes;
+import ftlab.proto.NodeState;
+import ftlab.proto.SubmitRequest;
+import ftlab.proto.Task;
+import io.grpc.StatusRuntimeException;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * A whole ftlab cluster as local background processes: start, list, restart and stop them.
+ *
+ * <p>What it started is written to {@code cluster.json} in its state directory (by default {@code
+ * ~/.ftlab/local}), with one log file per process under {@code logs/}. That file is what lets a
+ * later {@code ftlab local ps}, {@code ftlab watch} or {@code ftlab local down} find the cluster.
+ * Processes are identified by PID and start time, so a PID reused by an unrelated process is never
+ * signalled.
+ */
+public final class LocalCluster {
+  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+  /**
+   * JVM flags for every process: a small heap and the serial collector, so that seven JVMs fit
+   * comfortably on a 2-core laptop (a node needs about 60 MB of heap at most under load).
+   */
+  private static final List<String> JVM_FLAGS =
+      List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx128m", "-XX:+ExitOnOutOfMemoryError");
+
+  private final Path stateDir;
+  private final Jars jars;
+
+  /**
+   * @param stateDir where cluster.json and the logs go
+   * @param jars where the node and coordinator fat jars are
+   */
+  public LocalCluster(Path stateDir, Jars jars) {
+    this.stateDir = stateDir;
+    this.jars = jars;
+  }
+
+  /** {@code $FTLAB_LOCAL_DIR}, or {@code ~/.ftlab/local}. */
+  public static Path defaultStateDir() {
+    String env = System.getenv("FTLAB_LOCAL_DIR");
+    if (env != null && !env.isBlank()) {
+      return Path.of(env);
+    }
+    return Path.of(System.getProperty("user.home"), ".ftlab", "local");
+  }
+
+  public Path stateDir() {
+    return stateDir;
+  }
+
+  public Path logFile(String name) {
+    return stateDir.resolve("logs").resolve(name + ".log");
+  }
+
+  private Path stateFile() {
+    return stateDir.resolve("cluster.json");
+  }
+
+  /** The processes recorded in the state file; empty when no cluster was started. */
+  public List<Member> members() {
+    Path file = stateFile();
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    try {
+      List<Member> members =
+          GSON.fromJson(
+              Files.readString(file, StandardCharsets.UTF_8),
+              new TypeToken<List<Member>>() {}.getType());
+      return members == null ? List.of() : members;
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException(
+          "cannot read " + file + " (" + e.getMessage() + "); delete it if no cluster is running",
+          e);
+    }
+  }
+
+  private void save(List<Member> members) {
+    try {
+      Files.createDirectories(stateDir);
+      Path tmp = stateDir.resolve("cluster.json.tmp");
+      Files.writeString(tmp, GSON.toJson(members), StandardCharsets.UTF_8);
+      Files.move(
+          tmp, stateFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + stateFile(), e);
+    }
+  }
+
+  /** Whether any recorded process is still running (or paused). */
+  public boolean isRunning() {
+    return members().stream().anyMatch(m -> status(m) != ProcessStatus.EXITED);
+  }
+
+  /** Addresses of the recorded coordinators, for {@code watch} and {@code status}. */
+  public List<String> coordinatorAddresses() {
+    return members().stream()
+        .filter(m -> m.role().equals(Member.COORDINATOR))
+        .map(Member::address)
+        .toList();
+  }
+
+  /**
+   * Starts every process of the layout, then waits until the cluster answers: every coordinator
+   * sees every node ALIVE and answers a task. On failure, stops what it started.
+   *
+   * @param progress receives a line now and then while waiting
+   */
+  public List<Member> up(LocalLayout layout, Duration timeout, Consumer<String> progress)
+      throws InterruptedException {
+    if (isRunning()) {
+      throw new IllegalStateException(
+          "a local cluster is already running (see 'ftlab local ps'); stop it first with"
+              + " 'ftlab local down'");
+    }
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < layout.coordinators(); i++) {
+      ports.add(layout.coordinatorBasePort() + i);
+    }
+    for (int i = 0; i < layout.nodes(); i++) {
+      ports.add(layout.nodeBasePort() + i);
+    }
+    for (int port : ports) {
+      if (!isFree(port)) {
+        throw new IllegalStateException(
+            "port "
+                + port
+                + " on 127.0.0.1 is already in use; choose other ports with --base-port and"
+                + " --node-base-port");
+      }
+    }
+    try {
+      Files.createDirectories(stateDir.resolve("logs"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + stateDir.resolve("logs"), e);
+    }
+    String coordinatorList = String.join(",", layout.coordinatorAddresses());
+    String interval = Integer.toString(layout.heartbeatIntervalMs());
+    List<Member> started = new ArrayList<>();
+    try {
+      for (int i = 1; i <= layout.coordinators(); i++) {
+        int port = layout.coordinatorBasePort() + i - 1;
+        String name = layout.coordinatorName(i);
+        List<String> cmd = javaCommand(jars.coordinator());
+        cmd.addAll(
+            List.of(
+                "--id",
+                name,
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--heartbeat-interval-ms",
+                interval));
+        started.add(launch(new Member(name, Member.COORDINATOR, 0, 0, port, cmd)));
+      }
+      for (int i = 1; i <= layout.nodes(); i++) {
+        int port = layout.nodeBasePort() + i - 1;
+        String name = layout.nodeName(i);
+        List<String> cmd = javaCommand(jars.node());
+        cmd.addAll(
+            List.of(
+                "--id",
+                name,
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--advertise-host",
+                "127.0.0.1",
+                "--coordinators",
+                coordinatorList,
+                "--capacity",
+                Integer.toString(layout.capacity()),
+                "--heartbeat-interval-ms",
+                interval));
+        started.add(launch(new Member(name, Member.NODE, 0, 0, port, cmd)));
+      }
+      save(started);
+      awaitReady(layout.nodes(), timeout, progress);
+      return started;
+    } catch (RuntimeException | InterruptedException e) {
+      stop(started, Duration.ofSeconds(5));
+      save(List.of());
+      throw e;
+    }
+  }
+
+  private List<String> javaCommand(Path jar) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(JVM_FLAGS);
+    cmd.add("-jar");
+    cmd.add(jar.toString());
+    return cmd;
+  }
+
+  /** Starts the member's command in the background, output appended to its log file. */
+  private Member launch(Member m) {
+    File log = logFile(m.name()).toFile();
+    ProcessBuilder pb =
+        new ProcessBuilder(m.command())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    try {
+      Process p = pb.start();
+      long startedAt = p.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+      return m.withProcess(p.pid(), startedAt);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + m.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Starts one member again with its recorded command line (after {@code kill -9}, a crash or
+   * {@code ftlab local stop}). Refuses if it is still running.
+   */
+  public Member start(String name) {
+    List<Member> members = new ArrayList<>(members());
+    for (int i = 0; i < members.size(); i++) {
+      Member m = members.get(i);
+      if (m.name().equals(name)) {
+        ProcessStatus s = status(m);
+        if (s != ProcessStatus.EXITED) {
+          throw new IllegalStateException(
+              name + " is still " + s.word() + " (PID " + m.pid() + "); nothing to start");
+        }
+        Member again = launch(m);
+        members.set(i, again);
+        save(members);
+        return again;
+      }
+    }
+    throw new IllegalArgumentException(
+        "no member named '" + name + "' in the local cluster (see 'ftlab local ps')");
+  }
+
+  /**
+   * Waits until every coordinator sees {@code nodes} nodes ALIVE and answers one task. Fails early,
+   * with the end of its log, if a process dies while starting.
+   */
+  public void awaitReady(int nodes, Duration timeout, Consumer<String> progress)
+      throws InterruptedException {
+    List<String> addresses = coordinatorAddresses();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long nextReport = System.nanoTime();
+    try (Coordinators coordinators = new Coordinators(addresses)) {
+      while (true) {
+        for (Member m : members()) {
+          if (status(m) == ProcessStatus.EXITED) {
+            throw new IllegalStateException(
+                m.name() + " exited while starting; the end of its log:\n" + tail(m.name(), 15));
+          }
+        }
+        String waitingFor = notReady(coordinators, nodes);
+        if (waitingFor == null) {
+          return;
+        }
+        if (System.nanoTime() - deadline > 0) {
+          throw new IllegalStateException(
+              "the cluster did not become ready within "
+                  + timeout.toSeconds()
+                  + " s: "
+                  + waitingFor
+                  + " (logs are in "
+                  + stateDir.resolve("logs")
+                  + ")");
+        }
+        if (System.nanoTime() - nextReport >= 0) {
+          progress.accept("waiting: " + waitingFor);
+          nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        }
+        TimeUnit.MILLISECONDS.sleep(100);
+      }
+    }
+  }
+
+  /** What the cluster still lacks, or null when it is ready. */
+  private static String notReady(Coordinators coordinators, int nodes) {
+    for (int i = 0; i < coordinators.size(); i++) {
+      ClusterView view;
+      try {
+        view = coordinators.view(i, 1_000);
+      } catch (StatusRuntimeException e) {
+        return "coordinator at " + coordinators.address(i) + " is not answering yet";
+      }
+      long alive =
+          view.getNodesList().stream().filter(n -> n.getState() == NodeState.ALIVE).count();
+      if (alive < nodes) {
+        return view.getCoordinatorId() + " sees " + alive + " of " + nodes + " nodes ALIVE";
+      }
+      try {
+        coordinators
+            .stub(i)
+            .withDeadlineAfter(2, TimeUnit.SECONDS)
+            .submit(
+                SubmitRequest.newBuilder()
+                    .setRequestId("ready-check")
+                    .setTask(
+                        Task.newBuilder()
+                            .setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(100)))
+                    .build());
+      } catch (StatusRuntimeException e) {
+        return view.getCoordinatorId()
+            + " does not answer tasks yet ("
+            + Coordinators.explain(e)
+            + ")";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Stops the whole cluster: nodes first (so their goodbyes reach the coordinators), then
+   * coordinators.
+   */
+  public void down(Duration grace, Consumer<String> progress) throws InterruptedException {
+    List<Member> members = members();
+    List<Member> nodes = members.stream().filter(m -> m.role().equals(Member.NODE)).toList();
+    List<Member> coordinators =
+        members.stream().filter(m -> m.role().equals(Member.COORDINATOR)).toList();
+    for (Member m : stop(nodes, grace)) {
+      progress.accept("stopped " + m.name() + " (PID " + m.pid() + ")");
+    }
+    for (Member m : stop(coordinators, grace)) {
+      progress.accept("stopped " + m.name() + " (PID " + m.pid() + ")");
+    }
+    save(List.of());
+  }
+
+  /**
+   * SIGTERM to each running member (and SIGCONT, in case it is paused: a stopped process cannot
+   * handle SIGTERM), wait up to {@code grace} for them to exit, then SIGKILL the rest.
+   *
+   * @return the members that were running
+   */
+  private static List<Member> stop(List<Member> members, Duration grace)
+      throws InterruptedException {
+    List<Member> running = new ArrayList<>();
+    List<ProcessHandle> handles = new ArrayList<>();
+    for (Member m : members) {
+      Optional<ProcessHandle> h = handle(m);
+      if (h.isPresent()) {
+        running.add(m);
+        handles.add(h.get());
+        h.get().destroy();
+        signal(m.pid(), "CONT");
+      }
+    }
+    long deadline = System.nanoTime() + grace.toNanos();
+    for (ProcessHandle h : handles) {
+      long left = deadline - System.nanoTime();
+      try {
+        h.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        h.destroyForcibly();
+      }
+    }
+    return running;
+  }
+
+  /** Sends a signal with the system's kill command (Java can only send TERM and KILL itself). */
+  public static void signal(long pid, String signal) {
+    try {
+      new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start()
+          .waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run 'kill -" + signal + " " + pid + "'", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The live process behind a member, if it is still the same process. */
+  static Optional<ProcessHandle> handle(Member m) {
+    return ProcessHandle.of(m.pid())
+        .filter(ProcessHandle::isAlive)
+        .filter(
+            h -> {
+              Optional<Long> started = h.info().startInstant().map(i -> i.toEpochMilli());
+              // a different start time means the PID was reused by another process
+              return started.isEmpty()
+                  || m.startedAtMillis() == 0
+                  || Math.abs(started.get() - m.startedAtMillis()) < 1_000;
+            });
+  }
+
+  /** Running, paused (SIGSTOP, {@code docker pause}) or exited. */
+  public static ProcessStatus status(Member m) {
+    Optional<ProcessHandle> h = handle(m);
+    if (h.isEmpty()) {
+      return ProcessStatus.EXITED;
+    }
+    // Linux: the third field of /proc/PID/stat is the state; T means stopped by a signal.
+    Path stat = Path.of("/proc", Long.toString(m.pid()), "stat");
+    try {
+      String s = Files.readString(stat);
+      String afterName = s.substring(s.lastIndexOf(')') + 2);
+      if (afterName.startsWith("T")) {
+        return ProcessStatus.PAUSED;
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or the process just exited: report what ProcessHandle said
+    }
+    return ProcessStatus.RUNNING;
+  }
+
+  /** The last lines of a member's log. */
+  public String tail(String name, int lines) {
+    try {
+      List<String> all = Files.readAllLines(logFile(name), StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** How a recorded process is doing. */
+  public enum ProcessStatus {
+    RUNNING("running"),
+    PAUSED("paused (SIGSTOP)"),
+    EXITED("exited");
+
+    private final String word;
+
+    ProcessStatus(String word) {
+      this.word = word;
+    }
+
+    public String word() {
+      return word;
+    }
+  }
+}

@@ -1,0 +1,182 @@
+package ftlab.client.local;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ftlab local}: the whole cluster as local processes, for machines without Docker. */
+@Command(
+    name = "local",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the cluster as local background processes (no Docker needed).",
+      "Then break it with kill -9 PID, kill -STOP PID / kill -CONT PID, or kill PID."
+    },
+    subcommands = {
+      LocalCommand.Up.class,
+      LocalCommand.Ps.class,
+      LocalCommand.Start.class,
+      LocalCommand.Down.class
+    })
+public final class LocalCommand implements Runnable {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** Options every local subcommand has. */
+  static class Where {
+    @Option(
+        names = "--dir",
+        description =
+            "Where the cluster's state and logs live (env FTLAB_LOCAL_DIR)."
+                + " Default: ~/.ftlab/local.")
+    Path dir;
+
+    LocalCluster cluster(boolean needJars) {
+      return new LocalCluster(
+          dir != null ? dir : LocalCluster.defaultStateDir(), needJars ? Jars.locate() : null);
+    }
+  }
+
+  @Command(
+      name = "up",
+      mixinStandardHelpOptions = true,
+      description =
+          "Start coordinators and nodes in the background; return once the cluster answers.")
+  static final class Up extends Where implements Callable<Integer> {
+    @Option(
+        names = "--coordinators",
+        defaultValue = "2",
+        description = "Default: ${DEFAULT-VALUE}.")
+    int coordinators;
+
+    @Option(names = "--nodes", defaultValue = "5", description = "Default: ${DEFAULT-VALUE}.")
+    int nodes;
+
+    @Option(
+        names = "--base-port",
+        defaultValue = "7001",
+        description = "Port of coordinator-1; the others follow. Default: ${DEFAULT-VALUE}.")
+    int basePort;
+
+    @Option(
+        names = "--node-base-port",
+        defaultValue = "7101",
+        description = "Port of node-1; the others follow. Default: ${DEFAULT-VALUE}.")
+    int nodeBasePort;
+
+    @Option(
+        names = "--capacity",
+        defaultValue = "4",
+        description = "Tasks each node computes at once. Default: ${DEFAULT-VALUE}.")
+    int capacity;
+
+    @Option(
+        names = "--heartbeat-interval-ms",
+        defaultValue = "100",
+        description = "Default: ${DEFAULT-VALUE}.")
+    int heartbeatIntervalMs;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "60",
+        description = "Seconds to wait for the cluster to answer. Default: ${DEFAULT-VALUE}.")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+      LocalLayout layout =
+          new LocalLayout(
+              coordinators, nodes, basePort, nodeBasePort, capacity, heartbeatIntervalMs);
+      LocalCluster cluster = cluster(true);
+      System.out.printf(
+          "starting %d coordinators and %d nodes (logs in %s)%n",
+          coordinators, nodes, cluster.stateDir().resolve("logs"));
+      long start = System.nanoTime();
+      List<Member> members =
+          cluster.up(layout, Duration.ofSeconds(timeoutSeconds), System.out::println);
+      System.out.printf(
+          "cluster ready in %.1f s: every coordinator sees %d nodes ALIVE and answers%n",
+          (System.nanoTime() - start) / 1e9, nodes);
+      System.out.print(Ps.table(members));
+      System.out.println();
+      System.out.println("next: ftlab watch            (a stream of checked answers)");
+      System.out.println("      ftlab status           (what each coordinator sees)");
+      System.out.println("      kill -9 PID, kill -STOP PID / kill -CONT PID, kill PID   (faults)");
+      System.out.println("      ftlab local start NAME (start a stopped member again)");
+      System.out.println("      ftlab local down       (stop everything)");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "ps",
+      mixinStandardHelpOptions = true,
+      description = "List the local cluster's processes: name, role, PID, port, status.")
+  static final class Ps extends Where implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      List<Member> members = cluster(false).members();
+      if (members.isEmpty()) {
+        System.out.println("no local cluster (start one with 'ftlab local up')");
+        return 0;
+      }
+      System.out.print(table(members));
+      return 0;
+    }
+
+    static String table(List<Member> members) {
+      StringBuilder s = new StringBuilder();
+      s.append(String.format("%-15s %-12s %8s %6s  %s%n", "NAME", "ROLE", "PID", "PORT", "STATUS"));
+      for (Member m : members) {
+        s.append(
+            String.format(
+                "%-15s %-12s %8d %6d  %s%n",
+                m.name(), m.role(), m.pid(), m.port(), LocalCluster.status(m).word()));
+      }
+      return s.toString();
+    }
+  }
+
+  @Command(
+      name = "start",
+      mixinStandardHelpOptions = true,
+      description =
+          "Start a member that has stopped (after kill -9 or kill) again, with the same settings.")
+  static final class Start extends Where implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME", description = "e.g. node-3")
+    String name;
+
+    @Override
+    public Integer call() {
+      Member m = cluster(false).start(name);
+      System.out.printf("started %s again: PID %d, port %d%n", m.name(), m.pid(), m.port());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "down",
+      mixinStandardHelpOptions = true,
+      description = "Stop every process of the local cluster (nodes first, gracefully).")
+  static final class Down extends Where implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+      LocalCluster cluster = cluster(false);
+      if (cluster.members().isEmpty()) {
+        System.out.println("no local cluster to stop");
+        return 0;
+      }
+      cluster.down(Duration.ofSeconds(10), System.out::println);
+      System.out.println("local cluster stopped");
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package ftlab.client.local;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The shape of a local cluster: how many coordinators and nodes, and their ports. Coordinator i
+ * listens on {@code coordinatorBasePort + i - 1}, node i on {@code nodeBasePort + i - 1}.
+ *
+ * @param capacity tasks each node computes at once
+ * @param heartbeatIntervalMs passed to every node and coordinator, so that they agree
+ */
+public record LocalLayout(
+    int coordinators,
+    int nodes,
+    int coordinatorBasePort,
+    int nodeBasePort,
+    int capacity,
+    int heartbeatIntervalMs) {
+
+  /** 2 coordinators on 7001-7002 and 5 nodes on 7101-7105, as in the labs. */
+  public static final LocalLayout DEFAULT = new LocalLayout(2, 5, 7001, 7101, 4, 100);
+
+  public LocalLayout {
+    if (coordinators < 1 || coordinators > 9) {
+      throw new IllegalArgumentException(
+          "number of coordinators must be between 1 and 9, got " + coordinators);
+    }
+    if (nodes < 1 || nodes > 50) {
+      throw new IllegalArgumentException("number of nodes must be between 1 and 50, got " + nodes);
+    }
+    checkPorts("coordinator", coordinatorBasePort, coordinators);
+    checkPorts("node", nodeBasePort, nodes);
+    boolean overlap =
+        coordinatorBasePort < nodeBasePort + nodes
+            && nodeBasePort < coordinatorBasePort + coordinators;
+    if (overlap) {
+      throw new IllegalArgumentException(
+          "coordinator ports "
+              + range(coordinatorBasePort, coordinators)
+              + " overlap node ports "
+              + range(nodeBasePort, nodes));
+    }
+    if (capacity < 1) {
+      throw new IllegalArgumentException("node capacity must be at least 1, got " + capacity);
+    }
+    if (heartbeatIntervalMs < 1) {
+      throw new IllegalArgumentException(
+          "heartbeat interval must be at least 1 ms, got " + heartbeatIntervalMs);
+    }
+  }
+
+  private static void checkPorts(String what, int base, int count) {
+    if (base < 1024 || base + count - 1 > 65535) {
+      throw new IllegalArgumentException(
+          what + " ports out of range: " + range(base, count) + " (allowed: 1024-65535)");
+    }
+  }
+
+  private static String range(int base, int count) {
+    return count == 1 ? Integer.toString(base) : base + "-" + (base + count - 1);
+  }
+
+  public String coordinatorName(int i) {
+    return "coordinator-" + i;
+  }
+
+  public String nodeName(int i) {
+    return "node-" + i;
+  }
+
+  /** host:port of every coordinator, on the loopback interface. */
+  public List<String> coordinatorAddresses() {
+    List<String> out = new ArrayList<>();
+    for (int i = 1; i <= coordinators; i++) {
+      out.add("127.0.0.1:" + (coordinatorBasePort + i - 1));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,87 @@
+package ftlab.client.status;
+
+import ftlab.client.CoordinatorOption;
+import ftlab.client.Coordinators;
+import ftlab.proto.ClusterView;
+import ftlab.proto.NodeView;
+import io.grpc.StatusRuntimeException;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code ftlab status}: the cluster as each coordinator sees it. */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Show every node as each coordinator sees it: state, time since its last heartbeat, load,"
+          + " answers, and why it is in its state.",
+      "Each coordinator has its own view; they may briefly disagree."
+    })
+public final class StatusCommand implements Callable<Integer> {
+  @Mixin CoordinatorOption coordinatorOption;
+
+  @Override
+  public Integer call() {
+    int answered = 0;
+    try (Coordinators coordinators = new Coordinators(coordinatorOption.resolve())) {
+      for (int i = 0; i < coordinators.size(); i++) {
+        if (i > 0) {
+          System.out.println();
+        }
+        try {
+          ClusterView view = coordinators.view(i, 2_000);
+          System.out.print(table(view, coordinators.address(i)));
+          answered++;
+        } catch (StatusRuntimeException e) {
+          System.out.println(
+              "coordinator at " + coordinators.address(i) + ": " + Coordinators.explain(e));
+        }
+      }
+    }
+    return answered > 0 ? 0 : 1;
+  }
+
+  /** The view as a table, one row per node. */
+  public static String table(ClusterView view, String address) {
+    StringBuilder s = new StringBuilder();
+    s.append(
+        String.format(
+            "%s at %s: %d nodes; SUSPECT after %d ms, DEAD after %d ms without a heartbeat%n",
+            view.getCoordinatorId(),
+            address,
+            view.getNodesCount(),
+            view.getDetector().getSuspectAfterMs(),
+            view.getDetector().getDeadAfterMs()));
+    s.append(
+        String.format(
+            "%-10s %-8s %-21s %10s %6s %8s %7s %9s  %s%n",
+            "NODE", "STATE", "ADDRESS", "LAST BEAT", "LOAD", "ANSWERS", "FAILED", "SINCE", "WHY"));
+    for (NodeView n : view.getNodesList()) {
+      s.append(
+          String.format(
+              "%-10s %-8s %-21s %10s %6s %8d %7d %9s  %s%n",
+              n.getNodeId(),
+              n.getState(),
+              n.getAddress(),
+              age(n.getLastHeartbeatAgeMs()),
+              n.getLoad().getInFlight() + "/" + n.getLoad().getCapacity(),
+              n.getAnswers(),
+              n.getFailedAttempts(),
+              age(n.getSinceTransitionMs()),
+              n.getLastTransitionReason()));
+    }
+    return s.toString();
+  }
+
+  private static String age(long ms) {
+    if (ms < 10_000) {
+      return ms + " ms";
+    }
+    if (ms < 600_000) {
+      return String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
+    }
+    return ms / 60_000 + " min";
+  }
+}

@@ -1,0 +1,119 @@
+package ftlab.client.watch;
+
+import ftlab.client.Coordinators;
+import ftlab.proto.Answer;
+import ftlab.proto.SubmitRequest;
+import ftlab.task.Tasks;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The client's side of "no single point of failure": send each request to one coordinator, and if
+ * that coordinator is down, frozen or cannot answer, send it to another, until the request's
+ * deadline. Requests are spread round-robin, and a coordinator that just failed is avoided for a
+ * while ({@link #AVOID_AFTER_FAILURE}) so that not every request pays for finding out again.
+ */
+final class CoordinatorFailover {
+  /** Failures another coordinator could fix. */
+  private static final Set<Status.Code> RETRYABLE =
+      EnumSet.of(
+          Status.Code.UNAVAILABLE, // coordinator down, or it had no node that could answer
+          Status.Code.DEADLINE_EXCEEDED, // coordinator frozen or overloaded
+          Status.Code.RESOURCE_EXHAUSTED);
+
+  /** How long a coordinator that failed a call goes to the back of the queue. */
+  static final Duration AVOID_AFTER_FAILURE = Duration.ofSeconds(5);
+
+  private final Coordinators coordinators;
+  private final Duration attemptTimeout;
+  private final Duration requestTimeout;
+  private final AtomicInteger next = new AtomicInteger();
+  private final AtomicLongArray avoidUntilNanos;
+
+  /** The outcome of one call: an answer, or the last error; plus the coordinators that failed. */
+  record Result(Answer answer, String error, String coordinator, List<String> failures) {}
+
+  /**
+   * @param attemptTimeout how long to wait for one coordinator, on top of the task's expected
+   *     duration
+   * @param requestTimeout how long to keep trying coordinators in all
+   */
+  CoordinatorFailover(Coordinators coordinators, Duration attemptTimeout, Duration requestTimeout) {
+    this.coordinators = coordinators;
+    this.attemptTimeout = attemptTimeout;
+    this.requestTimeout = requestTimeout;
+    this.avoidUntilNanos = new AtomicLongArray(coordinators.size());
+  }
+
+  Result call(SubmitRequest request) {
+    long start = System.nanoTime();
+    long deadline = start + requestTimeout.toNanos();
+    long perAttempt =
+        attemptTimeout.toNanos()
+            + TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
+    List<String> failures = new ArrayList<>();
+    String lastError = "no coordinator was tried";
+    String lastCoordinator = coordinators.address(0);
+    while (true) {
+      for (int i : order()) {
+        long remaining = deadline - System.nanoTime();
+        if (remaining <= 0) {
+          return new Result(
+              null,
+              "gave up after " + requestTimeout.toMillis() + " ms: " + lastError,
+              lastCoordinator,
+              failures);
+        }
+        lastCoordinator = coordinators.address(i);
+        try {
+          Answer answer =
+              coordinators
+                  .stub(i)
+                  .withDeadlineAfter(Math.min(remaining, perAttempt), TimeUnit.NANOSECONDS)
+                  .submit(request);
+          return new Result(answer, null, lastCoordinator, failures);
+        } catch (StatusRuntimeException e) {
+          lastError = Coordinators.explain(e);
+          if (!RETRYABLE.contains(e.getStatus().getCode())) {
+            return new Result(null, lastError, lastCoordinator, failures);
+          }
+          failures.add(lastCoordinator + ": " + lastError);
+          avoidUntilNanos.set(i, System.nanoTime() + AVOID_AFTER_FAILURE.toNanos());
+        }
+      }
+      // every coordinator failed this round; pause briefly before the next
+      long pause = Math.min(TimeUnit.MILLISECONDS.toNanos(50), deadline - System.nanoTime());
+      if (pause > 0) {
+        try {
+          TimeUnit.NANOSECONDS.sleep(pause);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return new Result(null, "interrupted", lastCoordinator, failures);
+        }
+      }
+    }
+  }
+
+  /** Coordinators in the order to try: round-robin among the healthy, then the avoided ones. */
+  private List<Integer> order() {
+    int n = coordinators.size();
+    int first = Math.floorMod(next.getAndIncrement(), n);
+    long now = System.nanoTime();
+    List<Integer> healthy = new ArrayList<>();
+    List<Integer> avoided = new ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      int i = (first + k) % n;
+      (avoidUntilNanos.get(i) - now > 0 ? avoided : healthy).add(i);
+    }
+    healthy.addAll(avoided);
+    return healthy;
+  }
+}

@@ -69,7 +69,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
               .setLastTransitionReason(n.reason())
               .setSinceTransitionMs(TimeUnit.NANOSECONDS.toMillis(n.sinceTransitionNanos()))
               .setAnswers(cluster.answers(n.nodeId()))
-              .setFailedAttempts(cluster.failedAttempts(n.nodeId())));
+              .setFailedAttempts(cluster.failedAttempts(n.nodeId()))
+              .setTimesSuspected(cluster.timesSuspected(n.nodeId())));
     }
     return view.build();
   }

@@ -154,9 +154,20 @@ public final class LocalCluster {
     }
     try {
       Files.createDirectories(stateDir.resolve("logs"));
+      // a new cluster starts new logs ('start' of one member appends to its log)
+      for (int i = 1; i <= layout.coordinators(); i++) {
+        Files.deleteIfExists(logFile(layout.coordinatorName(i)));
+      }
+      for (int i = 1; i <= layout.nodes(); i++) {
+        Files.deleteIfExists(logFile(layout.nodeName(i)));
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + stateDir.resolve("logs"), e);
     }
+    // Run copies of the jars: rebuilding the checkout while the cluster runs would otherwise
+    // replace the jar under the running JVMs, which then fail to load classes.
+    Path nodeJar = copyJar(jars.node());
+    Path coordinatorJar = copyJar(jars.coordinator());
     String coordinatorList = String.join(",", layout.coordinatorAddresses());
     String interval = Integer.toString(layout.heartbeatIntervalMs());
     List<Member> started = new ArrayList<>();
@@ -164,7 +175,7 @@ public final class LocalCluster {
       for (int i = 1; i <= layout.coordinators(); i++) {
         int port = layout.coordinatorBasePort() + i - 1;
         String name = layout.coordinatorName(i);
-        List<String> cmd = javaCommand(jars.coordinator());
+        List<String> cmd = javaCommand(coordinatorJar);
         cmd.addAll(
             List.of(
                 "--id",
@@ -180,7 +191,7 @@ public final class LocalCluster {
       for (int i = 1; i <= layout.nodes(); i++) {
         int port = layout.nodeBasePort() + i - 1;
         String name = layout.nodeName(i);
-        List<String> cmd = javaCommand(jars.node());
+        List<String> cmd = javaCommand(nodeJar);
         cmd.addAll(
             List.of(
                 "--id",
@@ -209,6 +220,17 @@ public final class LocalCluster {
     }
   }
 
+  private Path copyJar(Path jar) {
+    Path copy = stateDir.resolve("jars").resolve(jar.getFileName());
+    try {
+      Files.createDirectories(copy.getParent());
+      Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
+      return copy;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + jar + " to " + copy, e);
+    }
+  }
+
   private List<String> javaCommand(Path jar) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -233,6 +255,29 @@ public final class LocalCluster {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + m.name() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The member with this name. */
+  public Member member(String name) {
+    return members().stream()
+        .filter(m -> m.name().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "no member named '" + name + "' in the local cluster (see 'ftlab local ps')"));
+  }
+
+  /**
+   * Sends a signal to a member by name: KILL (crash), STOP (freeze), CONT (thaw), TERM (graceful
+   * stop). This is what a learner does by hand with {@code kill -SIGNAL PID}.
+   */
+  public void signal(String name, String signal) {
+    Member m = member(name);
+    if (handle(m).isEmpty()) {
+      throw new IllegalStateException(name + " is not running; cannot send it SIG" + signal);
+    }
+    signal(m.pid(), signal);
   }
 
   /**

@@ -39,6 +39,7 @@ public final class Cluster {
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicLong answers = new AtomicLong();
     final AtomicLong failedAttempts = new AtomicLong();
+    final AtomicLong timesSuspected = new AtomicLong();
   }
 
   /**
@@ -131,6 +132,12 @@ public final class Cluster {
     return t == null ? 0 : t.failedAttempts.get();
   }
 
+  /** How many times the node went ALIVE -> SUSPECT here. */
+  public long timesSuspected(String nodeId) {
+    Traffic t = traffic.get(nodeId);
+    return t == null ? 0 : t.timesSuspected.get();
+  }
+
   private Traffic traffic(String nodeId) {
     return traffic.computeIfAbsent(nodeId, id -> new Traffic());
   }
@@ -138,6 +145,9 @@ public final class Cluster {
   /** Called under the lock: queues the events in the order they happened. */
   private void enqueue(List<MembershipEvent> happened) {
     for (MembershipEvent e : happened) {
+      if (e instanceof MembershipEvent.Transition t && t.to() == NodeState.SUSPECT) {
+        traffic(t.nodeId()).timesSuspected.incrementAndGet();
+      }
       events.executeLater(() -> listener.accept(e));
     }
   }

@@ -1,0 +1,146 @@
+package ftlab.client.it;
+
+import static ftlab.proto.NodeState.ALIVE;
+import static ftlab.proto.NodeState.DEAD;
+import static ftlab.proto.NodeState.LEFT;
+import static ftlab.proto.NodeState.SUSPECT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ftlab.client.watch.Summary;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real processes, real signals: each test starts coordinators and nodes as separate JVMs from the
+ * built jars, puts a steady checked load on them, breaks something the way a learner would ({@code
+ * kill -9}, {@code kill -STOP}, {@code kill}), and checks that the client never saw a failure or a
+ * wrong answer, that the coordinators saw what happened (docs/architecture.md, "Node states"), and
+ * that the cluster recovers.
+ */
+class FailoverIT {
+  private static final Duration DETECT = Duration.ofSeconds(5);
+  private static final Duration RECOVER = Duration.ofSeconds(30);
+
+  private static void assertNoClientVisibleFailure(Summary s, RunningCluster c) {
+    assertThat(s.sent()).as("requests sent").isGreaterThan(100);
+    assertThat(s.failed()).as("failed requests: %s", c.failures).isZero();
+    assertThat(s.wrong()).as("wrong answers: %s", c.failures).isZero();
+  }
+
+  @Test
+  void sigkillOfANodeIsDetectedAndRoutedAround() throws Exception {
+    try (RunningCluster c = new RunningCluster(2, 3)) {
+      c.startLoad();
+      c.awaitMoreAnswers(40);
+      long fault = System.nanoTime();
+
+      c.cluster.signal("node-2", "KILL");
+
+      c.awaitState("node-2", DEAD, DETECT);
+      c.awaitMoreAnswers(60); // answers go on without node-2
+      assertThat(c.views.statesSeen("node-2", fault)).containsSubsequence(SUSPECT, DEAD);
+
+      c.cluster.start("node-2"); // a new process: a new incarnation
+      c.awaitState("node-2", ALIVE, RECOVER);
+      c.awaitMoreAnswersFrom("node-2", 10);
+
+      assertNoClientVisibleFailure(c.stopLoad(), c);
+      assertThat(c.views.statesSeen("node-1", fault)).doesNotContain(DEAD);
+      assertThat(c.views.statesSeen("node-3", fault)).doesNotContain(DEAD);
+    }
+  }
+
+  @Test
+  void sigstopOfANodeIsDetectedAndSigcontBringsItBack() throws Exception {
+    try (RunningCluster c = new RunningCluster(2, 3)) {
+      c.startLoad();
+      c.awaitMoreAnswers(40);
+      long fault = System.nanoTime();
+
+      c.cluster.signal("node-3", "STOP"); // frozen: the port still accepts connections
+
+      c.awaitState("node-3", DEAD, DETECT);
+      c.awaitMoreAnswers(60);
+      assertThat(c.views.statesSeen("node-3", fault)).containsSubsequence(SUSPECT, DEAD);
+
+      c.cluster.signal("node-3", "CONT"); // the same process, the same incarnation, resumes
+      c.awaitState("node-3", ALIVE, RECOVER);
+      c.awaitMoreAnswersFrom("node-3", 10);
+
+      assertNoClientVisibleFailure(c.stopLoad(), c);
+    }
+  }
+
+  @Test
+  void sigtermOfANodeIsAGracefulLeaveNotAFailure() throws Exception {
+    try (RunningCluster c = new RunningCluster(2, 3)) {
+      c.startLoad();
+      c.awaitMoreAnswers(40);
+      long fault = System.nanoTime();
+
+      c.cluster.signal("node-1", "TERM");
+
+      c.awaitState("node-1", LEFT, DETECT);
+      c.awaitExit("node-1", Duration.ofSeconds(10));
+      c.awaitMoreAnswers(60);
+      // it said goodbye: LEFT, and never SUSPECT or DEAD on the way
+      assertThat(c.views.statesSeen("node-1", fault)).containsExactly(LEFT);
+
+      c.cluster.start("node-1");
+      c.awaitState("node-1", ALIVE, RECOVER);
+      c.awaitMoreAnswersFrom("node-1", 10);
+
+      assertNoClientVisibleFailure(c.stopLoad(), c);
+    }
+  }
+
+  @Test
+  void twoOfThreeNodesKilledAtOnce() throws Exception {
+    try (RunningCluster c = new RunningCluster(2, 3)) {
+      c.startLoad();
+      c.awaitMoreAnswers(40);
+
+      c.cluster.signal("node-1", "KILL");
+      c.cluster.signal("node-2", "KILL");
+
+      c.awaitState("node-1", DEAD, DETECT);
+      c.awaitState("node-2", DEAD, DETECT);
+      c.awaitMoreAnswersFrom("node-3", 60); // the survivor carries the whole load
+
+      c.cluster.start("node-1");
+      c.cluster.start("node-2");
+      c.awaitState("node-1", ALIVE, RECOVER);
+      c.awaitState("node-2", ALIVE, RECOVER);
+      c.awaitMoreAnswersFrom("node-1", 10);
+      c.awaitMoreAnswersFrom("node-2", 10);
+
+      assertNoClientVisibleFailure(c.stopLoad(), c);
+    }
+  }
+
+  @Test
+  void stoppingOneOfTwoCoordinatorsLosesNoRequest() throws Exception {
+    try (RunningCluster c = new RunningCluster(2, 3)) {
+      c.startLoad();
+      c.awaitMoreAnswers(40);
+
+      c.cluster.signal("coordinator-1", "TERM");
+      c.awaitExit("coordinator-1", Duration.ofSeconds(10));
+      c.awaitMoreAnswers(80); // all through coordinator-2 now
+
+      c.cluster.start("coordinator-1");
+      // the nodes keep beating to it, so it rebuilds its view on its own
+      for (String node : List.of("node-1", "node-2", "node-3")) {
+        c.awaitState(node, ALIVE, List.of("coordinator-1"), RECOVER);
+      }
+      c.awaitMoreAnswers(40);
+
+      Summary s = c.stopLoad();
+      assertNoClientVisibleFailure(s, c);
+      assertThat(s.coordinatorFailovers())
+          .as("requests that went to a second coordinator")
+          .isPositive();
+    }
+  }
+}

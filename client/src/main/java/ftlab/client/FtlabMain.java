@@ -13,7 +13,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "ftlab 0.1.0",
     description = "Drive an ftlab fault-tolerance lab cluster.",
-    subcommands = {WatchCommand.class, StatusCommand.class, LocalCommand.class})
+    subcommands = {
+      WatchCommand.class,
+      StatusCommand.class,
+      LocalCommand.class,
+      ftlab.client.bench.BenchCommand.class
+    })
 public final class FtlabMain implements Runnable {
 
   @Option(

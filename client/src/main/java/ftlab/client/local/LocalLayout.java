@@ -61,6 +61,35 @@ public record LocalLayout(
     return count == 1 ? Integer.toString(base) : base + "-" + (base + count - 1);
   }
 
+  /**
+   * A layout on a block of loopback ports that are free right now, at a random place in
+   * 20000-59999: for tests and benchmarks that must not collide with a cluster already running.
+   */
+  public static LocalLayout onFreePorts(int coordinators, int nodes, int capacity) {
+    int size = 10 + nodes;
+    for (int tries = 0; tries < 50; tries++) {
+      int base = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(40_000 - size);
+      boolean free = true;
+      for (int p = base; p < base + size && free; p++) {
+        free = isFree(p);
+      }
+      if (free) {
+        return new LocalLayout(coordinators, nodes, base, base + 10, capacity, 100);
+      }
+    }
+    throw new IllegalStateException("found no block of " + size + " free ports on 127.0.0.1");
+  }
+
+  static boolean isFree(int port) {
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
   public String coordinatorName(int i) {
     return "coordinator-" + i;
   }

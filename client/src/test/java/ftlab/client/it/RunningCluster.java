@@ -13,10 +13,6 @@ import ftlab.client.watch.Summary;
 import ftlab.client.watch.TaskMix;
 import ftlab.client.watch.Watch;
 import ftlab.proto.NodeState;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -53,8 +48,7 @@ final class RunningCluster implements AutoCloseable {
 
   RunningCluster(int coordinators, int nodes) throws Exception {
     Path dir = Files.createTempDirectory("ftlab-it-");
-    int base = freePortBlock(coordinators + nodes + 10);
-    this.layout = new LocalLayout(coordinators, nodes, base, base + 10, 4, 100);
+    this.layout = LocalLayout.onFreePorts(coordinators, nodes, 4);
     this.cluster = new LocalCluster(dir, Jars.locate());
     cluster.up(layout, Duration.ofSeconds(90), line -> System.out.println("[up] " + line));
     for (int i = 1; i <= coordinators; i++) {
@@ -156,29 +150,5 @@ final class RunningCluster implements AutoCloseable {
     coordinators.close();
     // SIGCONT first: a paused process cannot act on SIGTERM
     cluster.down(Duration.ofSeconds(10), line -> System.out.println("[down] " + line));
-  }
-
-  /** A block of free loopback ports starting at a random place in 20000-59999. */
-  private static int freePortBlock(int size) {
-    for (int tries = 0; tries < 50; tries++) {
-      int base = 20_000 + ThreadLocalRandom.current().nextInt(40_000 - size);
-      boolean free = true;
-      for (int p = base; p < base + size && free; p++) {
-        free = isFree(p);
-      }
-      if (free) {
-        return base;
-      }
-    }
-    throw new IllegalStateException("no block of " + size + " free ports found");
-  }
-
-  private static boolean isFree(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }

@@ -1,0 +1,133 @@
+package ftlab.client.watch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ftlab.proto.Answer;
+import ftlab.proto.Attempt;
+import ftlab.proto.Task;
+import ftlab.proto.TaskResult;
+import ftlab.task.Tasks;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What {@code ftlab watch} prints, and the task stream it sends. */
+class WatchFormatTest {
+  private static final Task TASK = TaskMix.DEFAULT.task(1);
+
+  private static Outcome answered(TaskResult result, Attempt... attempts) {
+    Answer answer =
+        Answer.newBuilder()
+            .setResult(result)
+            .setNodeId("node-3")
+            .setCoordinatorId("coordinator-1")
+            .addAllAttempts(List.of(attempts))
+            .build();
+    return new Outcome(
+        42, TASK, Tasks.expectedResult(TASK), answer, null, "127.0.0.1:7001", List.of(), 3_200_000);
+  }
+
+  private static Attempt attempt(String node, String outcome, String detail) {
+    return Attempt.newBuilder().setNodeId(node).setOutcome(outcome).setDetail(detail).build();
+  }
+
+  @Test
+  void aVerifiedAnswerShowsWhoAnsweredAndHow() {
+    Outcome o = answered(Tasks.expectedResult(TASK), attempt("node-3", "OK", ""));
+    assertThat(o.ok()).isTrue();
+    assertThat(WatchCommand.line(o))
+        .startsWith("#42")
+        .contains(Tasks.describe(TASK))
+        .contains("verified")
+        .contains("node-3")
+        .contains("primary")
+        .contains("coordinator-1")
+        .endsWith("3.2 ms");
+  }
+
+  @Test
+  void aRetriedAnswerSaysWhyTheFirstAttemptFailed() {
+    Outcome o =
+        answered(
+            Tasks.expectedResult(TASK),
+            attempt("node-2", "UNAVAILABLE", "Connection refused"),
+            attempt("node-3", "OK", ""));
+    assertThat(WatchCommand.line(o))
+        .contains("retry")
+        .contains("[node-2 UNAVAILABLE: Connection refused]");
+  }
+
+  @Test
+  void aWrongAnswerIsFlaggedWithTheExpectedOne() {
+    Outcome o =
+        answered(TaskResult.newBuilder().setPrimeCount(-1).build(), attempt("node-3", "OK", ""));
+    assertThat(o.wrong()).isTrue();
+    assertThat(WatchCommand.line(o))
+        .contains("WRONG")
+        .contains("expected " + Tasks.describe(Tasks.expectedResult(TASK)));
+  }
+
+  @Test
+  void aFailedRequestSaysWhy() {
+    Outcome o =
+        new Outcome(
+            7,
+            TASK,
+            Tasks.expectedResult(TASK),
+            null,
+            "gave up after 10000 ms: x",
+            "a",
+            List.of(),
+            10_000_000_000L);
+    assertThat(o.failed()).isTrue();
+    assertThat(WatchCommand.line(o)).contains("FAILED after 10000 ms: gave up after 10000 ms: x");
+  }
+
+  @Test
+  void sharesArePercentagesOfAnswers() {
+    assertThat(WatchCommand.shares(Map.of("node-1", 1L))).isEqualTo("node-1 100%");
+    assertThat(WatchCommand.shares(Map.of())).isEqualTo("no answers");
+  }
+
+  @Test
+  void summaryJsonUsesTheDocumentedNames() {
+    Summary s =
+        new Summary(10, 9, 1, 0, 2, 1, 1.5, 9.25, 12, Map.of("node-1", 9L), 3.0, List.of("boom"));
+    assertThat(s.toJson())
+        .contains("\"sent\":10", "\"ok\":9", "\"failed\":1", "\"wrong\":0", "\"p50_ms\":1.5")
+        .contains("\"p99_ms\":9.25", "\"by_node\":{\"node-1\":9}", "\"coordinator_failovers\":1");
+    assertThat(Summary.fromJson(s.toJson())).isEqualTo(s);
+    assertThat(s.allCorrect()).isFalse();
+  }
+
+  @Test
+  void theTaskStreamIsReproducibleAndValid() {
+    TaskMix mix = new TaskMix("mix", 5, 20_000, 20);
+    int echoes = 0;
+    for (long id = 1; id <= 500; id++) {
+      Task t = mix.task(id);
+      assertThat(t).isEqualTo(new TaskMix("mix", 5, 20_000, 20).task(id));
+      assertThat(Tasks.problem(t)).isEmpty();
+      if (t.hasEcho()) {
+        echoes++;
+      }
+    }
+    assertThat(echoes).isBetween(60, 140); // about one in five
+    assertThat(new TaskMix("echo", 5, 1, 0).task(3).getEcho().getValue()).isEqualTo("r3");
+    assertThatThrownBy(() -> new TaskMix("sort", 1, 1, 1))
+        .hasMessage("task kind must be primes, echo or mix, got 'sort'");
+    assertThatThrownBy(() -> new TaskMix("mix", 1, 0, 1))
+        .hasMessage("prime range width must be between 1 and 10000000, got 0");
+  }
+
+  @Test
+  void settingsRejectUnboundedOrNonsenseLoad() {
+    assertThatThrownBy(() -> Watch.Settings.DEFAULT.withRate(-1))
+        .hasMessage("rate must be between 0 and 100000 per second, got -1.0");
+    assertThatThrownBy(() -> Watch.Settings.DEFAULT.withConcurrency(0))
+        .hasMessage("concurrency must be between 1 and 1000, got 0");
+    assertThatThrownBy(() -> Watch.Settings.DEFAULT.withDuration(java.time.Duration.ofDays(2)))
+        .hasMessage("duration must be more than 0 and at most 24 h, got 172800 s");
+  }
+}

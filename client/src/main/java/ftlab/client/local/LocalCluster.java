@@ -172,39 +172,21 @@ public final class LocalCluster {
       for (int i = 1; i <= layout.coordinators(); i++) {
         int port = layout.coordinatorBasePort() + i - 1;
         String name = layout.coordinatorName(i);
-        List<String> cmd = javaCommand(coordinatorJar);
-        cmd.addAll(
-            List.of(
-                "--id",
-                name,
-                "--port",
-                Integer.toString(port),
-                "--bind",
-                "127.0.0.1",
-                "--heartbeat-interval-ms",
-                interval));
+        List<String> cmd = command(coordinatorJar, name, port, interval);
         started.add(launch(new Member(name, Member.COORDINATOR, 0, 0, port, cmd)));
       }
       for (int i = 1; i <= layout.nodes(); i++) {
         int port = layout.nodeBasePort() + i - 1;
         String name = layout.nodeName(i);
-        List<String> cmd = javaCommand(nodeJar);
+        List<String> cmd = command(nodeJar, name, port, interval);
         cmd.addAll(
             List.of(
-                "--id",
-                name,
-                "--port",
-                Integer.toString(port),
-                "--bind",
-                "127.0.0.1",
                 "--advertise-host",
                 "127.0.0.1",
                 "--coordinators",
                 coordinatorList,
                 "--capacity",
-                Integer.toString(layout.capacity()),
-                "--heartbeat-interval-ms",
-                interval));
+                Integer.toString(layout.capacity())));
         started.add(launch(new Member(name, Member.NODE, 0, 0, port, cmd)));
       }
       save(started);
@@ -228,12 +210,23 @@ public final class LocalCluster {
     }
   }
 
-  private List<String> javaCommand(Path jar) {
+  /** The command line of a member: java, the JVM flags, the jar, and the common settings. */
+  private static List<String> command(Path jar, String name, int port, String interval) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(JVM_FLAGS);
-    cmd.add("-jar");
-    cmd.add(jar.toString());
+    cmd.addAll(
+        List.of(
+            "-jar",
+            jar.toString(),
+            "--id",
+            name,
+            "--port",
+            Integer.toString(port),
+            "--bind",
+            "127.0.0.1",
+            "--heartbeat-interval-ms",
+            interval));
     return cmd;
   }
 

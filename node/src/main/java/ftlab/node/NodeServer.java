@@ -22,6 +22,13 @@ import org.slf4j.LoggerFactory;
 public final class NodeServer {
   private static final Logger log = LoggerFactory.getLogger("node");
 
+  /**
+   * Once the drain timeout has passed, how long the node waits for its stopped tasks to send their
+   * answers before it cuts the connections. Stopped tasks answer at once (an echo wakes up, a prime
+   * count stops within one segment of 65,536 numbers), so this is only a backstop.
+   */
+  private static final Duration STOPPED_TASKS_GRACE = Duration.ofMillis(500);
+
   private final String id;
   private final long incarnation;
   private final Server server;
@@ -80,13 +87,17 @@ public final class NodeServer {
   }
 
   /**
-   * The graceful exit (SIGTERM, {@code docker stop}): stop beating, tell the coordinators this node
-   * is leaving (LEFT, not a failure), refuse new tasks, let running ones finish within {@code
-   * drainTimeout}, then stop.
+   * The graceful exit (SIGTERM, {@code docker stop}): refuse new tasks, stop beating, tell the
+   * coordinators this node is leaving (LEFT, not a failure), let running tasks finish within {@code
+   * drainTimeout}, stop those that do not (they answer UNAVAILABLE, so their callers retry them
+   * elsewhere), then stop.
    */
   public void drain(Duration drainTimeout) throws InterruptedException {
     long start = System.nanoTime();
     log.info("{} draining: {} tasks running", id, worker.inFlight());
+    // First of all: saying goodbye can take up to a second, and a task accepted meanwhile would
+    // only make the drain longer.
+    worker.stopAccepting();
     health.enterTerminalState();
     heartbeats.stopBeating();
     heartbeats.leave("shutting down (SIGTERM)", Duration.ofSeconds(1));
@@ -94,11 +105,14 @@ public final class NodeServer {
     boolean finished = server.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
     if (!finished) {
       log.warn(
-          "{} drain timeout ({} ms) passed with {} tasks still running: cancelling them",
+          "{} drain timeout ({} ms) passed with {} tasks still running: stopping them",
           id,
           drainTimeout.toMillis(),
           worker.inFlight());
-      server.shutdownNow();
+      worker.stopRunningTasks();
+      if (!server.awaitTermination(STOPPED_TASKS_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        server.shutdownNow();
+      }
     }
     heartbeats.close();
     log.info(

@@ -11,6 +11,8 @@ import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +26,18 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
   private final String nodeId;
   private final int capacity;
   private final Semaphore slots;
+
+  /** Set when the node starts draining: from then on every new task is refused. */
+  private volatile boolean draining;
+
+  /** Set when the drain timeout has passed: the node itself is stopping its running tasks. */
+  private volatile boolean stopping;
+
+  /**
+   * The tasks running now, each with a context of its own that the node can cancel. It is a child
+   * of the call's context, so a caller who gives up still cancels the task too.
+   */
+  private final Set<Context.CancellableContext> running = ConcurrentHashMap.newKeySet();
 
   WorkerService(String nodeId, int capacity) {
     if (capacity < 1) {
@@ -43,8 +57,38 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
     return capacity;
   }
 
+  /**
+   * Refuses every new task from now on with UNAVAILABLE (the task did not run: the caller can send
+   * it to another node). Tasks already running go on.
+   */
+  void stopAccepting() {
+    draining = true;
+  }
+
+  /**
+   * Stops the running tasks, which answer their callers UNAVAILABLE: no result, send the task to
+   * another node. Tasks have no side effects, so running them again elsewhere is safe.
+   *
+   * <p>Why not just shut the server down: that resets the calls, which callers see as CANCELLED,
+   * and a coordinator does not retry CANCELLED (it means that the caller gave up).
+   */
+  void stopRunningTasks() {
+    stopping = true;
+    for (Context.CancellableContext task : running) {
+      task.cancel(null);
+    }
+  }
+
   @Override
   public void compute(ComputeRequest request, StreamObserver<ComputeResponse> response) {
+    if (draining) {
+      response.onError(
+          Status.UNAVAILABLE
+              .withDescription(
+                  nodeId + " is draining (shutting down): the task did not run, try another node")
+              .asException());
+      return;
+    }
     Optional<String> problem = Tasks.problem(request.getTask());
     if (problem.isPresent()) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(problem.get()).asException());
@@ -59,17 +103,31 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
       return;
     }
     long start = System.nanoTime();
+    Context.CancellableContext task = Context.current().withCancellation();
+    running.add(task);
+    if (stopping) {
+      task.cancel(null); // stopRunningTasks() went over the running tasks just before we joined
+    }
     TaskResult result;
     try {
-      result = run(request.getTask(), Context.current());
+      result = run(request.getTask(), task);
     } catch (Primes.CancelledException | InterruptedException e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       response.onError(
-          Status.CANCELLED.withDescription("the caller gave up on the task").asException());
+          stopping
+              ? Status.UNAVAILABLE
+                  .withDescription(
+                      nodeId
+                          + " is shutting down and stopped the task before it finished:"
+                          + " no result, try another node")
+                  .asException()
+              : Status.CANCELLED.withDescription("the caller gave up on the task").asException());
       return;
     } finally {
+      running.remove(task);
+      task.cancel(null); // a cancellable context must be cancelled, or its parent keeps it
       slots.release();
     }
     response.onNext(

@@ -62,7 +62,11 @@ public final class Coordinators implements AutoCloseable {
 
   /** "connection refused" rather than "UNAVAILABLE: io exception", for people. */
   public static String explain(StatusRuntimeException e) {
-    Status s = e.getStatus();
+    return explain(e.getStatus());
+  }
+
+  /** "connection refused" rather than "UNAVAILABLE: io exception", for people. */
+  public static String explain(Status s) {
     if (s.getCode() == Status.Code.UNAVAILABLE && s.getCause() != null) {
       String cause = String.valueOf(s.getCause().getMessage());
       if (cause.toLowerCase().contains("connection refused")) {

@@ -2,6 +2,7 @@ package ftlab.client.watch;
 
 import ftlab.client.Coordinators;
 import ftlab.proto.Answer;
+import ftlab.proto.Failures;
 import ftlab.proto.SubmitRequest;
 import ftlab.task.Tasks;
 import io.grpc.Status;
@@ -81,8 +82,9 @@ final class CoordinatorFailover {
                   .submit(request);
           return new Result(answer, null, lastCoordinator, failures);
         } catch (StatusRuntimeException e) {
-          lastError = Coordinators.explain(e);
-          if (!RETRYABLE.contains(e.getStatus().getCode())) {
+          Status status = Failures.normalize(e.getStatus());
+          lastError = Coordinators.explain(status);
+          if (!RETRYABLE.contains(status.getCode())) {
             return new Result(null, lastError, lastCoordinator, failures);
           }
           failures.add(lastCoordinator + ": " + lastError);

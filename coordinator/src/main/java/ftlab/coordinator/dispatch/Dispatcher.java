@@ -6,6 +6,7 @@ import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
+import ftlab.proto.Failures;
 import ftlab.proto.SubmitRequest;
 import ftlab.task.Tasks;
 import io.grpc.Context;
@@ -177,7 +178,7 @@ public final class Dispatcher {
             .setCoordinatorMicros((nanoClock.getAsLong() - start) / 1_000)
             .build();
       } catch (StatusRuntimeException e) {
-        Status status = e.getStatus();
+        Status status = Failures.normalize(e.getStatus());
         String detail = describe(status, timeout);
         attempts.add(
             attempt(

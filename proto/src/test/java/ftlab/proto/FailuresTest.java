@@ -1,0 +1,28 @@
+package ftlab.proto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import java.nio.channels.ClosedChannelException;
+import org.junit.jupiter.api.Test;
+
+class FailuresTest {
+  @Test
+  void aBrokenConnectionReportedAsUnknownIsUnavailable() {
+    Status s =
+        Failures.normalize(
+            Status.UNKNOWN
+                .withDescription("channel closed")
+                .withCause(new ClosedChannelException()));
+    assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(s.getDescription()).isEqualTo("connection lost during the call (channel closed)");
+  }
+
+  @Test
+  void anUnknownFromThePeerStaysUnknown() {
+    Status peer = Status.UNKNOWN.withDescription("Application error processing RPC");
+    assertThat(Failures.normalize(peer)).isSameAs(peer);
+    Status other = Status.INVALID_ARGUMENT.withCause(new ClosedChannelException());
+    assertThat(Failures.normalize(other)).isSameAs(other);
+  }
+}

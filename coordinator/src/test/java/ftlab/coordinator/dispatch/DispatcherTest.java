@@ -20,6 +20,7 @@ import ftlab.proto.Echo;
 import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
 import ftlab.task.Tasks;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -30,6 +31,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -435,5 +439,51 @@ class DispatcherTest {
     assertThat(submitFails(SETTINGS, Task.getDefaultInstance()).getStatus().getDescription())
         .isEqualTo("task must set one of count_primes or echo");
     assertThat(worker.calls()).isZero();
+  }
+
+  @Test
+  void theRequestDeadlineEndsTheRequestEvenIfNodesStillHang() throws Exception {
+    node("node-1", HANGING);
+    node("node-2", HANGING);
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    long start = System.nanoTime();
+    StatusRuntimeException e;
+    // the client's deadline: 250 ms, less than the 2 x 100 ms + retries the hanging nodes need
+    try (Context.CancellableContext withDeadline =
+        Context.current().withDeadlineAfter(250, TimeUnit.MILLISECONDS, timer)) {
+      e =
+          catchThrowableOfType(
+              StatusRuntimeException.class,
+              () -> withDeadline.run(() -> submit(dispatcher(SETTINGS), PRIMES)));
+    } finally {
+      timer.shutdownNow();
+    }
+    long tookMillis = (System.nanoTime() - start) / MS;
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(e.getStatus().getDescription())
+        .startsWith("the request's deadline passed; ")
+        .contains("node-1 DEADLINE_EXCEEDED, node-2 DEADLINE_EXCEEDED");
+    assertThat(tookMillis).isBetween(250L, 1_000L); // not a moment before, and not much after
+  }
+
+  @Test
+  void aClientThatGivesUpGetsCancelledNotDeadlineExceeded() throws Exception {
+    FakeWorker frozen = node("node-1", HANGING);
+    node("node-2", HEALTHY);
+    Context.CancellableContext client = Context.current().withCancellation();
+    // the client gives up exactly while its request waits on the frozen node
+    frozen.onCall(() -> client.cancel(null));
+
+    StatusRuntimeException e =
+        catchThrowableOfType(
+            StatusRuntimeException.class,
+            () -> client.run(() -> submit(dispatcher(SETTINGS), PRIMES)));
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("the client cancelled the request after 1 attempts");
+    // nobody waits for an answer any more: no failover, and no blame on node-1
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
   }
 }

@@ -44,6 +44,7 @@ public final class FakeWorker extends WorkerGrpc.WorkerImplBase {
   private final List<Behaviour> script;
   private final List<ComputeRequest> received = new CopyOnWriteArrayList<>();
   private final CountDownLatch cancelled = new CountDownLatch(1);
+  private volatile Runnable onCall = () -> {};
   private Server server;
 
   private FakeWorker(String nodeId, List<Behaviour> script) {
@@ -70,6 +71,7 @@ public final class FakeWorker extends WorkerGrpc.WorkerImplBase {
   @Override
   public void compute(ComputeRequest request, StreamObserver<ComputeResponse> response) {
     received.add(request);
+    onCall.run();
     Behaviour now = script.get(Math.min(received.size(), script.size()) - 1);
     switch (now) {
       case HEALTHY -> {
@@ -95,6 +97,11 @@ public final class FakeWorker extends WorkerGrpc.WorkerImplBase {
                   .withDescription(nodeId + " hit a bug: NullPointerException")
                   .asRuntimeException());
     }
+  }
+
+  /** Runs {@code hook} when a call arrives, before the node behaves: to act at an exact moment. */
+  public void onCall(Runnable hook) {
+    this.onCall = hook;
   }
 
   /** Every request this node got, in order. */

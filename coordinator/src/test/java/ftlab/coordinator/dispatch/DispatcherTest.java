@@ -461,9 +461,10 @@ class DispatcherTest {
     long tookMillis = (System.nanoTime() - start) / MS;
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    // how many attempts fit in 250 ms depends on how busy the machine is; the first one is certain
     assertThat(e.getStatus().getDescription())
         .startsWith("the request's deadline passed; ")
-        .contains("node-1 DEADLINE_EXCEEDED, node-2 DEADLINE_EXCEEDED");
+        .contains("attempts: node-1 DEADLINE_EXCEEDED");
     assertThat(tookMillis).isBetween(250L, 1_000L); // not a moment before, and not much after
   }
 

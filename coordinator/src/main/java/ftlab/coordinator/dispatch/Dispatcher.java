@@ -133,16 +133,18 @@ public final class Dispatcher {
     Set<String> tried = new HashSet<>();
     long backoffNanos = settings.roundBackoff().toNanos();
     while (true) {
-      if (context.isCancelled()) {
-        throw Status.CANCELLED
-            .withDescription(
-                "the client cancelled the request after " + attempts.size() + " attempts")
-            .asRuntimeException();
-      }
+      // The deadline first: gRPC also cancels a context when its deadline passes, and that is
+      // running out of time (DEADLINE_EXCEEDED), not the client giving up (CANCELLED).
       long remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
       if (remaining <= 0) {
         throw Status.DEADLINE_EXCEEDED
             .withDescription("the request's deadline passed; " + summarize(attempts))
+            .asRuntimeException();
+      }
+      if (context.isCancelled()) {
+        throw Status.CANCELLED
+            .withDescription(
+                "the client cancelled the request after " + attempts.size() + " attempts")
             .asRuntimeException();
       }
       List<Candidate> candidates = candidates();

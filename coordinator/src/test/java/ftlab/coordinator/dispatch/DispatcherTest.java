@@ -1,0 +1,490 @@
+package ftlab.coordinator.dispatch;
+
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.BROKEN;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.BUSY;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HANGING;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HEALTHY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import ftlab.coordinator.membership.Cluster;
+import ftlab.coordinator.membership.DetectorConfig;
+import ftlab.coordinator.membership.Heartbeat;
+import ftlab.coordinator.membership.NodeSnapshot;
+import ftlab.coordinator.membership.NodeState;
+import ftlab.proto.Answer;
+import ftlab.proto.Attempt;
+import ftlab.proto.ComputeRequest;
+import ftlab.proto.CountPrimes;
+import ftlab.proto.Echo;
+import ftlab.proto.SubmitRequest;
+import ftlab.proto.Task;
+import ftlab.task.Tasks;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dispatch with failover (docs/architecture.md, "Dispatch with failover"), over real gRPC calls on
+ * the in-process transport: each node is a {@link FakeWorker} that answers, hangs, is busy or
+ * fails, and joins the {@link Cluster} by heartbeat exactly as a real node does.
+ *
+ * <p>Two clocks are at work. The cluster's failure detector runs on a fake clock that only the test
+ * moves, so a node goes DEAD exactly when the test says. Deadlines are real gRPC deadlines on real
+ * time, kept short (an attempt times out after {@value #ATTEMPT_MS} ms), so only the tests with a
+ * hanging node wait at all.
+ */
+class DispatcherTest {
+  private static final long MS = 1_000_000L;
+  private static final long ATTEMPT_MS = 100;
+
+  /**
+   * Attempts time out after 100 ms (plus the task's expected duration: 0 ms for the tasks here); a
+   * request may take 5 s; when every node failed, the next round starts after 1 ms.
+   */
+  private static final Dispatcher.Settings SETTINGS =
+      new Dispatcher.Settings(
+          Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofMillis(1));
+
+  /**
+   * A round backoff as long as the request timeout leaves no time for a second round: the
+   * dispatcher tries each node once, then reports why none could answer.
+   */
+  private static final Dispatcher.Settings ONE_ROUND =
+      new Dispatcher.Settings(
+          Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(5));
+
+  private static final Task PRIMES =
+      Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(100)).build();
+
+  /** The failure detector's clock; only {@link #advance} moves it. */
+  private final AtomicLong clusterNanos = new AtomicLong(1_000 * MS);
+
+  private final Cluster cluster =
+      new Cluster(DetectorConfig.DEFAULT, clusterNanos::get, event -> {});
+
+  /** A unique prefix for this test's in-process server names. */
+  private final String names = InProcessServerBuilder.generateName();
+
+  private final GrpcNodeCaller caller =
+      new GrpcNodeCaller(
+          address -> InProcessChannelBuilder.forName(address).directExecutor().build());
+
+  private final List<FakeWorker> workers = new ArrayList<>();
+  private final Map<String, Long> sequences = new HashMap<>();
+  private int requests;
+
+  /**
+   * The first gRPC call in a JVM loads a few hundred classes, which can take longer than the 100 ms
+   * attempt deadline used here: a refusing node would then look like a hanging one. One call before
+   * the tests keeps that one-off cost out of the attempts they measure.
+   */
+  @BeforeAll
+  static void warmUpGrpc() throws Exception {
+    String address = InProcessServerBuilder.generateName();
+    FakeWorker worker = FakeWorker.serving("warm-up", address, HEALTHY);
+    try (GrpcNodeCaller warmUp =
+        new GrpcNodeCaller(a -> InProcessChannelBuilder.forName(a).directExecutor().build())) {
+      warmUp.compute(
+          address,
+          ComputeRequest.newBuilder().setTask(PRIMES).build(),
+          Duration.ofSeconds(10).toNanos());
+    } finally {
+      worker.crash();
+    }
+  }
+
+  @AfterEach
+  void stopEverything() throws InterruptedException {
+    caller.close();
+    for (FakeWorker w : workers) {
+      w.crash();
+    }
+  }
+
+  // ---- the cluster: nodes join by heartbeat, like real ones ----
+
+  private String address(String nodeId) {
+    return names + "/" + nodeId;
+  }
+
+  /** Starts a fake node and makes it known to the cluster with a first heartbeat. */
+  private FakeWorker node(String nodeId, FakeWorker.Behaviour... script) throws IOException {
+    FakeWorker worker = FakeWorker.serving(nodeId, address(nodeId), script);
+    workers.add(worker);
+    beat(nodeId);
+    return worker;
+  }
+
+  /** A node that beats, but nothing listens at its address: calls to it are refused. */
+  private void refusingNode(String nodeId) {
+    beat(nodeId);
+  }
+
+  private void beat(String nodeId) {
+    beat(nodeId, 0);
+  }
+
+  private void beat(String nodeId, int reportedInFlight) {
+    long sequence = sequences.merge(nodeId, 1L, Long::sum);
+    cluster.heartbeat(new Heartbeat(nodeId, address(nodeId), 1, sequence, reportedInFlight, 4));
+  }
+
+  /**
+   * Moves the detector's clock in 100 ms steps (one heartbeat interval); at each step the nodes in
+   * {@code keepBeating} send a heartbeat, then the detector runs, as in the coordinator.
+   */
+  private void advance(long millis, String... keepBeating) {
+    for (long t = 0; t < millis; t += 100) {
+      clusterNanos.addAndGet(100 * MS);
+      for (String nodeId : keepBeating) {
+        beat(nodeId);
+      }
+      cluster.tick();
+    }
+  }
+
+  private NodeSnapshot snapshot(String nodeId) {
+    return cluster.node(nodeId).orElseThrow();
+  }
+
+  // ---- dispatching ----
+
+  private Dispatcher dispatcher(Dispatcher.Settings settings) {
+    // always the first of equally loaded nodes, in node-id order: node-1 is tried before node-2
+    return new Dispatcher(
+        "coord-test",
+        cluster,
+        new NodePicker(ScriptedRandom.alwaysFirst()),
+        caller,
+        settings,
+        System::nanoTime);
+  }
+
+  private Answer submit(Task task) {
+    return submit(dispatcher(SETTINGS), task);
+  }
+
+  /**
+   * Runs one request, then checks the bookkeeping every request must leave behind: whatever
+   * happened, no attempt is still counted as in flight on any node.
+   */
+  private Answer submit(Dispatcher dispatcher, Task task) {
+    try {
+      return dispatcher.dispatch(
+          SubmitRequest.newBuilder().setRequestId("req-" + ++requests).setTask(task).build());
+    } finally {
+      for (NodeSnapshot n : cluster.nodes()) {
+        assertThat(cluster.inFlight(n.nodeId()))
+            .as("attempts still counted in flight on %s", n.nodeId())
+            .isZero();
+      }
+    }
+  }
+
+  private StatusRuntimeException submitFails(Dispatcher.Settings settings, Task task) {
+    return catchThrowableOfType(
+        StatusRuntimeException.class, () -> submit(dispatcher(settings), task));
+  }
+
+  private static List<String> outcomes(Answer answer) {
+    return answer.getAttemptsList().stream()
+        .map(a -> a.getNodeId() + " " + a.getOutcome())
+        .toList();
+  }
+
+  // ---- the tests ----
+
+  @Test
+  void aHealthyNodeAnswersWithFullProvenance() throws IOException {
+    FakeWorker worker = node("node-1", HEALTHY);
+
+    Answer answer = submit(PRIMES);
+
+    assertThat(answer.getRequestId()).isEqualTo("req-1");
+    assertThat(answer.getResult()).isEqualTo(Tasks.expectedResult(PRIMES)); // 25 primes below 100
+    assertThat(answer.getResult().getPrimeCount()).isEqualTo(25);
+    assertThat(answer.getNodeId()).isEqualTo("node-1");
+    assertThat(answer.getCoordinatorId()).isEqualTo("coord-test");
+    assertThat(answer.getAttemptsList()).hasSize(1);
+    Attempt only = answer.getAttempts(0);
+    assertThat(only.getNodeId()).isEqualTo("node-1");
+    assertThat(only.getOutcome()).isEqualTo("OK");
+    assertThat(only.getDetail()).isEmpty();
+    assertThat(only.getDeadlineMs()).isEqualTo(ATTEMPT_MS); // + 0 ms expected for 100 numbers
+    // the node got the client's request id (to join up logs) and the task itself
+    assertThat(worker.received()).hasSize(1);
+    assertThat(worker.received().get(0).getRequestId()).isEqualTo("req-1");
+    assertThat(worker.received().get(0).getTask()).isEqualTo(PRIMES);
+    assertThat(cluster.answers("node-1")).isEqualTo(1);
+    assertThat(cluster.failedAttempts("node-1")).isZero();
+  }
+
+  @Test
+  void theLoadNodesReportInHeartbeatsSteersTheChoice() throws IOException {
+    FakeWorker loaded = node("node-1", HEALTHY);
+    node("node-2", HEALTHY);
+    beat("node-1", 3); // node-1 says it is running 3 tasks (for other coordinators, say)
+
+    Answer answer = submit(PRIMES);
+
+    // the picker would take node-1 on a tie; the report breaks the tie
+    assertThat(outcomes(answer)).containsExactly("node-2 OK");
+    assertThat(loaded.calls()).isZero();
+  }
+
+  @Test
+  void theLongerTheTaskTheLongerItsAttemptDeadline() throws IOException {
+    node("node-1", HEALTHY);
+    // 2,000,000 numbers at a pessimistic 20,000 per ms: 100 ms expected
+    Task wide =
+        Task.newBuilder()
+            .setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(2_000_000))
+            .build();
+
+    Answer answer = submit(wide);
+
+    assertThat(answer.getAttempts(0).getDeadlineMs())
+        .isEqualTo(ATTEMPT_MS + Tasks.expectedMillis(wide))
+        .isEqualTo(200);
+  }
+
+  @Test
+  void aRefusingNodeIsFailedOverAndSuspected() throws IOException {
+    refusingNode("node-1"); // beats, but its Worker port is closed
+    node("node-2", HEALTHY);
+
+    Answer answer = submit(PRIMES);
+
+    assertThat(answer.getNodeId()).isEqualTo("node-2");
+    assertThat(outcomes(answer)).containsExactly("node-1 UNAVAILABLE", "node-2 OK");
+    assertThat(answer.getAttempts(0).getDetail()).contains("Could not find server");
+    // the failed call is evidence: SUSPECT at once, without waiting 300 ms for missed heartbeats
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.SUSPECT);
+    assertThat(snapshot("node-1").reason()).startsWith("a call to it failed: UNAVAILABLE");
+    assertThat(snapshot("node-2").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(cluster.failedAttempts("node-1")).isEqualTo(1);
+  }
+
+  @Test
+  void aNodeThatCrashedAfterAnsweringIsFailedOver() throws Exception {
+    FakeWorker first = node("node-1", HEALTHY);
+    node("node-2", HEALTHY);
+    assertThat(submit(PRIMES).getNodeId()).isEqualTo("node-1");
+
+    first.crash(); // kill -9: its heartbeats stop too, but the detector has not noticed yet
+    Answer answer = submit(PRIMES);
+
+    assertThat(outcomes(answer)).containsExactly("node-1 UNAVAILABLE", "node-2 OK");
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.SUSPECT);
+  }
+
+  @Test
+  void aHangingNodeHitsTheAttemptDeadlineAndTheRequestGoesElsewhere() throws Exception {
+    FakeWorker frozen = node("node-1", HANGING);
+    node("node-2", HEALTHY);
+
+    Answer answer = submit(PRIMES);
+
+    assertThat(answer.getNodeId()).isEqualTo("node-2");
+    assertThat(outcomes(answer)).containsExactly("node-1 DEADLINE_EXCEEDED", "node-2 OK");
+    Attempt timedOut = answer.getAttempts(0);
+    assertThat(timedOut.getDetail()).isEqualTo("no answer within 100 ms");
+    assertThat(timedOut.getLatencyMicros()).isGreaterThanOrEqualTo(ATTEMPT_MS * 1_000);
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.SUSPECT);
+    assertThat(snapshot("node-1").reason())
+        .isEqualTo("a call to it failed: DEADLINE_EXCEEDED (no answer within 100 ms)");
+    // the frozen node is told that nobody waits for its answer any more
+    assertThat(frozen.awaitCancelled(Duration.ofSeconds(5))).isTrue();
+  }
+
+  @Test
+  void aBusyNodeIsSkippedButNotSuspected() throws IOException {
+    node("node-1", BUSY);
+    node("node-2", HEALTHY);
+
+    Answer answer = submit(PRIMES);
+
+    assertThat(outcomes(answer)).containsExactly("node-1 RESOURCE_EXHAUSTED", "node-2 OK");
+    assertThat(answer.getAttempts(0).getDetail())
+        .isEqualTo("node-1 is at capacity: 4 of 4 tasks running");
+    // at capacity is busy, not failing: the detector is not told
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
+  }
+
+  @Test
+  void whenEveryNodeIsBusyTheNextRoundTriesThemAgain() throws IOException {
+    node("node-1", BUSY, HEALTHY); // busy for the first call only
+    node("node-2", BUSY);
+
+    Answer answer = submit(PRIMES);
+
+    assertThat(outcomes(answer))
+        .containsExactly("node-1 RESOURCE_EXHAUSTED", "node-2 RESOURCE_EXHAUSTED", "node-1 OK");
+    assertThat(answer.getNodeId()).isEqualTo("node-1");
+  }
+
+  @Test
+  void aNonRetryableErrorGoesBackToTheCallerWithoutTryingOthers() throws IOException {
+    node("node-1", BROKEN);
+    FakeWorker other = node("node-2", HEALTHY);
+
+    StatusRuntimeException e = submitFails(SETTINGS, PRIMES);
+
+    // INTERNAL would fail the same way on every node: the client gets it as it is
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("node-1 failed the task: node-1 hit a bug: NullPointerException");
+    assertThat(other.calls()).isZero();
+    // a node that answers, even with an error, is up: not suspected
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
+  }
+
+  @Test
+  void deadAndLeftNodesNeverGetACall() throws IOException {
+    // node-1 and node-2 come first in id order, and ScriptedRandom.alwaysFirst() would pick them
+    FakeWorker dead = node("node-1", HEALTHY);
+    FakeWorker left = node("node-2", HEALTHY);
+    FakeWorker alive = node("node-3", HEALTHY);
+    cluster.leave("node-2", 1, "SIGTERM, draining");
+    advance(700, "node-3"); // node-1 stops beating: SUSPECT after 300 ms, DEAD after 600 ms
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.DEAD);
+    assertThat(snapshot("node-2").state()).isEqualTo(NodeState.LEFT);
+    assertThat(snapshot("node-3").state()).isEqualTo(NodeState.ALIVE);
+
+    Answer answer = submit(PRIMES);
+
+    assertThat(outcomes(answer)).containsExactly("node-3 OK");
+    assertThat(dead.calls()).isZero();
+    assertThat(left.calls()).isZero();
+    assertThat(alive.calls()).isEqualTo(1);
+  }
+
+  @Test
+  void withOnlyDeadAndLeftNodesTheErrorSaysWhyEachIsOut() throws IOException {
+    FakeWorker dead = node("node-1", HEALTHY);
+    FakeWorker left = node("node-2", HEALTHY);
+    cluster.leave("node-2", 1, "SIGTERM, draining");
+    advance(700);
+
+    StatusRuntimeException e = submitFails(SETTINGS, PRIMES);
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo(
+            "no node could answer: node-1 is DEAD (no heartbeat for 700 ms (threshold 6 x 100 ms));"
+                + " node-2 is LEFT (said goodbye: SIGTERM, draining)");
+    assertThat(dead.calls() + left.calls()).isZero();
+  }
+
+  @Test
+  void whenEveryNodeFailsTheErrorNamesEachNodeAndWhy() throws IOException {
+    refusingNode("node-1");
+    node("node-2", HANGING);
+    node("node-3", BUSY);
+
+    StatusRuntimeException e = submitFails(ONE_ROUND, PRIMES);
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(e.getStatus().getDescription())
+        .startsWith("no node could answer: node-1 failed: UNAVAILABLE (Could not find server")
+        .contains("; node-2 failed: DEADLINE_EXCEEDED (no answer within 100 ms)")
+        .endsWith(
+            "; node-3 failed: RESOURCE_EXHAUSTED (node-3 is at capacity: 4 of 4 tasks running)");
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.SUSPECT);
+    assertThat(snapshot("node-2").state()).isEqualTo(NodeState.SUSPECT);
+    assertThat(snapshot("node-3").state()).isEqualTo(NodeState.ALIVE);
+  }
+
+  @Test
+  void withNoKnownNodeTheErrorExplainsHowNodesJoin() {
+    StatusRuntimeException e = submitFails(SETTINGS, PRIMES);
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(e.getStatus().getDescription())
+        .startsWith("no node could answer: this coordinator has not heard from any node yet")
+        .contains("nodes join by sending heartbeats");
+  }
+
+  @Test
+  void anInvalidTaskIsRejectedWithoutCallingAnyNode() throws IOException {
+    FakeWorker worker = node("node-1", HEALTHY);
+    Task backwards =
+        Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(10).setTo(5)).build();
+    Task tooLong =
+        Task.newBuilder().setEcho(Echo.newBuilder().setDelayMs(60_000).setValue("hi")).build();
+
+    StatusRuntimeException e = submitFails(SETTINGS, backwards);
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("count_primes.to must be greater than from, got from=10 to=5");
+
+    assertThat(submitFails(SETTINGS, tooLong).getStatus().getDescription())
+        .isEqualTo("echo.delay_ms must be between 0 and 10000, got 60000");
+    assertThat(submitFails(SETTINGS, Task.getDefaultInstance()).getStatus().getDescription())
+        .isEqualTo("task must set one of count_primes or echo");
+    assertThat(worker.calls()).isZero();
+  }
+
+  @Test
+  void theRequestDeadlineEndsTheRequestEvenIfNodesStillHang() throws Exception {
+    node("node-1", HANGING);
+    node("node-2", HANGING);
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    long start = System.nanoTime();
+    StatusRuntimeException e;
+    // the client's deadline: 250 ms, less than the 2 x 100 ms + retries the hanging nodes need
+    try (Context.CancellableContext withDeadline =
+        Context.current().withDeadlineAfter(250, TimeUnit.MILLISECONDS, timer)) {
+      e =
+          catchThrowableOfType(
+              StatusRuntimeException.class,
+              () -> withDeadline.run(() -> submit(dispatcher(SETTINGS), PRIMES)));
+    } finally {
+      timer.shutdownNow();
+    }
+    long tookMillis = (System.nanoTime() - start) / MS;
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    // how many attempts fit in 250 ms depends on how busy the machine is; the first one is certain
+    assertThat(e.getStatus().getDescription())
+        .startsWith("the request's deadline passed; ")
+        .contains("attempts: node-1 DEADLINE_EXCEEDED");
+    assertThat(tookMillis).isBetween(250L, 1_000L); // not a moment before, and not much after
+  }
+
+  @Test
+  void aClientThatGivesUpGetsCancelledNotDeadlineExceeded() throws Exception {
+    FakeWorker frozen = node("node-1", HANGING);
+    node("node-2", HEALTHY);
+    Context.CancellableContext client = Context.current().withCancellation();
+    // the client gives up exactly while its request waits on the frozen node
+    frozen.onCall(() -> client.cancel(null));
+
+    StatusRuntimeException e =
+        catchThrowableOfType(
+            StatusRuntimeException.class,
+            () -> client.run(() -> submit(dispatcher(SETTINGS), PRIMES)));
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("the client cancelled the request after 1 attempts");
+    // nobody waits for an answer any more: no failover, and no blame on node-1
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
+  }
+}

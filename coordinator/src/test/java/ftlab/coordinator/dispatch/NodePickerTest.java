@@ -1,0 +1,138 @@
+package ftlab.coordinator.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ftlab.coordinator.membership.NodeState;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which node gets the next attempt (docs/architecture.md, "Dispatch with failover"). The picker is
+ * pure, so these tests hand it candidates and read its choice; the only randomness is a scripted
+ * {@link ScriptedRandom} or a seeded generator.
+ */
+class NodePickerTest {
+
+  private static Candidate node(
+      String id, NodeState state, int coordinatorInFlight, int reportedInFlight) {
+    return new Candidate(id, id + ":7100", state, coordinatorInFlight, reportedInFlight, 4);
+  }
+
+  private static Candidate alive(String id, int coordinatorInFlight, int reportedInFlight) {
+    return node(id, NodeState.ALIVE, coordinatorInFlight, reportedInFlight);
+  }
+
+  private static Candidate idle(String id) {
+    return alive(id, 0, 0);
+  }
+
+  private static Optional<String> pick(List<Candidate> candidates, Set<String> tried) {
+    return new NodePicker(ScriptedRandom.alwaysFirst())
+        .pick(candidates, tried)
+        .map(Candidate::nodeId);
+  }
+
+  @Test
+  void neverPicksDeadOrLeftNodesEvenWhenTheyAreIdle() {
+    List<Candidate> candidates =
+        List.of(
+            node("node-1", NodeState.DEAD, 0, 0),
+            node("node-2", NodeState.LEFT, 0, 0),
+            alive("node-3", 3, 3)); // busy, but the only one that may get work
+
+    assertThat(pick(candidates, Set.of())).contains("node-3");
+  }
+
+  @Test
+  void neverPicksANodeAlreadyTriedForThisRequest() {
+    // node-1 is the least loaded, but it already failed this request: try someone else
+    List<Candidate> candidates = List.of(idle("node-1"), alive("node-2", 2, 2));
+
+    assertThat(pick(candidates, Set.of("node-1"))).contains("node-2");
+  }
+
+  @Test
+  void aliveNodesComeBeforeSuspectOnesWhateverTheLoad() {
+    List<Candidate> candidates =
+        List.of(node("node-1", NodeState.SUSPECT, 0, 0), alive("node-2", 5, 4));
+
+    assertThat(pick(candidates, Set.of())).contains("node-2");
+  }
+
+  @Test
+  void aSuspectNodeIsTheLastResort() {
+    List<Candidate> candidates =
+        List.of(
+            idle("node-1"),
+            node("node-2", NodeState.SUSPECT, 1, 1),
+            node("node-3", NodeState.SUSPECT, 0, 0));
+
+    // node-1 failed already; among the SUSPECT ones, the least loaded
+    assertThat(pick(candidates, Set.of("node-1"))).contains("node-3");
+  }
+
+  @Test
+  void fewestAttemptsFromThisCoordinatorWinsOverWhatNodesReported() {
+    // This coordinator's own count is exact and current; a node's report may be a heartbeat old.
+    List<Candidate> candidates = List.of(alive("node-1", 2, 0), alive("node-2", 1, 4));
+
+    assertThat(pick(candidates, Set.of())).contains("node-2");
+  }
+
+  @Test
+  void reportedLoadBreaksTiesInThisCoordinatorsCount() {
+    // The report covers work that other coordinators sent to the node.
+    List<Candidate> candidates =
+        List.of(alive("node-1", 1, 3), alive("node-2", 1, 1), alive("node-3", 1, 2));
+
+    assertThat(pick(candidates, Set.of())).contains("node-2");
+  }
+
+  @Test
+  void tiesAreBrokenByTheRandomGeneratorAmongTheTiedNodesOnly() {
+    List<Candidate> candidates =
+        List.of(idle("node-1"), idle("node-2"), alive("node-3", 0, 1), idle("node-4"));
+    ScriptedRandom random = new ScriptedRandom(2, 0);
+    NodePicker picker = new NodePicker(random);
+
+    // node-3 reported one task, so the draw is among node-1, node-2 and node-4, in that order
+    assertThat(picker.pick(candidates, Set.of()).map(Candidate::nodeId)).contains("node-4");
+    assertThat(picker.pick(candidates, Set.of()).map(Candidate::nodeId)).contains("node-1");
+    assertThat(random.bounds()).containsExactly(3, 3);
+  }
+
+  @Test
+  void equalNodesShareTheWorkEvenly() {
+    List<Candidate> candidates = List.of(idle("node-1"), idle("node-2"), idle("node-3"));
+    NodePicker picker = new NodePicker(new SplittableRandom(42)); // seeded: same result every run
+    Map<String, Integer> picks = new HashMap<>();
+
+    for (int i = 0; i < 3_000; i++) {
+      picks.merge(picker.pick(candidates, Set.of()).orElseThrow().nodeId(), 1, Integer::sum);
+    }
+
+    // about 1,000 each; a fixed node (always the first, say) would get all 3,000
+    assertThat(picks).containsOnlyKeys("node-1", "node-2", "node-3");
+    assertThat(picks.values()).allSatisfy(n -> assertThat(n).isBetween(900, 1_100));
+  }
+
+  @Test
+  void nothingPickableGivesEmpty() {
+    assertThat(pick(List.of(), Set.of())).isEmpty();
+    assertThat(
+            pick(
+                List.of(node("node-1", NodeState.DEAD, 0, 0), node("node-2", NodeState.LEFT, 0, 0)),
+                Set.of()))
+        .isEmpty();
+    assertThat(
+            pick(
+                List.of(idle("node-1"), node("node-2", NodeState.SUSPECT, 0, 0)),
+                Set.of("node-1", "node-2")))
+        .isEmpty();
+  }
+}

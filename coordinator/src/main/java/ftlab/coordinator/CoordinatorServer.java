@@ -6,6 +6,7 @@ import ftlab.coordinator.dispatch.NodePicker;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.coordinator.membership.MembershipEvent;
+import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.MembershipGrpc;
@@ -97,6 +98,8 @@ public final class CoordinatorServer {
   public CoordinatorServer start() throws IOException {
     server.start();
     detectorTimer.scheduleAtFixedRate(this::tickSafely, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+    detectorTimer.scheduleWithFixedDelay(
+        this::keepAliveNodesConnected, 100, 100, TimeUnit.MILLISECONDS);
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(CoordinatorGrpc.SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus(MembershipGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -107,6 +110,23 @@ public final class CoordinatorServer {
         TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()),
         TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos()));
     return this;
+  }
+
+  /**
+   * A node that beats is alive, so this coordinator's connection to it should be up. If an earlier
+   * failure left that connection waiting out gRPC's reconnect backoff, reconnect now (checked every
+   * 100 ms).
+   */
+  private void keepAliveNodesConnected() {
+    try {
+      for (NodeSnapshot n : cluster.nodes()) {
+        if (n.state() == NodeState.ALIVE) {
+          caller.reconnectIfFailed(n.address());
+        }
+      }
+    } catch (RuntimeException e) {
+      log.error("reconnect check failed", e);
+    }
   }
 
   private void tickSafely() {

@@ -3,6 +3,7 @@ package ftlab.coordinator.dispatch;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.WorkerGrpc;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +34,22 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
   public void reconnectNow(String address) {
     ManagedChannel channel = channels.get(address);
     if (channel != null) {
+      channel.resetConnectBackoff();
+    }
+    // connect now, so the first request to a node that just joined does not pay for the handshake
+    channel(address).getState(true);
+  }
+
+  /**
+   * If the connection to this address has failed and gRPC is waiting out its reconnect backoff,
+   * reconnect now. Called for nodes whose heartbeats say they are alive: the backoff (up to 2
+   * minutes) is right for a peer that is gone, wrong for one that is beating.
+   */
+  public void reconnectIfFailed(String address) {
+    ManagedChannel channel = channels.get(address);
+    System.err.println(
+        "CHECK " + address + " " + (channel == null ? null : channel.getState(false)));
+    if (channel != null && channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
       channel.resetConnectBackoff();
     }
   }

@@ -57,6 +57,15 @@ public record DetectorConfig(
     return deadAfterBeats * intervalNanos();
   }
 
+  /**
+   * For this long after a node joins, restarts or comes back ALIVE, failed calls to it are not held
+   * against it: 2 x interval (200 ms by default), time for the coordinator's connection to it to be
+   * set up again.
+   */
+  public long reconnectGraceNanos() {
+    return 2 * intervalNanos();
+  }
+
   /** E.g. {@code 3 x 100 ms}: the threshold as a learner reads it in transition reasons. */
   String suspectFormula() {
     return suspectAfterBeats + " x " + heartbeatInterval.toMillis() + " ms";

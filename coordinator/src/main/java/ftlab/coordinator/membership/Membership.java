@@ -20,7 +20,8 @@ import java.util.Optional;
  *
  * <ol>
  *   <li>a Leave message: LEFT at once, not a failure;
- *   <li>a failed call (connection refused, timed out): SUSPECT at once;
+ *   <li>a failed call (connection refused, timed out): SUSPECT at once, unless the node was
+ *       (re)admitted less than {@link DetectorConfig#reconnectGraceNanos()} ago;
  *   <li>silence: SUSPECT, then DEAD, by the thresholds in {@link DetectorConfig};
  *   <li>a heartbeat: ALIVE again (from LEFT only if the node restarted, i.e. a new incarnation).
  * </ol>
@@ -52,6 +53,10 @@ public final class Membership {
     NodeState state;
     String reason;
     long sinceNanos;
+
+    /** When this process was last (re)admitted: its join, its restart, or its return to ALIVE. */
+    long welcomedNanos;
+
     int inFlight;
     int capacity;
 
@@ -75,6 +80,7 @@ public final class Membership {
       m.state = NodeState.ALIVE;
       m.reason = "first heartbeat (incarnation " + hb.incarnation() + ", " + hb.address() + ")";
       m.sinceNanos = nowNanos;
+      m.welcomedNanos = nowNanos;
       return List.of(new MembershipEvent.Transition(m.nodeId, null, NodeState.ALIVE, m.reason));
     }
     if (hb.incarnation() < m.incarnation) {
@@ -83,6 +89,7 @@ public final class Membership {
     if (hb.incarnation() > m.incarnation) {
       long old = m.incarnation;
       accept(m, hb, nowNanos);
+      m.welcomedNanos = nowNanos;
       if (m.state == NodeState.ALIVE) {
         return List.of(new MembershipEvent.Restarted(m.nodeId, old, hb.incarnation()));
       }
@@ -146,6 +153,12 @@ public final class Membership {
     if (m == null || m.state != NodeState.ALIVE) {
       return List.of();
     }
+    if (nowNanos - m.welcomedNanos < config.reconnectGraceNanos()) {
+      // The node was (re)admitted a moment ago, so the caller's connection to it is most likely
+      // still being set up again: gRPC fails calls with the old error ("connection refused")
+      // until the new connection is ready. That says nothing about the node's health now.
+      return List.of();
+    }
     return List.of(move(m, NodeState.SUSPECT, "a call to it failed: " + what, nowNanos));
   }
 
@@ -200,6 +213,9 @@ public final class Membership {
       Member m, NodeState to, String reason, long nowNanos) {
     // the Transition constructor checks the move against NodeState's table and throws if illegal
     MembershipEvent.Transition t = new MembershipEvent.Transition(m.nodeId, m.state, to, reason);
+    if (to == NodeState.ALIVE) {
+      m.welcomedNanos = nowNanos;
+    }
     m.state = to;
     m.reason = reason;
     m.sinceNanos = nowNanos;

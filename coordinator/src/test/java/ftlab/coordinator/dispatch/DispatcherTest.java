@@ -159,6 +159,14 @@ class DispatcherTest {
     }
   }
 
+  /**
+   * Lets the reconnect grace (2 x 100 ms after a node joins) pass with every node still beating:
+   * only then is a failed call held against a node (docs/architecture.md, "The failure detector").
+   */
+  private void pastTheReconnectGrace(String... nodes) {
+    advance(300, nodes);
+  }
+
   private NodeSnapshot snapshot(String nodeId) {
     return cluster.node(nodeId).orElseThrow();
   }
@@ -268,6 +276,7 @@ class DispatcherTest {
   void aRefusingNodeIsFailedOverAndSuspected() throws IOException {
     refusingNode("node-1"); // beats, but its Worker port is closed
     node("node-2", HEALTHY);
+    pastTheReconnectGrace("node-1", "node-2");
 
     Answer answer = submit(PRIMES);
 
@@ -285,6 +294,7 @@ class DispatcherTest {
   void aNodeThatCrashedAfterAnsweringIsFailedOver() throws Exception {
     FakeWorker first = node("node-1", HEALTHY);
     node("node-2", HEALTHY);
+    pastTheReconnectGrace("node-1", "node-2");
     assertThat(submit(PRIMES).getNodeId()).isEqualTo("node-1");
 
     first.crash(); // kill -9: its heartbeats stop too, but the detector has not noticed yet
@@ -298,6 +308,7 @@ class DispatcherTest {
   void aHangingNodeHitsTheAttemptDeadlineAndTheRequestGoesElsewhere() throws Exception {
     FakeWorker frozen = node("node-1", HANGING);
     node("node-2", HEALTHY);
+    pastTheReconnectGrace("node-1", "node-2");
 
     Answer answer = submit(PRIMES);
 
@@ -397,6 +408,7 @@ class DispatcherTest {
     refusingNode("node-1");
     node("node-2", HANGING);
     node("node-3", BUSY);
+    pastTheReconnectGrace("node-1", "node-2", "node-3");
 
     StatusRuntimeException e = submitFails(ONE_ROUND, PRIMES);
 

@@ -144,13 +144,31 @@ class MembershipTest {
   @Test
   void failedCallIsEvidenceWithoutWaitingForTheTimer() {
     beat("node-1", 1, 1);
+    advance(90);
+    beat("node-1", 1, 2);
+    advance(150); // past the reconnect grace of 2 x 100 ms since the join
     events.addAll(membership.onCallFailed("node-1", "UNAVAILABLE: connection refused", now));
     assertThat(state("node-1")).isEqualTo(NodeState.SUSPECT);
     advance(100);
-    beat("node-1", 1, 2);
+    beat("node-1", 1, 3);
     assertThat(state("node-1")).isEqualTo(NodeState.ALIVE);
     assertThat(transitions())
         .contains("node-1 ALIVE -> SUSPECT: a call to it failed: UNAVAILABLE: connection refused");
+  }
+
+  @Test
+  void aFailedCallRightAfterANodeComesBackIsNotEvidence() {
+    beat("node-1", 1, 1);
+    advance(700);
+    assertThat(state("node-1")).isEqualTo(NodeState.DEAD);
+    beat("node-1", 1, 2); // back: the coordinator's connection to it is still being re-made
+    events.addAll(membership.onCallFailed("node-1", "UNAVAILABLE: connection refused", now));
+    assertThat(state("node-1")).isEqualTo(NodeState.ALIVE);
+    advance(100);
+    beat("node-1", 1, 3);
+    advance(110); // 210 ms after it came back: a failure counts again
+    events.addAll(membership.onCallFailed("node-1", "UNAVAILABLE: connection refused", now));
+    assertThat(state("node-1")).isEqualTo(NodeState.SUSPECT);
   }
 
   @Test

@@ -47,8 +47,6 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
    */
   public void reconnectIfFailed(String address) {
     ManagedChannel channel = channels.get(address);
-    System.err.println(
-        "CHECK " + address + " " + (channel == null ? null : channel.getState(false)));
     if (channel != null && channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
       channel.resetConnectBackoff();
     }

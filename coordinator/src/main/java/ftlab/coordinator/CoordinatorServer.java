@@ -71,7 +71,8 @@ public final class CoordinatorServer {
             new NodePicker(ThreadLocalRandom.current()),
             caller,
             dispatch,
-            System::nanoTime);
+            System::nanoTime,
+            detectorTimer);
     this.server =
         serverBuilder
             .addService(new CoordinatorService(id, cluster, dispatcher))

@@ -11,7 +11,6 @@ import ftlab.proto.GetClusterRequest;
 import ftlab.proto.Load;
 import ftlab.proto.NodeView;
 import ftlab.proto.SubmitRequest;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.TimeUnit;
 
@@ -29,15 +28,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void submit(SubmitRequest request, StreamObserver<Answer> response) {
-    Answer answer;
-    try {
-      answer = dispatcher.dispatch(request);
-    } catch (StatusRuntimeException e) {
-      response.onError(e);
-      return;
-    }
-    response.onNext(answer);
-    response.onCompleted();
+    dispatcher.dispatch(request, response);
   }
 
   @Override

@@ -1,5 +1,9 @@
 package ftlab.coordinator.dispatch;
 
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.proto.Answer;
@@ -13,6 +17,7 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -21,8 +26,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
@@ -86,123 +93,228 @@ public final class Dispatcher {
   private final NodeCaller caller;
   private final Settings settings;
   private final LongSupplier nanoClock;
+  private final ScheduledExecutorService timer;
 
+  /**
+   * @param timer runs the next round after a pause, when every node failed
+   */
   public Dispatcher(
       String coordinatorId,
       Cluster cluster,
       NodePicker picker,
       NodeCaller caller,
       Settings settings,
-      LongSupplier nanoClock) {
+      LongSupplier nanoClock,
+      ScheduledExecutorService timer) {
     this.coordinatorId = coordinatorId;
     this.cluster = cluster;
     this.picker = picker;
     this.caller = caller;
     this.settings = settings;
     this.nanoClock = nanoClock;
+    this.timer = timer;
   }
 
   /**
-   * Runs the request and returns the answer with its provenance.
+   * Runs the request and waits for its answer: for callers that may block (tests, tools). The
+   * coordinator's gRPC service uses {@link #dispatch(SubmitRequest, StreamObserver)}.
    *
    * @throws StatusRuntimeException INVALID_ARGUMENT for a bad task; UNAVAILABLE when no node could
    *     answer (the description lists why, node by node); DEADLINE_EXCEEDED when the request's
    *     deadline passed; CANCELLED when the client gave up; or a node's own non-retryable error
    */
   public Answer dispatch(SubmitRequest request) {
-    long start = nanoClock.getAsLong();
+    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    dispatch(
+        request,
+        new StreamObserver<>() {
+          @Override
+          public void onNext(Answer a) {
+            answer.complete(a);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answer.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    try {
+      return answer.get();
+    } catch (ExecutionException e) {
+      throw Status.fromThrowable(e.getCause()).asRuntimeException();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    }
+  }
+
+  /**
+   * Starts the request and returns at once; the answer with its provenance, or the error, goes to
+   * {@code responses}. Nothing here blocks: each attempt's result arrives as a callback, which
+   * either answers or starts the next attempt. So the coordinator needs no thread per request, and
+   * the gRPC server can run it on its network threads.
+   */
+  public void dispatch(SubmitRequest request, StreamObserver<Answer> responses) {
     Optional<String> problem = Tasks.problem(request.getTask());
     if (problem.isPresent()) {
-      throw Status.INVALID_ARGUMENT.withDescription(problem.get()).asRuntimeException();
+      responses.onError(Status.INVALID_ARGUMENT.withDescription(problem.get()).asException());
+      return;
     }
-    Context context = Context.current();
-    Deadline deadline =
-        context.getDeadline() != null
-            ? context.getDeadline()
-            : Deadline.after(settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
-    long attemptBudgetNanos =
-        settings.attemptTimeout().toNanos()
-            + TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
-    ComputeRequest work =
-        ComputeRequest.newBuilder()
-            .setRequestId(request.getRequestId())
-            .setTask(request.getTask())
-            .build();
+    new Run(request, responses, Context.current()).next();
+  }
 
-    List<Attempt> attempts = new ArrayList<>();
-    Set<String> tried = new HashSet<>();
-    long backoffNanos = settings.roundBackoff().toNanos();
-    while (true) {
+  /**
+   * One request, from its first attempt to its answer. Its fields change only in {@link #next} and
+   * in the callback of the one attempt in flight, which never run at the same time: each attempt is
+   * started by the previous one's callback (or by the timer between rounds).
+   */
+  private final class Run {
+    private final SubmitRequest request;
+    private final StreamObserver<Answer> responses;
+    private final Context context;
+    private final Deadline deadline;
+    private final ComputeRequest work;
+    private final long startNanos = nanoClock.getAsLong();
+
+    /**
+     * An attempt's deadline: the attempt timeout plus the task's own expected duration, so that a
+     * long task is not mistaken for a frozen node.
+     */
+    private final long attemptBudgetNanos;
+
+    private final List<Attempt> attempts = new ArrayList<>();
+    private final Set<String> tried = new HashSet<>();
+    private long backoffNanos = settings.roundBackoff().toNanos();
+
+    Run(SubmitRequest request, StreamObserver<Answer> responses, Context context) {
+      this.request = request;
+      this.responses = responses;
+      this.context = context;
+      this.deadline =
+          context.getDeadline() != null
+              ? context.getDeadline()
+              : Deadline.after(settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      this.attemptBudgetNanos =
+          settings.attemptTimeout().toNanos()
+              + TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
+      this.work =
+          ComputeRequest.newBuilder()
+              .setRequestId(request.getRequestId())
+              .setTask(request.getTask())
+              .build();
+    }
+
+    /** Decides what to do next: give up, wait for another round, or start an attempt. */
+    void next() {
       // The deadline first: gRPC also cancels a context when its deadline passes, and that is
       // running out of time (DEADLINE_EXCEEDED), not the client giving up (CANCELLED).
       long remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
       if (remaining <= 0) {
-        throw Status.DEADLINE_EXCEEDED
-            .withDescription("the request's deadline passed; " + summarize(attempts))
-            .asRuntimeException();
+        fail(
+            Status.DEADLINE_EXCEEDED.withDescription(
+                "the request's deadline passed; " + summarize(attempts)));
+        return;
       }
       if (context.isCancelled()) {
-        throw Status.CANCELLED
-            .withDescription(
-                "the client cancelled the request after " + attempts.size() + " attempts")
-            .asRuntimeException();
+        fail(
+            Status.CANCELLED.withDescription(
+                "the client cancelled the request after " + attempts.size() + " attempt(s)"));
+        return;
       }
       List<Candidate> candidates = candidates();
       Optional<Candidate> picked = picker.pick(candidates, tried);
       if (picked.isEmpty()) {
-        boolean anyWorkable = !candidates.isEmpty();
-        if (anyWorkable && remaining > backoffNanos) {
+        if (!candidates.isEmpty() && remaining > backoffNanos) {
           // Every live node was tried and failed. Some failures pass (a node at capacity, a
           // reconnect); pause briefly and start a new round.
-          LockSupport.parkNanos(backoffNanos);
+          long pause = backoffNanos;
           backoffNanos = Math.min(backoffNanos * 2, TimeUnit.MILLISECONDS.toNanos(200));
           tried.clear();
-          continue;
+          timer.schedule(this::next, pause, TimeUnit.NANOSECONDS);
+          return;
         }
-        throw Status.UNAVAILABLE.withDescription(whyNoNode(attempts)).asRuntimeException();
+        fail(Status.UNAVAILABLE.withDescription(whyNoNode(attempts)));
+        return;
       }
-      Candidate node = picked.get();
+      start(picked.get(), Math.min(remaining, attemptBudgetNanos));
+    }
+
+    /** Starts one attempt on one node; its callback answers or calls {@link #next} again. */
+    private void start(Candidate node, long timeoutNanos) {
       tried.add(node.nodeId());
-      long timeout = Math.min(remaining, attemptBudgetNanos);
       long attemptStart = nanoClock.getAsLong();
       cluster.attemptStarted(node.nodeId());
-      boolean answered = false;
+      ListenableFuture<ComputeResponse> call;
+      // The call is made in the request's context, so it inherits its deadline, and a client
+      // who gives up cancels the attempt on the node too.
+      Context previous = context.attach();
       try {
-        ComputeResponse response = caller.compute(node.address(), work, timeout);
-        answered = true;
-        attempts.add(attempt(node, "OK", "", nanoClock.getAsLong() - attemptStart, timeout));
-        return Answer.newBuilder()
-            .setRequestId(request.getRequestId())
-            .setResult(response.getResult())
-            .setNodeId(node.nodeId())
-            .setCoordinatorId(coordinatorId)
-            .addAllAttempts(attempts)
-            .setCoordinatorMicros((nanoClock.getAsLong() - start) / 1_000)
-            .build();
-      } catch (StatusRuntimeException e) {
-        Status status = Failures.normalize(e.getStatus());
-        String detail = describe(status, timeout);
-        attempts.add(
-            attempt(
-                node,
-                status.getCode().name(),
-                detail,
-                nanoClock.getAsLong() - attemptStart,
-                timeout));
-        if (context.isCancelled() || deadline.isExpired()) {
-          continue; // the loop's checks above report it
-        }
-        if (EVIDENCE.contains(status.getCode())) {
-          cluster.callFailed(node.nodeId(), status.getCode() + " (" + detail + ")");
-        }
-        if (!RETRYABLE.contains(status.getCode())) {
-          throw status
-              .withDescription(node.nodeId() + " failed the task: " + detail)
-              .asRuntimeException();
-        }
+        call = caller.compute(node.address(), work, timeoutNanos);
       } finally {
-        cluster.attemptEnded(node.nodeId(), answered);
+        context.detach(previous);
       }
+      Futures.addCallback(
+          call,
+          new FutureCallback<>() {
+            @Override
+            public void onSuccess(ComputeResponse response) {
+              cluster.attemptEnded(node.nodeId(), true);
+              attempts.add(
+                  attempt(node, "OK", "", nanoClock.getAsLong() - attemptStart, timeoutNanos));
+              answer(node, response);
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+              cluster.attemptEnded(node.nodeId(), false);
+              Status status = Failures.normalize(Status.fromThrowable(t));
+              String detail = describe(status, timeoutNanos);
+              attempts.add(
+                  attempt(
+                      node,
+                      status.getCode().name(),
+                      detail,
+                      nanoClock.getAsLong() - attemptStart,
+                      timeoutNanos));
+              failed(node, status, detail);
+            }
+          },
+          MoreExecutors.directExecutor());
+    }
+
+    private void failed(Candidate node, Status status, String detail) {
+      if (context.isCancelled() || deadline.isExpired()) {
+        next(); // it reports the deadline or the cancellation
+        return;
+      }
+      if (EVIDENCE.contains(status.getCode())) {
+        cluster.callFailed(node.nodeId(), status.getCode() + " (" + detail + ")");
+      }
+      if (!RETRYABLE.contains(status.getCode())) {
+        fail(status.withDescription(node.nodeId() + " failed the task: " + detail));
+        return;
+      }
+      next();
+    }
+
+    private void answer(Candidate node, ComputeResponse response) {
+      responses.onNext(
+          Answer.newBuilder()
+              .setRequestId(request.getRequestId())
+              .setResult(response.getResult())
+              .setNodeId(node.nodeId())
+              .setCoordinatorId(coordinatorId)
+              .addAllAttempts(attempts)
+              .setCoordinatorMicros((nanoClock.getAsLong() - startNanos) / 1_000)
+              .build());
+      responses.onCompleted();
+    }
+
+    private void fail(Status status) {
+      responses.onError(status.asRuntimeException());
     }
   }
 

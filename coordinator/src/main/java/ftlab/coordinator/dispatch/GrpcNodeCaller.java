@@ -1,5 +1,6 @@
 package ftlab.coordinator.dispatch;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.WorkerGrpc;
@@ -24,8 +25,9 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
   }
 
   @Override
-  public ComputeResponse compute(String address, ComputeRequest request, long timeoutNanos) {
-    return WorkerGrpc.newBlockingStub(channel(address))
+  public ListenableFuture<ComputeResponse> compute(
+      String address, ComputeRequest request, long timeoutNanos) {
+    return WorkerGrpc.newFutureStub(channel(address))
         .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS)
         .compute(request);
   }

@@ -1,5 +1,6 @@
 package ftlab.coordinator.dispatch;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import io.grpc.StatusRuntimeException;
@@ -11,11 +12,12 @@ import io.grpc.StatusRuntimeException;
  */
 public interface NodeCaller {
   /**
-   * Calls the node's Worker.Compute and waits for the answer at most {@code timeoutNanos}.
-   *
-   * @throws StatusRuntimeException when the call fails; its status says how
+   * Starts the node's Worker.Compute with a deadline of {@code timeoutNanos} and returns at once.
+   * The future fails with a {@link StatusRuntimeException} whose status says how the call failed.
+   * Cancelling the future cancels the call.
    */
-  ComputeResponse compute(String address, ComputeRequest request, long timeoutNanos);
+  ListenableFuture<ComputeResponse> compute(
+      String address, ComputeRequest request, long timeoutNanos);
 
   /**
    * The node at this address has just (re)appeared: if an earlier failure put its connection into

@@ -100,17 +100,23 @@ class DispatcherTest {
     FakeWorker worker = FakeWorker.serving("warm-up", address, HEALTHY);
     try (GrpcNodeCaller warmUp =
         new GrpcNodeCaller(a -> InProcessChannelBuilder.forName(a).directExecutor().build())) {
-      warmUp.compute(
-          address,
-          ComputeRequest.newBuilder().setTask(PRIMES).build(),
-          Duration.ofSeconds(10).toNanos());
+      warmUp
+          .compute(
+              address,
+              ComputeRequest.newBuilder().setTask(PRIMES).build(),
+              Duration.ofSeconds(10).toNanos())
+          .get();
     } finally {
       worker.crash();
     }
   }
 
+  /** Runs the dispatcher's next round when every node failed. */
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
   @AfterEach
   void stopEverything() throws InterruptedException {
+    timer.shutdownNow();
     caller.close();
     for (FakeWorker w : workers) {
       w.crash();
@@ -181,7 +187,8 @@ class DispatcherTest {
         new NodePicker(ScriptedRandom.alwaysFirst()),
         caller,
         settings,
-        System::nanoTime);
+        System::nanoTime,
+        timer);
   }
 
   private Answer submit(Task task) {
@@ -495,7 +502,7 @@ class DispatcherTest {
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
     assertThat(e.getStatus().getDescription())
-        .isEqualTo("the client cancelled the request after 1 attempts");
+        .isEqualTo("the client cancelled the request after 1 attempt(s)");
     // nobody waits for an answer any more: no failover, and no blame on node-1
     assertThat(snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
   }

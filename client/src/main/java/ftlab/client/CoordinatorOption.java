@@ -18,6 +18,13 @@ public final class CoordinatorOption {
               + " local cluster started by 'ftlab local up'.")
   List<String> coordinators;
 
+  @Option(
+      names = "--dir",
+      description =
+          "Without --coordinators: the local cluster's folder, as given to 'ftlab local up --dir'"
+              + " (env FTLAB_LOCAL_DIR). Default: ~/.ftlab/local.")
+  java.nio.file.Path dir;
+
   /** The addresses to use, or a clear error saying how to get some. */
   public List<String> resolve() {
     if (coordinators != null && !coordinators.isEmpty()) {
@@ -27,7 +34,7 @@ public final class CoordinatorOption {
     if (env != null && !env.isBlank()) {
       return List.of(env.split(","));
     }
-    LocalCluster local = new LocalCluster(LocalCluster.defaultStateDir(), null);
+    LocalCluster local = new LocalCluster(dir != null ? dir : LocalCluster.defaultStateDir(), null);
     List<String> addresses = local.coordinatorAddresses();
     if (addresses.isEmpty() || !local.isRunning()) {
       throw new IllegalStateException(

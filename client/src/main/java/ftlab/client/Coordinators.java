@@ -26,6 +26,10 @@ public final class Coordinators implements AutoCloseable {
         throw new IllegalArgumentException(
             "coordinator address must be host:port, got '" + a + "'");
       }
+      int port = Integer.parseInt(a.substring(a.lastIndexOf(':') + 1));
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port out of range in '" + a + "': " + port);
+      }
     }
     this.addresses = List.copyOf(addresses);
     for (String a : addresses) {

@@ -40,9 +40,10 @@ public final class FtlabMain implements Runnable {
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           // Errors are for people: one sentence. The stack trace only with --verbose.
-          boolean verbose =
-              parsed.hasMatchedOption("--verbose")
-                  || parsed.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+          boolean verbose = false;
+          for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            verbose |= p.hasMatchedOption("--verbose");
+          }
           cmd.getErr().println("ftlab: " + message(e));
           if (verbose) {
             e.printStackTrace(cmd.getErr());

@@ -38,6 +38,13 @@ public final class CoordinatorServer {
   private final GrpcNodeCaller caller;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService detectorTimer;
+
+  /**
+   * Starts a request's next round of attempts after its pause. Not the detector's thread: a burst
+   * of retries must never delay the failure detector.
+   */
+  private final ScheduledExecutorService retryTimer;
+
   private final Server server;
   private final long tickNanos;
 
@@ -64,15 +71,23 @@ public final class CoordinatorServer {
               t.setDaemon(true);
               return t;
             });
+    this.retryTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "dispatch-retries");
+              t.setDaemon(true);
+              return t;
+            });
     Dispatcher dispatcher =
         new Dispatcher(
             id,
             cluster,
-            new NodePicker(ThreadLocalRandom.current()),
+            // ThreadLocalRandom must be fetched on the thread that uses it, so not once here
+            new NodePicker(() -> ThreadLocalRandom.current().nextLong()),
             caller,
             dispatch,
             System::nanoTime,
-            detectorTimer);
+            retryTimer);
     this.server =
         serverBuilder
             .addService(new CoordinatorService(id, cluster, dispatcher))
@@ -147,6 +162,7 @@ public final class CoordinatorServer {
       server.shutdownNow();
     }
     detectorTimer.shutdownNow();
+    retryTimer.shutdownNow();
     caller.close();
     log.info("{} stopped", id);
   }

@@ -10,15 +10,41 @@ import ftlab.proto.LeaveRequest;
 import ftlab.proto.MembershipGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The node-facing gRPC service: heartbeats and goodbyes go into the {@link Cluster}. */
 final class MembershipService extends MembershipGrpc.MembershipImplBase {
+  private static final Logger log = LoggerFactory.getLogger("coordinator");
+
   private final String coordinatorId;
   private final Cluster cluster;
+
+  /** Nodes already warned about a mismatched heartbeat interval: warn once, not every beat. */
+  private final Set<String> warnedInterval = ConcurrentHashMap.newKeySet();
 
   MembershipService(String coordinatorId, Cluster cluster) {
     this.coordinatorId = coordinatorId;
     this.cluster = cluster;
+  }
+
+  /**
+   * The detector's thresholds are counted in this coordinator's idea of the interval. A node that
+   * beats slower would be suspected while healthy; one that beats faster would be detected late.
+   */
+  private void checkInterval(HeartbeatRequest request) {
+    long mine = cluster.config().heartbeatInterval().toMillis();
+    int theirs = request.getIntervalMs();
+    if (theirs > 0 && theirs != mine && warnedInterval.add(request.getNodeId())) {
+      log.warn(
+          "{} beats every {} ms but this coordinator expects every {} ms: its SUSPECT/DEAD"
+              + " thresholds will be wrong for it; set --heartbeat-interval-ms the same on both",
+          request.getNodeId(),
+          theirs,
+          mine);
+    }
   }
 
   @Override
@@ -37,6 +63,7 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
       return;
     }
+    checkInterval(request);
     NodeState state = cluster.heartbeat(hb);
     response.onNext(
         HeartbeatReply.newBuilder()

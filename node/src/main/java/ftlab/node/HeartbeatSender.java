@@ -170,9 +170,14 @@ final class HeartbeatSender implements AutoCloseable {
     /** Whether the last beats got through; used to log only changes, not every lost beat. */
     volatile boolean reachable = true;
 
+    /** Whether any beat ever got through: the first success is "registered", later ones "re-". */
     volatile boolean everReached;
 
-    long failuresInARow;
+    /**
+     * Beats lost in a row. Written by reply callbacks on gRPC's threads, one at a time (a link
+     * never has two beats out), so a volatile is enough to see the latest value.
+     */
+    volatile long failuresInARow;
 
     Link(String target, ManagedChannel channel) {
       this.target = target;

@@ -64,10 +64,10 @@ public final class NodeMain implements Callable<Integer> {
   int capacity;
 
   /*
-   * Why 100 ms: coordinators declare a node DEAD after 6 missed beats, so a frozen node is DEAD
-   * after 6 x 100 ms = 600 ms of silence, plus at most one interval and one detector tick:
-   * 600-725 ms, inside the 1 s target. The cost is small: 5 nodes x 2 coordinators x 10 beats/s
-   * = 100 tiny RPCs per second for the whole cluster.
+   * Why 100 ms: coordinators declare a node DEAD after 6 x 100 ms = 600 ms without a beat. The
+   * last beat left 0-100 ms before a freeze, so the node is DEAD 500-625 ms after it freezes
+   * (including up to one 25 ms detector tick), inside the 1 s target. The cost is small: 5 nodes x
+   * 2 coordinators x 10 beats/s = 100 tiny RPCs per second for the whole cluster.
    */
   @Option(
       names = "--heartbeat-interval-ms",
@@ -98,6 +98,10 @@ public final class NodeMain implements Callable<Integer> {
       if (!c.matches("[^:\\s]+:\\d{1,5}")) {
         throw new IllegalArgumentException(
             "coordinator address must be host:port, got '" + c + "'");
+      }
+      int p = Integer.parseInt(c.substring(c.lastIndexOf(':') + 1));
+      if (p < 1 || p > 65535) {
+        throw new IllegalArgumentException("port out of range in coordinator '" + c + "': " + p);
       }
     }
     String host =

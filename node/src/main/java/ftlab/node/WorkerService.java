@@ -2,6 +2,7 @@ package ftlab.node;
 
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
+import ftlab.proto.Failures;
 import ftlab.proto.Task;
 import ftlab.proto.TaskResult;
 import ftlab.proto.WorkerGrpc;
@@ -86,12 +87,15 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
           Status.UNAVAILABLE
               .withDescription(
                   nodeId + " is draining (shutting down): the task did not run, try another node")
-              .asException());
+              .asException(Failures.answeredBy(nodeId)));
       return;
     }
     Optional<String> problem = Tasks.problem(request.getTask());
     if (problem.isPresent()) {
-      response.onError(Status.INVALID_ARGUMENT.withDescription(problem.get()).asException());
+      response.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(problem.get())
+              .asException(Failures.answeredBy(nodeId)));
       return;
     }
     if (!slots.tryAcquire()) {
@@ -99,7 +103,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
           Status.RESOURCE_EXHAUSTED
               .withDescription(
                   nodeId + " is at capacity (" + capacity + " of " + capacity + " tasks running)")
-              .asException());
+              .asException(Failures.answeredBy(nodeId)));
       return;
     }
     long start = System.nanoTime();
@@ -122,8 +126,10 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
                       nodeId
                           + " is shutting down and stopped the task before it finished:"
                           + " no result, try another node")
-                  .asException()
-              : Status.CANCELLED.withDescription("the caller gave up on the task").asException());
+                  .asException(Failures.answeredBy(nodeId))
+              : Status.CANCELLED
+                  .withDescription("the caller gave up on the task")
+                  .asException(Failures.answeredBy(nodeId)));
       return;
     } finally {
       running.remove(task);

@@ -1,11 +1,33 @@
 package ftlab.proto;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
 import java.io.IOException;
 
 /** How callers should read a failed call's status, the same way in every process. */
 public final class Failures {
   private Failures() {}
+
+  /**
+   * A trailer a node puts on every error it sends itself (at capacity, draining, a bad task). Such
+   * an error is an answer: the node is up and talking, so it is no evidence that the node failed. A
+   * failed call without it (connection refused or reset, no answer in time) may well be.
+   */
+  public static final Metadata.Key<String> ANSWERED_BY =
+      Metadata.Key.of("ftlab-answered-by", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** Trailers that say the error comes from this node itself. */
+  public static Metadata answeredBy(String nodeId) {
+    Metadata trailers = new Metadata();
+    trailers.put(ANSWERED_BY, nodeId);
+    return trailers;
+  }
+
+  /** Whether a failed call's error was sent by the node itself (see {@link #ANSWERED_BY}). */
+  public static boolean answeredByPeer(Throwable failure) {
+    Metadata trailers = Status.trailersFromThrowable(failure);
+    return trailers != null && trailers.containsKey(ANSWERED_BY);
+  }
 
   /**
    * The status as the caller should act on it. grpc-java sometimes reports a connection that broke

@@ -19,6 +19,15 @@ class FailuresTest {
   }
 
   @Test
+  void anErrorMarkedByTheNodeIsItsOwnAnswer() {
+    Throwable fromNode = Status.UNAVAILABLE.asRuntimeException(Failures.answeredBy("node-2"));
+    Throwable fromTransport =
+        Status.UNAVAILABLE.withDescription("io exception").asRuntimeException();
+    assertThat(Failures.answeredByPeer(fromNode)).isTrue();
+    assertThat(Failures.answeredByPeer(fromTransport)).isFalse();
+  }
+
+  @Test
   void anUnknownFromThePeerStaysUnknown() {
     Status peer = Status.UNKNOWN.withDescription("Application error processing RPC");
     assertThat(Failures.normalize(peer)).isSameAs(peer);

@@ -147,6 +147,7 @@ public final class OverheadBench implements Callable<Integer> {
     } finally {
       nodeChannel.shutdownNow();
       cluster.down(Duration.ofSeconds(10), line -> {});
+      cluster.deleteState();
     }
   }
 

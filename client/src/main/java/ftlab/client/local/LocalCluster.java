@@ -418,6 +418,26 @@ public final class LocalCluster {
     return running;
   }
 
+  /**
+   * Deletes the state folder (state file, logs, jar copies) of a cluster that is down: what tests
+   * and benchmarks do with their temporary clusters. Refuses while a member still runs.
+   */
+  public void deleteState() {
+    if (isRunning()) {
+      throw new IllegalStateException("the cluster in " + stateDir + " is still running");
+    }
+    if (!Files.exists(stateDir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> paths = Files.walk(stateDir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + stateDir, e);
+    }
+  }
+
   /** Sends a signal with the system's kill command (Java can only send TERM and KILL itself). */
   public static void signal(long pid, String signal) {
     try {
@@ -433,17 +453,28 @@ public final class LocalCluster {
     }
   }
 
-  /** The live process behind a member, if it is still the same process. */
+  /**
+   * The live process behind a member, if it is provably the same process: same PID, same start
+   * time, and an ftlab jar on its command line. When any of that cannot be checked, the member
+   * counts as exited: signalling the wrong process (a PID reused since, a damaged state file) is
+   * worse than leaving one of ours running.
+   */
   static Optional<ProcessHandle> handle(Member m) {
+    if (m.pid() <= 1 || m.startedAtMillis() <= 0) {
+      return Optional.empty();
+    }
     return ProcessHandle.of(m.pid())
         .filter(ProcessHandle::isAlive)
         .filter(
             h -> {
               Optional<Long> started = h.info().startInstant().map(i -> i.toEpochMilli());
-              // a different start time means the PID was reused by another process
-              return started.isEmpty()
-                  || m.startedAtMillis() == 0
-                  || Math.abs(started.get() - m.startedAtMillis()) < 1_000;
+              Optional<String> line =
+                  h.info()
+                      .commandLine()
+                      .or(() -> h.info().arguments().map(a -> String.join(" ", a)));
+              return started.isPresent()
+                  && Math.abs(started.get() - m.startedAtMillis()) < 1_000
+                  && line.map(l -> l.contains("ftlab-")).orElse(false);
             });
   }
 

@@ -1,5 +1,6 @@
 package ftlab.client.local;
 
+import ftlab.client.DurationConverter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -86,9 +87,10 @@ public final class LocalCommand implements Runnable {
 
     @Option(
         names = "--timeout",
-        defaultValue = "60",
-        description = "Seconds to wait for the cluster to answer. Default: ${DEFAULT-VALUE}.")
-    int timeoutSeconds;
+        defaultValue = "60s",
+        converter = DurationConverter.class,
+        description = "How long to wait for the cluster to answer. Default: ${DEFAULT-VALUE}.")
+    Duration timeout;
 
     @Override
     public Integer call() throws Exception {
@@ -100,18 +102,18 @@ public final class LocalCommand implements Runnable {
           "starting %d coordinators and %d nodes (logs in %s)%n",
           coordinators, nodes, cluster.stateDir().resolve("logs"));
       long start = System.nanoTime();
-      List<Member> members =
-          cluster.up(layout, Duration.ofSeconds(timeoutSeconds), System.out::println);
+      List<Member> members = cluster.up(layout, timeout, System.out::println);
       System.out.printf(
           "cluster ready in %.1f s: every coordinator sees %d nodes ALIVE and answers%n",
           (System.nanoTime() - start) / 1e9, nodes);
       System.out.print(Ps.table(members));
       System.out.println();
-      System.out.println("next: ftlab watch            (a stream of checked answers)");
-      System.out.println("      ftlab status           (what each coordinator sees)");
+      String d = dir == null ? "" : " --dir " + dir;
+      System.out.println("next: ftlab watch" + d + "            (a stream of checked answers)");
+      System.out.println("      ftlab status" + d + "           (what each coordinator sees)");
       System.out.println("      kill -9 PID, kill -STOP PID / kill -CONT PID, kill PID   (faults)");
-      System.out.println("      ftlab local start NAME (start a stopped member again)");
-      System.out.println("      ftlab local down       (stop everything)");
+      System.out.println("      ftlab local start" + d + " NAME (start a stopped member again)");
+      System.out.println("      ftlab local down" + d + "       (stop everything)");
       return 0;
     }
   }

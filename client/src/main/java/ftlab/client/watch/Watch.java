@@ -66,6 +66,14 @@ public final class Watch {
       if (count < 0) {
         throw new IllegalArgumentException("count must be 0 (no limit) or more, got " + count);
       }
+      if (attemptTimeout.toMillis() < 1) {
+        throw new IllegalArgumentException(
+            "coordinator timeout must be at least 1 ms, got " + attemptTimeout.toMillis() + " ms");
+      }
+      if (requestTimeout.toMillis() < 1) {
+        throw new IllegalArgumentException(
+            "timeout must be at least 1 ms, got " + requestTimeout.toMillis() + " ms");
+      }
     }
 
     public Settings withRate(double r) {

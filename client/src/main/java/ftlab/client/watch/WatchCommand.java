@@ -122,6 +122,10 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (interval.toMillis() < 100) {
+      throw new IllegalArgumentException(
+          "interval must be at least 100 ms, got " + interval.toMillis() + " ms");
+    }
     Watch.Settings settings =
         new Watch.Settings(
             rate,

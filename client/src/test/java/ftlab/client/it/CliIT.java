@@ -2,6 +2,7 @@ package ftlab.client.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ftlab.client.local.LocalCluster;
 import ftlab.client.local.LocalLayout;
 import ftlab.client.watch.Summary;
 import java.io.IOException;
@@ -49,6 +50,8 @@ class CliIT {
             p.exitValue(),
             Files.readString(out, StandardCharsets.UTF_8),
             Files.readString(err, StandardCharsets.UTF_8));
+    Files.delete(out);
+    Files.delete(err);
     System.out.println("$ ftlab " + String.join(" ", args) + "  -> exit " + run.exit());
     System.out.println(run.out() + run.err());
     return run;
@@ -61,9 +64,20 @@ class CliIT {
     }
   }
 
+  @AfterEach
+  void deleteState() {
+    if (state != null) {
+      new LocalCluster(state, null).deleteState();
+    }
+  }
+
+  /** This test's state folder, deleted after it (dir is cleared once the cluster is down). */
+  private Path state;
+
   @Test
   void localClusterWatchStatusAndDown() throws Exception {
     dir = Files.createTempDirectory("ftlab-cli-");
+    state = dir;
     LocalLayout ports = LocalLayout.onFreePorts(2, 3, 4);
 
     Run up =
@@ -111,6 +125,7 @@ class CliIT {
   @Test
   void errorsAreOneSentenceWithoutAStackTrace() throws Exception {
     dir = Files.createTempDirectory("ftlab-cli-");
+    state = dir;
     Run noCluster = ftlab("watch", "--count", "1");
     assertThat(noCluster.exit()).isEqualTo(2);
     assertThat(noCluster.err())
@@ -123,6 +138,16 @@ class CliIT {
 
     Run verbose = ftlab("watch", "-c", "127.0.0.1:1", "--rate", "-3", "--verbose");
     assertThat(verbose.err()).contains("\tat ");
+    Run nestedVerbose = ftlab("local", "up", "--nodes", "0", "--verbose");
+    assertThat(nestedVerbose.err())
+        .contains("number of nodes must be between 1 and 50, got 0")
+        .contains("\tat ");
+
+    Run badPort = ftlab("watch", "-c", "127.0.0.1:99999", "--count", "1");
+    assertThat(badPort.exit()).isEqualTo(2);
+    assertThat(badPort.err())
+        .contains("ftlab: port out of range in '127.0.0.1:99999': 99999")
+        .doesNotContain("\tat ");
 
     // nothing listens on port 1: the request fails, clearly, and the exit code says so
     Run unreachable =

@@ -150,5 +150,6 @@ final class RunningCluster implements AutoCloseable {
     coordinators.close();
     // SIGCONT first: a paused process cannot act on SIGTERM
     cluster.down(Duration.ofSeconds(10), line -> System.out.println("[down] " + line));
+    cluster.deleteState();
   }
 }

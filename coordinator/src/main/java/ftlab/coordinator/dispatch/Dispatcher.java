@@ -55,7 +55,9 @@ public final class Dispatcher {
 
   /**
    * Failures that are evidence against the node (it may be down), reported to the failure detector
-   * so it does not wait for heartbeats to time out. A node at capacity is busy, not failing.
+   * so it does not wait for heartbeats to time out. A node at capacity is busy, not failing; and an
+   * error the node sent itself (marked with {@link Failures#ANSWERED_BY}, e.g. "draining") proves
+   * it is up, so it is never evidence whatever its code.
    */
   static final Set<Status.Code> EVIDENCE =
       EnumSet.of(Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED);
@@ -279,18 +281,22 @@ public final class Dispatcher {
                       detail,
                       nanoClock.getAsLong() - attemptStart,
                       timeoutNanos));
-              failed(node, status, detail);
+              failed(node, status, detail, Failures.answeredByPeer(t));
             }
           },
           MoreExecutors.directExecutor());
     }
 
-    private void failed(Candidate node, Status status, String detail) {
+    /**
+     * @param nodeAnswered the error was sent by the node itself (it is at capacity, draining...):
+     *     it is up and talking, so the failure is no evidence against it
+     */
+    private void failed(Candidate node, Status status, String detail, boolean nodeAnswered) {
       if (context.isCancelled() || deadline.isExpired()) {
         next(); // it reports the deadline or the cancellation
         return;
       }
-      if (EVIDENCE.contains(status.getCode())) {
+      if (EVIDENCE.contains(status.getCode()) && !nodeAnswered) {
         cluster.callFailed(node.nodeId(), status.getCode() + " (" + detail + ")");
       }
       if (!RETRYABLE.contains(status.getCode())) {

@@ -13,9 +13,10 @@ import java.time.Duration;
  *
  * <p>Why these defaults: one or two lost or late beats are normal (a GC pause, a busy core), three
  * in a row are not; SUSPECT costs little (the node only drops to the back of the queue), so it can
- * come early. DEAD at 6 beats keeps a frozen node's detection time (600 ms plus up to one interval
- * and one tick) under the 1 s target while leaving a 300 ms margin against false deaths. Failed
- * calls make a node SUSPECT at once, without waiting for the timer.
+ * come early. DEAD at 6 beats keeps a frozen node's detection time under the 1 s target: silence is
+ * counted from the node's last beat, which left 0-100 ms before the freeze, so DEAD comes 500-600
+ * ms after the freeze, plus up to one detector tick (25 ms); and it leaves a 300 ms margin over
+ * SUSPECT against false deaths. Failed calls make a node SUSPECT at once, without the timer.
  *
  * @param heartbeatInterval how often nodes are expected to beat (the nodes' own setting must match)
  * @param suspectAfterBeats missed beats before SUSPECT

@@ -2,6 +2,7 @@ package ftlab.coordinator.dispatch;
 
 import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.BROKEN;
 import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.BUSY;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.DRAINING;
 import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HANGING;
 import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HEALTHY;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -329,6 +330,20 @@ class DispatcherTest {
         .isEqualTo("a call to it failed: DEADLINE_EXCEEDED (no answer within 100 ms)");
     // the frozen node is told that nobody waits for its answer any more
     assertThat(frozen.awaitCancelled(Duration.ofSeconds(5))).isTrue();
+  }
+
+  @Test
+  void aDrainingNodesRefusalIsFailedOverButIsNoEvidence() throws IOException {
+    node("node-1", DRAINING);
+    node("node-2", HEALTHY);
+    pastTheReconnectGrace("node-1", "node-2");
+
+    Answer answer = submit(PRIMES);
+
+    assertThat(outcomes(answer)).containsExactly("node-1 UNAVAILABLE", "node-2 OK");
+    // the node answered (it is shutting down on purpose): it is up, so not SUSPECT; its goodbye
+    // will make it LEFT
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
   }
 
   @Test

@@ -2,6 +2,7 @@ package ftlab.coordinator.dispatch;
 
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
+import ftlab.proto.Failures;
 import ftlab.proto.WorkerGrpc;
 import ftlab.task.Tasks;
 import io.grpc.Server;
@@ -37,7 +38,12 @@ public final class FakeWorker extends WorkerGrpc.WorkerImplBase {
     /** At capacity: refuses with RESOURCE_EXHAUSTED, as the real node does. */
     BUSY,
     /** Fails with INTERNAL: a failure that no other node can fix, so it must not be retried. */
-    BROKEN
+    BROKEN,
+    /**
+     * Shutting down: refuses with UNAVAILABLE, marked as its own answer (the ftlab-answered-by
+     * trailer), as the real node does while it drains.
+     */
+    DRAINING
   }
 
   private final String nodeId;
@@ -96,6 +102,11 @@ public final class FakeWorker extends WorkerGrpc.WorkerImplBase {
               Status.INTERNAL
                   .withDescription(nodeId + " hit a bug: NullPointerException")
                   .asRuntimeException());
+      case DRAINING ->
+          response.onError(
+              Status.UNAVAILABLE
+                  .withDescription(nodeId + " is draining (shutting down): the task did not run")
+                  .asRuntimeException(Failures.answeredBy(nodeId)));
     }
   }
 

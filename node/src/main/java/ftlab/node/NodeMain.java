@@ -55,6 +55,11 @@ public final class NodeMain implements Callable<Integer> {
               + " (env FTLAB_COORDINATORS). Default: ${DEFAULT-VALUE}.")
   List<String> coordinators;
 
+  /*
+   * Why 4: the default tasks take about a millisecond of CPU each, and five nodes share a 2-core
+   * laptop, so four at a time keeps a node busy without letting it queue work it cannot start;
+   * beyond that the coordinator is better off sending the task elsewhere.
+   */
   @Option(
       names = "--capacity",
       defaultValue = "${env:FTLAB_CAPACITY:-4}",

@@ -23,6 +23,34 @@ public final class Failures {
     return trailers;
   }
 
+  /**
+   * Whether the work may have run on the peer although the call failed: an <em>indefinite</em>
+   * failure (no answer in time, the caller gave up, or the connection broke mid-call). A
+   * <em>definite</em> failure means it surely did not run: the connection was refused, or the peer
+   * itself answered with an error.
+   */
+  public static boolean mayHaveRun(Throwable failure) {
+    if (answeredByPeer(failure)) {
+      return false;
+    }
+    Status s = normalize(Status.fromThrowable(failure));
+    return switch (s.getCode()) {
+      case DEADLINE_EXCEEDED, CANCELLED -> true;
+      case UNAVAILABLE -> !neverConnected(s);
+      default -> false;
+    };
+  }
+
+  private static boolean neverConnected(Status s) {
+    for (Throwable c = s.getCause(); c != null; c = c.getCause()) {
+      if (c instanceof java.net.ConnectException) {
+        return true;
+      }
+    }
+    String d = String.valueOf(s.getDescription()).toLowerCase(java.util.Locale.ROOT);
+    return d.contains("connection refused") || d.contains("could not find server");
+  }
+
   /** Whether a failed call's error was sent by the node itself (see {@link #ANSWERED_BY}). */
   public static boolean answeredByPeer(Throwable failure) {
     Metadata trailers = Status.trailersFromThrowable(failure);

@@ -28,6 +28,30 @@ class FailuresTest {
   }
 
   @Test
+  void timeoutsAndBrokenConnectionsMayHaveRunRefusalsDidNot() {
+    assertThat(Failures.mayHaveRun(Status.DEADLINE_EXCEEDED.asRuntimeException())).isTrue();
+    assertThat(
+            Failures.mayHaveRun(
+                Status.UNKNOWN
+                    .withDescription("channel closed")
+                    .withCause(new ClosedChannelException())
+                    .asRuntimeException()))
+        .isTrue();
+    assertThat(
+            Failures.mayHaveRun(
+                Status.UNAVAILABLE
+                    .withDescription("io exception")
+                    .withCause(new java.net.ConnectException("Connection refused"))
+                    .asRuntimeException()))
+        .isFalse();
+    assertThat(
+            Failures.mayHaveRun(
+                Status.UNAVAILABLE.asRuntimeException(Failures.answeredBy("node-1"))))
+        .isFalse();
+    assertThat(Failures.mayHaveRun(Status.RESOURCE_EXHAUSTED.asRuntimeException())).isFalse();
+  }
+
+  @Test
   void anUnknownFromThePeerStaysUnknown() {
     Status peer = Status.UNKNOWN.withDescription("Application error processing RPC");
     assertThat(Failures.normalize(peer)).isSameAs(peer);

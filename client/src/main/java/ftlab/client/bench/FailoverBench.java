@@ -65,8 +65,11 @@ public final class FailoverBench implements Callable<Integer> {
 
   /** One fault kind: which signal, what the coordinators should conclude, how to undo it. */
   private enum Fault {
+    /** A crash: the process is gone, its port refuses connections. Undone by a restart. */
     SIGKILL("KILL", NodeState.DEAD),
+    /** A freeze: the process and its port stay, nothing answers. Undone by SIGCONT. */
     SIGSTOP("STOP", NodeState.DEAD),
+    /** A graceful stop: the node says goodbye first. Undone by a restart. */
     SIGTERM("TERM", NodeState.LEFT);
 
     final String signal;

@@ -510,8 +510,11 @@ public final class LocalCluster {
 
   /** How a recorded process is doing. */
   public enum ProcessStatus {
+    /** The process runs (it may still be starting). */
     RUNNING("running"),
+    /** The process exists but is stopped by a signal (kill -STOP): frozen, not dead. */
     PAUSED("paused (SIGSTOP)"),
+    /** No process, or not provably ours any more (see {@link LocalCluster#handle}). */
     EXITED("exited");
 
     private final String word;

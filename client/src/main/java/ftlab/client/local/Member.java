@@ -13,6 +13,23 @@ import java.util.List;
 public record Member(
     String name, String role, long pid, long startedAtMillis, int port, List<String> command) {
 
+  public Member {
+    if (name == null || !name.matches("[a-z]+-\\d+")) {
+      throw new IllegalArgumentException("member name must look like node-3, got '" + name + "'");
+    }
+    if (!COORDINATOR.equals(role) && !NODE.equals(role)) {
+      throw new IllegalArgumentException(
+          "member role must be coordinator or node, got '" + role + "'");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port out of range for " + name + ": " + port);
+    }
+    if (pid < 0) {
+      throw new IllegalArgumentException("negative PID for " + name + ": " + pid);
+    }
+    command = List.copyOf(command);
+  }
+
   public static final String COORDINATOR = "coordinator";
   public static final String NODE = "node";
 

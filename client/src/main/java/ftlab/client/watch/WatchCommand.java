@@ -225,7 +225,13 @@ public final class WatchCommand implements Callable<Integer> {
       StringJoiner retried = new StringJoiner("; ", "  [", "]");
       for (Attempt a : o.answer().getAttemptsList()) {
         if (!a.getOutcome().equals("OK")) {
-          retried.add(a.getNodeId() + " " + a.getOutcome() + ": " + a.getDetail());
+          retried.add(
+              a.getNodeId()
+                  + " "
+                  + a.getOutcome()
+                  + ": "
+                  + a.getDetail()
+                  + (a.getMayHaveRun() ? " (may have run there too)" : ""));
         }
       }
       s.append(retried);

@@ -276,11 +276,14 @@ public final class Dispatcher {
               String detail = describe(status, timeoutNanos);
               attempts.add(
                   attempt(
-                      node,
-                      status.getCode().name(),
-                      detail,
-                      nanoClock.getAsLong() - attemptStart,
-                      timeoutNanos));
+                          node,
+                          status.getCode().name(),
+                          detail,
+                          nanoClock.getAsLong() - attemptStart,
+                          timeoutNanos)
+                      .toBuilder()
+                      .setMayHaveRun(Failures.mayHaveRun(t))
+                      .build());
               failed(node, status, detail, Failures.answeredByPeer(t));
             }
           },

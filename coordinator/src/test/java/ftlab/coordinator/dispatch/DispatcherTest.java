@@ -291,6 +291,7 @@ class DispatcherTest {
     assertThat(answer.getNodeId()).isEqualTo("node-2");
     assertThat(outcomes(answer)).containsExactly("node-1 UNAVAILABLE", "node-2 OK");
     assertThat(answer.getAttempts(0).getDetail()).contains("Could not find server");
+    assertThat(answer.getAttempts(0).getMayHaveRun()).as("refused: a definite failure").isFalse();
     // the failed call is evidence: SUSPECT at once, without waiting 300 ms for missed heartbeats
     assertThat(snapshot("node-1").state()).isEqualTo(NodeState.SUSPECT);
     assertThat(snapshot("node-1").reason()).startsWith("a call to it failed: UNAVAILABLE");
@@ -324,6 +325,9 @@ class DispatcherTest {
     assertThat(outcomes(answer)).containsExactly("node-1 DEADLINE_EXCEEDED", "node-2 OK");
     Attempt timedOut = answer.getAttempts(0);
     assertThat(timedOut.getDetail()).isEqualTo("no answer within 100 ms");
+    assertThat(timedOut.getMayHaveRun())
+        .as("a timed-out attempt is an indefinite failure")
+        .isTrue();
     assertThat(timedOut.getLatencyMicros()).isGreaterThanOrEqualTo(ATTEMPT_MS * 1_000);
     assertThat(snapshot("node-1").state()).isEqualTo(NodeState.SUSPECT);
     assertThat(snapshot("node-1").reason())

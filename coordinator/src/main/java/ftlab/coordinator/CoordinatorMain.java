@@ -2,12 +2,17 @@ package ftlab.coordinator;
 
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.membership.DetectorConfig;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -79,6 +84,14 @@ public final class CoordinatorMain implements Callable<Integer> {
               + " (env FTLAB_REQUEST_TIMEOUT_MS). Default: ${DEFAULT-VALUE}.")
   int requestTimeoutMs;
 
+  @Option(
+      names = "--io-threads",
+      defaultValue = "${env:FTLAB_IO_THREADS:-1}",
+      description =
+          "Network threads; the coordinator's work per request is small, so one is plenty on a"
+              + " laptop (env FTLAB_IO_THREADS). Default: ${DEFAULT-VALUE}.")
+  int ioThreads;
+
   @Override
   public Integer call() throws Exception {
     if (port < 1 || port > 65535) {
@@ -91,14 +104,27 @@ public final class CoordinatorMain implements Callable<Integer> {
             Duration.ofMillis(attemptTimeoutMs),
             Duration.ofMillis(requestTimeoutMs),
             Dispatcher.Settings.DEFAULT.roundBackoff());
+    // One network thread for everything: reading a request, calling the node, reading its answer
+    // and replying all happen on it, with no hand-off between threads. Nothing in the coordinator's
+    // handlers blocks (dispatch is callbacks all the way), so that is safe.
+    EventLoopGroup io = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
     CoordinatorServer server =
         new CoordinatorServer(
             id,
             detector,
             dispatch,
-            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port)),
+            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+                .bossEventLoopGroup(io)
+                .workerEventLoopGroup(io)
+                .channelType(NioServerSocketChannel.class)
+                .directExecutor(),
             address ->
-                Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build());
+                NettyChannelBuilder.forTarget(address)
+                    .eventLoopGroup(io)
+                    .channelType(NioSocketChannel.class)
+                    .directExecutor()
+                    .usePlaintext()
+                    .build());
     server.start();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -106,6 +132,7 @@ public final class CoordinatorMain implements Callable<Integer> {
                 () -> {
                   try {
                     server.stop(Duration.ofSeconds(5));
+                    io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }

@@ -23,7 +23,10 @@ public final class NodeMain implements Callable<Integer> {
   @Option(
       names = "--id",
       defaultValue = "${env:FTLAB_ID:-node-1}",
-      description = "This node's name (env FTLAB_ID). Default: ${DEFAULT-VALUE}.")
+      description =
+          "This node's name (env FTLAB_ID); {host} is replaced by the host name, so that the"
+              + " replicas of a scaled service get different names (pool-{host})."
+              + " Default: ${DEFAULT-VALUE}.")
   String id;
 
   @Option(
@@ -111,6 +114,11 @@ public final class NodeMain implements Callable<Integer> {
     }
     String host =
         advertiseHost == null || advertiseHost.isBlank() ? localHostName() : advertiseHost;
+    id = id.replace("{host}", localHostName());
+    if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException(
+          "node id must be 1-64 letters, digits, '.', '_' or '-', got '" + id + "'");
+    }
     NodeServer node =
         new NodeServer(
             id,

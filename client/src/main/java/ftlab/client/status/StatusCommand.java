@@ -46,6 +46,13 @@ public final class StatusCommand implements Callable<Integer> {
   /** The view as a table, one row per node. */
   public static String table(ClusterView view, String address) {
     StringBuilder s = new StringBuilder();
+    // columns as wide as the longest id and address (pool nodes are named after their container)
+    int idWidth = 10;
+    int addressWidth = 21;
+    for (NodeView n : view.getNodesList()) {
+      idWidth = Math.max(idWidth, n.getNodeId().length());
+      addressWidth = Math.max(addressWidth, n.getAddress().length());
+    }
     s.append(
         String.format(
             "%s at %s: %d nodes; SUSPECT after %d ms, DEAD after %d ms without a heartbeat%n",
@@ -56,12 +63,20 @@ public final class StatusCommand implements Callable<Integer> {
             view.getDetector().getDeadAfterMs()));
     s.append(
         String.format(
-            "%-10s %-8s %-21s %10s %6s %8s %7s %9s  %s%n",
-            "NODE", "STATE", "ADDRESS", "LAST BEAT", "LOAD", "ANSWERS", "FAILED", "SINCE", "WHY"));
+            "%-" + idWidth + "s %-8s %-" + addressWidth + "s %10s %6s %8s %7s %9s  %s%n",
+            "NODE",
+            "STATE",
+            "ADDRESS",
+            "LAST BEAT",
+            "LOAD",
+            "ANSWERS",
+            "FAILED",
+            "SINCE",
+            "WHY"));
     for (NodeView n : view.getNodesList()) {
       s.append(
           String.format(
-              "%-10s %-8s %-21s %10s %6s %8d %7d %9s  %s%n",
+              "%-" + idWidth + "s %-8s %-" + addressWidth + "s %10s %6s %8d %7d %9s  %s%n",
               n.getNodeId(),
               n.getState(),
               n.getAddress(),

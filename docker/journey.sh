@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The compose journey: the README's Docker lab, command by command, checked.
+#   up (images built beforehand), first answer, stop node-2, kill node-3, pause node-4,
+#   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
+#   then start/unpause everything and see it ALIVE again; then down -v, leaving nothing behind.
+# Runs as its own compose project (ftlab-journey), so it never touches a lab you have running.
+# Uses `docker compose` if present, else docker-compose (COMPOSE=... to choose).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${COMPOSE:-}" ]; then
+  if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
+fi
+PROJECT=ftlab-journey
+compose() { $COMPOSE -p "$PROJECT" "$@"; }
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+say() { echo "[journey $(date +%T)] $*"; }
+
+cleanup() {
+  status=$?
+  if [ $status -ne 0 ]; then
+    say "FAILED; the client's last lines and the coordinators' logs:"
+    compose logs --no-color --tail=40 client coordinator-1 coordinator-2 2>/dev/null || true
+  fi
+  compose down -v --remove-orphans >/dev/null 2>&1 || true
+  exit $status
+}
+trap cleanup EXIT
+
+# waits (polling every 0.5 s, at most $2 seconds) until the command in $3... succeeds
+wait_for() {
+  local what=$1 seconds=$2; shift 2
+  local deadline=$(( $(date +%s) + seconds ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then say "timed out after ${seconds}s waiting for: $what"; return 1; fi
+    sleep 0.5
+  done
+}
+
+answers() { compose logs --no-color client 2>/dev/null | grep -c ' verified ' || true; }
+at_least_answers() { [ "$(answers)" -ge "$1" ]; }
+more_answers() { # N: wait for N more verified answers in the client's output
+  local target=$(( $(answers) + $1 ))
+  wait_for "$1 more answers" 60 at_least_answers "$target"
+}
+# the state of a node as one coordinator sees it, asked with the CLI inside the client container
+state_at() { # NODE COORDINATOR
+  compose exec -T client /app/entrypoint ftlab status --coordinators "$2:7001" 2>/dev/null \
+    | awk -v n="$1" '$1==n {print $2}'
+}
+is_state() { [ "$(state_at "$1" "$3")" = "$2" ]; }
+expect_state() { # NODE STATE COORDINATOR...
+  local node=$1 state=$2; shift 2
+  for c in "$@"; do
+    wait_for "$node $state at $c" 30 is_state "$node" "$state" "$c"
+    say "$c sees $node $state"
+  done
+}
+first_answer() { compose logs --no-color client 2>/dev/null | grep -q ' verified '; }
+
+say "building the image (${FTLAB_BUILD_IMAGE:-public base images})"
+compose build --quiet 2>/dev/null || compose build
+
+say "docker compose up -d"
+t0=$(ms)
+compose up -d
+wait_for "the first answer" 60 first_answer
+first=$(( $(ms) - t0 ))
+say "first answer $first ms after up"
+more_answers 10
+
+say "docker compose stop node-2   (SIGTERM: a graceful leave)"
+compose stop node-2
+expect_state node-2 LEFT coordinator-1 coordinator-2
+more_answers 10
+
+say "docker compose kill node-3   (SIGKILL: a crash)"
+compose kill node-3
+expect_state node-3 DEAD coordinator-1 coordinator-2
+more_answers 10
+
+say "docker compose pause node-4  (frozen: its port stays open)"
+compose pause node-4
+expect_state node-4 DEAD coordinator-1 coordinator-2
+more_answers 10
+
+say "docker compose stop coordinator-1"
+compose stop coordinator-1
+more_answers 20
+
+say "bringing everything back"
+compose unpause node-4
+compose start coordinator-1 node-2 node-3
+for n in node-1 node-2 node-3 node-4 node-5; do expect_state "$n" ALIVE coordinator-1 coordinator-2; done
+more_answers 10
+
+say "stopping the client: its final summary"
+compose stop client
+summary=$(compose logs --no-color client | grep '== ' | tail -1)
+echo "$summary"
+case "$summary" in
+  *"== PASS"*" 0 failed, 0 wrong"*) ;;
+  *) say "the client did not pass: $summary"; exit 1 ;;
+esac
+if compose logs --no-color client | grep -E ' (FAILED|WRONG) ' >/dev/null; then
+  say "the client printed FAILED or WRONG answers"; exit 1
+fi
+
+say "docker compose down -v"
+compose down -v --remove-orphans
+left=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
+nets=$(docker network ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
+vols=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
+if [ "$left$nets$vols" != "000" ]; then
+  say "left behind: $left containers, $nets networks, $vols volumes"; exit 1
+fi
+say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause and a coordinator stop; nothing left behind"

@@ -24,7 +24,8 @@ RUN command -v nc >/dev/null 2>&1 \
 COPY --from=build /out/ /app/
 COPY docker/entrypoint.sh /app/entrypoint
 COPY docker/healthcheck.sh /app/healthcheck
-ENV FTLAB_HOME=/app
+COPY docker/ftlab /app/bin/ftlab
+ENV FTLAB_HOME=/app PATH=/app/bin:$PATH
 # not root: no file here needs it, and a lab that breaks things should not run as root
 USER 10001:10001
 EXPOSE 7001 7101

@@ -123,24 +123,29 @@ class FailoverIT {
   void stoppingOneOfTwoCoordinatorsLosesNoRequest() throws Exception {
     try (RunningCluster c = new RunningCluster(2, 3)) {
       c.startLoad();
-      c.awaitMoreAnswers(40);
+      c.awaitMoreAnswersVia("coordinator-1", 20);
+      c.awaitMoreAnswersVia("coordinator-2", 20);
 
       c.cluster.signal("coordinator-1", "TERM");
       c.awaitExit("coordinator-1", Duration.ofSeconds(10));
-      c.awaitMoreAnswers(80); // all through coordinator-2 now
+      long viaStopped = c.answersVia("coordinator-1");
+      c.awaitMoreAnswersVia("coordinator-2", 80); // all through coordinator-2 now
+      assertThat(c.answersVia("coordinator-1"))
+          .as("answers from the stopped coordinator")
+          .isEqualTo(viaStopped);
 
       c.cluster.start("coordinator-1");
       // the nodes keep beating to it, so it rebuilds its view on its own
       for (String node : List.of("node-1", "node-2", "node-3")) {
         c.awaitState(node, ALIVE, List.of("coordinator-1"), RECOVER);
       }
-      c.awaitMoreAnswers(40);
+      // and the client goes back to it: the load is shared again
+      c.awaitMoreAnswersVia("coordinator-1", 20);
 
-      Summary s = c.stopLoad();
-      assertNoClientVisibleFailure(s, c);
-      assertThat(s.coordinatorFailovers())
-          .as("requests that went to a second coordinator")
-          .isPositive();
+      // Requests that were on their way to coordinator-1 when it stopped may show up as
+      // coordinator failovers; none may fail. (A graceful stop closes the connection, so the
+      // client usually sees it go and sends nothing there: zero failovers is the common case.)
+      assertNoClientVisibleFailure(c.stopLoad(), c);
     }
   }
 }

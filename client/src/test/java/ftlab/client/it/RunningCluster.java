@@ -18,9 +18,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A real cluster of JVMs for one test: started from the built fat jars with {@link LocalCluster}
@@ -46,6 +49,9 @@ final class RunningCluster implements AutoCloseable {
   private CompletableFuture<Summary> load;
   final ConcurrentLinkedQueue<Outcome> failures = new ConcurrentLinkedQueue<>();
 
+  /** Answers the load got, by the id of the coordinator that answered. */
+  private final Map<String, LongAdder> answersVia = new ConcurrentHashMap<>();
+
   RunningCluster(int coordinators, int nodes) throws Exception {
     Path dir = Files.createTempDirectory("ftlab-it-");
     this.layout = LocalLayout.onFreePorts(coordinators, nodes, 4);
@@ -67,6 +73,11 @@ final class RunningCluster implements AutoCloseable {
               try {
                 return watch.run(
                     o -> {
+                      if (o.answer() != null) {
+                        answersVia
+                            .computeIfAbsent(o.answer().getCoordinatorId(), k -> new LongAdder())
+                            .increment();
+                      }
                       if (!o.ok()) {
                         failures.add(o);
                         System.out.println("[load] not ok: " + o);
@@ -94,6 +105,20 @@ final class RunningCluster implements AutoCloseable {
     await(n + " more answers from " + node)
         .atMost(Duration.ofSeconds(30))
         .until(() -> answersBy(node) >= target);
+  }
+
+  /** Answers the load got through the coordinator so far. */
+  long answersVia(String coordinator) {
+    LongAdder n = answersVia.get(coordinator);
+    return n == null ? 0 : n.sum();
+  }
+
+  /** Waits until the load has got at least {@code n} more answers through the coordinator. */
+  void awaitMoreAnswersVia(String coordinator, int n) {
+    long target = answersVia(coordinator) + n;
+    await(n + " more answers via " + coordinator)
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> answersVia(coordinator) >= target);
   }
 
   long answersBy(String node) {

@@ -56,7 +56,7 @@ expect_state() { # NODE STATE COORDINATOR...
     say "$c sees $node $state"
   done
 }
-first_answer() { compose logs --no-color client 2>/dev/null | grep -q ' verified '; }
+first_answer() { compose logs --no-color client 2>/dev/null | grep ' verified ' >/dev/null; }
 
 say "building the image (${FTLAB_BUILD_IMAGE:-public base images})"
 compose build --quiet 2>/dev/null || compose build

@@ -21,7 +21,9 @@ MODULES=java.base,java.logging,java.management,java.naming,java.sql,java.xml,jdk
 
 [ -x "$JDK/bin/jlink" ] || { echo "no JDK with jlink at $JDK (set JDK=...)" >&2; exit 2; }
 [ -x "$BUSYBOX" ] || { echo "no static busybox at $BUSYBOX (apt-get install busybox-static)" >&2; exit 2; }
-file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic' \
+# (grep without -q, and awk without exit: with pipefail, a reader that stops early kills the writer
+# with SIGPIPE and fails the pipeline at random)
+file -L "$BUSYBOX" 2>/dev/null | grep 'statically linked' >/dev/null || ldd "$BUSYBOX" 2>&1 | grep 'not a dynamic' >/dev/null \
   || { echo "$BUSYBOX is not statically linked (apt-get install busybox-static)" >&2; exit 2; }
 MAVEN_HOME=$(./mvnw -v 2>/dev/null | sed -n 's/^Maven home: //p')
 [ -d "$MAVEN_HOME" ] || { echo "cannot find Maven (./mvnw -v printed no 'Maven home')" >&2; exit 2; }
@@ -75,7 +77,7 @@ cp -rL "$MAVEN_HOME" "$jdk/opt/maven"
 copy_libs "$jdk" "$jdk/opt/java/bin/java" "$jdk"/opt/java/lib/*.so "$jdk"/opt/java/lib/server/*.so
 # protoc and its gRPC plugin (downloaded by the build) are dynamic C++ programs
 for lib in libstdc++.so.6 libgcc_s.so.1 libutil.so.1 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1; do
-  path=$(ldconfig -p | awk -v l="$lib" '$1==l && /x86-64/ {print $NF; exit}')
+  path=$(ldconfig -p | awk -v l="$lib" '$1==l && /x86-64/ && !found {print $NF; found=1}')
   [ -n "$path" ] && { mkdir -p "$jdk$(dirname "$path")"; cp -Ln "$path" "$jdk$path"; }
 done
 tar -C "$jdk" -c . | docker import \

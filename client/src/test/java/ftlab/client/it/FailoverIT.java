@@ -6,7 +6,6 @@ import static ftlab.proto.NodeState.LEFT;
 import static ftlab.proto.NodeState.SUSPECT;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ftlab.client.watch.Summary;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,130 +21,129 @@ class FailoverIT {
   private static final Duration DETECT = Duration.ofSeconds(5);
   private static final Duration RECOVER = Duration.ofSeconds(30);
 
-  private static void assertNoClientVisibleFailure(Summary s, RunningCluster c) {
-    assertThat(s.sent()).as("requests sent").isGreaterThan(100);
-    assertThat(s.failed()).as("failed requests: %s", c.failures).isZero();
-    assertThat(s.wrong()).as("wrong answers: %s", c.failures).isZero();
-  }
-
   @Test
   void sigkillOfANodeIsDetectedAndRoutedAround() throws Exception {
     try (RunningCluster c = new RunningCluster(2, 3)) {
-      c.startLoad();
-      c.awaitMoreAnswers(40);
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
       long fault = System.nanoTime();
 
       c.cluster.signal("node-2", "KILL");
 
-      c.awaitState("node-2", DEAD, DETECT);
-      c.awaitMoreAnswers(60); // answers go on without node-2
-      assertThat(c.views.statesSeen("node-2", fault)).containsSubsequence(SUSPECT, DEAD);
+      p.awaitState("node-2", DEAD, DETECT);
+      p.awaitMoreAnswers(60); // answers go on without node-2
+      assertThat(p.statesSeen("node-2", fault)).containsSubsequence(SUSPECT, DEAD);
 
       c.cluster.start("node-2"); // a new process: a new incarnation
-      c.awaitState("node-2", ALIVE, RECOVER);
-      c.awaitMoreAnswersFrom("node-2", 10);
+      p.awaitState("node-2", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-2", 10);
 
-      assertNoClientVisibleFailure(c.stopLoad(), c);
-      assertThat(c.views.statesSeen("node-1", fault)).doesNotContain(DEAD);
-      assertThat(c.views.statesSeen("node-3", fault)).doesNotContain(DEAD);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+      assertThat(p.statesSeen("node-1", fault)).doesNotContain(DEAD);
+      assertThat(p.statesSeen("node-3", fault)).doesNotContain(DEAD);
     }
   }
 
   @Test
   void sigstopOfANodeIsDetectedAndSigcontBringsItBack() throws Exception {
     try (RunningCluster c = new RunningCluster(2, 3)) {
-      c.startLoad();
-      c.awaitMoreAnswers(40);
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
       long fault = System.nanoTime();
 
       c.cluster.signal("node-3", "STOP"); // frozen: the port still accepts connections
 
-      c.awaitState("node-3", DEAD, DETECT);
-      c.awaitMoreAnswers(60);
-      assertThat(c.views.statesSeen("node-3", fault)).containsSubsequence(SUSPECT, DEAD);
+      p.awaitState("node-3", DEAD, DETECT);
+      p.awaitMoreAnswers(60);
+      assertThat(p.statesSeen("node-3", fault)).containsSubsequence(SUSPECT, DEAD);
 
       c.cluster.signal("node-3", "CONT"); // the same process, the same incarnation, resumes
-      c.awaitState("node-3", ALIVE, RECOVER);
-      c.awaitMoreAnswersFrom("node-3", 10);
+      p.awaitState("node-3", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-3", 10);
 
-      assertNoClientVisibleFailure(c.stopLoad(), c);
+      p.stopLoadAndAssertNoClientVisibleFailure();
     }
   }
 
   @Test
   void sigtermOfANodeIsAGracefulLeaveNotAFailure() throws Exception {
     try (RunningCluster c = new RunningCluster(2, 3)) {
-      c.startLoad();
-      c.awaitMoreAnswers(40);
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
       long fault = System.nanoTime();
 
       c.cluster.signal("node-1", "TERM");
 
-      c.awaitState("node-1", LEFT, DETECT);
+      p.awaitState("node-1", LEFT, DETECT);
       c.awaitExit("node-1", Duration.ofSeconds(10));
-      c.awaitMoreAnswers(60);
+      p.awaitMoreAnswers(60);
       // it said goodbye: LEFT, and never SUSPECT or DEAD on the way
-      assertThat(c.views.statesSeen("node-1", fault)).containsExactly(LEFT);
+      assertThat(p.statesSeen("node-1", fault)).containsExactly(LEFT);
 
       c.cluster.start("node-1");
-      c.awaitState("node-1", ALIVE, RECOVER);
-      c.awaitMoreAnswersFrom("node-1", 10);
+      p.awaitState("node-1", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-1", 10);
 
-      assertNoClientVisibleFailure(c.stopLoad(), c);
+      p.stopLoadAndAssertNoClientVisibleFailure();
     }
   }
 
   @Test
   void twoOfThreeNodesKilledAtOnce() throws Exception {
     try (RunningCluster c = new RunningCluster(2, 3)) {
-      c.startLoad();
-      c.awaitMoreAnswers(40);
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
 
       c.cluster.signal("node-1", "KILL");
       c.cluster.signal("node-2", "KILL");
 
-      c.awaitState("node-1", DEAD, DETECT);
-      c.awaitState("node-2", DEAD, DETECT);
-      c.awaitMoreAnswersFrom("node-3", 60); // the survivor carries the whole load
+      p.awaitState("node-1", DEAD, DETECT);
+      p.awaitState("node-2", DEAD, DETECT);
+      p.awaitMoreAnswersFrom("node-3", 60); // the survivor carries the whole load
 
       c.cluster.start("node-1");
       c.cluster.start("node-2");
-      c.awaitState("node-1", ALIVE, RECOVER);
-      c.awaitState("node-2", ALIVE, RECOVER);
-      c.awaitMoreAnswersFrom("node-1", 10);
-      c.awaitMoreAnswersFrom("node-2", 10);
+      p.awaitState("node-1", ALIVE, RECOVER);
+      p.awaitState("node-2", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-1", 10);
+      p.awaitMoreAnswersFrom("node-2", 10);
 
-      assertNoClientVisibleFailure(c.stopLoad(), c);
+      p.stopLoadAndAssertNoClientVisibleFailure();
     }
   }
 
   @Test
   void stoppingOneOfTwoCoordinatorsLosesNoRequest() throws Exception {
     try (RunningCluster c = new RunningCluster(2, 3)) {
-      c.startLoad();
-      c.awaitMoreAnswersVia("coordinator-1", 20);
-      c.awaitMoreAnswersVia("coordinator-2", 20);
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswersVia("coordinator-1", 20);
+      p.awaitMoreAnswersVia("coordinator-2", 20);
 
       c.cluster.signal("coordinator-1", "TERM");
       c.awaitExit("coordinator-1", Duration.ofSeconds(10));
-      long viaStopped = c.answersVia("coordinator-1");
-      c.awaitMoreAnswersVia("coordinator-2", 80); // all through coordinator-2 now
-      assertThat(c.answersVia("coordinator-1"))
+      long viaStopped = p.answersVia("coordinator-1");
+      p.awaitMoreAnswersVia("coordinator-2", 80); // all through coordinator-2 now
+      assertThat(p.answersVia("coordinator-1"))
           .as("answers from the stopped coordinator")
           .isEqualTo(viaStopped);
 
       c.cluster.start("coordinator-1");
       // the nodes keep beating to it, so it rebuilds its view on its own
       for (String node : List.of("node-1", "node-2", "node-3")) {
-        c.awaitState(node, ALIVE, List.of("coordinator-1"), RECOVER);
+        p.awaitState(node, ALIVE, List.of("coordinator-1"), RECOVER);
       }
       // and the client goes back to it: the load is shared again
-      c.awaitMoreAnswersVia("coordinator-1", 20);
+      p.awaitMoreAnswersVia("coordinator-1", 20);
 
-      // Requests that were on their way to coordinator-1 when it stopped may show up as
-      // coordinator failovers; none may fail. (A graceful stop closes the connection, so the
-      // client usually sees it go and sends nothing there: zero failovers is the common case.)
-      assertNoClientVisibleFailure(c.stopLoad(), c);
+      // Requests on their way to coordinator-1 when it stopped may count as coordinator
+      // failovers; none may fail. (A graceful stop closes the connection, so the client usually
+      // sees it go and sends nothing there: zero failovers is the common case.)
+      p.stopLoadAndAssertNoClientVisibleFailure();
     }
   }
 }

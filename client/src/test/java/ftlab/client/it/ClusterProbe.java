@@ -137,7 +137,8 @@ public final class ClusterProbe implements AutoCloseable {
   }
 
   /** Waits until every coordinator (of those given) sees the node in the state. */
-  public void awaitState(String node, NodeState state, List<String> byCoordinators, Duration atMost) {
+  public void awaitState(
+      String node, NodeState state, List<String> byCoordinators, Duration atMost) {
     await(node + " " + state + " at " + byCoordinators)
         .atMost(atMost)
         .pollInterval(Duration.ofMillis(20))

@@ -1,0 +1,173 @@
+package ftlab.containers;
+
+import static ftlab.proto.NodeState.ALIVE;
+import static ftlab.proto.NodeState.DEAD;
+import static ftlab.proto.NodeState.LEFT;
+import static ftlab.proto.NodeState.SUSPECT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ftlab.client.it.ClusterProbe;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Docker lab's faults, for real, on the project's own image: each test starts 2 coordinators
+ * and 3 nodes as containers on one network, puts a steady checked load on them from outside
+ * (through the coordinators' published ports, with the client's own code), breaks something with
+ * the Docker API the way a learner does with {@code docker compose stop / kill / pause} or {@code
+ * docker network disconnect}, and checks three things: the client saw no failed request and no
+ * wrong answer; the coordinators saw the expected transitions (docs/architecture.md, "Node
+ * states"); and the cluster recovered once the fault was undone.
+ */
+class ContainerChaosIT {
+  /** Detection takes 0.6 s with the defaults; the margin is for a loaded 2-core machine. */
+  private static final Duration DETECT = Duration.ofSeconds(10);
+
+  private static final Duration RECOVER = Duration.ofSeconds(60);
+
+  @BeforeAll
+  static void dockerIsThere() {
+    LabImage.requireDocker();
+  }
+
+  @Test
+  void dockerStopOfANodeIsAGracefulLeave() throws Exception {
+    try (ContainerCluster c = new ContainerCluster(2, 3)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
+      long fault = System.nanoTime();
+
+      c.stop("node-2");
+
+      p.awaitState("node-2", LEFT, DETECT);
+      await("node-2 exits").atMost(Duration.ofSeconds(15)).until(() -> c.exited("node-2"));
+      p.awaitMoreAnswers(60);
+      // it said goodbye (SIGTERM reached the JVM): LEFT, never SUSPECT or DEAD on the way
+      assertThat(p.statesSeen("node-2", fault)).containsExactly(LEFT);
+
+      c.start("node-2");
+      p.awaitState("node-2", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-2", 10);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+
+  @Test
+  void dockerKillOfANodeIsACrashDetectedAndRoutedAround() throws Exception {
+    try (ContainerCluster c = new ContainerCluster(2, 3)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
+      long fault = System.nanoTime();
+
+      c.kill("node-3");
+
+      p.awaitState("node-3", DEAD, DETECT);
+      p.awaitMoreAnswers(60);
+      assertThat(p.statesSeen("node-3", fault)).containsSubsequence(SUSPECT, DEAD);
+      assertThat(p.statesSeen("node-1", fault)).doesNotContain(SUSPECT, DEAD);
+
+      c.start("node-3"); // a new process, a new incarnation
+      p.awaitState("node-3", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-3", 10);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+
+  @Test
+  void dockerPauseOfANodeIsAFreezeAndUnpauseBringsItBack() throws Exception {
+    try (ContainerCluster c = new ContainerCluster(2, 3)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
+      long fault = System.nanoTime();
+
+      c.pause("node-1"); // frozen: its address still takes connections, nothing answers
+
+      p.awaitState("node-1", DEAD, DETECT);
+      p.awaitMoreAnswers(60);
+      assertThat(p.statesSeen("node-1", fault)).containsSubsequence(SUSPECT, DEAD);
+
+      c.unpause("node-1"); // the same process, the same incarnation, resumes
+      p.awaitState("node-1", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-1", 10);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+
+  @Test
+  void twoNodesKilledAtOnceLeaveOneToCarryTheLoad() throws Exception {
+    try (ContainerCluster c = new ContainerCluster(2, 3)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
+
+      c.kill("node-1");
+      c.kill("node-2");
+
+      p.awaitState("node-1", DEAD, DETECT);
+      p.awaitState("node-2", DEAD, DETECT);
+      p.awaitMoreAnswersFrom("node-3", 60);
+
+      c.start("node-1");
+      c.start("node-2");
+      p.awaitState("node-1", ALIVE, RECOVER);
+      p.awaitState("node-2", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-1", 10);
+      p.awaitMoreAnswersFrom("node-2", 10);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+
+  @Test
+  void aNodeCutOffTheNetworkIsDeadAndComesBackWhenReconnected() throws Exception {
+    try (ContainerCluster c = new ContainerCluster(2, 3)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(40);
+      long fault = System.nanoTime();
+
+      c.disconnect("node-2"); // a partition: the process runs on, nothing reaches it
+
+      p.awaitState("node-2", DEAD, DETECT);
+      p.awaitMoreAnswers(60);
+      assertThat(p.statesSeen("node-2", fault)).containsSubsequence(SUSPECT, DEAD);
+
+      c.reconnect("node-2"); // its heartbeats get through again (perhaps from a new IP address)
+      p.awaitState("node-2", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-2", 10);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+
+  @Test
+  void dockerStopOfACoordinatorLosesNoRequest() throws Exception {
+    try (ContainerCluster c = new ContainerCluster(2, 3)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswersVia("coordinator-1", 20);
+      p.awaitMoreAnswersVia("coordinator-2", 20);
+
+      c.stop("coordinator-1");
+      await("coordinator-1 exits")
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> c.exited("coordinator-1"));
+      long viaStopped = p.answersVia("coordinator-1");
+      p.awaitMoreAnswersVia("coordinator-2", 80);
+      assertThat(p.answersVia("coordinator-1"))
+          .as("answers from the stopped coordinator")
+          .isEqualTo(viaStopped);
+
+      c.start("coordinator-1"); // same published port; the nodes' heartbeats rebuild its view
+      for (String node : List.of("node-1", "node-2", "node-3")) {
+        p.awaitState(node, ALIVE, List.of("coordinator-1"), RECOVER);
+      }
+      p.awaitMoreAnswersVia("coordinator-1", 20);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+}

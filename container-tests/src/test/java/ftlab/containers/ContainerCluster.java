@@ -1,0 +1,198 @@
+package ftlab.containers;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.ContainerNetwork;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
+import ftlab.client.it.ClusterProbe;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.output.OutputFrame;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.lifecycle.Startables;
+
+/**
+ * The docker-compose lab in miniature, for one test: coordinators and nodes as containers of the
+ * project's image on a network of their own, named as in {@code docker-compose.yml} ({@code
+ * coordinator-1}, {@code node-1}, ...) and configured the same way (environment variables, an init
+ * process so that {@code docker stop} is a graceful leave). Coordinators publish their gRPC port on
+ * 127.0.0.1 only, at a port fixed for the container's lifetime, so that a coordinator stopped and
+ * started again is reached at the same address.
+ *
+ * <p>The faults are Docker's own, applied through the Docker API exactly as {@code docker stop},
+ * {@code kill}, {@code pause} and {@code network disconnect} apply them.
+ */
+final class ContainerCluster implements AutoCloseable {
+  private static final int COORDINATOR_PORT = 7001;
+  private static final int NODE_PORT = 7101;
+
+  private final Network network = Network.newNetwork();
+  private final Map<String, GenericContainer<?>> members = new LinkedHashMap<>();
+  private final List<String> coordinatorIds = new ArrayList<>();
+  private final List<String> addresses = new ArrayList<>();
+  private final DockerClient docker = DockerClientFactory.instance().client();
+  final ClusterProbe probe;
+
+  ContainerCluster(int coordinators, int nodes) throws Exception {
+    String coordinatorList = "";
+    for (int i = 1; i <= coordinators; i++) {
+      String id = "coordinator-" + i;
+      int hostPort = freeLoopbackPort();
+      coordinatorIds.add(id);
+      addresses.add("127.0.0.1:" + hostPort);
+      coordinatorList += (i > 1 ? "," : "") + id + ":" + COORDINATOR_PORT;
+      members.put(
+          id,
+          member(id, "coordinator")
+              .withEnv("FTLAB_PORT", "" + COORDINATOR_PORT)
+              .withExposedPorts(COORDINATOR_PORT)
+              .withCreateContainerCmdModifier(
+                  cmd ->
+                      cmd.getHostConfig()
+                          .withInit(true)
+                          .withPortBindings(
+                              new PortBinding(
+                                  Ports.Binding.bindIpAndPort("127.0.0.1", hostPort),
+                                  ExposedPort.tcp(COORDINATOR_PORT))))
+              .waitingFor(Wait.forLogMessage(".*coordinator " + id + " listening.*", 1)));
+    }
+    for (int i = 1; i <= nodes; i++) {
+      String id = "node-" + i;
+      members.put(
+          id,
+          member(id, "node")
+              .withEnv("FTLAB_PORT", "" + NODE_PORT)
+              .withEnv("FTLAB_ADVERTISE_HOST", id)
+              .withEnv("FTLAB_COORDINATORS", coordinatorList)
+              .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withInit(true))
+              .waitingFor(Wait.forLogMessage(".*node " + id + " listening.*", 1)));
+    }
+    try {
+      Startables.deepStart(members.values()).get();
+      this.probe = new ClusterProbe(addresses, coordinatorIds);
+    } catch (Exception e) {
+      close();
+      throw e;
+    }
+    for (int i = 1; i <= nodes; i++) {
+      probe.awaitState("node-" + i, ftlab.proto.NodeState.ALIVE, Duration.ofSeconds(60));
+    }
+  }
+
+  private GenericContainer<?> member(String id, String program) throws Exception {
+    GenericContainer<?> c = new GenericContainer<>(LabImage.get());
+    return c.withNetwork(network)
+        .withNetworkAliases(id)
+        .withCommand(program)
+        .withEnv("FTLAB_ID", id)
+        .withLogConsumer(prefixed(id))
+        .withStartupTimeout(Duration.ofSeconds(60));
+  }
+
+  private static Consumer<OutputFrame> prefixed(String id) {
+    return frame -> {
+      String line = frame.getUtf8StringWithoutLineEnding();
+      if (!line.isEmpty()) {
+        System.out.println("[" + id + "] " + line);
+      }
+    };
+  }
+
+  /** {@code docker stop}: SIGTERM through the init process, SIGKILL after 10 s. */
+  void stop(String name) {
+    docker.stopContainerCmd(id(name)).withTimeout(10).exec();
+  }
+
+  /** {@code docker kill}: SIGKILL, a crash. */
+  void kill(String name) {
+    docker.killContainerCmd(id(name)).exec();
+  }
+
+  /** {@code docker start} of a stopped or killed container: a new process, a new incarnation. */
+  void start(String name) {
+    docker.startContainerCmd(id(name)).exec();
+  }
+
+  /** {@code docker pause}: every process of the container frozen (cgroup freezer). */
+  void pause(String name) {
+    docker.pauseContainerCmd(id(name)).exec();
+  }
+
+  void unpause(String name) {
+    docker.unpauseContainerCmd(id(name)).exec();
+  }
+
+  /**
+   * {@code docker network disconnect}: the container loses its interface on the lab's network. The
+   * process runs on, cut off: a network partition of one.
+   */
+  void disconnect(String name) {
+    docker
+        .disconnectFromNetworkCmd()
+        .withNetworkId(network.getId())
+        .withContainerId(id(name))
+        .exec();
+  }
+
+  /** {@code docker network connect --alias NAME}: back on the network under its name. */
+  void reconnect(String name) {
+    docker
+        .connectToNetworkCmd()
+        .withNetworkId(network.getId())
+        .withContainerId(id(name))
+        .withContainerNetwork(new ContainerNetwork().withAliases(name))
+        .exec();
+  }
+
+  /** Whether the container's main process has exited. */
+  boolean exited(String name) {
+    return !Boolean.TRUE.equals(
+        docker.inspectContainerCmd(id(name)).exec().getState().getRunning());
+  }
+
+  private String id(String name) {
+    GenericContainer<?> c = members.get(name);
+    if (c == null) {
+      throw new IllegalArgumentException("no member named " + name + "; have " + members.keySet());
+    }
+    return c.getContainerId();
+  }
+
+  private static int freeLoopbackPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Removes every container and the network, whatever state they are in. */
+  @Override
+  public void close() {
+    if (probe != null) {
+      probe.close();
+    }
+    for (GenericContainer<?> c : members.values()) {
+      try {
+        if (c.getContainerId() != null
+            && Boolean.TRUE.equals(
+                docker.inspectContainerCmd(c.getContainerId()).exec().getState().getPaused())) {
+          docker.unpauseContainerCmd(c.getContainerId()).exec();
+        }
+      } catch (RuntimeException e) {
+        System.out.println("could not unpause " + c.getContainerId() + ": " + e.getMessage());
+      }
+      c.stop(); // removes the container and its volumes
+    }
+    network.close();
+  }
+}

@@ -7,10 +7,11 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-      "Benchmarks on a cluster of real local processes, started and stopped by the benchmark.",
+      "Benchmarks on a cluster of real local processes (failover, overhead) or of the Docker lab"
+          + " (docker), started and stopped by the benchmark.",
       "Each prints a Markdown table on stdout (progress goes to stderr)."
     },
-    subcommands = {FailoverBench.class, OverheadBench.class})
+    subcommands = {FailoverBench.class, OverheadBench.class, DockerBench.class})
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -19,7 +19,8 @@ public record Jars(Path node, Path coordinator) {
     return new Jars(find(home, "node"), find(home, "coordinator"));
   }
 
-  static Path home() {
+  /** The ftlab home: the checkout, or the folder that holds the jars. */
+  public static Path home() {
     String prop = System.getProperty("ftlab.home");
     if (prop != null && !prop.isBlank()) {
       return Path.of(prop);

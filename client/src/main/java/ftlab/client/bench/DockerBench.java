@@ -1,0 +1,343 @@
+package ftlab.client.bench;
+
+import ftlab.client.local.Jars;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The Docker lab's own figures, on the real {@code docker-compose.yml}: image size, time from
+ * {@code docker compose up} to the client's first answer, memory per container under load, and time
+ * to detect {@code docker kill}, {@code pause} and {@code stop} of a node container.
+ */
+@Command(
+    name = "docker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure the Docker lab: the image's size; the time from 'docker compose up' (image built)"
+          + " to the client container's first answer; memory per container under load (docker"
+          + " stats); and, under steady load, the time from 'docker kill', 'docker pause' and"
+          + " 'docker stop' of a node container to DEAD or LEFT at each coordinator.",
+      "Runs its own compose project (ftlab-bench) with the coordinators on free loopback ports,"
+          + " so a lab you have running is not touched. Needs Docker with compose; builds the image"
+          + " first (set FTLAB_BUILD_IMAGE and FTLAB_RUNTIME_IMAGE as for the lab if you have no"
+          + " registry)."
+    })
+public final class DockerBench implements Callable<Integer> {
+  private static final String PROJECT = "ftlab-bench";
+
+  @Option(
+      names = "--starts",
+      defaultValue = "3",
+      description = "Times to start the lab from nothing to time the first answer. Default: 3.")
+  int starts;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "3",
+      description = "Faults of each kind (kill, pause, stop). Default: ${DEFAULT-VALUE}.")
+  int rounds;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "50",
+      description =
+          "Steady load from this process, requests per second, on top of the client container's."
+              + " Default: ${DEFAULT-VALUE}.")
+  double rate;
+
+  @Option(
+      names = "--compose",
+      description =
+          "The compose command: 'docker compose' or 'docker-compose'. Default: the first that"
+              + " works.")
+  String compose;
+
+  private List<String> composeCommand;
+  private final Map<String, String> env = new HashMap<>();
+
+  @Override
+  public Integer call() throws Exception {
+    if (starts < 1 || starts > 10) {
+      throw new IllegalArgumentException("--starts must be between 1 and 10, got " + starts);
+    }
+    Path home = Jars.home().toAbsolutePath().normalize();
+    Path file = home.resolve("docker-compose.yml");
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalStateException(
+          "no docker-compose.yml in " + home + ": run this from the ftlab checkout");
+    }
+    composeCommand = composeCommand(file);
+    int port1 = freeLoopbackPort();
+    int port2 = freeLoopbackPort();
+    env.put("FTLAB_COORDINATOR_1_PORT", "" + port1);
+    env.put("FTLAB_COORDINATOR_2_PORT", "" + port2);
+    String image = Optional.ofNullable(System.getenv("FTLAB_IMAGE")).orElse("ftlab:latest");
+
+    System.err.println("building the image with " + String.join(" ", composeCommand) + " build");
+    run(Duration.ofMinutes(15), compose("build"));
+    long imageBytes =
+        Long.parseLong(
+            run(Duration.ofSeconds(30), docker("image", "inspect", "--format", "{{.Size}}", image))
+                .trim());
+
+    List<Double> firstAnswers = new ArrayList<>();
+    try {
+      for (int i = 1; i <= starts; i++) {
+        run(Duration.ofMinutes(1), compose("down", "-v", "--remove-orphans"));
+        Instant up = Instant.now();
+        run(Duration.ofMinutes(2), compose("up", "-d"));
+        double ms = firstAnswerMillis(up);
+        firstAnswers.add(ms);
+        System.err.printf(Locale.ROOT, "start %d: first answer %.0f ms after up%n", i, ms);
+      }
+      Map<String, String> nodeContainers = new TreeMap<>();
+      for (int i = 1; i <= 5; i++) {
+        nodeContainers.put(
+            "node-" + i, run(Duration.ofSeconds(30), compose("ps", "-q", "node-" + i)).trim());
+      }
+      Map<String, Double> memory = new TreeMap<>();
+      FailoverRounds measure =
+          new FailoverRounds(
+              List.of("127.0.0.1:" + port1, "127.0.0.1:" + port2),
+              List.of("coordinator-1", "coordinator-2"),
+              new ArrayList<>(nodeContainers.keySet()),
+              new DockerFaults(nodeContainers),
+              rounds,
+              rate);
+
+      System.out.printf(
+          Locale.ROOT,
+          "Docker lab (%s): image %s %.0f MiB%n%n",
+          String.join(" ", composeCommand),
+          image,
+          imageBytes / 1048576.0);
+      Collections.sort(firstAnswers);
+      System.out.printf(
+          Locale.ROOT,
+          "From 'up' (image built) to the client's first answer, %d starts: median %.1f s (%s)%n%n",
+          firstAnswers.size(),
+          FailoverRounds.median(firstAnswers) / 1000,
+          String.join(
+              ", ",
+              firstAnswers.stream()
+                  .map(ms -> String.format(Locale.ROOT, "%.1f s", ms / 1000))
+                  .toList()));
+      measure.run(
+          String.format(
+              Locale.ROOT,
+              "Failover in containers: %d faults of each kind, %.0f requests/s from the host plus"
+                  + " the client container's, 5 nodes, 2 coordinators; detection = docker command"
+                  + " to DEAD/LEFT at each coordinator",
+              rounds,
+              rate),
+          () -> memory.putAll(memoryMiB()));
+      System.out.println();
+      System.out.println(
+          "Memory under that load (docker stats, after 10 s of it; the limit is 192 MiB each):");
+      System.out.println();
+      System.out.println("| container | memory MiB |");
+      System.out.println("|---|---:|");
+      memory.forEach((name, mib) -> System.out.printf(Locale.ROOT, "| %s | %.1f |%n", name, mib));
+    } finally {
+      run(Duration.ofMinutes(1), compose("down", "-v", "--remove-orphans"));
+    }
+    return 0;
+  }
+
+  /** {@code docker kill / pause / stop} on the node's container, and their undoing. */
+  private final class DockerFaults implements FaultInjector {
+    private final Map<String, String> containers;
+
+    DockerFaults(Map<String, String> containers) {
+      this.containers = containers;
+    }
+
+    @Override
+    public String name(NodeFault fault) {
+      return switch (fault) {
+        case CRASH -> "docker kill";
+        case FREEZE -> "docker pause";
+        case LEAVE -> "docker stop";
+      };
+    }
+
+    @Override
+    public void apply(NodeFault fault, String node) throws Exception {
+      String verb = name(fault).substring("docker ".length());
+      run(Duration.ofSeconds(30), docker(verb, containers.get(node)));
+    }
+
+    @Override
+    public void undo(NodeFault fault, String node) throws Exception {
+      run(
+          Duration.ofSeconds(30),
+          docker(fault == NodeFault.FREEZE ? "unpause" : "start", containers.get(node)));
+    }
+  }
+
+  /**
+   * When the client container printed its first verified answer, from the timestamps Docker keeps
+   * for every log line, in milliseconds after {@code up}. Polls for at most 2 minutes.
+   */
+  private double firstAnswerMillis(Instant up) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (System.nanoTime() - deadline < 0) {
+      String logs = run(Duration.ofSeconds(30), compose("logs", "-t", "--no-color", "client"));
+      for (String line : logs.split("\n")) {
+        if (line.contains(" verified ")) {
+          Instant at = timestampIn(line);
+          return Duration.between(up, at).toNanos() / 1e6;
+        }
+      }
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+    throw new IllegalStateException("the client container printed no answer within 2 minutes");
+  }
+
+  /** "client_1 | 2026-11-29T18:30:23.123456789Z #1 ..." -> that instant. */
+  private static Instant timestampIn(String line) {
+    for (String word : line.split("\\s+")) {
+      if (word.length() > 20 && Character.isDigit(word.charAt(0)) && word.contains("T")) {
+        try {
+          return Instant.parse(word);
+        } catch (DateTimeParseException e) {
+          // not the timestamp; keep looking
+        }
+      }
+    }
+    throw new IllegalStateException("no timestamp in log line: " + line);
+  }
+
+  /** Memory use of every container of the project, by service name, from docker stats. */
+  private Map<String, Double> memoryMiB() {
+    Map<String, Double> out = new TreeMap<>();
+    try {
+      List<String> ids =
+          Arrays.stream(run(Duration.ofSeconds(30), compose("ps", "-q")).split("\\s+"))
+              .filter(s -> !s.isBlank())
+              .toList();
+      List<String> cmd =
+          new ArrayList<>(docker("stats", "--no-stream", "--format", "{{.ID}} {{.MemUsage}}"));
+      cmd.addAll(ids);
+      for (String line : run(Duration.ofSeconds(60), cmd).split("\n")) {
+        String[] parts = line.trim().split("\\s+");
+        if (parts.length < 2) {
+          continue;
+        }
+        String service =
+            run(
+                    Duration.ofSeconds(30),
+                    docker(
+                        "inspect",
+                        "--format",
+                        "{{index .Config.Labels \"com.docker.compose.service\"}}",
+                        parts[0]))
+                .trim();
+        out.put(service, mib(parts[1]));
+      }
+    } catch (Exception e) {
+      System.err.println("could not read docker stats: " + e.getMessage());
+    }
+    return out;
+  }
+
+  /** "45.2MiB" or "1.1GiB" or "900KiB" -> MiB. */
+  static double mib(String size) {
+    String s = size.trim();
+    String number = s.replaceAll("[A-Za-z]+$", "");
+    double v = Double.parseDouble(number);
+    String unit = s.substring(number.length()).toLowerCase(Locale.ROOT);
+    return switch (unit) {
+      case "b" -> v / 1048576;
+      case "kib", "kb" -> v / 1024;
+      case "mib", "mb" -> v;
+      case "gib", "gb" -> v * 1024;
+      default -> throw new IllegalArgumentException("unknown size unit in '" + size + "'");
+    };
+  }
+
+  private List<String> composeCommand(Path file) throws Exception {
+    List<List<String>> candidates =
+        compose != null
+            ? List.of(Arrays.asList(compose.trim().split("\\s+")))
+            : List.of(List.of("docker", "compose"), List.of("docker-compose"));
+    for (List<String> c : candidates) {
+      List<String> version = new ArrayList<>(c);
+      version.add("version");
+      try {
+        run(Duration.ofSeconds(30), version);
+        List<String> out = new ArrayList<>(c);
+        out.addAll(List.of("-p", PROJECT, "-f", file.toString()));
+        return out;
+      } catch (IOException | IllegalStateException e) {
+        // try the next one
+      }
+    }
+    throw new IllegalStateException(
+        "no Docker compose found: tried "
+            + candidates.stream().map(c -> String.join(" ", c)).toList()
+            + "; install Docker with compose, or pass --compose");
+  }
+
+  private List<String> compose(String... args) {
+    List<String> cmd = new ArrayList<>(composeCommand);
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private static List<String> docker(String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("docker");
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  /** Runs a command to its end; returns its output, or throws with its output if it failed. */
+  private String run(Duration timeout, List<String> cmd) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile("ftlab-bench-docker", ".txt");
+    try {
+      Process p = pb.redirectOutput(out.toFile()).start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(
+            String.join(" ", cmd) + " did not finish within " + timeout.toSeconds() + " s");
+      }
+      String output = Files.readString(out, StandardCharsets.UTF_8);
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(
+            String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): " + output.trim());
+      }
+      return output;
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  private static int freeLoopbackPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}

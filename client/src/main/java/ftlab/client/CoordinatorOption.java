@@ -3,14 +3,17 @@ package ftlab.client;
 import ftlab.client.local.LocalCluster;
 import java.util.List;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code --coordinators} option shared by the commands that talk to a cluster. Without it, they
- * talk to the local cluster started by {@code ftlab local up}.
+ * talk to the local cluster started by {@code ftlab local up}. Its options are inherited, so that
+ * they can also follow a subcommand ({@code ftlab chaos node-2 lie -c host:7001}).
  */
 public final class CoordinatorOption {
   @Option(
       names = {"-c", "--coordinators"},
+      scope = ScopeType.INHERIT,
       split = ",",
       paramLabel = "HOST:PORT",
       description =
@@ -20,6 +23,7 @@ public final class CoordinatorOption {
 
   @Option(
       names = "--dir",
+      scope = ScopeType.INHERIT,
       description =
           "Without --coordinators: the local cluster's folder, as given to 'ftlab local up --dir'"
               + " (env FTLAB_LOCAL_DIR). Default: ~/.ftlab/local.")

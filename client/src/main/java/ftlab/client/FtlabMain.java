@@ -1,5 +1,6 @@
 package ftlab.client;
 
+import ftlab.client.chaos.ChaosCommand;
 import ftlab.client.local.LocalCommand;
 import ftlab.client.status.StatusCommand;
 import ftlab.client.watch.WatchCommand;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Option;
     subcommands = {
       WatchCommand.class,
       StatusCommand.class,
+      ChaosCommand.class,
       LocalCommand.class,
       ftlab.client.bench.BenchCommand.class
     })

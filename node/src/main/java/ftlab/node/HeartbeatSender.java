@@ -3,6 +3,7 @@ package ftlab.node;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
+import ftlab.node.faults.FaultPlan;
 import ftlab.proto.HeartbeatReply;
 import ftlab.proto.HeartbeatRequest;
 import ftlab.proto.LeaveRequest;
@@ -20,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * on schedule (never two at once to the same coordinator, so a frozen coordinator cannot pile up
  * calls). When a coordinator comes back, the next beat re-registers the node with it: a coordinator
  * learns about nodes only from their beats, so there is nothing else to redo.
+ *
+ * <p>Injected faults: every beat reports the faults in force, so that the coordinators can show
+ * them; and while the node is frozen or its heartbeats are muted, the timer keeps ticking but no
+ * beat goes out, so beating resumes by itself at the next tick after the fault is lifted.
  */
 final class HeartbeatSender implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("heartbeat");
@@ -41,6 +47,7 @@ final class HeartbeatSender implements AutoCloseable {
   private final Duration interval;
   private final IntSupplier inFlight;
   private final int capacity;
+  private final Supplier<FaultPlan> faults;
   private final List<Link> links = new ArrayList<>();
   private final AtomicLong sequence = new AtomicLong();
   private final ScheduledExecutorService timer =
@@ -54,6 +61,7 @@ final class HeartbeatSender implements AutoCloseable {
   /**
    * @param address where this node's Worker service can be reached, host:port
    * @param incarnation identifies this process: it changes on every start
+   * @param faults the faults in force now, read at every beat
    * @param coordinators coordinator addresses, host:port
    */
   HeartbeatSender(
@@ -63,6 +71,7 @@ final class HeartbeatSender implements AutoCloseable {
       Duration interval,
       IntSupplier inFlight,
       int capacity,
+      Supplier<FaultPlan> faults,
       List<String> coordinators,
       Function<String, ManagedChannel> channelFactory) {
     this.nodeId = nodeId;
@@ -71,6 +80,7 @@ final class HeartbeatSender implements AutoCloseable {
     this.interval = interval;
     this.inFlight = inFlight;
     this.capacity = capacity;
+    this.faults = faults;
     for (String c : coordinators) {
       links.add(new Link(c, channelFactory.apply(c)));
     }
@@ -81,15 +91,22 @@ final class HeartbeatSender implements AutoCloseable {
   }
 
   private void beat() {
-    HeartbeatRequest hb =
+    FaultPlan now = faults.get();
+    if (!now.sendsHeartbeats()) {
+      return; // frozen or muted: the coordinators hear nothing, and will suspect the node
+    }
+    HeartbeatRequest.Builder beat =
         HeartbeatRequest.newBuilder()
             .setNodeId(nodeId)
             .setAddress(address)
             .setIncarnation(incarnation)
             .setSequence(sequence.incrementAndGet())
             .setLoad(Load.newBuilder().setInFlight(inFlight.getAsInt()).setCapacity(capacity))
-            .setIntervalMs((int) interval.toMillis())
-            .build();
+            .setIntervalMs((int) interval.toMillis());
+    if (!now.isHealthy()) {
+      beat.setFaults(now.toProto()); // unset when healthy, as membership.proto says
+    }
+    HeartbeatRequest hb = beat.build();
     for (Link link : links) {
       link.send(hb);
     }

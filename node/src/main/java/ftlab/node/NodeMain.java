@@ -1,5 +1,7 @@
 package ftlab.node;
 
+import ftlab.node.faults.FaultPlan;
+import ftlab.node.faults.FaultText;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -93,8 +95,25 @@ public final class NodeMain implements Callable<Integer> {
               + " (env FTLAB_DRAIN_TIMEOUT_MS). Default: ${DEFAULT-VALUE}.")
   int drainTimeoutMs;
 
+  @Option(
+      names = "--faults",
+      defaultValue = "${env:FTLAB_FAULTS:-}",
+      paramLabel = "FAULTS",
+      description =
+          "Faults to inject from the start (env FTLAB_FAULTS; empty: none), comma-separated:"
+              + " slow:DELAY[+-JITTER], error[:CODE], lie, freeze, mute-heartbeats, each but the"
+              + " last two with an optional @FRACTION of tasks; e.g. 'slow:200ms+-50ms@10%,lie@30%'."
+              + " Change them later with 'ftlab chaos'.")
+  String faults;
+
   @Override
   public Integer call() throws Exception {
+    FaultPlan initialFaults;
+    try {
+      initialFaults = FaultText.parse(faults);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("bad --faults (env FTLAB_FAULTS): " + e.getMessage(), e);
+    }
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
@@ -127,8 +146,9 @@ public final class NodeMain implements Callable<Integer> {
             Duration.ofMillis(heartbeatIntervalMs),
             coordinators,
             NettyServerBuilder.forAddress(new InetSocketAddress(bind, port)),
-            address ->
-                Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build());
+            address -> Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build(),
+            initialFaults,
+            NodeAdminService.HALT);
     node.start();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -154,6 +174,11 @@ public final class NodeMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, with its error handling: exit code 2 and one sentence for bad settings. */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new NodeMain());
     // bad settings and busy ports are the user's to fix: one sentence, no stack trace
     cli.setExecutionExceptionHandler(
@@ -161,6 +186,6 @@ public final class NodeMain implements Callable<Integer> {
           cmd.getErr().println("ftlab-node: " + e.getMessage());
           return 2;
         });
-    System.exit(cli.execute(args));
+    return cli;
   }
 }

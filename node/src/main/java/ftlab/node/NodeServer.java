@@ -1,23 +1,29 @@
 package ftlab.node;
 
+import ftlab.node.faults.FaultPlan;
+import ftlab.node.faults.NodeFaults;
+import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.WorkerGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One worker node process, wired: the Worker service with the standard health and reflection
- * services, and the heartbeats to every coordinator.
+ * One worker node process, wired: the Worker service, the NodeAdmin service (fault injection,
+ * behind {@link AdminAccess}) with the standard health and reflection services, and the heartbeats
+ * to every coordinator.
  */
 public final class NodeServer {
   private static final Logger log = LoggerFactory.getLogger("node");
@@ -33,6 +39,7 @@ public final class NodeServer {
   private final long incarnation;
   private final Server server;
   private final WorkerService worker;
+  private final NodeFaults faults;
   private final HeartbeatSender heartbeats;
   private final HealthStatusManager health = new HealthStatusManager();
 
@@ -49,14 +56,48 @@ public final class NodeServer {
       List<String> coordinators,
       ServerBuilder<?> serverBuilder,
       Function<String, ManagedChannel> channelFactory) {
+    this(
+        id,
+        advertisedAddress,
+        capacity,
+        heartbeatInterval,
+        coordinators,
+        serverBuilder,
+        channelFactory,
+        FaultPlan.NONE,
+        NodeAdminService.HALT);
+  }
+
+  /**
+   * As above, with faults injected from the start, and what a Crash request does.
+   *
+   * @param initialFaults the faults in force from the start (--faults, FTLAB_FAULTS)
+   * @param halt ends the process on a Crash request: {@code Runtime.halt(137)} in production; tests
+   *     pass something that only stops this node
+   */
+  public NodeServer(
+      String id,
+      String advertisedAddress,
+      int capacity,
+      Duration heartbeatInterval,
+      List<String> coordinators,
+      ServerBuilder<?> serverBuilder,
+      Function<String, ManagedChannel> channelFactory,
+      FaultPlan initialFaults,
+      Runnable halt) {
     this.id = id;
     // The start time identifies this process: a restarted node gets a new, larger incarnation,
     // so coordinators can tell it from late heartbeats of the old process.
     this.incarnation = System.currentTimeMillis();
-    this.worker = new WorkerService(id, capacity);
+    this.faults = new NodeFaults(id, initialFaults);
+    // ThreadLocalRandom must be fetched on the thread that uses it, so not once here
+    this.worker = new WorkerService(id, capacity, faults, ThreadLocalRandom::current);
     this.server =
         serverBuilder
             .addService(worker)
+            .addService(
+                ServerInterceptors.intercept(
+                    new NodeAdminService(id, faults, halt), new AdminAccess()))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build();
@@ -68,6 +109,7 @@ public final class NodeServer {
             heartbeatInterval,
             worker::inFlight,
             capacity,
+            faults::current,
             coordinators,
             channelFactory);
   }
@@ -76,6 +118,7 @@ public final class NodeServer {
     server.start();
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(WorkerGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    health.setStatus(NodeAdminGrpc.SERVICE_NAME, ServingStatus.SERVING);
     heartbeats.start();
     log.info(
         "{} listening on port {} (capacity {}, incarnation {})",
@@ -83,6 +126,9 @@ public final class NodeServer {
         server.getPort(),
         worker.capacity(),
         incarnation);
+    if (!faults.current().isHealthy()) {
+      log.info("{} starts with injected faults: {}", id, faults.current().describe());
+    }
     return this;
   }
 

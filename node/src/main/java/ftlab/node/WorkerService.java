@@ -1,5 +1,8 @@
 package ftlab.node;
 
+import ftlab.node.faults.FaultPlan;
+import ftlab.node.faults.Lies;
+import ftlab.node.faults.NodeFaults;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.Failures;
@@ -16,17 +19,29 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 
 /**
  * Computes tasks, at most {@code capacity} at a time. A task beyond that is refused at once with
  * RESOURCE_EXHAUSTED rather than queued: a queue would hide overload from the coordinator, which
  * can send the task to a less busy node instead.
+ *
+ * <p>It also applies the faults injected into the node ({@link NodeFaults}), to each task, in this
+ * order: a freeze holds the task before anything else; then, once it has a slot, it may be slowed,
+ * answered with an injected error, or computed and answered with a wrong result; a freeze that
+ * began meanwhile holds the answer until it is lifted.
  */
 final class WorkerService extends WorkerGrpc.WorkerImplBase {
   private final String nodeId;
   private final int capacity;
   private final Semaphore slots;
+  private final NodeFaults faults;
+
+  /** Per-task draws: which tasks are slowed, fail or lie. Called on the task's thread. */
+  private final Supplier<RandomGenerator> random;
 
   /** Set when the node starts draining: from then on every new task is refused. */
   private volatile boolean draining;
@@ -35,18 +50,27 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
   private volatile boolean stopping;
 
   /**
-   * The tasks running now, each with a context of its own that the node can cancel. It is a child
-   * of the call's context, so a caller who gives up still cancels the task too.
+   * The tasks in the node now (running, or held by a freeze), each with a context of its own that
+   * the node can cancel. It is a child of the call's context, so a caller who gives up still
+   * cancels the task too.
    */
   private final Set<Context.CancellableContext> running = ConcurrentHashMap.newKeySet();
 
+  /** A worker without injected faults. */
   WorkerService(String nodeId, int capacity) {
+    // ThreadLocalRandom must be fetched on the thread that uses it, so not once here
+    this(nodeId, capacity, NodeFaults.healthy(nodeId), ThreadLocalRandom::current);
+  }
+
+  WorkerService(String nodeId, int capacity, NodeFaults faults, Supplier<RandomGenerator> random) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
     }
     this.nodeId = nodeId;
     this.capacity = capacity;
     this.slots = new Semaphore(capacity);
+    this.faults = faults;
+    this.random = random;
   }
 
   /** Tasks running right now; reported in heartbeats. */
@@ -82,6 +106,31 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
 
   @Override
   public void compute(ComputeRequest request, StreamObserver<ComputeResponse> response) {
+    // The task's own context, which the node can cancel (drain). It is a child of the call's
+    // context, so a caller who gives up still cancels the task too.
+    Context.CancellableContext task = Context.current().withCancellation();
+    running.add(task);
+    if (stopping) {
+      task.cancel(null); // stopRunningTasks() went over the running tasks just before we joined
+    }
+    try {
+      compute(request, task, response);
+    } finally {
+      running.remove(task);
+      task.cancel(null); // a cancellable context must be cancelled, or its parent keeps it
+    }
+  }
+
+  private void compute(
+      ComputeRequest request, Context task, StreamObserver<ComputeResponse> response) {
+    // A frozen node holds every task that arrives, unanswered, before even looking at it: like a
+    // process stopped with SIGSTOP, whose requests wait unread in its socket buffers. So a held
+    // task takes no slot (the slots are for tasks being worked on) and the node does not answer
+    // RESOURCE_EXHAUSTED either, which would tell the caller that it is alive. The caller sees
+    // silence until its deadline, which is what the freeze is meant to show.
+    if (!awaitThaw(task, response)) {
+      return;
+    }
     if (draining) {
       response.onError(
           Status.UNAVAILABLE
@@ -107,34 +156,42 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
       return;
     }
     long start = System.nanoTime();
-    Context.CancellableContext task = Context.current().withCancellation();
-    running.add(task);
-    if (stopping) {
-      task.cancel(null); // stopRunningTasks() went over the running tasks just before we joined
-    }
-    TaskResult result;
+    FaultPlan plan = faults.current();
+    FaultPlan.TaskFaults injected = plan.decide(random.get());
+    TaskResult result = null;
     try {
-      result = run(request.getTask(), task);
+      // A slowed task holds its slot while it waits, as a really slow task would: a slowed node
+      // under load fills up and starts refusing work, which the coordinator then sends elsewhere.
+      if (injected.delayMs() > 0) {
+        pause(task, injected.delayMs());
+      }
+      if (injected.error() == null) {
+        result = run(request.getTask(), task);
+        if (injected.lie()) {
+          result = Lies.wrong(request.getTask(), result);
+        }
+      }
+      // A task that was running when a freeze began keeps its slot, and its answer waits until
+      // the freeze is lifted: a frozen process sends nothing.
+      if (!awaitThaw(task, response)) {
+        return;
+      }
     } catch (Primes.CancelledException | InterruptedException e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      response.onError(
-          stopping
-              ? Status.UNAVAILABLE
-                  .withDescription(
-                      nodeId
-                          + " is shutting down and stopped the task before it finished:"
-                          + " no result, try another node")
-                  .asException(Failures.answeredBy(nodeId))
-              : Status.CANCELLED
-                  .withDescription("the caller gave up on the task")
-                  .asException(Failures.answeredBy(nodeId)));
+      response.onError(cancelled());
       return;
     } finally {
-      running.remove(task);
-      task.cancel(null); // a cancellable context must be cancelled, or its parent keeps it
-      slots.release();
+      slots.release(); // before answering, so that the caller's next task finds the slot free
+    }
+    if (injected.error() != null) {
+      // an answer from the node itself, like its other refusals: the node is up and talking
+      response.onError(
+          Status.fromCode(injected.error())
+              .withDescription(nodeId + ": injected fault: " + plan.errors().describe())
+              .asException(Failures.answeredBy(nodeId)));
+      return;
     }
     response.onNext(
         ComputeResponse.newBuilder()
@@ -143,6 +200,51 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
             .setComputeMicros((System.nanoTime() - start) / 1_000)
             .build());
     response.onCompleted();
+  }
+
+  /**
+   * Holds the task while the node is frozen.
+   *
+   * @return whether to go on; if not, the task was cancelled and its caller has been answered
+   */
+  private boolean awaitThaw(Context task, StreamObserver<ComputeResponse> response) {
+    try {
+      if (faults.awaitThaw(task)) {
+        return true;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    response.onError(cancelled());
+    return false;
+  }
+
+  /** The answer to a task that was stopped before it finished. */
+  private Throwable cancelled() {
+    return stopping
+        ? Status.UNAVAILABLE
+            .withDescription(
+                nodeId
+                    + " is shutting down and stopped the task before it finished:"
+                    + " no result, try another node")
+            .asException(Failures.answeredBy(nodeId))
+        : Status.CANCELLED
+            .withDescription("the caller gave up on the task")
+            .asException(Failures.answeredBy(nodeId));
+  }
+
+  /** Waits {@code millis}, or less if the task is cancelled first (then throws). */
+  private static void pause(Context task, long millis) throws InterruptedException {
+    CountDownLatch cancelled = new CountDownLatch(1);
+    Context.CancellationListener wake = c -> cancelled.countDown();
+    task.addListener(wake, Runnable::run);
+    try {
+      if (cancelled.await(millis, TimeUnit.MILLISECONDS)) {
+        throw new Primes.CancelledException();
+      }
+    } finally {
+      task.removeListener(wake);
+    }
   }
 
   /** Runs the task, stopping early if the caller cancels (its deadline passed, or it gave up). */
@@ -157,11 +259,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
                       context::isCancelled))
               .build();
       case ECHO -> {
-        CountDownLatch cancelled = new CountDownLatch(1);
-        context.addListener(c -> cancelled.countDown(), Runnable::run);
-        if (cancelled.await(task.getEcho().getDelayMs(), TimeUnit.MILLISECONDS)) {
-          throw new Primes.CancelledException();
-        }
+        pause(context, task.getEcho().getDelayMs());
         yield TaskResult.newBuilder().setEchoed(task.getEcho().getValue()).build();
       }
       default -> throw new IllegalStateException("unvalidated task " + task.getKindCase());

@@ -1,15 +1,22 @@
 package ftlab.node;
 
+import ftlab.node.faults.FaultPlan;
+import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.WorkerGrpc;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A whole node ({@link NodeServer}: Worker service and heartbeats) on the in-process transport, and
- * a client for its Worker service. Its coordinators are reached by in-process name.
+ * A whole node ({@link NodeServer}: Worker and NodeAdmin services, heartbeats) on the in-process
+ * transport, and clients for its services. Its coordinators are reached by in-process name.
+ *
+ * <p>A Crash request does not halt the test JVM: it stops this node at once, without a goodbye
+ * ({@link NodeServer#kill}), which is what the coordinators would see of a halted process.
  */
 final class TestNode {
   /**
@@ -26,13 +33,20 @@ final class TestNode {
   final NodeServer server;
   final WorkerGrpc.WorkerBlockingStub blocking;
   final WorkerGrpc.WorkerFutureStub async;
+  final NodeAdminGrpc.NodeAdminBlockingStub admin;
 
-  private TestNode(InProcessGrpc grpc, String id, NodeServer server, String address) {
+  /** Counted down when a Crash request halts the node. */
+  final CountDownLatch halted;
+
+  private TestNode(
+      InProcessGrpc grpc, String id, NodeServer server, String address, CountDownLatch halted) {
     this.id = id;
     this.address = address;
     this.server = server;
     this.blocking = WorkerGrpc.newBlockingStub(grpc.channel(address));
     this.async = WorkerGrpc.newFutureStub(grpc.channel(address));
+    this.admin = NodeAdminGrpc.newBlockingStub(grpc.channel(address));
+    this.halted = halted;
   }
 
   /**
@@ -46,7 +60,20 @@ final class TestNode {
   /** As above, beating every {@code interval}. */
   static TestNode start(
       InProcessGrpc grpc, String id, int capacity, List<String> coordinators, Duration interval) {
+    return start(grpc, id, capacity, coordinators, interval, FaultPlan.NONE);
+  }
+
+  /** As above, with faults injected from the start (as --faults does). */
+  static TestNode start(
+      InProcessGrpc grpc,
+      String id,
+      int capacity,
+      List<String> coordinators,
+      Duration interval,
+      FaultPlan faults) {
     String address = InProcessGrpc.uniqueName(id);
+    CountDownLatch halted = new CountDownLatch(1);
+    AtomicReference<NodeServer> self = new AtomicReference<>();
     NodeServer server =
         new NodeServer(
             id,
@@ -55,13 +82,19 @@ final class TestNode {
             interval,
             coordinators,
             InProcessServerBuilder.forName(address),
-            grpc::channel);
+            grpc::channel,
+            faults,
+            () -> {
+              self.get().kill();
+              halted.countDown();
+            });
+    self.set(server);
     try {
       server.start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     grpc.afterTest(server::kill);
-    return new TestNode(grpc, id, server, address);
+    return new TestNode(grpc, id, server, address, halted);
   }
 }

@@ -2,6 +2,7 @@ package ftlab.client.status;
 
 import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
+import ftlab.client.FaultWords;
 import ftlab.proto.ClusterView;
 import ftlab.proto.NodeView;
 import io.grpc.StatusRuntimeException;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     description = {
       "Show every node as each coordinator sees it: state, time since its last heartbeat, load,"
-          + " answers, and why it is in its state.",
+          + " answers, why it is in its state, and the faults injected into it ('ftlab chaos')"
+          + " as its last heartbeat reported them.",
       "Each coordinator has its own view; they may briefly disagree."
     })
 public final class StatusCommand implements Callable<Integer> {
@@ -46,12 +48,15 @@ public final class StatusCommand implements Callable<Integer> {
   /** The view as a table, one row per node. */
   public static String table(ClusterView view, String address) {
     StringBuilder s = new StringBuilder();
-    // columns as wide as the longest id and address (pool nodes are named after their container)
+    // columns as wide as the longest id, address and reason (pool nodes are named after their
+    // container); FAULTS comes last, after the reasons, so that it lines up
     int idWidth = 10;
     int addressWidth = 21;
+    int whyWidth = 3;
     for (NodeView n : view.getNodesList()) {
       idWidth = Math.max(idWidth, n.getNodeId().length());
       addressWidth = Math.max(addressWidth, n.getAddress().length());
+      whyWidth = Math.max(whyWidth, n.getLastTransitionReason().length());
     }
     s.append(
         String.format(
@@ -61,9 +66,17 @@ public final class StatusCommand implements Callable<Integer> {
             view.getNodesCount(),
             view.getDetector().getSuspectAfterMs(),
             view.getDetector().getDeadAfterMs()));
+    String row =
+        "%-"
+            + idWidth
+            + "s %-8s %-"
+            + addressWidth
+            + "s %10s %6s %8s %7s %9s  %-"
+            + whyWidth
+            + "s  %s";
     s.append(
         String.format(
-            "%-" + idWidth + "s %-8s %-" + addressWidth + "s %10s %6s %8s %7s %9s  %s%n",
+            row + "%n",
             "NODE",
             "STATE",
             "ADDRESS",
@@ -72,11 +85,12 @@ public final class StatusCommand implements Callable<Integer> {
             "ANSWERS",
             "FAILED",
             "SINCE",
-            "WHY"));
+            "WHY",
+            "FAULTS"));
     for (NodeView n : view.getNodesList()) {
       s.append(
           String.format(
-              "%-" + idWidth + "s %-8s %-" + addressWidth + "s %10s %6s %8d %7d %9s  %s%n",
+              row + "%n",
               n.getNodeId(),
               n.getState(),
               n.getAddress(),
@@ -85,7 +99,9 @@ public final class StatusCommand implements Callable<Integer> {
               n.getAnswers(),
               n.getFailedAttempts(),
               age(n.getSinceTransitionMs()),
-              n.getLastTransitionReason()));
+              n.getLastTransitionReason(),
+              // as the node reported them in its last heartbeat
+              FaultWords.describeOr(n.getFaults(), "-")));
     }
     return s.toString();
   }

@@ -6,12 +6,8 @@ import ftlab.client.local.LocalCluster;
 import ftlab.client.local.LocalLayout;
 import ftlab.client.watch.Summary;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,38 +19,8 @@ import org.junit.jupiter.api.Test;
 class CliIT {
   private Path dir;
 
-  /** What a CLI run printed and returned. */
-  record Run(int exit, String out, String err) {}
-
-  private Run ftlab(String... args) throws IOException, InterruptedException {
-    Path home = Path.of(System.getProperty("ftlab.home", "..")).toAbsolutePath().normalize();
-    Path jar = home.resolve("client/target/ftlab-client.jar");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Dftlab.home=" + home);
-    cmd.add("-jar");
-    cmd.add(jar.toString());
-    cmd.addAll(List.of(args));
-    Path out = Files.createTempFile("ftlab-out", ".txt");
-    Path err = Files.createTempFile("ftlab-err", ".txt");
-    ProcessBuilder pb =
-        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().put("FTLAB_LOCAL_DIR", dir.toString());
-    Process p = pb.start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("ftlab " + String.join(" ", args) + " did not finish in 120 s");
-    }
-    Run run =
-        new Run(
-            p.exitValue(),
-            Files.readString(out, StandardCharsets.UTF_8),
-            Files.readString(err, StandardCharsets.UTF_8));
-    Files.delete(out);
-    Files.delete(err);
-    System.out.println("$ ftlab " + String.join(" ", args) + "  -> exit " + run.exit());
-    System.out.println(run.out() + run.err());
-    return run;
+  private FtlabCli.Run ftlab(String... args) throws IOException, InterruptedException {
+    return FtlabCli.run(dir, args);
   }
 
   @AfterEach
@@ -80,7 +46,7 @@ class CliIT {
     state = dir;
     LocalLayout ports = LocalLayout.onFreePorts(2, 3, 4);
 
-    Run up =
+    FtlabCli.Run up =
         ftlab(
             "local",
             "up",
@@ -93,11 +59,11 @@ class CliIT {
     assertThat(up.exit()).isZero();
     assertThat(up.out()).contains("cluster ready in").contains("node-3");
 
-    Run ps = ftlab("local", "ps");
+    FtlabCli.Run ps = ftlab("local", "ps");
     assertThat(ps.out().lines().filter(l -> l.contains(" running")).count()).isEqualTo(5);
 
     // no address given: watch finds the local cluster through FTLAB_LOCAL_DIR
-    Run watch = ftlab("watch", "--count", "60", "--rate", "40", "--json");
+    FtlabCli.Run watch = ftlab("watch", "--count", "60", "--rate", "40", "--json");
     assertThat(watch.exit()).isZero();
     Summary s = Summary.fromJson(watch.out().strip());
     assertThat(s.sent()).isEqualTo(60);
@@ -105,18 +71,18 @@ class CliIT {
     assertThat(s.byNode().keySet()).containsExactlyInAnyOrder("node-1", "node-2", "node-3");
     assertThat(watch.err()).contains("verified").contains("== PASS");
 
-    Run status = ftlab("status");
+    FtlabCli.Run status = ftlab("status");
     assertThat(status.exit()).isZero();
     assertThat(status.out())
         .contains("coordinator-1 at 127.0.0.1:" + ports.coordinatorBasePort())
         .contains("coordinator-2")
         .containsPattern("node-2 +ALIVE");
 
-    Run again = ftlab("local", "up", "--nodes", "3");
+    FtlabCli.Run again = ftlab("local", "up", "--nodes", "3");
     assertThat(again.exit()).isEqualTo(2);
     assertThat(again.err()).contains("a local cluster is already running").doesNotContain("\tat ");
 
-    Run down = ftlab("local", "down");
+    FtlabCli.Run down = ftlab("local", "down");
     assertThat(down.out()).contains("local cluster stopped");
     assertThat(ftlab("local", "ps").out()).contains("no local cluster");
     dir = null;
@@ -126,31 +92,31 @@ class CliIT {
   void errorsAreOneSentenceWithoutAStackTrace() throws Exception {
     dir = Files.createTempDirectory("ftlab-cli-");
     state = dir;
-    Run noCluster = ftlab("watch", "--count", "1");
+    FtlabCli.Run noCluster = ftlab("watch", "--count", "1");
     assertThat(noCluster.exit()).isEqualTo(2);
     assertThat(noCluster.err())
         .contains("ftlab: no coordinator given and no local cluster is running")
         .doesNotContain("\tat ");
 
-    Run badRate = ftlab("watch", "-c", "127.0.0.1:1", "--rate", "-3");
+    FtlabCli.Run badRate = ftlab("watch", "-c", "127.0.0.1:1", "--rate", "-3");
     assertThat(badRate.exit()).isEqualTo(2);
     assertThat(badRate.err()).contains("rate must be between 0 and 100000 per second, got -3.0");
 
-    Run verbose = ftlab("watch", "-c", "127.0.0.1:1", "--rate", "-3", "--verbose");
+    FtlabCli.Run verbose = ftlab("watch", "-c", "127.0.0.1:1", "--rate", "-3", "--verbose");
     assertThat(verbose.err()).contains("\tat ");
-    Run nestedVerbose = ftlab("local", "up", "--nodes", "0", "--verbose");
+    FtlabCli.Run nestedVerbose = ftlab("local", "up", "--nodes", "0", "--verbose");
     assertThat(nestedVerbose.err())
         .contains("number of nodes must be between 1 and 50, got 0")
         .contains("\tat ");
 
-    Run badPort = ftlab("watch", "-c", "127.0.0.1:99999", "--count", "1");
+    FtlabCli.Run badPort = ftlab("watch", "-c", "127.0.0.1:99999", "--count", "1");
     assertThat(badPort.exit()).isEqualTo(2);
     assertThat(badPort.err())
         .contains("ftlab: port out of range in '127.0.0.1:99999': 99999")
         .doesNotContain("\tat ");
 
     // nothing listens on port 1: the request fails, clearly, and the exit code says so
-    Run unreachable =
+    FtlabCli.Run unreachable =
         ftlab("watch", "-c", "127.0.0.1:1", "--count", "1", "--timeout", "1s", "--json");
     assertThat(unreachable.exit()).isEqualTo(1);
     assertThat(Summary.fromJson(unreachable.out().strip()).failed()).isEqualTo(1);

@@ -1,0 +1,28 @@
+package ftlab.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+/** The node's command line: settings are checked before anything starts. */
+class NodeMainTest {
+
+  @Test
+  void badFaultsStopTheNodeBeforeItStartsWithOneSentence() {
+    StringWriter err = new StringWriter();
+    var cli = NodeMain.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+
+    int exit = cli.execute("--faults", "slow:200ms,lie@150%", "--port", "0");
+
+    // --port 0 would be refused too, later: the faults are checked first, before anything starts
+    assertThat(exit).isEqualTo(2);
+    assertThat(err.toString())
+        .isEqualTo(
+            "ftlab-node: bad --faults (env FTLAB_FAULTS): the fraction in 'lie@150%' must be more"
+                + " than 0 and at most 100%, got 150%"
+                + System.lineSeparator());
+  }
+}

@@ -245,6 +245,12 @@ public final class Dispatcher {
     /** Ended: answered, failed, or cancelled by the run. A later callback is ignored. */
     boolean over;
 
+    /**
+     * A cancelled flight's load was taken off the node's in-flight count. Whoever cancels its call
+     * (the run, or the launch that finds the run over) does it, exactly once.
+     */
+    boolean released;
+
     Flight(Candidate node, AttemptKind kind, long timeoutNanos, long startNanos, long runStart) {
       this.node = node;
       this.timeoutNanos = timeoutNanos;
@@ -259,12 +265,16 @@ public final class Dispatcher {
   }
 
   /**
-   * What a decision taken under the run's lock leaves to do after it is released: start attempts
-   * (network calls), cancel attempts, tell the failure detector, answer the client.
+   * What a decision taken under the run's lock leaves to do after it is released, in this order:
+   * bookkeeping (load counters, evidence for the failure detector, votes), cancelling attempts,
+   * starting attempts (network calls, whose answers may come back at once, on this thread), then
+   * the rest (answering the client, scheduling the next round). Bookkeeping goes first so that
+   * whoever gets the answer sees the cluster as it was when the answer was decided.
    */
   private static final class Work {
-    final List<Flight> start = new ArrayList<>();
+    final List<Runnable> first = new ArrayList<>();
     final List<Flight> cancel = new ArrayList<>();
+    final List<Flight> start = new ArrayList<>();
     final List<Runnable> then = new ArrayList<>();
   }
 
@@ -537,7 +547,7 @@ public final class Dispatcher {
         }
         end(f, "OK", "", false);
         f.record.setResult(response.getResult());
-        w.then.add(() -> cluster.attemptEnded(f.node.nodeId(), true));
+        w.first.add(() -> cluster.attemptEnded(f.node.nodeId(), true));
         hedging.recordLatency(nanoClock.getAsLong() - f.startNanos, expectedNanos);
         if (!done) {
           answered(w, f, response.getResult());
@@ -559,7 +569,7 @@ public final class Dispatcher {
         return;
       }
       Map<String, Boolean> votes = tally.outvoted(winner.get());
-      w.then.add(() -> cluster.votes(votes));
+      w.first.add(() -> cluster.votes(votes));
       answer(w, tally.votersFor(winner.get()).get(0), winner.get(), "the vote was decided");
     }
 
@@ -572,7 +582,7 @@ public final class Dispatcher {
         Status status = Failures.normalize(Status.fromThrowable(t));
         String detail = describe(status, f.timeoutNanos);
         end(f, status.getCode().name(), detail, Failures.mayHaveRun(t));
-        w.then.add(() -> cluster.attemptEnded(f.node.nodeId(), false));
+        w.first.add(() -> cluster.attemptEnded(f.node.nodeId(), false));
         if (!done) {
           failed(w, f, t, status, detail);
         }
@@ -585,7 +595,7 @@ public final class Dispatcher {
       boolean timeUp = context.isCancelled() || deadline.isExpired();
       if (!timeUp && EVIDENCE.contains(status.getCode()) && !Failures.answeredByPeer(t)) {
         String why = status.getCode() + " (" + detail + ")";
-        w.then.add(() -> cluster.callFailed(f.node.nodeId(), why));
+        w.first.add(() -> cluster.callFailed(f.node.nodeId(), why));
       }
       // In parallel and vote modes one replica's error costs only that replica: the others may
       // still answer. In failover and hedged modes an error that every node would repeat ends it.
@@ -655,18 +665,26 @@ public final class Dispatcher {
 
     /** Does what the decision left to do, outside the lock. */
     private void act(Work w) {
-      for (Flight f : w.start) {
-        launch(f);
+      for (Runnable r : w.first) {
+        r.run();
       }
       for (Flight f : w.cancel) {
         ListenableFuture<ComputeResponse> call;
         synchronized (this) {
-          call = f.call;
+          call = f.released ? null : f.call;
+          f.released |= call != null;
         }
-        cluster.attemptCancelled(f.node.nodeId());
         if (call != null) {
-          call.cancel(false); // gRPC cancels the call: the node stops the work
+          cluster.attemptCancelled(f.node.nodeId());
+          // true: for a gRPC future, only a cancel that "may interrupt" cancels the call itself,
+          // which tells the node to stop the work
+          call.cancel(true);
         }
+        // a flight without a call yet is being launched on another thread (or further up this
+        // one): launch() sees it is over, and does not start it
+      }
+      for (Flight f : w.start) {
+        launch(f);
       }
       for (Runnable r : w.then) {
         r.run();
@@ -678,6 +696,11 @@ public final class Dispatcher {
      * #onFailure}.
      */
     private void launch(Flight f) {
+      synchronized (this) {
+        if (f.over) {
+          return; // the run ended before this attempt got going: it never starts
+        }
+      }
       cluster.attemptStarted(f.node.nodeId());
       ListenableFuture<ComputeResponse> call;
       // The call is made in the request's context, so it inherits its deadline, and a client
@@ -691,10 +714,12 @@ public final class Dispatcher {
       boolean cancelled;
       synchronized (this) {
         f.call = call;
-        cancelled = f.over; // the run ended while we were starting it
+        cancelled = f.over && !f.released; // the run ended while we were starting it
+        f.released |= cancelled;
       }
       if (cancelled) {
-        call.cancel(false);
+        cluster.attemptCancelled(f.node.nodeId());
+        call.cancel(true);
         return;
       }
       Futures.addCallback(

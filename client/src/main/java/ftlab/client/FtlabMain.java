@@ -17,6 +17,8 @@ import picocli.CommandLine.Option;
       WatchCommand.class,
       StatusCommand.class,
       LocalCommand.class,
+      ftlab.client.admin.ModeCommand.class,
+      ftlab.client.admin.ReadmitCommand.class,
       ftlab.client.bench.BenchCommand.class
     })
 public final class FtlabMain implements Runnable {

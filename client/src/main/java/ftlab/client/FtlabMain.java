@@ -19,6 +19,8 @@ import picocli.CommandLine.Option;
       StatusCommand.class,
       ChaosCommand.class,
       LocalCommand.class,
+      ftlab.client.admin.ModeCommand.class,
+      ftlab.client.admin.ReadmitCommand.class,
       ftlab.client.bench.BenchCommand.class
     })
 public final class FtlabMain implements Runnable {

@@ -1,7 +1,9 @@
 package ftlab.coordinator;
 
 import ftlab.coordinator.dispatch.Dispatcher;
+import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.DetectorConfig;
+import ftlab.proto.RedundancyMode;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -11,6 +13,7 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
@@ -92,6 +95,23 @@ public final class CoordinatorMain implements Callable<Integer> {
               + " laptop (env FTLAB_IO_THREADS). Default: ${DEFAULT-VALUE}.")
   int ioThreads;
 
+  @Option(
+      names = "--mode",
+      defaultValue = "${env:FTLAB_MODE:-failover}",
+      description =
+          "Redundancy for requests that do not choose their own: failover, hedged, parallel or vote"
+              + " (env FTLAB_MODE); an operator can switch it with 'ftlab mode'."
+              + " Default: ${DEFAULT-VALUE}.")
+  String mode;
+
+  @Option(
+      names = "--replicas",
+      defaultValue = "${env:FTLAB_REPLICAS:-3}",
+      description =
+          "Nodes that get each task at once in parallel and vote modes (env FTLAB_REPLICAS)."
+              + " Default: ${DEFAULT-VALUE}.")
+  int replicas;
+
   @Override
   public Integer call() throws Exception {
     if (port < 1 || port > 65535) {
@@ -108,11 +128,23 @@ public final class CoordinatorMain implements Callable<Integer> {
     // and replying all happen on it, with no hand-off between threads. Nothing in the coordinator's
     // handlers blocks (dispatch is callbacks all the way), so that is safe.
     EventLoopGroup io = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
+    Redundancy redundancy;
+    try {
+      redundancy =
+          new Redundancy(RedundancyMode.valueOf(mode.trim().toUpperCase(Locale.ROOT)), replicas);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this),
+          e.getMessage().startsWith("No enum")
+              ? "mode must be one of failover, hedged, parallel, vote; got '" + mode + "'"
+              : e.getMessage());
+    }
     CoordinatorServer server =
         new CoordinatorServer(
             id,
             detector,
             dispatch,
+            redundancy,
             NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
                 .bossEventLoopGroup(io)
                 .workerEventLoopGroup(io)

@@ -3,6 +3,8 @@ package ftlab.coordinator;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.GrpcNodeCaller;
 import ftlab.coordinator.dispatch.NodePicker;
+import ftlab.coordinator.dispatch.Redundancy;
+import ftlab.coordinator.dispatch.Scheduler;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.coordinator.membership.MembershipEvent;
@@ -13,6 +15,7 @@ import ftlab.proto.MembershipGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -40,12 +43,13 @@ public final class CoordinatorServer {
   private final ScheduledExecutorService detectorTimer;
 
   /**
-   * Starts a request's next round of attempts after its pause. Not the detector's thread: a burst
-   * of retries must never delay the failure detector.
+   * Starts hedges, and a request's next round of attempts after its pause. Not the detector's
+   * thread: a burst of retries must never delay the failure detector.
    */
   private final ScheduledExecutorService retryTimer;
 
   private final Server server;
+  private final Dispatcher dispatcher;
   private final long tickNanos;
 
   /**
@@ -56,6 +60,20 @@ public final class CoordinatorServer {
       String id,
       DetectorConfig detector,
       Dispatcher.Settings dispatch,
+      ServerBuilder<?> serverBuilder,
+      Function<String, ManagedChannel> channelFactory) {
+    this(id, detector, dispatch, Redundancy.FAILOVER, serverBuilder, channelFactory);
+  }
+
+  /**
+   * @param redundancy the mode for requests that do not choose their own, until an operator changes
+   *     it
+   */
+  public CoordinatorServer(
+      String id,
+      DetectorConfig detector,
+      Dispatcher.Settings dispatch,
+      Redundancy redundancy,
       ServerBuilder<?> serverBuilder,
       Function<String, ManagedChannel> channelFactory) {
     this.id = id;
@@ -78,7 +96,7 @@ public final class CoordinatorServer {
               t.setDaemon(true);
               return t;
             });
-    Dispatcher dispatcher =
+    this.dispatcher =
         new Dispatcher(
             id,
             cluster,
@@ -87,11 +105,15 @@ public final class CoordinatorServer {
             caller,
             dispatch,
             System::nanoTime,
-            retryTimer);
+            Scheduler.of(retryTimer));
+    dispatcher.setRedundancy(redundancy);
     this.server =
         serverBuilder
             .addService(new CoordinatorService(id, cluster, dispatcher))
             .addService(new MembershipService(id, cluster))
+            .addService(
+                ServerInterceptors.intercept(
+                    new CoordinatorAdminService(id, dispatcher, cluster), new AdminAccess()))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build();
@@ -120,11 +142,13 @@ public final class CoordinatorServer {
     health.setStatus(CoordinatorGrpc.SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus(MembershipGrpc.SERVICE_NAME, ServingStatus.SERVING);
     log.info(
-        "{} listening on port {}; detector: SUSPECT after {} ms, DEAD after {} ms of silence",
+        "{} listening on port {}; detector: SUSPECT after {} ms, DEAD after {} ms of silence;"
+            + " redundancy: {}",
         id,
         server.getPort(),
         TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()),
-        TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos()));
+        TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos()),
+        dispatcher.redundancy().describe());
     return this;
   }
 
@@ -177,5 +201,9 @@ public final class CoordinatorServer {
 
   public Cluster cluster() {
     return cluster;
+  }
+
+  public Dispatcher dispatcher() {
+    return dispatcher;
   }
 }

@@ -46,7 +46,10 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                     .setSuspectAfterMs(
                         TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()))
                     .setDeadAfterMs(
-                        TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos())));
+                        TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos())))
+            .setRedundancy(dispatcher.redundancy().toProto())
+            .setHedgeDelayMicros(dispatcher.hedging().baseDelayNanos() / 1_000)
+            .setHedgeBudget(dispatcher.hedging().budget());
     for (NodeSnapshot n : cluster.nodes()) {
       view.addNodes(
           NodeView.newBuilder()
@@ -61,7 +64,10 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
               .setSinceTransitionMs(TimeUnit.NANOSECONDS.toMillis(n.sinceTransitionNanos()))
               .setAnswers(cluster.answers(n.nodeId()))
               .setFailedAttempts(cluster.failedAttempts(n.nodeId()))
-              .setTimesSuspected(cluster.timesSuspected(n.nodeId())));
+              .setTimesSuspected(cluster.timesSuspected(n.nodeId()))
+              .setFaults(n.faults())
+              .setOutvoted(n.outvoted())
+              .setRecentVotes(n.recentVotes()));
     }
     return view.build();
   }

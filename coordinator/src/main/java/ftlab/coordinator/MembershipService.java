@@ -58,7 +58,8 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
               request.getIncarnation(),
               request.getSequence(),
               request.getLoad().getInFlight(),
-              request.getLoad().getCapacity());
+              request.getLoad().getCapacity(),
+              request.getFaults());
     } catch (IllegalArgumentException e) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
       return;

@@ -12,6 +12,7 @@ final class ProtoStates {
       case SUSPECT -> ftlab.proto.NodeState.SUSPECT;
       case DEAD -> ftlab.proto.NodeState.DEAD;
       case LEFT -> ftlab.proto.NodeState.LEFT;
+      case QUARANTINED -> ftlab.proto.NodeState.QUARANTINED;
     };
   }
 }

@@ -11,7 +11,12 @@ import picocli.CommandLine.Command;
           + " (docker), started and stopped by the benchmark.",
       "Each prints a Markdown table on stdout (progress goes to stderr)."
     },
-    subcommands = {FailoverBench.class, OverheadBench.class, DockerBench.class})
+    subcommands = {
+      FailoverBench.class,
+      OverheadBench.class,
+      DockerBench.class,
+      RedundancyBench.class
+    })
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

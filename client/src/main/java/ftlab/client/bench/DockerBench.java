@@ -1,6 +1,7 @@
 package ftlab.client.bench;
 
 import ftlab.client.local.Jars;
+import ftlab.proto.NodeState;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -121,7 +122,7 @@ public final class DockerBench implements Callable<Integer> {
               List.of("127.0.0.1:" + port1, "127.0.0.1:" + port2),
               List.of("coordinator-1", "coordinator-2"),
               new ArrayList<>(nodeContainers.keySet()),
-              new DockerFaults(nodeContainers),
+              dockerFaults(nodeContainers),
               rounds,
               rate);
 
@@ -165,34 +166,24 @@ public final class DockerBench implements Callable<Integer> {
   }
 
   /** {@code docker kill / pause / stop} on the node's container, and their undoing. */
-  private final class DockerFaults implements FaultInjector {
-    private final Map<String, String> containers;
-
-    DockerFaults(Map<String, String> containers) {
-      this.containers = containers;
-    }
-
-    @Override
-    public String name(NodeFault fault) {
-      return switch (fault) {
-        case CRASH -> "docker kill";
-        case FREEZE -> "docker pause";
-        case LEAVE -> "docker stop";
-      };
-    }
-
-    @Override
-    public void apply(NodeFault fault, String node) throws Exception {
-      String verb = name(fault).substring("docker ".length());
-      run(Duration.ofSeconds(30), docker(verb, containers.get(node)));
-    }
-
-    @Override
-    public void undo(NodeFault fault, String node) throws Exception {
-      run(
-          Duration.ofSeconds(30),
-          docker(fault == NodeFault.FREEZE ? "unpause" : "start", containers.get(node)));
-    }
+  private List<Fault> dockerFaults(Map<String, String> containers) {
+    Fault.Action start = n -> run(Duration.ofSeconds(30), docker("start", containers.get(n)));
+    return List.of(
+        new Fault(
+            "docker kill",
+            NodeState.DEAD,
+            n -> run(Duration.ofSeconds(30), docker("kill", containers.get(n))),
+            start),
+        new Fault(
+            "docker pause",
+            NodeState.DEAD,
+            n -> run(Duration.ofSeconds(30), docker("pause", containers.get(n))),
+            n -> run(Duration.ofSeconds(30), docker("unpause", containers.get(n)))),
+        new Fault(
+            "docker stop",
+            NodeState.LEFT,
+            n -> run(Duration.ofSeconds(30), docker("stop", containers.get(n))),
+            start));
   }
 
   /**

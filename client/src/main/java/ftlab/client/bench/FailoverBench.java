@@ -3,6 +3,7 @@ package ftlab.client.bench;
 import ftlab.client.local.Jars;
 import ftlab.client.local.LocalCluster;
 import ftlab.client.local.LocalLayout;
+import ftlab.proto.NodeState;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,35 +44,30 @@ public final class FailoverBench implements Callable<Integer> {
   @Option(names = "--nodes", defaultValue = "5", description = "Default: ${DEFAULT-VALUE}.")
   int nodes;
 
-  /** Signals to local processes: {@code kill -9}, {@code kill -STOP}, {@code kill}. */
-  private record Signals(LocalCluster cluster) implements FaultInjector {
-    @Override
-    public String name(NodeFault fault) {
-      return switch (fault) {
-        case CRASH -> "SIGKILL";
-        case FREEZE -> "SIGSTOP";
-        case LEAVE -> "SIGTERM";
-      };
-    }
+  /**
+   * Signals to local processes: {@code kill -9} (a crash), {@code kill -STOP} (a freeze), {@code
+   * kill} (a graceful stop); undone by a restart or {@code kill -CONT}.
+   */
+  static List<Fault> signals(LocalCluster cluster) {
+    Fault.Action restart = node -> restartWhenExited(cluster, node);
+    return List.of(
+        new Fault("SIGKILL", NodeState.DEAD, n -> cluster.signal(n, "KILL"), restart),
+        new Fault(
+            "SIGSTOP",
+            NodeState.DEAD,
+            n -> cluster.signal(n, "STOP"),
+            n -> cluster.signal(n, "CONT")),
+        new Fault("SIGTERM", NodeState.LEFT, n -> cluster.signal(n, "TERM"), restart));
+  }
 
-    @Override
-    public void apply(NodeFault fault, String node) {
-      cluster.signal(node, name(fault).substring(3));
+  /** Starts the node again once its process has exited (at most 15 s from now). */
+  static void restartWhenExited(LocalCluster cluster, String node) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (LocalCluster.status(cluster.member(node)) != LocalCluster.ProcessStatus.EXITED
+        && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(20);
     }
-
-    @Override
-    public void undo(NodeFault fault, String node) throws InterruptedException {
-      if (fault == NodeFault.FREEZE) {
-        cluster.signal(node, "CONT");
-        return;
-      }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (LocalCluster.status(cluster.member(node)) != LocalCluster.ProcessStatus.EXITED
-          && System.nanoTime() < deadline) {
-        TimeUnit.MILLISECONDS.sleep(20);
-      }
-      cluster.start(node);
-    }
+    cluster.start(node);
   }
 
   @Override
@@ -91,7 +87,7 @@ public final class FailoverBench implements Callable<Integer> {
             layout.coordinatorAddresses(),
             List.of(layout.coordinatorName(1), layout.coordinatorName(2)),
             nodeIds,
-            new Signals(cluster),
+            signals(cluster),
             rounds,
             rate);
     System.err.println("starting 2 coordinators and " + nodes + " nodes in " + cluster.stateDir());

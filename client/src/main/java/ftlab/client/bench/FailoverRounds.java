@@ -21,7 +21,7 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The failover measurement, whatever runs the cluster: under a steady checked load, apply each
- * {@link NodeFault} {@code rounds} times (to a different node each time, never the first one) and
+ * {@link Fault} {@code rounds} times (to a different node each time, never the first one) and
  * measure the time from the fault to each coordinator's DEAD or LEFT, the client-visible failures,
  * latency around the fault vs before it, and false suspicions of the healthy nodes. Prints a
  * Markdown table on stdout, progress on stderr.
@@ -36,12 +36,12 @@ final class FailoverRounds {
   private record Sample(long sentAtNanos, long latencyNanos, boolean ok) {}
 
   private record Round(
-      NodeFault fault, long faultAtNanos, List<Double> detectMs, long falseSuspicions) {}
+      Fault fault, long faultAtNanos, List<Double> detectMs, long falseSuspicions) {}
 
   private final List<String> coordinatorAddresses;
   private final List<String> coordinatorIds;
   private final List<String> nodes;
-  private final FaultInjector injector;
+  private final List<Fault> faults;
   private final int rounds;
   private final double rate;
 
@@ -52,7 +52,7 @@ final class FailoverRounds {
       List<String> coordinatorAddresses,
       List<String> coordinatorIds,
       List<String> nodes,
-      FaultInjector injector,
+      List<Fault> faults,
       int rounds,
       double rate) {
     if (rounds < 1 || rounds > 50 || nodes.size() < 2 || rate <= 0 || rate > 2_000) {
@@ -67,7 +67,7 @@ final class FailoverRounds {
     this.coordinatorAddresses = coordinatorAddresses;
     this.coordinatorIds = coordinatorIds;
     this.nodes = nodes;
-    this.injector = injector;
+    this.faults = List.copyOf(faults);
     this.rounds = rounds;
     this.rate = rate;
   }
@@ -111,7 +111,7 @@ final class FailoverRounds {
       System.err.println("warming up under load for 10 s");
       TimeUnit.SECONDS.sleep(10);
       duringWarmUp.run();
-      for (NodeFault fault : NodeFault.values()) {
+      for (Fault fault : faults) {
         for (int r = 0; r < rounds; r++) {
           String victim = nodes.get(1 + r % (nodes.size() - 1));
           done.add(round(fault, victim, views));
@@ -123,17 +123,17 @@ final class FailoverRounds {
     report(title, done, new ArrayList<>(samples));
   }
 
-  private Round round(NodeFault fault, String victim, ViewRecorder views) throws Exception {
+  private Round round(Fault fault, String victim, ViewRecorder views) throws Exception {
     long suspicionsBefore = suspicionsOfOthers(views, victim);
     long t0 = System.nanoTime();
-    injector.apply(fault, victim);
+    fault.apply().on(victim);
     List<Double> detect = new ArrayList<>();
     for (String c : coordinatorIds) {
-      waitUntil(() -> views.entered(c, victim, fault.expected, t0).isPresent(), 10);
-      views.entered(c, victim, fault.expected, t0).ifPresent(at -> detect.add((at - t0) / 1e6));
+      waitUntil(() -> views.entered(c, victim, fault.expected(), t0).isPresent(), 10);
+      views.entered(c, victim, fault.expected(), t0).ifPresent(at -> detect.add((at - t0) / 1e6));
     }
     TimeUnit.SECONDS.sleep(3);
-    injector.undo(fault, victim);
+    fault.undo().on(victim);
     if (!waitUntil(() -> views.allSee(victim, NodeState.ALIVE, coordinatorIds), 30)) {
       System.err.println(victim + " did not come back ALIVE within 30 s");
     }
@@ -142,7 +142,7 @@ final class FailoverRounds {
     System.err.printf(
         Locale.ROOT,
         "%s of %s: detected after %s ms; false suspicions of other nodes: %d%n",
-        injector.name(fault),
+        fault.name(),
         victim,
         detect,
         falseSuspicions);
@@ -182,7 +182,7 @@ final class FailoverRounds {
         "| fault | detect median ms | detect min-max ms | client-visible failures | steady p50 / p99 ms"
             + " | around fault p50 / p99 / max ms | false suspicions |");
     System.out.println("|---|---:|---:|---:|---:|---:|---:|");
-    for (NodeFault fault : NodeFault.values()) {
+    for (Fault fault : faults) {
       List<Round> mine = rounds.stream().filter(r -> r.fault() == fault).toList();
       List<Double> detect = new ArrayList<>();
       mine.forEach(r -> detect.addAll(r.detectMs()));
@@ -209,7 +209,7 @@ final class FailoverRounds {
       System.out.printf(
           Locale.ROOT,
           "| %s | %s | %s | %d | %s | %s | %d |%n",
-          injector.name(fault),
+          fault.name(),
           detect.isEmpty()
               ? "not detected"
               : String.format(Locale.ROOT, "%.0f", median(detect))

@@ -98,6 +98,11 @@ public record LocalLayout(
     return "node-" + i;
   }
 
+  /** host:port of node i, on the loopback interface. */
+  public String nodeAddress(int i) {
+    return "127.0.0.1:" + (nodeBasePort + i - 1);
+  }
+
   /** host:port of every coordinator, on the loopback interface. */
   public List<String> coordinatorAddresses() {
     List<String> out = new ArrayList<>();

@@ -31,6 +31,7 @@ final class Stats {
     long failed;
     long wrong;
     long retried;
+    long attempts;
     long coordinatorFailovers;
     final Map<String, Long> byNode = new TreeMap<>();
 
@@ -45,9 +46,10 @@ final class Stats {
       } else {
         ok++;
       }
-      if (o.answer().getAttemptsCount() > 1) {
+      if (o.how().equals("retry")) {
         retried++;
       }
+      attempts += o.answer().getAttemptsCount();
       if (!o.coordinatorFailures().isEmpty()) {
         coordinatorFailovers++;
       }
@@ -93,6 +95,7 @@ final class Stats {
         c.failed,
         c.wrong,
         c.retried,
+        c.attempts,
         c.coordinatorFailovers,
         millis(h, 50),
         millis(h, 99),

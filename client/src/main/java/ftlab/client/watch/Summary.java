@@ -9,9 +9,11 @@ import java.util.Map;
 /**
  * Counts and latencies of a watch, over the whole run or one reporting interval. Its JSON form (for
  * {@code ftlab watch --json}) uses these names in snake_case: sent, ok, failed, wrong, retried,
- * p50_ms, p99_ms, max_ms, by_node, duration_s, coordinator_failovers, errors.
+ * attempts, p50_ms, p99_ms, max_ms, by_node, duration_s, coordinator_failovers, errors.
  *
- * @param retried answers that needed more than one attempt inside a coordinator
+ * @param retried answers that needed a retry inside a coordinator (an attempt failed first)
+ * @param attempts attempts on nodes for the answered requests, all together: more than the answers
+ *     when requests were retried, hedged, run in parallel or voted on
  * @param coordinatorFailovers requests that had to go to a second coordinator
  * @param byNode answers per node id
  * @param errors the first few distinct failure messages, to say what went wrong
@@ -22,6 +24,7 @@ public record Summary(
     long failed,
     long wrong,
     long retried,
+    long attempts,
     long coordinatorFailovers,
     double p50Ms,
     double p99Ms,
@@ -42,6 +45,12 @@ public record Summary(
 
   public static Summary fromJson(String json) {
     return JSON.fromJson(json, Summary.class);
+  }
+
+  /** Extra attempts per answered request, as a fraction: 0.05 means 5% more work on the nodes. */
+  public double extraAttemptsPerAnswer() {
+    long answered = ok + wrong;
+    return answered == 0 ? 0 : (double) (attempts - answered) / answered;
   }
 
   /** Every request got a correct answer. */

@@ -1,6 +1,7 @@
 package ftlab.client.watch;
 
 import ftlab.client.Coordinators;
+import ftlab.proto.Redundancy;
 import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
 import ftlab.proto.TaskResult;
@@ -28,6 +29,8 @@ public final class Watch {
    * @param attemptTimeout how long to wait for one coordinator before trying another, on top of the
    *     task's own expected duration
    * @param requestTimeout how long to keep trying before counting the request as failed
+   * @param redundancy the mode every request asks for; the default instance leaves it to each
+   *     coordinator's own mode
    */
   public record Settings(
       double rate,
@@ -36,7 +39,8 @@ public final class Watch {
       long count,
       Duration attemptTimeout,
       Duration requestTimeout,
-      TaskMix tasks) {
+      TaskMix tasks,
+      Redundancy redundancy) {
 
     public static final Settings DEFAULT =
         new Settings(
@@ -46,7 +50,8 @@ public final class Watch {
             0,
             Duration.ofSeconds(2),
             Duration.ofSeconds(10),
-            TaskMix.DEFAULT);
+            TaskMix.DEFAULT,
+            Redundancy.getDefaultInstance());
 
     public Settings {
       if (rate < 0 || rate > 100_000) {
@@ -77,23 +82,33 @@ public final class Watch {
     }
 
     public Settings withRate(double r) {
-      return new Settings(r, concurrency, duration, count, attemptTimeout, requestTimeout, tasks);
+      return new Settings(
+          r, concurrency, duration, count, attemptTimeout, requestTimeout, tasks, redundancy);
     }
 
     public Settings withConcurrency(int c) {
-      return new Settings(rate, c, duration, count, attemptTimeout, requestTimeout, tasks);
+      return new Settings(
+          rate, c, duration, count, attemptTimeout, requestTimeout, tasks, redundancy);
     }
 
     public Settings withDuration(Duration d) {
-      return new Settings(rate, concurrency, d, count, attemptTimeout, requestTimeout, tasks);
+      return new Settings(
+          rate, concurrency, d, count, attemptTimeout, requestTimeout, tasks, redundancy);
     }
 
     public Settings withCount(long n) {
-      return new Settings(rate, concurrency, duration, n, attemptTimeout, requestTimeout, tasks);
+      return new Settings(
+          rate, concurrency, duration, n, attemptTimeout, requestTimeout, tasks, redundancy);
     }
 
     public Settings withTasks(TaskMix t) {
-      return new Settings(rate, concurrency, duration, count, attemptTimeout, requestTimeout, t);
+      return new Settings(
+          rate, concurrency, duration, count, attemptTimeout, requestTimeout, t, redundancy);
+    }
+
+    public Settings withRedundancy(Redundancy r) {
+      return new Settings(
+          rate, concurrency, duration, count, attemptTimeout, requestTimeout, tasks, r);
     }
   }
 
@@ -187,7 +202,12 @@ public final class Watch {
   private Outcome one(CoordinatorFailover failover, long id) {
     Task task = settings.tasks().task(id);
     TaskResult expected = Tasks.expectedResult(task);
-    SubmitRequest request = SubmitRequest.newBuilder().setRequestId("r" + id).setTask(task).build();
+    SubmitRequest request =
+        SubmitRequest.newBuilder()
+            .setRequestId("r" + id)
+            .setTask(task)
+            .setRedundancy(settings.redundancy())
+            .build();
     long sent = System.nanoTime();
     CoordinatorFailover.Result r = failover.call(request);
     long latency = System.nanoTime() - sent;

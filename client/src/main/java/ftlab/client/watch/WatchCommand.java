@@ -3,7 +3,10 @@ package ftlab.client.watch;
 import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
 import ftlab.client.DurationConverter;
+import ftlab.client.RedundancyOption;
 import ftlab.proto.Attempt;
+import ftlab.proto.Ballot;
+import ftlab.proto.Redundancy;
 import ftlab.task.Tasks;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -26,8 +29,9 @@ import picocli.CommandLine.Option;
     description = {
       "Send a steady, bounded stream of tasks to the coordinators and check every answer.",
       "One line per answer: id, task, answer, verified or WRONG, the node that served it, how"
-          + " (primary or retry), attempts, coordinator, latency. A summary every few seconds"
-          + " and at the end. Exit code 1 if any answer was wrong or any request failed."
+          + " (primary, retry, hedge, parallel or vote 2/3), attempts, coordinator, latency. A"
+          + " summary every few seconds and at the end. Exit code 1 if any answer was wrong or any"
+          + " request failed."
     })
 public final class WatchCommand implements Callable<Integer> {
   private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
@@ -110,6 +114,20 @@ public final class WatchCommand implements Callable<Integer> {
       description = "Time between summary lines. Default: ${DEFAULT-VALUE}.")
   Duration interval;
 
+  @Option(
+      names = "--mode",
+      description =
+          "Ask for this redundancy on every request: failover, hedged, parallel or vote."
+              + " Default: each coordinator's own mode (see 'ftlab mode').")
+  String mode;
+
+  @Option(
+      names = "--replicas",
+      defaultValue = "0",
+      description =
+          "With --mode parallel or vote: nodes per request. Default: the coordinator's (3).")
+  int replicas;
+
   @Option(names = "--quiet", description = "Print only the summaries, not a line per answer.")
   boolean quiet;
 
@@ -134,7 +152,10 @@ public final class WatchCommand implements Callable<Integer> {
             count,
             coordinatorTimeout,
             timeout,
-            new TaskMix(task, seed, primesWidth, echoDelayMs));
+            new TaskMix(task, seed, primesWidth, echoDelayMs),
+            mode == null
+                ? Redundancy.getDefaultInstance()
+                : RedundancyOption.parse(mode, replicas));
     PrintStream out = json ? System.err : System.out;
     try (Coordinators coordinators = new Coordinators(coordinatorOption.resolve())) {
       Watch watch = new Watch(coordinators, settings);
@@ -154,12 +175,13 @@ public final class WatchCommand implements Callable<Integer> {
               "ctrl-c");
       Runtime.getRuntime().addShutdownHook(onCtrlC);
       out.printf(
-          "watching %s: %s, %s in flight at most, for %s%s%n",
+          "watching %s: %s, %s in flight at most, for %s%s; redundancy: %s%n",
           String.join(", ", coordinators.addresses()),
           rate > 0 ? fmt(rate) + " requests/s" : "as fast as possible",
           concurrency,
           human(duration),
-          count > 0 ? " or " + count + " requests" : "");
+          count > 0 ? " or " + count + " requests" : "",
+          RedundancyOption.describe(settings.redundancy()));
       if (!quiet) {
         out.println(header());
       }
@@ -189,7 +211,7 @@ public final class WatchCommand implements Callable<Integer> {
 
   static String header() {
     return String.format(
-        "%-7s %-30s %-10s %-8s %-9s %-7s %-5s %-14s %9s",
+        "%-7s %-30s %-10s %-8s %-9s %-8s %-5s %-14s %9s",
         "id", "task", "answer", "check", "node", "how", "tries", "coordinator", "latency");
   }
 
@@ -208,7 +230,7 @@ public final class WatchCommand implements Callable<Integer> {
     StringBuilder s =
         new StringBuilder(
             String.format(
-                "%-7s %-30s %-10s %-8s %-9s %-7s %-5d %-14s %9s",
+                "%-7s %-30s %-10s %-8s %-9s %-8s %-5d %-14s %9s",
                 id,
                 task,
                 answer,
@@ -221,21 +243,30 @@ public final class WatchCommand implements Callable<Integer> {
     if (o.wrong()) {
       s.append("  expected ").append(Tasks.describe(o.expected()));
     }
-    if (o.answer().getAttemptsCount() > 1) {
-      StringJoiner retried = new StringJoiner("; ", "  [", "]");
-      for (Attempt a : o.answer().getAttemptsList()) {
-        if (!a.getOutcome().equals("OK")) {
-          retried.add(
-              a.getNodeId()
-                  + " "
-                  + a.getOutcome()
-                  + ": "
-                  + a.getDetail()
-                  + (a.getMayHaveRun() ? " (may have run there too)" : ""));
-        }
+    StringJoiner notes = new StringJoiner("; ", "  [", "]").setEmptyValue("");
+    for (Attempt a : o.answer().getAttemptsList()) {
+      if (a.getOutcome().equals("CANCELLED")) {
+        notes.add(a.getNodeId() + " cancelled"); // a hedge or replica that was not needed
+      } else if (!a.getOutcome().equals("OK")) {
+        notes.add(
+            a.getNodeId()
+                + " "
+                + a.getOutcome()
+                + ": "
+                + a.getDetail()
+                + (a.getMayHaveRun() ? " (may have run there too)" : ""));
       }
-      s.append(retried);
     }
+    // in vote mode, who was outvoted and what it said
+    for (int i = 1; i < o.answer().getTallyCount(); i++) {
+      Ballot b = o.answer().getTally(i);
+      notes.add(
+          "outvoted: "
+              + String.join(", ", b.getNodeIdsList())
+              + " said "
+              + Tasks.describe(b.getResult()));
+    }
+    s.append(notes);
     for (String f : o.coordinatorFailures()) {
       s.append("  [coordinator ").append(f).append("]");
     }
@@ -244,13 +275,15 @@ public final class WatchCommand implements Callable<Integer> {
 
   static String intervalLine(Summary s) {
     return String.format(
-        "-- %s  last %.0f s: %d ok, %d failed, %d wrong, %d retried | p50 %s ms  p99 %s ms | %s",
+        "-- %s  last %.0f s: %d ok, %d failed, %d wrong, %d retried, %s extra attempts | p50 %s ms"
+            + "  p99 %s ms | %s",
         LocalTime.now().format(CLOCK),
         s.durationS(),
         s.ok(),
         s.failed(),
         s.wrong(),
         s.retried(),
+        percent(s.extraAttemptsPerAnswer()),
         fmt(s.p50Ms()),
         fmt(s.p99Ms()),
         shares(s.byNode()));
@@ -258,8 +291,8 @@ public final class WatchCommand implements Callable<Integer> {
 
   static String finalLine(Summary s) {
     return String.format(
-            "== %s in %.1f s: %d sent, %d ok, %d failed, %d wrong, %d retried, %d coordinator"
-                + " failovers | p50 %s ms  p99 %s ms  max %s ms | %s",
+            "== %s in %.1f s: %d sent, %d ok, %d failed, %d wrong, %d retried, %s extra attempts,"
+                + " %d coordinator failovers | p50 %s ms  p99 %s ms  max %s ms | %s",
             s.allCorrect() ? "PASS" : "FAIL",
             s.durationS(),
             s.sent(),
@@ -267,6 +300,7 @@ public final class WatchCommand implements Callable<Integer> {
             s.failed(),
             s.wrong(),
             s.retried(),
+            percent(s.extraAttemptsPerAnswer()),
             s.coordinatorFailovers(),
             fmt(s.p50Ms()),
             fmt(s.p99Ms()),
@@ -286,6 +320,11 @@ public final class WatchCommand implements Callable<Integer> {
     StringJoiner j = new StringJoiner("  ");
     byNode.forEach((node, n) -> j.add(node + " " + Math.round(100.0 * n / total) + "%"));
     return j.toString();
+  }
+
+  /** 0.052 -> "5%"; 2.0 -> "200%". */
+  static String percent(double fraction) {
+    return Math.round(fraction * 100) + "%";
   }
 
   private static String ms(long nanos) {

@@ -44,6 +44,7 @@ public final class ClusterProbe implements AutoCloseable {
   private final ConcurrentLinkedQueue<Outcome> failures = new ConcurrentLinkedQueue<>();
   private final Map<String, LongAdder> answersVia = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> answersBy = new ConcurrentHashMap<>();
+  private final ConcurrentLinkedQueue<Outcome> answered = new ConcurrentLinkedQueue<>();
   private Watch watch;
   private CompletableFuture<Summary> load;
 
@@ -65,9 +66,33 @@ public final class ClusterProbe implements AutoCloseable {
     return coordinatorIds;
   }
 
+  /** The coordinators' channels, for admin calls. */
+  public Coordinators coordinators() {
+    return coordinators;
+  }
+
+  /** Every answered request of the current load, right or wrong. */
+  public List<Outcome> answered() {
+    return List.copyOf(answered);
+  }
+
+  /** The requests that failed or got a wrong answer so far. */
+  public List<Outcome> failures() {
+    return List.copyOf(failures);
+  }
+
   /** Starts the steady load in the background. */
   public void startLoad() {
-    watch = new Watch(coordinators, LOAD);
+    startLoad(LOAD);
+  }
+
+  /** Starts a load with these settings in the background. */
+  public void startLoad(Watch.Settings settings) {
+    answersVia.clear();
+    answersBy.clear();
+    failures.clear();
+    answered.clear();
+    watch = new Watch(coordinators, settings);
     load =
         CompletableFuture.supplyAsync(
             () -> {
@@ -81,6 +106,7 @@ public final class ClusterProbe implements AutoCloseable {
 
   private void record(Outcome o) {
     if (o.answer() != null) {
+      answered.add(o);
       count(answersVia, o.answer().getCoordinatorId());
       count(answersBy, o.answer().getNodeId());
     }

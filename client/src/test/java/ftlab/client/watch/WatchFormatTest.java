@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
+import ftlab.proto.AttemptKind;
+import ftlab.proto.Ballot;
+import ftlab.proto.Redundancy;
+import ftlab.proto.RedundancyMode;
 import ftlab.proto.Task;
 import ftlab.proto.TaskResult;
 import ftlab.task.Tasks;
@@ -59,6 +63,53 @@ class WatchFormatTest {
   }
 
   @Test
+  void aHedgedAnswerSaysHedgeAndNamesTheCancelledLoser() {
+    Outcome o =
+        answered(
+            Tasks.expectedResult(TASK),
+            attempt("node-1", "CANCELLED", "not needed any more").toBuilder()
+                .setKind(AttemptKind.PRIMARY)
+                .build(),
+            attempt("node-3", "OK", "").toBuilder().setKind(AttemptKind.HEDGE).build());
+    assertThat(o.how()).isEqualTo("hedge");
+    assertThat(o.extraAttempts()).isEqualTo(1);
+    assertThat(WatchCommand.line(o)).contains(" hedge ").endsWith("[node-1 cancelled]");
+  }
+
+  @Test
+  void aVotedAnswerShowsTheCountAndWhoWasOutvoted() {
+    TaskResult right = Tasks.expectedResult(TASK);
+    TaskResult lie = TaskResult.newBuilder().setPrimeCount(right.getPrimeCount() + 1).build();
+    Answer answer =
+        Answer.newBuilder()
+            .setResult(right)
+            .setNodeId("node-3")
+            .setCoordinatorId("coordinator-1")
+            .setRedundancy(Redundancy.newBuilder().setMode(RedundancyMode.VOTE).setReplicas(3))
+            .addAttempts(attempt("node-1", "OK", "").toBuilder().setResult(right))
+            .addAttempts(attempt("node-2", "OK", "").toBuilder().setResult(lie))
+            .addAttempts(attempt("node-3", "OK", "").toBuilder().setResult(right))
+            .addTally(
+                Ballot.newBuilder().setResult(right).addNodeIds("node-3").addNodeIds("node-1"))
+            .addTally(Ballot.newBuilder().setResult(lie).addNodeIds("node-2"))
+            .build();
+    Outcome o = new Outcome(42, TASK, right, answer, null, "127.0.0.1:7001", List.of(), 3_200_000);
+
+    assertThat(o.how()).isEqualTo("vote 2/3");
+    assertThat(WatchCommand.line(o))
+        .contains("verified")
+        .contains("vote 2/3")
+        .endsWith("[outvoted: node-2 said " + Tasks.describe(lie) + "]");
+  }
+
+  @Test
+  void extraAttemptsArePerAnsweredRequest() {
+    Summary s = new Summary(10, 10, 0, 0, 0, 15, 0, 1, 2, 3, Map.of(), 1, List.of());
+    assertThat(s.extraAttemptsPerAnswer()).isEqualTo(0.5);
+    assertThat(WatchCommand.percent(s.extraAttemptsPerAnswer())).isEqualTo("50%");
+  }
+
+  @Test
   void aWrongAnswerIsFlaggedWithTheExpectedOne() {
     Outcome o =
         answered(TaskResult.newBuilder().setPrimeCount(-1).build(), attempt("node-3", "OK", ""));
@@ -93,7 +144,8 @@ class WatchFormatTest {
   @Test
   void summaryJsonUsesTheDocumentedNames() {
     Summary s =
-        new Summary(10, 9, 1, 0, 2, 1, 1.5, 9.25, 12, Map.of("node-1", 9L), 3.0, List.of("boom"));
+        new Summary(
+            10, 9, 1, 0, 2, 11, 1, 1.5, 9.25, 12, Map.of("node-1", 9L), 3.0, List.of("boom"));
     assertThat(s.toJson())
         .contains("\"sent\":10", "\"ok\":9", "\"failed\":1", "\"wrong\":0", "\"p50_ms\":1.5")
         .contains("\"p99_ms\":9.25", "\"by_node\":{\"node-1\":9}", "\"coordinator_failovers\":1");

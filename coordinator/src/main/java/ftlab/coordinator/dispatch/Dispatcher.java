@@ -8,10 +8,13 @@ import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
+import ftlab.proto.AttemptKind;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.Failures;
+import ftlab.proto.RedundancyMode;
 import ftlab.proto.SubmitRequest;
+import ftlab.proto.TaskResult;
 import ftlab.task.Tasks;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -23,6 +26,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
@@ -33,19 +37,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Runs one request on the cluster with failover: pick a live node, give the attempt a deadline, and
- * when it fails in a way that another node could fix, try a different node, until the request's own
- * deadline. See docs/architecture.md, "Dispatch with failover".
+ * Runs one request on the cluster in a {@link Redundancy} mode: pick live nodes, give every attempt
+ * a deadline, and when an attempt fails in a way that another node could fix, try a different node,
+ * until the request's own deadline. See docs/architecture.md ("Dispatch with failover") and
+ * docs/redundancy.md.
  *
- * <p>Retrying is always safe here because tasks are deterministic and have no side effects: an
- * attempt that timed out may or may not have run on its node (an indefinite failure), but running
- * it again elsewhere cannot do anything twice.
+ * <p>Retrying and running a task twice are always safe here because tasks are deterministic and
+ * have no side effects: an attempt that timed out may or may not have run on its node (an
+ * indefinite failure), but running it again elsewhere cannot do anything twice.
  */
 public final class Dispatcher {
 
   /**
    * Failures another node could fix. Anything else (INVALID_ARGUMENT, INTERNAL...) would fail the
-   * same way everywhere, so it goes straight back to the client.
+   * same way everywhere, so in failover and hedged modes it goes straight back to the client; in
+   * parallel and vote modes it only costs that one replica.
    */
   static final Set<Status.Code> RETRYABLE =
       EnumSet.of(
@@ -68,10 +74,23 @@ public final class Dispatcher {
    * @param requestTimeout the request's deadline when the client set none
    * @param roundBackoff the pause before trying every node again when all of them failed (for
    *     example all at capacity); doubles each round
+   * @param hedging when hedged mode sends a second attempt, and how often it may
    */
-  public record Settings(Duration attemptTimeout, Duration requestTimeout, Duration roundBackoff) {
+  public record Settings(
+      Duration attemptTimeout,
+      Duration requestTimeout,
+      Duration roundBackoff,
+      HedgePolicy hedging) {
     public static final Settings DEFAULT =
-        new Settings(Duration.ofMillis(300), Duration.ofSeconds(10), Duration.ofMillis(10));
+        new Settings(
+            Duration.ofMillis(300),
+            Duration.ofSeconds(10),
+            Duration.ofMillis(10),
+            HedgePolicy.DEFAULT);
+
+    public Settings(Duration attemptTimeout, Duration requestTimeout, Duration roundBackoff) {
+      this(attemptTimeout, requestTimeout, roundBackoff, HedgePolicy.DEFAULT);
+    }
 
     public Settings {
       if (attemptTimeout.toMillis() < 1) {
@@ -87,6 +106,10 @@ public final class Dispatcher {
                 + " ms)");
       }
     }
+
+    public Settings withHedging(HedgePolicy h) {
+      return new Settings(attemptTimeout, requestTimeout, roundBackoff, h);
+    }
   }
 
   private final String coordinatorId;
@@ -95,10 +118,14 @@ public final class Dispatcher {
   private final NodeCaller caller;
   private final Settings settings;
   private final LongSupplier nanoClock;
-  private final ScheduledExecutorService timer;
+  private final Scheduler scheduler;
+  private final HedgePolicy.State hedging;
+
+  /** The coordinator's mode, for every request that does not choose its own. */
+  private volatile Redundancy redundancy = Redundancy.FAILOVER;
 
   /**
-   * @param timer runs the next round after a pause, when every node failed
+   * @param scheduler runs hedges and the next round after a pause, when every node failed
    */
   public Dispatcher(
       String coordinatorId,
@@ -107,14 +134,41 @@ public final class Dispatcher {
       NodeCaller caller,
       Settings settings,
       LongSupplier nanoClock,
-      ScheduledExecutorService timer) {
+      Scheduler scheduler) {
     this.coordinatorId = coordinatorId;
     this.cluster = cluster;
     this.picker = picker;
     this.caller = caller;
     this.settings = settings;
     this.nanoClock = nanoClock;
-    this.timer = timer;
+    this.scheduler = scheduler;
+    this.hedging = settings.hedging().newState();
+  }
+
+  public Dispatcher(
+      String coordinatorId,
+      Cluster cluster,
+      NodePicker picker,
+      NodeCaller caller,
+      Settings settings,
+      LongSupplier nanoClock,
+      ScheduledExecutorService timer) {
+    this(coordinatorId, cluster, picker, caller, settings, nanoClock, Scheduler.of(timer));
+  }
+
+  /** The mode for requests that do not choose their own. */
+  public Redundancy redundancy() {
+    return redundancy;
+  }
+
+  /** Switches the mode for every request from now on (requests already running keep theirs). */
+  public void setRedundancy(Redundancy r) {
+    this.redundancy = r;
+  }
+
+  /** The hedge delay and budget, as they are now. */
+  public HedgePolicy.State hedging() {
+    return hedging;
   }
 
   /**
@@ -122,8 +176,9 @@ public final class Dispatcher {
    * coordinator's gRPC service uses {@link #dispatch(SubmitRequest, StreamObserver)}.
    *
    * @throws StatusRuntimeException INVALID_ARGUMENT for a bad task; UNAVAILABLE when no node could
-   *     answer (the description lists why, node by node); DEADLINE_EXCEEDED when the request's
-   *     deadline passed; CANCELLED when the client gave up; or a node's own non-retryable error
+   *     answer (the description lists why, node by node); ABORTED when a vote found no majority;
+   *     DEADLINE_EXCEEDED when the request's deadline passed; CANCELLED when the client gave up; or
+   *     a node's own non-retryable error
    */
   public Answer dispatch(SubmitRequest request) {
     CompletableFuture<Answer> answer = new CompletableFuture<>();
@@ -156,8 +211,8 @@ public final class Dispatcher {
   /**
    * Starts the request and returns at once; the answer with its provenance, or the error, goes to
    * {@code responses}. Nothing here blocks: each attempt's result arrives as a callback, which
-   * either answers or starts the next attempt. So the coordinator needs no thread per request, and
-   * the gRPC server can run it on its network threads.
+   * answers, or starts another attempt, or waits for the others. So the coordinator needs no thread
+   * per request, and the gRPC server can run it on its network threads.
    */
   public void dispatch(SubmitRequest request, StreamObserver<Answer> responses) {
     Optional<String> problem = Tasks.problem(request.getTask());
@@ -165,13 +220,70 @@ public final class Dispatcher {
       responses.onError(Status.INVALID_ARGUMENT.withDescription(problem.get()).asException());
       return;
     }
-    new Run(request, responses, Context.current()).next();
+    Redundancy r = redundancy;
+    if (request.hasRedundancy()
+        && request.getRedundancy().getMode() != RedundancyMode.REDUNDANCY_MODE_UNSPECIFIED) {
+      try {
+        r = Redundancy.fromProto(request.getRedundancy());
+      } catch (IllegalArgumentException e) {
+        responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
+        return;
+      }
+    }
+    hedging.onRequest();
+    new Run(request, responses, Context.current(), r).start();
+  }
+
+  /** One attempt on one node, from its start to its end. Guarded by its {@link Run}'s lock. */
+  private static final class Flight {
+    final Candidate node;
+    final long timeoutNanos;
+    final long startNanos;
+    final Attempt.Builder record;
+    ListenableFuture<ComputeResponse> call;
+
+    /** Ended: answered, failed, or cancelled by the run. A later callback is ignored. */
+    boolean over;
+
+    /**
+     * A cancelled flight's load was taken off the node's in-flight count. Whoever cancels its call
+     * (the run, or the launch that finds the run over) does it, exactly once.
+     */
+    boolean released;
+
+    Flight(Candidate node, AttemptKind kind, long timeoutNanos, long startNanos, long runStart) {
+      this.node = node;
+      this.timeoutNanos = timeoutNanos;
+      this.startNanos = startNanos;
+      this.record =
+          Attempt.newBuilder()
+              .setNodeId(node.nodeId())
+              .setKind(kind)
+              .setDeadlineMs(TimeUnit.NANOSECONDS.toMillis(timeoutNanos))
+              .setStartedMicros((startNanos - runStart) / 1_000);
+    }
   }
 
   /**
-   * One request, from its first attempt to its answer. Its fields change only in {@link #next} and
-   * in the callback of the one attempt in flight, which never run at the same time: each attempt is
-   * started by the previous one's callback (or by the timer between rounds).
+   * What a decision taken under the run's lock leaves to do after it is released, in this order:
+   * bookkeeping (load counters, evidence for the failure detector, votes), cancelling attempts,
+   * starting attempts (network calls, whose answers may come back at once, on this thread), then
+   * the rest (answering the client, scheduling the next round). Bookkeeping goes first so that
+   * whoever gets the answer sees the cluster as it was when the answer was decided.
+   */
+  private static final class Work {
+    final List<Runnable> first = new ArrayList<>();
+    final List<Flight> cancel = new ArrayList<>();
+    final List<Flight> start = new ArrayList<>();
+    final List<Runnable> then = new ArrayList<>();
+  }
+
+  /**
+   * One request, from its first attempt to its answer.
+   *
+   * <p>Several attempts may be in flight at once (hedged, parallel, vote), and their callbacks
+   * arrive on gRPC's threads, the hedge on the scheduler's: every event takes the run's lock,
+   * decides, and does its network calls after releasing it.
    */
   private final class Run {
     private final SubmitRequest request;
@@ -179,7 +291,9 @@ public final class Dispatcher {
     private final Context context;
     private final Deadline deadline;
     private final ComputeRequest work;
+    private final Redundancy redundancy;
     private final long startNanos = nanoClock.getAsLong();
+    private final long expectedNanos;
 
     /**
      * An attempt's deadline: the attempt timeout plus the task's own expected duration, so that a
@@ -187,21 +301,31 @@ public final class Dispatcher {
      */
     private final long attemptBudgetNanos;
 
-    private final List<Attempt> attempts = new ArrayList<>();
+    // guarded by this
+    private final List<Flight> flights = new ArrayList<>();
     private final Set<String> tried = new HashSet<>();
+    private final VoteTally tally = new VoteTally();
     private long backoffNanos = settings.roundBackoff().toNanos();
+    private boolean hedged;
+    private boolean roundPending;
+    private boolean done;
+    private Scheduler.Cancellable hedgeTimer;
 
-    Run(SubmitRequest request, StreamObserver<Answer> responses, Context context) {
+    Run(
+        SubmitRequest request,
+        StreamObserver<Answer> responses,
+        Context context,
+        Redundancy redundancy) {
       this.request = request;
       this.responses = responses;
       this.context = context;
+      this.redundancy = redundancy;
       this.deadline =
           context.getDeadline() != null
               ? context.getDeadline()
               : Deadline.after(settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
-      this.attemptBudgetNanos =
-          settings.attemptTimeout().toNanos()
-              + TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
+      this.expectedNanos = TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
+      this.attemptBudgetNanos = settings.attemptTimeout().toNanos() + expectedNanos;
       this.work =
           ComputeRequest.newBuilder()
               .setRequestId(request.getRequestId())
@@ -209,121 +333,449 @@ public final class Dispatcher {
               .build();
     }
 
-    /** Decides what to do next: give up, wait for another round, or start an attempt. */
-    void next() {
+    void start() {
+      Work w = new Work();
+      synchronized (this) {
+        if (redundancy.mode() == RedundancyMode.VOTE) {
+          long able = candidates().size();
+          if (able < redundancy.majority()) {
+            finish(
+                w,
+                Status.UNAVAILABLE.withDescription(
+                    redundancy.describe()
+                        + " needs "
+                        + redundancy.majority()
+                        + " nodes that agree, and only "
+                        + able
+                        + " node(s) can get work; "
+                        + whyNoNode()));
+            act(w);
+            return;
+          }
+        }
+        decide(w, firstKind());
+      }
+      if (redundancy.mode() == RedundancyMode.HEDGED) {
+        Scheduler.Cancellable timer =
+            scheduler.schedule(this::hedge, hedging.delayNanos(expectedNanos));
+        synchronized (this) {
+          hedgeTimer = timer;
+        }
+      }
+      act(w);
+    }
+
+    private AttemptKind firstKind() {
+      return switch (redundancy.mode()) {
+        case PARALLEL -> AttemptKind.PARALLEL_REPLICA;
+        case VOTE -> AttemptKind.VOTE_REPLICA;
+        default -> AttemptKind.PRIMARY;
+      };
+    }
+
+    /** How many attempts this request wants in flight now. */
+    private int wanted() {
+      return switch (redundancy.mode()) {
+        case HEDGED -> hedged ? 2 : 1;
+        case PARALLEL -> redundancy.replicas();
+        case VOTE -> redundancy.replicas() - tally.votes(); // each node votes once
+        default -> 1;
+      };
+    }
+
+    private int running() {
+      int n = 0;
+      for (Flight f : flights) {
+        if (!f.over) {
+          n++;
+        }
+      }
+      return n;
+    }
+
+    /**
+     * The heart of it, under the lock: give up, or fill up to the attempts wanted, or wait for a
+     * new round. {@code kind} is what a new attempt started now would be.
+     */
+    private void decide(Work w, AttemptKind kind) {
+      if (done) {
+        return;
+      }
       // The deadline first: gRPC also cancels a context when its deadline passes, and that is
       // running out of time (DEADLINE_EXCEEDED), not the client giving up (CANCELLED).
       long remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
       if (remaining <= 0) {
-        fail(
+        finish(
+            w,
             Status.DEADLINE_EXCEEDED.withDescription(
-                "the request's deadline passed; " + summarize(attempts)));
+                "the request's deadline passed; " + summarize()));
         return;
       }
       if (context.isCancelled()) {
-        fail(
+        finish(
+            w,
             Status.CANCELLED.withDescription(
-                "the client cancelled the request after " + attempts.size() + " attempt(s)"));
+                "the client cancelled the request after " + flights.size() + " attempt(s)"));
         return;
       }
       List<Candidate> candidates = candidates();
-      Optional<Candidate> picked = picker.pick(candidates, tried);
-      if (picked.isEmpty()) {
-        if (!candidates.isEmpty() && remaining > backoffNanos) {
-          // Every live node was tried and failed. Some failures pass (a node at capacity, a
-          // reconnect); pause briefly and start a new round.
-          long pause = backoffNanos;
-          backoffNanos = Math.min(backoffNanos * 2, TimeUnit.MILLISECONDS.toNanos(200));
-          tried.clear();
-          timer.schedule(this::next, pause, TimeUnit.NANOSECONDS);
+      while (running() < wanted()) {
+        Optional<Candidate> picked = picker.pick(candidates, tried);
+        if (picked.isEmpty()) {
+          break;
+        }
+        tried.add(picked.get().nodeId());
+        Flight f =
+            new Flight(
+                picked.get(),
+                kind,
+                Math.min(remaining, attemptBudgetNanos),
+                nanoClock.getAsLong(),
+                startNanos);
+        flights.add(f);
+        w.start.add(f);
+      }
+      if (redundancy.mode() == RedundancyMode.VOTE && tally.votes() > 0) {
+        // Every replica voted and no result has a majority; or the votes still to come, even if
+        // all agreed with the leading result, could not make it a majority.
+        boolean allVoted = wanted() == 0 && running() == 0;
+        int possible = tally.leaderCount() + running() + idleNonVoters(candidates);
+        if (allVoted || possible < redundancy.majority()) {
+          noMajority(w);
           return;
         }
-        fail(Status.UNAVAILABLE.withDescription(whyNoNode(attempts)));
+      }
+      if (running() > 0 || roundPending) {
+        return; // wait for the attempts in flight, or the next round
+      }
+      // Nothing in flight and no node left to try in this round.
+      if (!untriedAtAll(candidates).isEmpty() && remaining > backoffNanos) {
+        // Every live node was tried and failed. Some failures pass (a node at capacity, a
+        // reconnect); pause briefly and start a new round.
+        long pause = backoffNanos;
+        backoffNanos = Math.min(backoffNanos * 2, TimeUnit.MILLISECONDS.toNanos(200));
+        roundPending = true;
+        w.then.add(() -> scheduler.schedule(this::nextRound, pause));
         return;
       }
-      start(picked.get(), Math.min(remaining, attemptBudgetNanos));
+      if (redundancy.mode() == RedundancyMode.VOTE && tally.votes() > 0) {
+        noMajority(w);
+        return;
+      }
+      finish(w, Status.UNAVAILABLE.withDescription(whyNoNode()));
     }
 
-    /** Starts one attempt on one node; its callback answers or calls {@link #next} again. */
-    private void start(Candidate node, long timeoutNanos) {
-      tried.add(node.nodeId());
-      long attemptStart = nanoClock.getAsLong();
-      cluster.attemptStarted(node.nodeId());
+    /** Nodes that could still vote: not voted yet and not voting right now. */
+    private int idleNonVoters(List<Candidate> candidates) {
+      Set<String> busy = new HashSet<>(tally.voters());
+      for (Flight f : flights) {
+        if (!f.over) {
+          busy.add(f.node.nodeId());
+        }
+      }
+      return (int) candidates.stream().filter(c -> !busy.contains(c.nodeId())).count();
+    }
+
+    /** Candidates a new round could use: in vote mode, not those that already voted. */
+    private List<Candidate> untriedAtAll(List<Candidate> candidates) {
+      if (redundancy.mode() != RedundancyMode.VOTE) {
+        return candidates;
+      }
+      Set<String> voted = tally.voters();
+      return candidates.stream().filter(c -> !voted.contains(c.nodeId())).toList();
+    }
+
+    private void nextRound() {
+      Work w = new Work();
+      synchronized (this) {
+        roundPending = false;
+        tried.clear();
+        // in vote mode a node votes once: those that voted stay "tried"
+        tried.addAll(tally.voters());
+        decide(w, AttemptKind.RETRY);
+      }
+      act(w);
+    }
+
+    /** The hedge delay passed: if the first attempt is still out, and the budget allows, hedge. */
+    private void hedge() {
+      Work w = new Work();
+      synchronized (this) {
+        if (done || hedged || running() == 0 || !hedging.tryHedge()) {
+          return; // answered already, or between retries, or over budget
+        }
+        hedged = true;
+        decide(w, AttemptKind.HEDGE);
+      }
+      act(w);
+    }
+
+    /** A vote cannot reach a majority any more: an error, never a guess. */
+    private void noMajority(Work w) {
+      if (tally.distinctResults() >= 2) {
+        finish(
+            w,
+            Status.ABORTED.withDescription(
+                "no majority: "
+                    + redundancy.describe()
+                    + " needs "
+                    + redundancy.majority()
+                    + " equal results, got "
+                    + tally.describe()
+                    + "; "
+                    + summarize()));
+      } else {
+        finish(
+            w,
+            Status.UNAVAILABLE.withDescription(
+                "no majority: "
+                    + redundancy.describe()
+                    + " needs "
+                    + redundancy.majority()
+                    + " equal results, got "
+                    + tally.describe()
+                    + " and no other node could vote; "
+                    + summarize()));
+      }
+    }
+
+    private void onAnswer(Flight f, ComputeResponse response) {
+      Work w = new Work();
+      synchronized (this) {
+        if (f.over) {
+          return; // cancelled by us a moment before it answered: already counted
+        }
+        end(f, "OK", "", false);
+        f.record.setResult(response.getResult());
+        w.first.add(() -> cluster.attemptEnded(f.node.nodeId(), true));
+        hedging.recordLatency(nanoClock.getAsLong() - f.startNanos, expectedNanos);
+        if (!done) {
+          answered(w, f, response.getResult());
+        }
+      }
+      act(w);
+    }
+
+    /** An attempt answered: the answer (first one wins), or a vote. Under the lock. */
+    private void answered(Work w, Flight f, TaskResult result) {
+      if (redundancy.mode() != RedundancyMode.VOTE) {
+        answer(w, f.node.nodeId(), result, "another attempt answered first");
+        return;
+      }
+      tally.add(f.node.nodeId(), result);
+      Optional<TaskResult> winner = tally.winner(redundancy.majority());
+      if (winner.isEmpty()) {
+        decide(w, AttemptKind.RETRY);
+        return;
+      }
+      Map<String, Boolean> votes = tally.outvoted(winner.get());
+      w.first.add(() -> cluster.votes(votes));
+      answer(w, tally.votersFor(winner.get()).get(0), winner.get(), "the vote was decided");
+    }
+
+    private void onFailure(Flight f, Throwable t) {
+      Work w = new Work();
+      synchronized (this) {
+        if (f.over) {
+          return; // we cancelled it: already recorded
+        }
+        Status status = Failures.normalize(Status.fromThrowable(t));
+        String detail = describe(status, f.timeoutNanos);
+        end(f, status.getCode().name(), detail, Failures.mayHaveRun(t));
+        w.first.add(() -> cluster.attemptEnded(f.node.nodeId(), false));
+        if (!done) {
+          failed(w, f, t, status, detail);
+        }
+      }
+      act(w);
+    }
+
+    /** An attempt failed: evidence for the detector, then retry, or give up. Under the lock. */
+    private void failed(Work w, Flight f, Throwable t, Status status, String detail) {
+      boolean timeUp = context.isCancelled() || deadline.isExpired();
+      if (!timeUp && EVIDENCE.contains(status.getCode()) && !Failures.answeredByPeer(t)) {
+        String why = status.getCode() + " (" + detail + ")";
+        w.first.add(() -> cluster.callFailed(f.node.nodeId(), why));
+      }
+      // In parallel and vote modes one replica's error costs only that replica: the others may
+      // still answer. In failover and hedged modes an error that every node would repeat ends it.
+      boolean redundant =
+          redundancy.mode() == RedundancyMode.PARALLEL || redundancy.mode() == RedundancyMode.VOTE;
+      if (!timeUp && !RETRYABLE.contains(status.getCode()) && !redundant) {
+        finish(w, status.withDescription(f.node.nodeId() + " failed the task: " + detail));
+      } else {
+        decide(w, AttemptKind.RETRY); // it reports the deadline or the cancellation, if so
+      }
+    }
+
+    /** Records how an attempt ended. */
+    private void end(Flight f, String outcome, String detail, boolean mayHaveRun) {
+      f.over = true;
+      f.record
+          .setOutcome(outcome)
+          .setDetail(detail)
+          .setMayHaveRun(mayHaveRun)
+          .setLatencyMicros((nanoClock.getAsLong() - f.startNanos) / 1_000);
+    }
+
+    /** Answers the client, cancelling the attempts still in flight. Under the lock. */
+    private void answer(Work w, String nodeId, TaskResult result, String whyCancelled) {
+      done = true;
+      cancelRunning(w, whyCancelled);
+      Answer.Builder a =
+          Answer.newBuilder()
+              .setRequestId(request.getRequestId())
+              .setResult(result)
+              .setNodeId(nodeId)
+              .setCoordinatorId(coordinatorId)
+              .setRedundancy(redundancy.toProto())
+              .setCoordinatorMicros((nanoClock.getAsLong() - startNanos) / 1_000);
+      for (Flight f : flights) {
+        a.addAttempts(f.record.build());
+      }
+      if (redundancy.mode() == RedundancyMode.VOTE) {
+        a.addAllTally(tally.ballots());
+      }
+      Answer answer = a.build();
+      w.then.add(
+          () -> {
+            responses.onNext(answer);
+            responses.onCompleted();
+          });
+    }
+
+    /** Fails the request, cancelling the attempts still in flight. Under the lock. */
+    private void finish(Work w, Status status) {
+      done = true;
+      cancelRunning(w, "the request failed");
+      w.then.add(() -> responses.onError(status.asRuntimeException()));
+    }
+
+    private void cancelRunning(Work w, String why) {
+      if (hedgeTimer != null) {
+        w.then.add(hedgeTimer::cancel);
+      }
+      for (Flight f : flights) {
+        if (!f.over) {
+          end(f, "CANCELLED", "not needed any more: " + why, true);
+          w.cancel.add(f);
+        }
+      }
+    }
+
+    /** Does what the decision left to do, outside the lock. */
+    private void act(Work w) {
+      for (Runnable r : w.first) {
+        r.run();
+      }
+      for (Flight f : w.cancel) {
+        ListenableFuture<ComputeResponse> call;
+        synchronized (this) {
+          call = f.released ? null : f.call;
+          f.released |= call != null;
+        }
+        if (call != null) {
+          cluster.attemptCancelled(f.node.nodeId());
+          // true: for a gRPC future, only a cancel that "may interrupt" cancels the call itself,
+          // which tells the node to stop the work
+          call.cancel(true);
+        }
+        // a flight without a call yet is being launched on another thread (or further up this
+        // one): launch() sees it is over, and does not start it
+      }
+      for (Flight f : w.start) {
+        launch(f);
+      }
+      for (Runnable r : w.then) {
+        r.run();
+      }
+    }
+
+    /**
+     * Starts one attempt's call; its callback comes back to {@link #onAnswer} or {@link
+     * #onFailure}.
+     */
+    private void launch(Flight f) {
+      synchronized (this) {
+        if (f.over) {
+          return; // the run ended before this attempt got going: it never starts
+        }
+      }
+      cluster.attemptStarted(f.node.nodeId());
       ListenableFuture<ComputeResponse> call;
       // The call is made in the request's context, so it inherits its deadline, and a client
       // who gives up cancels the attempt on the node too.
       Context previous = context.attach();
       try {
-        call = caller.compute(node.address(), work, timeoutNanos);
+        call = caller.compute(f.node.address(), work, f.timeoutNanos);
       } finally {
         context.detach(previous);
+      }
+      boolean cancelled;
+      synchronized (this) {
+        f.call = call;
+        cancelled = f.over && !f.released; // the run ended while we were starting it
+        f.released |= cancelled;
+      }
+      if (cancelled) {
+        cluster.attemptCancelled(f.node.nodeId());
+        call.cancel(true);
+        return;
       }
       Futures.addCallback(
           call,
           new FutureCallback<>() {
             @Override
             public void onSuccess(ComputeResponse response) {
-              cluster.attemptEnded(node.nodeId(), true);
-              attempts.add(
-                  attempt(node, "OK", "", nanoClock.getAsLong() - attemptStart, timeoutNanos));
-              answer(node, response);
+              onAnswer(f, response);
             }
 
             @Override
             public void onFailure(Throwable t) {
-              cluster.attemptEnded(node.nodeId(), false);
-              Status status = Failures.normalize(Status.fromThrowable(t));
-              String detail = describe(status, timeoutNanos);
-              attempts.add(
-                  attempt(
-                          node,
-                          status.getCode().name(),
-                          detail,
-                          nanoClock.getAsLong() - attemptStart,
-                          timeoutNanos)
-                      .toBuilder()
-                      .setMayHaveRun(Failures.mayHaveRun(t))
-                      .build());
-              failed(node, status, detail, Failures.answeredByPeer(t));
+              Run.this.onFailure(f, t);
             }
           },
           MoreExecutors.directExecutor());
     }
 
-    /**
-     * @param nodeAnswered the error was sent by the node itself (it is at capacity, draining...):
-     *     it is up and talking, so the failure is no evidence against it
-     */
-    private void failed(Candidate node, Status status, String detail, boolean nodeAnswered) {
-      if (context.isCancelled() || deadline.isExpired()) {
-        next(); // it reports the deadline or the cancellation
-        return;
+    /** "node-1: UNAVAILABLE (connection refused); node-2 DEAD (no heartbeat for ...)". */
+    private String whyNoNode() {
+      List<NodeSnapshot> nodes = cluster.nodes();
+      if (nodes.isEmpty()) {
+        return "no node could answer: this coordinator has not heard from any node yet (nodes join"
+            + " by sending heartbeats; are they configured with this coordinator's address?)";
       }
-      if (EVIDENCE.contains(status.getCode()) && !nodeAnswered) {
-        cluster.callFailed(node.nodeId(), status.getCode() + " (" + detail + ")");
+      StringJoiner why = new StringJoiner("; ", "no node could answer: ", "");
+      for (NodeSnapshot n : nodes) {
+        Optional<Attempt.Builder> last =
+            flights.stream()
+                .map(f -> f.record)
+                .filter(a -> a.getNodeId().equals(n.nodeId()))
+                .reduce((a, b) -> b);
+        if (last.isPresent()) {
+          why.add(
+              n.nodeId()
+                  + " failed: "
+                  + last.get().getOutcome()
+                  + " ("
+                  + last.get().getDetail()
+                  + ")");
+        } else {
+          why.add(n.nodeId() + " is " + n.state() + " (" + n.reason() + ")");
+        }
       }
-      if (!RETRYABLE.contains(status.getCode())) {
-        fail(status.withDescription(node.nodeId() + " failed the task: " + detail));
-        return;
-      }
-      next();
+      return why.toString();
     }
 
-    private void answer(Candidate node, ComputeResponse response) {
-      responses.onNext(
-          Answer.newBuilder()
-              .setRequestId(request.getRequestId())
-              .setResult(response.getResult())
-              .setNodeId(node.nodeId())
-              .setCoordinatorId(coordinatorId)
-              .addAllAttempts(attempts)
-              .setCoordinatorMicros((nanoClock.getAsLong() - startNanos) / 1_000)
-              .build());
-      responses.onCompleted();
-    }
-
-    private void fail(Status status) {
-      responses.onError(status.asRuntimeException());
+    private String summarize() {
+      if (flights.isEmpty()) {
+        return "no attempt was made";
+      }
+      StringJoiner s = new StringJoiner(", ", flights.size() + " attempts: ", "");
+      for (Flight f : flights) {
+        s.add(f.node.nodeId() + " " + (f.over ? f.record.getOutcome() : "still running"));
+      }
+      return s.toString();
     }
   }
 
@@ -345,17 +797,6 @@ public final class Dispatcher {
     return out;
   }
 
-  private static Attempt attempt(
-      Candidate node, String outcome, String detail, long latencyNanos, long timeoutNanos) {
-    return Attempt.newBuilder()
-        .setNodeId(node.nodeId())
-        .setOutcome(outcome)
-        .setDetail(detail)
-        .setLatencyMicros(latencyNanos / 1_000)
-        .setDeadlineMs(TimeUnit.NANOSECONDS.toMillis(timeoutNanos))
-        .build();
-  }
-
   private static String describe(Status status, long timeoutNanos) {
     if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
       return "no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms";
@@ -368,42 +809,5 @@ public final class Dispatcher {
           : description + " (" + status.getCause().getMessage() + ")";
     }
     return description.isEmpty() ? status.getCode().name() : description;
-  }
-
-  /** "node-1: UNAVAILABLE (connection refused); node-2 DEAD (no heartbeat for ...)". */
-  private String whyNoNode(List<Attempt> attempts) {
-    List<NodeSnapshot> nodes = cluster.nodes();
-    if (nodes.isEmpty()) {
-      return "no node could answer: this coordinator has not heard from any node yet (nodes join"
-          + " by sending heartbeats; are they configured with this coordinator's address?)";
-    }
-    StringJoiner why = new StringJoiner("; ", "no node could answer: ", "");
-    for (NodeSnapshot n : nodes) {
-      Optional<Attempt> last =
-          attempts.stream().filter(a -> a.getNodeId().equals(n.nodeId())).reduce((a, b) -> b);
-      if (last.isPresent()) {
-        why.add(
-            n.nodeId()
-                + " failed: "
-                + last.get().getOutcome()
-                + " ("
-                + last.get().getDetail()
-                + ")");
-      } else {
-        why.add(n.nodeId() + " is " + n.state() + " (" + n.reason() + ")");
-      }
-    }
-    return why.toString();
-  }
-
-  private static String summarize(List<Attempt> attempts) {
-    if (attempts.isEmpty()) {
-      return "no attempt was made";
-    }
-    StringJoiner s = new StringJoiner(", ", attempts.size() + " attempts: ", "");
-    for (Attempt a : attempts) {
-      s.add(a.getNodeId() + " " + a.getOutcome());
-    }
-    return s.toString();
   }
 }

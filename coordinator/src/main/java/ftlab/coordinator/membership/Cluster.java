@@ -48,7 +48,15 @@ public final class Cluster {
    */
   public Cluster(
       DetectorConfig config, LongSupplier nanoClock, Consumer<MembershipEvent> listener) {
-    this.membership = new Membership(config);
+    this(config, QuarantineConfig.DEFAULT, nanoClock, listener);
+  }
+
+  public Cluster(
+      DetectorConfig config,
+      QuarantineConfig quarantine,
+      LongSupplier nanoClock,
+      Consumer<MembershipEvent> listener) {
+    this.membership = new Membership(config, quarantine);
     this.nanoClock = nanoClock;
     this.listener = listener;
   }
@@ -84,6 +92,37 @@ public final class Cluster {
     events.drain();
   }
 
+  /**
+   * A vote was decided: each node that voted, and whether the majority overruled it. May quarantine
+   * nodes that are outvoted too often.
+   */
+  public void votes(Map<String, Boolean> outvotedByNode) {
+    synchronized (lock) {
+      long now = nanoClock.getAsLong();
+      for (Map.Entry<String, Boolean> v : outvotedByNode.entrySet()) {
+        enqueue(membership.onVote(v.getKey(), v.getValue(), now));
+      }
+    }
+    events.drain();
+  }
+
+  /**
+   * An operator takes a QUARANTINED node back.
+   *
+   * @throws IllegalArgumentException if the node is unknown
+   * @throws IllegalStateException if it is not quarantined
+   */
+  public NodeState readmit(String nodeId) {
+    NodeState after;
+    synchronized (lock) {
+      long now = nanoClock.getAsLong();
+      enqueue(membership.readmit(nodeId, now));
+      after = membership.node(nodeId, now).orElseThrow().state();
+    }
+    events.drain();
+    return after;
+  }
+
   /** Runs the failure detector once. */
   public void tick() {
     synchronized (lock) {
@@ -107,6 +146,14 @@ public final class Cluster {
   /** Counts an attempt this coordinator starts on a node. Pair with {@link #attemptEnded}. */
   public void attemptStarted(String nodeId) {
     traffic(nodeId).inFlight.incrementAndGet();
+  }
+
+  /**
+   * Counts the end of an attempt that was cancelled because it was no longer needed (another
+   * attempt answered first, or the vote was decided): neither an answer nor a failure.
+   */
+  public void attemptCancelled(String nodeId) {
+    traffic(nodeId).inFlight.decrementAndGet();
   }
 
   /** Counts the end of an attempt, answered or failed. */

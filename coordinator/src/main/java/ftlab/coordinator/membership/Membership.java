@@ -1,5 +1,7 @@
 package ftlab.coordinator.membership;
 
+import ftlab.proto.Faults;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -25,9 +27,14 @@ import java.util.Optional;
  *   <li>silence: SUSPECT, then DEAD, by the thresholds in {@link DetectorConfig};
  *   <li>a heartbeat: ALIVE again (from LEFT only if the node restarted, i.e. a new incarnation).
  * </ol>
+ *
+ * <p>Apart from failures, there is the quarantine of nodes that lie (vote mode): a node outvoted
+ * too often ({@link QuarantineConfig}) is QUARANTINED and gets no work until an operator readmits
+ * it or the quarantine expires; heartbeats, silence, goodbyes and restarts do not end it.
  */
 public final class Membership {
   private final DetectorConfig config;
+  private final QuarantineConfig quarantine;
   private final Map<String, Member> members = new LinkedHashMap<>();
 
   /** When {@link #tick} last ran; used to notice that the coordinator itself was stalled. */
@@ -36,7 +43,16 @@ public final class Membership {
   private boolean ticked;
 
   public Membership(DetectorConfig config) {
+    this(config, QuarantineConfig.DEFAULT);
+  }
+
+  public Membership(DetectorConfig config, QuarantineConfig quarantine) {
     this.config = config;
+    this.quarantine = quarantine;
+  }
+
+  public QuarantineConfig quarantineConfig() {
+    return quarantine;
   }
 
   public DetectorConfig config() {
@@ -59,6 +75,10 @@ public final class Membership {
 
     int inFlight;
     int capacity;
+    Faults faults = Faults.getDefaultInstance();
+
+    /** Its most recent votes, oldest first: true where the majority overruled it. */
+    final ArrayDeque<Boolean> votes = new ArrayDeque<>();
 
     Member(String nodeId) {
       this.nodeId = nodeId;
@@ -90,7 +110,8 @@ public final class Membership {
       long old = m.incarnation;
       accept(m, hb, nowNanos);
       m.welcomedNanos = nowNanos;
-      if (m.state == NodeState.ALIVE) {
+      if (m.state == NodeState.ALIVE || m.state == NodeState.QUARANTINED) {
+        // ALIVE: it came back before anyone noticed; QUARANTINED: a restart does not end it
         return List.of(new MembershipEvent.Restarted(m.nodeId, old, hb.incarnation()));
       }
       return List.of(
@@ -127,6 +148,7 @@ public final class Membership {
     m.lastHeardNanos = nowNanos;
     m.inFlight = hb.inFlight();
     m.capacity = hb.capacity();
+    m.faults = hb.faults();
   }
 
   /**
@@ -135,7 +157,10 @@ public final class Membership {
    */
   public List<MembershipEvent> onLeave(String nodeId, long incarnation, String why, long nowNanos) {
     Member m = members.get(nodeId);
-    if (m == null || incarnation < m.incarnation || m.state == NodeState.LEFT) {
+    if (m == null
+        || incarnation < m.incarnation
+        || m.state == NodeState.LEFT
+        || m.state == NodeState.QUARANTINED) { // it gets no work either way; the quarantine holds
       return List.of();
     }
     String reason = why == null || why.isBlank() ? "said goodbye" : "said goodbye: " + why;
@@ -182,6 +207,16 @@ public final class Membership {
     lastTickNanos = nowNanos;
     for (Member m : members.values()) {
       long silence = nowNanos - m.lastHeardNanos;
+      if (m.state == NodeState.QUARANTINED) {
+        if (nowNanos - m.sinceNanos >= quarantine.expiry().toNanos()) {
+          events.add(
+              release(
+                  m,
+                  "quarantine expired after " + quarantine.expiry().toSeconds() + " s",
+                  nowNanos));
+        }
+        continue; // silence does not matter while quarantined: it gets no work anyway
+      }
       if (m.state == NodeState.ALIVE && silence > config.suspectAfterNanos()) {
         events.add(
             move(
@@ -207,6 +242,88 @@ public final class Membership {
       }
     }
     return events;
+  }
+
+  /**
+   * The node took part in a decided vote: {@code outvoted} if its result differed from the
+   * majority's. A node outvoted {@link QuarantineConfig#threshold()} times within its last {@link
+   * QuarantineConfig#window()} votes is QUARANTINED: it may be lying.
+   */
+  public List<MembershipEvent> onVote(String nodeId, boolean outvoted, long nowNanos) {
+    Member m = members.get(nodeId);
+    if (m == null) {
+      return List.of();
+    }
+    m.votes.addLast(outvoted);
+    while (m.votes.size() > quarantine.window()) {
+      m.votes.removeFirst();
+    }
+    int against = outvoted(m);
+    if (outvoted && against >= quarantine.threshold() && m.state.canBecome(NodeState.QUARANTINED)) {
+      return List.of(
+          move(
+              m,
+              NodeState.QUARANTINED,
+              "outvoted "
+                  + against
+                  + " times in its last "
+                  + m.votes.size()
+                  + " votes (threshold "
+                  + quarantine.threshold()
+                  + " in "
+                  + quarantine.window()
+                  + "): it may be lying",
+              nowNanos));
+    }
+    return List.of();
+  }
+
+  /**
+   * An operator takes a QUARANTINED node back: it gets work again, starting with a clean voting
+   * record.
+   *
+   * @throws IllegalArgumentException if the node is unknown
+   * @throws IllegalStateException if it is not quarantined
+   */
+  public List<MembershipEvent> readmit(String nodeId, long nowNanos) {
+    Member m = members.get(nodeId);
+    if (m == null) {
+      throw new IllegalArgumentException(
+          "no node " + nodeId + " here; known nodes: " + members.keySet());
+    }
+    if (m.state != NodeState.QUARANTINED) {
+      throw new IllegalStateException(nodeId + " is " + m.state + ", not QUARANTINED");
+    }
+    return List.of(release(m, "readmitted by an operator", nowNanos));
+  }
+
+  /** Ends a quarantine: ALIVE if the node still beats, DEAD if it went silent meanwhile. */
+  private MembershipEvent.Transition release(Member m, String why, long nowNanos) {
+    m.votes.clear();
+    long silence = nowNanos - m.lastHeardNanos;
+    if (silence > config.deadAfterNanos()) {
+      return move(
+          m,
+          NodeState.DEAD,
+          why
+              + "; no heartbeat for "
+              + millis(silence)
+              + " ms (threshold "
+              + config.deadFormula()
+              + ")",
+          nowNanos);
+    }
+    return move(m, NodeState.ALIVE, why, nowNanos);
+  }
+
+  private static int outvoted(Member m) {
+    int n = 0;
+    for (boolean v : m.votes) {
+      if (v) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private static MembershipEvent.Transition move(
@@ -247,7 +364,10 @@ public final class Membership {
         m.inFlight,
         m.capacity,
         m.reason,
-        nowNanos - m.sinceNanos);
+        nowNanos - m.sinceNanos,
+        m.faults,
+        outvoted(m),
+        m.votes.size());
   }
 
   static long millis(long nanos) {

@@ -15,6 +15,8 @@ import java.util.Set;
  *                            ▲  or a call to it failed        │                            │
  *                            └──────── heartbeat ─────────────┘◀─────── heartbeat ─────────┘
  *   ALIVE, SUSPECT, DEAD ── Leave ──▶ LEFT ── heartbeat of a new incarnation (restart) ──▶ ALIVE
+ *   ALIVE, SUSPECT ── outvoted too often ──▶ QUARANTINED ── readmitted, or expired ──▶ ALIVE (DEAD
+ *                                                           if it went silent meanwhile)
  * </pre>
  */
 public enum NodeState {
@@ -25,17 +27,26 @@ public enum NodeState {
   /** Silent for longer than the dead timeout. It gets no work until it beats again. */
   DEAD,
   /** It said goodbye (a graceful shutdown). Not a failure. It gets no work. */
-  LEFT;
+  LEFT,
+  /**
+   * Outvoted too often in vote mode: its answers disagree with the majority, so it may be lying. It
+   * gets no work, whatever its heartbeats say, until an operator readmits it or the quarantine
+   * expires ({@link QuarantineConfig}). Nothing it does ends it early: not beating, not leaving,
+   * not restarting.
+   */
+  QUARANTINED;
 
   /** The legal transitions. Anything else is a bug in the caller and throws. */
   private static final Map<NodeState, Set<NodeState>> LEGAL = new EnumMap<>(NodeState.class);
 
   static {
-    LEGAL.put(ALIVE, EnumSet.of(SUSPECT, LEFT));
-    LEGAL.put(SUSPECT, EnumSet.of(ALIVE, DEAD, LEFT));
+    LEGAL.put(ALIVE, EnumSet.of(SUSPECT, LEFT, QUARANTINED));
+    LEGAL.put(SUSPECT, EnumSet.of(ALIVE, DEAD, LEFT, QUARANTINED));
     LEGAL.put(DEAD, EnumSet.of(ALIVE, LEFT));
     // only a restarted process (a new incarnation) comes back from LEFT
     LEGAL.put(LEFT, EnumSet.of(ALIVE));
+    // only an operator's readmission or the expiry ends a quarantine
+    LEGAL.put(QUARANTINED, EnumSet.of(ALIVE, DEAD));
   }
 
   /** Whether a node in this state may move to {@code next}. */

@@ -3,6 +3,7 @@ package ftlab.coordinator.dispatch;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.Failures;
+import ftlab.proto.TaskResult;
 import ftlab.proto.WorkerGrpc;
 import ftlab.task.Tasks;
 import io.grpc.Server;
@@ -43,7 +44,14 @@ public final class FakeWorker extends WorkerGrpc.WorkerImplBase {
      * Shutting down: refuses with UNAVAILABLE, marked as its own answer (the ftlab-answered-by
      * trailer), as the real node does while it drains.
      */
-    DRAINING
+    DRAINING,
+    /**
+     * Answers at once with a wrong but plausible result (a prime count off by one): a lying node,
+     * as the real node's "lie" fault makes it.
+     */
+    LYING,
+    /** Like {@link #LYING}, with another wrong result (off by two): liars need not agree. */
+    LYING_OTHERWISE
   }
 
   private final String nodeId;
@@ -102,6 +110,21 @@ public final class FakeWorker extends WorkerGrpc.WorkerImplBase {
               Status.INTERNAL
                   .withDescription(nodeId + " hit a bug: NullPointerException")
                   .asRuntimeException());
+      case LYING, LYING_OTHERWISE -> {
+        int off = now == Behaviour.LYING ? 1 : 2;
+        TaskResult right = Tasks.expectedResult(request.getTask());
+        response.onNext(
+            ComputeResponse.newBuilder()
+                .setResult(
+                    right.hasPrimeCount()
+                        ? TaskResult.newBuilder().setPrimeCount(right.getPrimeCount() + off).build()
+                        : TaskResult.newBuilder()
+                            .setEchoed(right.getEchoed() + "?".repeat(off))
+                            .build())
+                .setNodeId(nodeId)
+                .build());
+        response.onCompleted();
+      }
       case DRAINING ->
           response.onError(
               Status.UNAVAILABLE

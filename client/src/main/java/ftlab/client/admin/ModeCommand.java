@@ -1,0 +1,88 @@
+package ftlab.client.admin;
+
+import ftlab.client.CoordinatorOption;
+import ftlab.client.Coordinators;
+import ftlab.client.RedundancyOption;
+import ftlab.proto.ClusterView;
+import ftlab.proto.CoordinatorAdminGrpc;
+import ftlab.proto.Redundancy;
+import ftlab.proto.RedundancyReply;
+import ftlab.proto.SetRedundancyRequest;
+import io.grpc.StatusRuntimeException;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ftlab mode}: show or switch the coordinators' redundancy mode. */
+@Command(
+    name = "mode",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Show each coordinator's redundancy mode, or switch all of them at once:",
+      "  failover  one attempt at a time; another node only after a failure",
+      "  hedged    a second attempt on another node if the first is slower than the recent p95",
+      "  parallel  --replicas nodes at once; the first good answer wins",
+      "  vote      --replicas nodes at once; the answer needs a strict majority; liars are"
+          + " quarantined",
+      "Requests that choose their own mode (ftlab watch --mode) keep it."
+    })
+public final class ModeCommand implements Callable<Integer> {
+  @Mixin CoordinatorOption coordinatorOption;
+
+  @Parameters(
+      arity = "0..1",
+      paramLabel = "MODE",
+      description = "failover, hedged, parallel or vote; none: just show the modes")
+  String mode;
+
+  @Option(
+      names = "--replicas",
+      defaultValue = "0",
+      description = "Nodes per request in parallel and vote modes. Default: 3.")
+  int replicas;
+
+  @Override
+  public Integer call() {
+    Redundancy wanted = mode == null ? null : RedundancyOption.parse(mode, replicas);
+    int ok = 0;
+    try (Coordinators coordinators = new Coordinators(coordinatorOption.resolve())) {
+      for (int i = 0; i < coordinators.size(); i++) {
+        String where = coordinators.address(i);
+        try {
+          if (wanted != null) {
+            RedundancyReply reply =
+                CoordinatorAdminGrpc.newBlockingStub(coordinators.channel(i))
+                    .withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .setRedundancy(SetRedundancyRequest.newBuilder().setRedundancy(wanted).build());
+            System.out.printf(
+                "%s at %s: now %s%n",
+                reply.getCoordinatorId(), where, RedundancyOption.describe(reply.getRedundancy()));
+          } else {
+            ClusterView v = coordinators.view(i, 2_000);
+            System.out.println(describe(v, where));
+          }
+          ok++;
+        } catch (StatusRuntimeException e) {
+          System.out.println("coordinator at " + where + ": " + Coordinators.explain(e));
+        }
+      }
+    }
+    return ok > 0 ? 0 : 1;
+  }
+
+  /** "coordinator-1 at 127.0.0.1:7001: hedged (hedge after 4.2 ms, budget 9.5 hedges)". */
+  static String describe(ClusterView v, String where) {
+    return String.format(
+        Locale.ROOT,
+        "%s at %s: %s (hedge delay %.1f ms, hedge budget %.1f)",
+        v.getCoordinatorId(),
+        where,
+        RedundancyOption.describe(v.getRedundancy()),
+        v.getHedgeDelayMicros() / 1000.0,
+        v.getHedgeBudget());
+  }
+}

@@ -1,0 +1,78 @@
+package ftlab.coordinator.dispatch;
+
+import ftlab.proto.RedundancyMode;
+
+/**
+ * How a coordinator uses several nodes for one request (docs/redundancy.md):
+ *
+ * <ul>
+ *   <li>{@code FAILOVER}: one attempt at a time; another node only after a failure.
+ *   <li>{@code HEDGED}: one attempt, plus one more on another node if the first is slower than the
+ *       hedge delay; the first good answer wins. Cheap insurance against a slow node.
+ *   <li>{@code PARALLEL}: {@code replicas} attempts at once; the first good answer wins. Costs
+ *       {@code replicas} times the work, for the lowest latency.
+ *   <li>{@code VOTE}: {@code replicas} attempts at once; the answer needs a strict majority of
+ *       equal results. Costs {@code replicas} times the work, and protects against a node that
+ *       lies.
+ * </ul>
+ *
+ * @param replicas nodes that get the task at once in parallel and vote modes (ignored otherwise)
+ */
+public record Redundancy(RedundancyMode mode, int replicas) {
+  public static final int DEFAULT_REPLICAS = 3;
+  public static final int MAX_REPLICAS = 9;
+  public static final Redundancy FAILOVER = new Redundancy(RedundancyMode.FAILOVER, 1);
+
+  public Redundancy {
+    if (mode == null
+        || mode == RedundancyMode.REDUNDANCY_MODE_UNSPECIFIED
+        || mode == RedundancyMode.UNRECOGNIZED) {
+      throw new IllegalArgumentException(
+          "redundancy mode must be one of failover, hedged, parallel, vote; got " + mode);
+    }
+    int min =
+        switch (mode) {
+          case PARALLEL -> 2;
+          case VOTE -> 3; // with 2, a single liar turns every answer into a tie
+          default -> 1;
+        };
+    if (mode == RedundancyMode.FAILOVER || mode == RedundancyMode.HEDGED) {
+      replicas = 1;
+    } else if (replicas < min || replicas > MAX_REPLICAS) {
+      throw new IllegalArgumentException(
+          "replicas for "
+              + mode.name().toLowerCase()
+              + " must be between "
+              + min
+              + " and "
+              + MAX_REPLICAS
+              + ", got "
+              + replicas);
+    }
+  }
+
+  /**
+   * The redundancy a request or an admin call asks for; {@code replicas} 0 means the default (3).
+   *
+   * @throws IllegalArgumentException naming the bad value
+   */
+  public static Redundancy fromProto(ftlab.proto.Redundancy r) {
+    int replicas = r.getReplicas() == 0 ? DEFAULT_REPLICAS : r.getReplicas();
+    return new Redundancy(r.getMode(), replicas);
+  }
+
+  public ftlab.proto.Redundancy toProto() {
+    return ftlab.proto.Redundancy.newBuilder().setMode(mode).setReplicas(replicas).build();
+  }
+
+  /** Agreeing results a vote needs: a strict majority of the replicas (2 of 3, 3 of 4 or 5). */
+  public int majority() {
+    return replicas / 2 + 1;
+  }
+
+  /** "failover", "hedged", "parallel x3", "vote x3". */
+  public String describe() {
+    String name = mode.name().toLowerCase();
+    return replicas > 1 ? name + " x" + replicas : name;
+  }
+}

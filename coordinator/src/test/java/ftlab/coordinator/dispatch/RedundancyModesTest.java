@@ -1,0 +1,358 @@
+package ftlab.coordinator.dispatch;
+
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HANGING;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HEALTHY;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.LYING;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.LYING_OTHERWISE;
+import static ftlab.coordinator.dispatch.NodesFixture.MS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ftlab.coordinator.membership.NodeState;
+import ftlab.proto.Answer;
+import ftlab.proto.Attempt;
+import ftlab.proto.AttemptKind;
+import ftlab.proto.CountPrimes;
+import ftlab.proto.RedundancyMode;
+import ftlab.proto.SubmitRequest;
+import ftlab.proto.Task;
+import ftlab.proto.TaskResult;
+import ftlab.task.Tasks;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hedged, parallel and vote modes (docs/redundancy.md) over real gRPC calls on the in-process
+ * transport, with {@link FakeWorker} nodes that answer, hang or lie. Hedges wait on a {@link
+ * FakeScheduler}, so "the hedge fires at 40 ms and not before" is checked without waiting; attempt
+ * deadlines are long (5 s) so that real time never interferes.
+ */
+class RedundancyModesTest {
+  /** Hedge after 40 ms until the dispatcher has seen enough attempts to take their p95. */
+  private static final long HEDGE_MS = 40;
+
+  private static final HedgePolicy HEDGING =
+      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 0.05, 10);
+
+  private static final Dispatcher.Settings SETTINGS =
+      new Dispatcher.Settings(
+          Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMillis(1), HEDGING);
+
+  private static final Task PRIMES =
+      Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(100)).build();
+
+  private static final TaskResult RIGHT = Tasks.expectedResult(PRIMES);
+
+  private final NodesFixture nodes = new NodesFixture();
+  private final FakeScheduler scheduler = new FakeScheduler();
+  private int requests;
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    nodes.close();
+  }
+
+  private Dispatcher dispatcher(Dispatcher.Settings settings) {
+    // always the first of equally loaded nodes, in node-id order: node-1, then node-2...
+    return new Dispatcher(
+        "coord-test",
+        nodes.cluster,
+        new NodePicker(ScriptedRandom.alwaysFirst()),
+        nodes.caller,
+        settings,
+        System::nanoTime,
+        scheduler);
+  }
+
+  private static ftlab.proto.Redundancy mode(RedundancyMode mode, int replicas) {
+    return ftlab.proto.Redundancy.newBuilder().setMode(mode).setReplicas(replicas).build();
+  }
+
+  /** Starts one request in the given mode; the answer (or error) completes the future. */
+  private CompletableFuture<Answer> start(Dispatcher d, ftlab.proto.Redundancy redundancy) {
+    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    SubmitRequest.Builder request =
+        SubmitRequest.newBuilder().setRequestId("req-" + ++requests).setTask(PRIMES);
+    if (redundancy != null) {
+      request.setRedundancy(redundancy);
+    }
+    d.dispatch(
+        request.build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(Answer a) {
+            answer.complete(a);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answer.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    return answer;
+  }
+
+  private Answer run(Dispatcher d, ftlab.proto.Redundancy redundancy) throws Exception {
+    return start(d, redundancy).get(5, TimeUnit.SECONDS);
+  }
+
+  private static Status failure(CompletableFuture<Answer> answer) throws Exception {
+    try {
+      answer.get(5, TimeUnit.SECONDS);
+      throw new AssertionError("expected the request to fail");
+    } catch (ExecutionException e) {
+      return Status.fromThrowable(e.getCause());
+    }
+  }
+
+  private static List<String> attempts(Answer answer) {
+    return answer.getAttemptsList().stream()
+        .map(a -> a.getNodeId() + " " + a.getKind() + " " + a.getOutcome())
+        .toList();
+  }
+
+  // ---- hedged ----
+
+  @Test
+  void aHedgeFiresAtTheHedgeDelayAndNotBeforeAndTheLoserIsCancelled() throws Exception {
+    FakeWorker slow = nodes.node("node-1", HANGING);
+    FakeWorker fast = nodes.node("node-2", HEALTHY);
+    Dispatcher d = dispatcher(SETTINGS);
+
+    CompletableFuture<Answer> answer = start(d, mode(RedundancyMode.HEDGED, 0));
+
+    assertThat(slow.calls()).isEqualTo(1);
+    assertThat(scheduler.pendingDelays()).containsExactly(HEDGE_MS * MS);
+    scheduler.advance((HEDGE_MS - 1) * MS);
+    assertThat(fast.calls()).as("no hedge 1 ms before the delay").isZero();
+    assertThat(answer).isNotDone();
+
+    scheduler.advance(MS);
+
+    Answer a = answer.get(5, TimeUnit.SECONDS);
+    assertThat(fast.calls()).isEqualTo(1);
+    assertThat(a.getNodeId()).isEqualTo("node-2");
+    assertThat(a.getResult()).isEqualTo(RIGHT);
+    assertThat(attempts(a)).containsExactly("node-1 PRIMARY CANCELLED", "node-2 HEDGE OK");
+    assertThat(a.getAttempts(1).getStartedMicros()).isGreaterThanOrEqualTo(0);
+    assertThat(a.getRedundancy().getMode()).isEqualTo(RedundancyMode.HEDGED);
+    // the slow node is told that nobody waits for its answer any more
+    assertThat(slow.awaitCancelled(Duration.ofSeconds(5))).isTrue();
+    // a cancelled loser is not a failure: no blame, no failed attempt counted
+    assertThat(nodes.snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(nodes.cluster.failedAttempts("node-1")).isZero();
+    assertThat(nodes.cluster.inFlight("node-1")).isZero();
+  }
+
+  @Test
+  void aFastAnswerNeedsNoHedge() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    FakeWorker other = nodes.node("node-2", HEALTHY);
+
+    Answer a = run(dispatcher(SETTINGS), mode(RedundancyMode.HEDGED, 0));
+
+    assertThat(attempts(a)).containsExactly("node-1 PRIMARY OK");
+    assertThat(scheduler.pendingDelays()).as("the hedge timer is called off").isEmpty();
+    scheduler.advance(HEDGE_MS * MS);
+    assertThat(other.calls()).isZero();
+  }
+
+  @Test
+  void theBudgetCapsHedges() throws Exception {
+    nodes.node("node-1", HANGING);
+    FakeWorker hedgeTarget = nodes.node("node-2", HEALTHY);
+    // one token to start with, 0.05 more per request: one hedge now, the next after 20 requests
+    Dispatcher d =
+        dispatcher(
+            SETTINGS.withHedging(
+                new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 0.05, 1)));
+
+    CompletableFuture<Answer> first = start(d, mode(RedundancyMode.HEDGED, 0));
+    scheduler.advance(HEDGE_MS * MS);
+    assertThat(first.get(5, TimeUnit.SECONDS).getNodeId()).isEqualTo("node-2");
+
+    Context.CancellableContext client = Context.current().withCancellation();
+    CompletableFuture<Answer> second = client.call(() -> start(d, mode(RedundancyMode.HEDGED, 0)));
+    scheduler.advance(10 * HEDGE_MS * MS);
+
+    assertThat(hedgeTarget.calls()).as("no token left for a second hedge").isEqualTo(1);
+    assertThat(d.hedging().budget()).isCloseTo(0.05, org.assertj.core.data.Offset.offset(1e-9));
+    client.cancel(null); // the client gives up on the request stuck on the slow node
+    assertThat(failure(second).getCode()).isEqualTo(Status.Code.CANCELLED);
+  }
+
+  // ---- parallel ----
+
+  @Test
+  void inParallelTheFirstGoodAnswerWinsAndTheOthersAreCancelled() throws Exception {
+    FakeWorker hanging = nodes.node("node-1", HANGING);
+    nodes.node("node-2", HEALTHY);
+    nodes.node("node-3", HANGING);
+
+    Answer a = run(dispatcher(SETTINGS), mode(RedundancyMode.PARALLEL, 3));
+
+    assertThat(a.getNodeId()).isEqualTo("node-2");
+    assertThat(a.getResult()).isEqualTo(RIGHT);
+    assertThat(a.getAttemptsList())
+        .extracting(Attempt::getKind)
+        .containsOnly(AttemptKind.PARALLEL_REPLICA);
+    assertThat(attempts(a))
+        .containsExactly(
+            "node-1 PARALLEL_REPLICA CANCELLED",
+            "node-2 PARALLEL_REPLICA OK",
+            "node-3 PARALLEL_REPLICA CANCELLED");
+    assertThat(hanging.awaitCancelled(Duration.ofSeconds(5))).isTrue();
+    for (String n : List.of("node-1", "node-2", "node-3")) {
+      assertThat(nodes.cluster.inFlight(n)).as("in flight on %s", n).isZero();
+    }
+  }
+
+  // ---- vote ----
+
+  @Test
+  void aTwoToOneVoteWinsAndTheDissenterIsRecorded() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    nodes.node("node-2", LYING);
+    nodes.node("node-3", HEALTHY);
+
+    Answer a = run(dispatcher(SETTINGS), mode(RedundancyMode.VOTE, 3));
+
+    assertThat(a.getResult()).isEqualTo(RIGHT);
+    assertThat(a.getNodeId()).isEqualTo("node-1");
+    assertThat(attempts(a))
+        .containsExactly(
+            "node-1 VOTE_REPLICA OK", "node-2 VOTE_REPLICA OK", "node-3 VOTE_REPLICA OK");
+    assertThat(a.getTallyList().stream().map(b -> List.copyOf(b.getNodeIdsList())).toList())
+        .containsExactly(List.of("node-1", "node-3"), List.of("node-2"));
+    assertThat(a.getTally(0).getResult()).isEqualTo(RIGHT);
+    assertThat(a.getAttempts(1).getResult())
+        .as("each vote is in the provenance")
+        .isNotEqualTo(RIGHT);
+    assertThat(nodes.snapshot("node-2").outvoted()).isEqualTo(1);
+    assertThat(nodes.snapshot("node-2").recentVotes()).isEqualTo(1);
+    assertThat(nodes.snapshot("node-1").outvoted()).isZero();
+  }
+
+  @Test
+  void aThreeWaySplitIsAnErrorNotAGuess() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    nodes.node("node-2", LYING);
+    nodes.node("node-3", LYING_OTHERWISE);
+
+    Status s = failure(start(dispatcher(SETTINGS), mode(RedundancyMode.VOTE, 3)));
+
+    assertThat(s.getCode()).isEqualTo(Status.Code.ABORTED);
+    assertThat(s.getDescription())
+        .startsWith(
+            "no majority: vote x3 needs 2 equal results, got 1 vote for 25 (node-1), 1 for 26 (node-2), 1 for 27 (node-3)");
+    // nobody is blamed for a vote that was not decided
+    assertThat(nodes.snapshot("node-2").recentVotes()).isZero();
+  }
+
+  @Test
+  void aVoteWithTooFewNodesFailsAtOnce() throws Exception {
+    FakeWorker only = nodes.node("node-1", HEALTHY);
+
+    Status s = failure(start(dispatcher(SETTINGS), mode(RedundancyMode.VOTE, 3)));
+
+    assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(s.getDescription())
+        .startsWith("vote x3 needs 2 nodes that agree, and only 1 node(s) can get work");
+    assertThat(only.calls()).isZero();
+  }
+
+  @Test
+  void aFailedVoterIsReplacedByAnotherNode() throws Exception {
+    nodes.refusingNode("node-1"); // beats, but its port is closed
+    nodes.node("node-2", HEALTHY);
+    nodes.node("node-3", HEALTHY);
+    nodes.node("node-4", HEALTHY);
+
+    Answer a = run(dispatcher(SETTINGS), mode(RedundancyMode.VOTE, 3));
+
+    assertThat(a.getResult()).isEqualTo(RIGHT);
+    // node-1 refuses at once, so its replacement (node-4) starts before node-2 and node-3 do; any
+    // two of the three healthy nodes decide, and the third is cancelled
+    assertThat(attempts(a))
+        .contains("node-1 VOTE_REPLICA UNAVAILABLE")
+        .anyMatch(x -> x.startsWith("node-4 RETRY "));
+    assertThat(a.getAttemptsList()).filteredOn(x -> x.getOutcome().equals("OK")).hasSize(2);
+    assertThat(a.getTally(0).getNodeIdsCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aNodeOutvotedThreeTimesIsQuarantinedAndGetsNoMoreWork() throws Exception {
+    FakeWorker liar = nodes.node("node-1", LYING);
+    nodes.node("node-2", HEALTHY);
+    nodes.node("node-3", HEALTHY);
+    nodes.node("node-4", HEALTHY);
+    Dispatcher d = dispatcher(SETTINGS);
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(run(d, mode(RedundancyMode.VOTE, 3)).getResult()).isEqualTo(RIGHT);
+    }
+
+    assertThat(nodes.snapshot("node-1").state()).isEqualTo(NodeState.QUARANTINED);
+    assertThat(nodes.snapshot("node-1").reason())
+        .isEqualTo("outvoted 3 times in its last 3 votes (threshold 3 in 20): it may be lying");
+    Answer after = run(d, mode(RedundancyMode.VOTE, 3));
+    assertThat(after.getTallyList()).hasSize(1); // unanimous now
+    assertThat(liar.calls()).isEqualTo(3);
+
+    assertThat(nodes.cluster.readmit("node-1")).isEqualTo(NodeState.ALIVE);
+    assertThat(nodes.snapshot("node-1").outvoted()).as("a clean record").isZero();
+  }
+
+  // ---- without voting, and choosing the mode ----
+
+  @Test
+  void withoutVotingALieReachesTheClient() throws Exception {
+    nodes.node("node-1", LYING);
+    nodes.node("node-2", HEALTHY);
+
+    Answer a = run(dispatcher(SETTINGS), mode(RedundancyMode.FAILOVER, 0));
+
+    // nothing compares answers in failover mode: only the client, which knows the right one, can
+    // tell (ftlab watch prints WRONG)
+    assertThat(a.getResult()).isNotEqualTo(RIGHT);
+    assertThat(nodes.snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
+  }
+
+  @Test
+  void theCoordinatorsModeAppliesUnlessTheRequestChoosesItsOwn() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    nodes.node("node-2", HEALTHY);
+    nodes.node("node-3", HEALTHY);
+    Dispatcher d = dispatcher(SETTINGS);
+    d.setRedundancy(new Redundancy(RedundancyMode.VOTE, 3));
+
+    Answer byCoordinator = run(d, null);
+    Answer byRequest = run(d, mode(RedundancyMode.FAILOVER, 0));
+
+    assertThat(byCoordinator.getRedundancy().getMode()).isEqualTo(RedundancyMode.VOTE);
+    assertThat(byCoordinator.getAttemptsCount()).isEqualTo(3);
+    assertThat(byRequest.getRedundancy().getMode()).isEqualTo(RedundancyMode.FAILOVER);
+    assertThat(attempts(byRequest)).containsExactly("node-1 PRIMARY OK");
+  }
+
+  @Test
+  void aBadRedundancyInARequestIsRejected() throws Exception {
+    FakeWorker node = nodes.node("node-1", HEALTHY);
+
+    Status s = failure(start(dispatcher(SETTINGS), mode(RedundancyMode.VOTE, 12)));
+
+    assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(s.getDescription()).isEqualTo("replicas for vote must be between 3 and 9, got 12");
+    assertThat(node.calls()).isZero();
+  }
+}

@@ -112,7 +112,7 @@ class RedundancyIT {
         assertThat(view(p, coordinator, "node-2").getLastTransitionReason())
             .startsWith("outvoted 3 times in its last 3 votes");
       }
-      p.awaitMoreAnswers(60); // the other three vote on without it
+      p.awaitMoreAnswers(120); // the other three vote on without it
       long liesBefore = p.answersBy("node-2");
 
       Summary s = p.stopLoadAndAssertNoClientVisibleFailure();

@@ -10,8 +10,8 @@ import java.util.Arrays;
  * <pre>
  *   hedge delay = the task's expected time + the p95 of recent attempts' extra time
  *                 (latency beyond the expected time), at least minDelay
- *   budget      = tokens: each request adds 0.05 (up to 10), each hedge takes 1
- *                 => at most about 5% more attempts in the long run, with bursts of up to 10
+ *   budget      = tokens: each request adds 0.05 (up to 10), each hedge takes 1; one to start
+ *                 => at most 5% more attempts in the long run, with bursts of up to 10
  * </pre>
  *
  * <p>Why the extra time and not the latency itself: tasks differ in cost (a 10 ms echo, a 1 ms
@@ -25,7 +25,7 @@ import java.util.Arrays;
  * @param minDelay the hedge delay never goes below this, so that noise alone does not hedge
  * @param initialDelay used until {@code MIN_SAMPLES} attempts have been seen
  * @param budgetRatio tokens each request adds
- * @param budgetCap most tokens that can pile up (and the budget at start)
+ * @param budgetCap most tokens that can pile up
  */
 public record HedgePolicy(
     double percentile,
@@ -75,7 +75,7 @@ public record HedgePolicy(
     State(HedgePolicy policy) {
       this.policy = policy;
       this.delayNanos = policy.initialDelay().toNanos();
-      this.tokens = policy.budgetCap();
+      this.tokens = 1; // one hedge at once, then 1 per 20 requests: never more than 5% overall
     }
 
     /**

@@ -88,7 +88,7 @@ class RedundancyPiecesTest {
   void theBudgetAllowsAboutOneHedgeInTwentyRequests() {
     HedgePolicy.State s =
         new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 1).newState();
-    assertThat(s.tryHedge()).as("starts with a full bucket").isTrue();
+    assertThat(s.tryHedge()).as("starts with one token").isTrue();
     assertThat(s.tryHedge()).isFalse();
     int hedges = 0;
     for (int i = 0; i < 1_000; i++) {

@@ -20,7 +20,7 @@ class FaultWordsTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "slow:200ms+-50ms@10%",
+        "slow:200ms+50ms@10%",
         "slow:1s",
         "error@20%",
         "error:INTERNAL",

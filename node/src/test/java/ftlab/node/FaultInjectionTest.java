@@ -67,7 +67,7 @@ class FaultInjectionTest {
   void slowAddsTheDelayAndItsJitterBeforeAnswering() throws Exception {
     // jitter drawn: 40 of 0..50, so 100 + 40 ms
     startWorker(2, new ScriptedRandom(40));
-    inject("slow:100ms+-50ms");
+    inject("slow:100ms+50ms");
 
     long start = System.nanoTime();
     ComputeResponse response = blocking.compute(compute(echo(0, "late")));

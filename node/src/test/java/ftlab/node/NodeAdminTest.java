@@ -139,7 +139,7 @@ class NodeAdminTest {
             2,
             List.of(coord.name()),
             TestNode.BEAT,
-            FaultText.parse("slow:200ms+-50ms@10%"));
+            FaultText.parse("slow:200ms+50ms@10%"));
 
     eventually().until(() -> coord.heartbeats().size(), greaterThanOrEqualTo(1));
 

@@ -217,7 +217,11 @@ public final class RedundancyBench implements Callable<Integer> {
     }
   }
 
-  /** One run of echoes (0-10 ms) at the steady rate, every request asking for the mode. */
+  /**
+   * One run of echoes (0-10 ms) at the steady rate, every request asking for the mode, after 5 s of
+   * the same load unmeasured: a mode that sends 3 attempts per request needs a few seconds on a
+   * 2-core machine before the JIT and the connections have caught up with it.
+   */
   private void latencyRun(
       Coordinators coordinators, String scenario, Redundancy mode, int runSeconds, List<Run> runs)
       throws InterruptedException {
@@ -228,6 +232,8 @@ public final class RedundancyBench implements Callable<Integer> {
             .withDuration(Duration.ofSeconds(runSeconds))
             .withTasks(new TaskMix("echo", 7, 20_000, 10))
             .withRedundancy(mode);
+    new Watch(coordinators, settings.withDuration(Duration.ofSeconds(5)))
+        .run(o -> {}, x -> {}, Duration.ofSeconds(5));
     Histogram latency = new Histogram(3);
     Summary s =
         new Watch(coordinators, settings)

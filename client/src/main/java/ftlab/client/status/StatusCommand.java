@@ -3,6 +3,7 @@ package ftlab.client.status;
 import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
 import ftlab.client.FaultWords;
+import ftlab.client.RedundancyOption;
 import ftlab.proto.ClusterView;
 import ftlab.proto.NodeView;
 import io.grpc.StatusRuntimeException;
@@ -53,23 +54,29 @@ public final class StatusCommand implements Callable<Integer> {
     int idWidth = 10;
     int addressWidth = 21;
     int whyWidth = 3;
+    int stateWidth = 7; // SUSPECT; QUARANTINED widens it
     for (NodeView n : view.getNodesList()) {
+      stateWidth = Math.max(stateWidth, n.getState().name().length());
       idWidth = Math.max(idWidth, n.getNodeId().length());
       addressWidth = Math.max(addressWidth, n.getAddress().length());
       whyWidth = Math.max(whyWidth, n.getLastTransitionReason().length());
     }
     s.append(
         String.format(
-            "%s at %s: %d nodes; SUSPECT after %d ms, DEAD after %d ms without a heartbeat%n",
+            "%s at %s: %d nodes; SUSPECT after %d ms, DEAD after %d ms without a heartbeat;"
+                + " redundancy: %s%n",
             view.getCoordinatorId(),
             address,
             view.getNodesCount(),
             view.getDetector().getSuspectAfterMs(),
-            view.getDetector().getDeadAfterMs()));
+            view.getDetector().getDeadAfterMs(),
+            view.hasRedundancy() ? RedundancyOption.describe(view.getRedundancy()) : "failover"));
     String row =
         "%-"
             + idWidth
-            + "s %-8s %-"
+            + "s %-"
+            + stateWidth
+            + "s %-"
             + addressWidth
             + "s %10s %6s %8s %7s %9s  %-"
             + whyWidth

@@ -230,7 +230,9 @@ public final class Dispatcher {
         return;
       }
     }
-    hedging.onRequest();
+    if (r.mode() == RedundancyMode.HEDGED) {
+      hedging.onRequest(); // only requests that may hedge earn hedges
+    }
     new Run(request, responses, Context.current(), r).start();
   }
 

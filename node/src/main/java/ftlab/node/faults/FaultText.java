@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  *   slow:200ms               every task 200 ms slower
- *   slow:200ms+-50ms@10%     10% of tasks 200 ms plus a random 0-50 ms slower
+ *   slow:200ms+50ms@10%     10% of tasks 200 ms plus a random 0-50 ms slower
  *   error@20%                20% of tasks answer UNAVAILABLE
  *   error:INTERNAL@0.2       20% of tasks answer INTERNAL
  *   lie@30%                  30% of tasks get a wrong result
@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
 public final class FaultText {
   private FaultText() {}
 
-  private static final Pattern SLOW_ARGUMENT = Pattern.compile("([^+]+?)(?:\\+-(.+))?");
+  private static final Pattern SLOW_ARGUMENT = Pattern.compile("([^+]+?)(?:\\+(.+))?");
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s)");
 
   /**
@@ -121,11 +121,11 @@ public final class FaultText {
 
   private static FaultPlan.Slow slow(String part, String argument, double fraction) {
     if (argument == null || argument.isBlank()) {
-      throw new Bad("'" + part + "' needs a delay: write e.g. slow:200ms or slow:200ms+-50ms");
+      throw new Bad("'" + part + "' needs a delay: write e.g. slow:200ms or slow:200ms+50ms");
     }
     Matcher m = SLOW_ARGUMENT.matcher(argument.strip());
     if (!m.matches()) {
-      throw new Bad("'" + part + "' is not DELAY or DELAY+-JITTER, e.g. slow:200ms+-50ms");
+      throw new Bad("'" + part + "' is not DELAY or DELAY+JITTER, e.g. slow:200ms+50ms");
     }
     long delay = millis(part, m.group(1));
     long jitter = m.group(2) == null ? 0 : millis(part, m.group(2));

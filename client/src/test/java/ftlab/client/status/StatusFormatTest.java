@@ -64,7 +64,7 @@ class StatusFormatTest {
     assertThat(lines.get(0))
         .isEqualTo(
             "coordinator-1 at 127.0.0.1:7001: 3 nodes; SUSPECT after 300 ms, DEAD after 600 ms"
-                + " without a heartbeat");
+                + " without a heartbeat; redundancy: failover");
     assertThat(lines.get(1)).startsWith("NODE ").contains("  WHY ").endsWith("  FAULTS");
     assertThat(lines.get(2)).endsWith("  -").contains("62 ms", "1/4", "11.7 s");
     assertThat(lines.get(3)).endsWith("  lie on 30% of tasks");

@@ -93,6 +93,10 @@ public final class Dispatcher {
     }
 
     public Settings {
+      if (roundBackoff.toMillis() < 1) {
+        throw new IllegalArgumentException(
+            "round backoff must be at least 1 ms, got " + roundBackoff.toMillis() + " ms");
+      }
       if (attemptTimeout.toMillis() < 1) {
         throw new IllegalArgumentException(
             "attempt timeout must be at least 1 ms, got " + attemptTimeout.toMillis() + " ms");
@@ -247,6 +251,9 @@ public final class Dispatcher {
     /** Ended: answered, failed, or cancelled by the run. A later callback is ignored. */
     boolean over;
 
+    /** Its call is being made or was made: from then on, the task may have run on the node. */
+    boolean launched;
+
     /**
      * A cancelled flight's load was taken off the node's in-flight count. Whoever cancels its call
      * (the run, or the launch that finds the run over) does it, exactly once.
@@ -309,6 +316,16 @@ public final class Dispatcher {
     private final VoteTally tally = new VoteTally();
     private long backoffNanos = settings.roundBackoff().toNanos();
     private boolean hedged;
+
+    /** The hedge, once started: a second attempt is wanted only while it runs. */
+    private Flight hedgeFlight;
+
+    /** The last error a node returned that every node would repeat (INTERNAL...), if any. */
+    private Status lastFatal;
+
+    /** Nodes that returned such an error: not tried again for this request. */
+    private final Set<String> refused = new HashSet<>();
+
     private boolean roundPending;
     private boolean done;
     private Scheduler.Cancellable hedgeTimer;
@@ -337,34 +354,48 @@ public final class Dispatcher {
 
     void start() {
       Work w = new Work();
+      boolean hedgeLater;
       synchronized (this) {
-        if (redundancy.mode() == RedundancyMode.VOTE) {
-          long able = candidates().size();
-          if (able < redundancy.majority()) {
-            finish(
-                w,
-                Status.UNAVAILABLE.withDescription(
-                    redundancy.describe()
-                        + " needs "
-                        + redundancy.majority()
-                        + " nodes that agree, and only "
-                        + able
-                        + " node(s) can get work; "
-                        + whyNoNode()));
-            act(w);
-            return;
-          }
+        long able = candidates().size();
+        if (redundancy.mode() == RedundancyMode.VOTE && able < redundancy.majority()) {
+          finish(
+              w,
+              Status.UNAVAILABLE.withDescription(
+                  redundancy.describe()
+                      + " needs "
+                      + redundancy.majority()
+                      + " nodes that agree, and only "
+                      + able
+                      + " node(s) can get work; "
+                      + whyNoNode()));
+        } else {
+          decide(w, firstKind());
         }
-        decide(w, firstKind());
+        hedgeLater = redundancy.mode() == RedundancyMode.HEDGED && !done;
       }
-      if (redundancy.mode() == RedundancyMode.HEDGED) {
-        Scheduler.Cancellable timer =
-            scheduler.schedule(this::hedge, hedging.delayNanos(expectedNanos));
+      if (hedgeLater) {
+        Optional<Scheduler.Cancellable> timer =
+            later(this::hedge, hedging.delayNanos(expectedNanos));
         synchronized (this) {
-          hedgeTimer = timer;
+          hedgeTimer = timer.orElse(null);
+          if (done && hedgeTimer != null) {
+            hedgeTimer.cancel(); // answered while the timer was being set
+          }
         }
       }
       act(w);
+    }
+
+    /**
+     * Schedules {@code task}, or says it could not: the scheduler refuses once the coordinator is
+     * shutting down.
+     */
+    private Optional<Scheduler.Cancellable> later(Runnable task, long delayNanos) {
+      try {
+        return Optional.of(scheduler.schedule(task, delayNanos));
+      } catch (RuntimeException e) {
+        return Optional.empty();
+      }
     }
 
     private AttemptKind firstKind() {
@@ -378,7 +409,7 @@ public final class Dispatcher {
     /** How many attempts this request wants in flight now. */
     private int wanted() {
       return switch (redundancy.mode()) {
-        case HEDGED -> hedged ? 2 : 1;
+        case HEDGED -> hedgeFlight != null && !hedgeFlight.over ? 2 : 1;
         case PARALLEL -> redundancy.replicas();
         case VOTE -> redundancy.replicas() - tally.votes(); // each node votes once
         default -> 1;
@@ -421,7 +452,9 @@ public final class Dispatcher {
         return;
       }
       List<Candidate> candidates = candidates();
-      while (running() < wanted()) {
+      candidates.removeIf(c -> refused.contains(c.nodeId()));
+      int want = kind == AttemptKind.HEDGE ? 2 : wanted();
+      while (running() < want) {
         Optional<Candidate> picked = picker.pick(candidates, tried);
         if (picked.isEmpty()) {
           break;
@@ -455,13 +488,23 @@ public final class Dispatcher {
         // Every live node was tried and failed. Some failures pass (a node at capacity, a
         // reconnect); pause briefly and start a new round.
         long pause = backoffNanos;
-        backoffNanos = Math.min(backoffNanos * 2, TimeUnit.MILLISECONDS.toNanos(200));
+        long cap = Math.max(settings.roundBackoff().toNanos(), TimeUnit.MILLISECONDS.toNanos(200));
+        backoffNanos = Math.min(backoffNanos * 2, cap);
         roundPending = true;
-        w.then.add(() -> scheduler.schedule(this::nextRound, pause));
+        w.then.add(
+            () -> {
+              if (later(this::nextRound, pause).isEmpty()) {
+                stopped(); // the coordinator is shutting down
+              }
+            });
         return;
       }
       if (redundancy.mode() == RedundancyMode.VOTE && tally.votes() > 0) {
         noMajority(w);
+        return;
+      }
+      if (lastFatal != null) {
+        finish(w, lastFatal); // every node that could answer failed in a way none could fix
         return;
       }
       finish(w, Status.UNAVAILABLE.withDescription(whyNoNode()));
@@ -487,6 +530,18 @@ public final class Dispatcher {
       return candidates.stream().filter(c -> !voted.contains(c.nodeId())).toList();
     }
 
+    /** The coordinator is shutting down and cannot schedule the next round: give up now. */
+    private void stopped() {
+      Work w = new Work();
+      synchronized (this) {
+        roundPending = false;
+        if (!done) {
+          finish(w, Status.UNAVAILABLE.withDescription("the coordinator is shutting down"));
+        }
+      }
+      act(w);
+    }
+
     private void nextRound() {
       Work w = new Work();
       synchronized (this) {
@@ -494,6 +549,7 @@ public final class Dispatcher {
         tried.clear();
         // in vote mode a node votes once: those that voted stay "tried"
         tried.addAll(tally.voters());
+        tried.addAll(refused);
         decide(w, AttemptKind.RETRY);
       }
       act(w);
@@ -503,11 +559,20 @@ public final class Dispatcher {
     private void hedge() {
       Work w = new Work();
       synchronized (this) {
-        if (done || hedged || running() == 0 || !hedging.tryHedge()) {
-          return; // answered already, or between retries, or over budget
+        if (done || hedged || running() == 0) {
+          return; // answered already, or between retries
+        }
+        Set<String> busy = new HashSet<>(tried);
+        busy.addAll(refused);
+        if (picker.pick(candidates(), busy).isEmpty() || !hedging.tryHedge()) {
+          return; // no other node to hedge on (keep the token), or over budget
         }
         hedged = true;
+        int before = flights.size();
         decide(w, AttemptKind.HEDGE);
+        if (flights.size() > before) {
+          hedgeFlight = flights.get(flights.size() - 1);
+        }
       }
       act(w);
     }
@@ -603,11 +668,16 @@ public final class Dispatcher {
       // still answer. In failover and hedged modes an error that every node would repeat ends it.
       boolean redundant =
           redundancy.mode() == RedundancyMode.PARALLEL || redundancy.mode() == RedundancyMode.VOTE;
-      if (!timeUp && !RETRYABLE.contains(status.getCode()) && !redundant) {
-        finish(w, status.withDescription(f.node.nodeId() + " failed the task: " + detail));
-      } else {
-        decide(w, AttemptKind.RETRY); // it reports the deadline or the cancellation, if so
+      Status fatal = status.withDescription(f.node.nodeId() + " failed the task: " + detail);
+      if (!timeUp && !RETRYABLE.contains(status.getCode())) {
+        if (!redundant) {
+          finish(w, fatal);
+          return;
+        }
+        lastFatal = fatal;
+        refused.add(f.node.nodeId()); // asking it again would fail the same way
       }
+      decide(w, AttemptKind.RETRY); // it reports the deadline or the cancellation, if so
     }
 
     /** Records how an attempt ended. */
@@ -659,8 +729,12 @@ public final class Dispatcher {
       }
       for (Flight f : flights) {
         if (!f.over) {
-          end(f, "CANCELLED", "not needed any more: " + why, true);
+          end(f, "CANCELLED", "not needed any more: " + why, f.launched);
           w.cancel.add(f);
+          if (f.launched) {
+            // a loser took at least this long: leaving it out would make the p95 too optimistic
+            hedging.recordLatency(nanoClock.getAsLong() - f.startNanos, expectedNanos);
+          }
         }
       }
     }
@@ -702,6 +776,7 @@ public final class Dispatcher {
         if (f.over) {
           return; // the run ended before this attempt got going: it never starts
         }
+        f.launched = true;
       }
       cluster.attemptStarted(f.node.nodeId());
       ListenableFuture<ComputeResponse> call;
@@ -710,6 +785,14 @@ public final class Dispatcher {
       Context previous = context.attach();
       try {
         call = caller.compute(f.node.address(), work, f.timeoutNanos);
+      } catch (RuntimeException e) {
+        // e.g. an address no channel can be built for: a failed attempt like any other, so that
+        // its load is released and the request goes on
+        call =
+            Futures.immediateFailedFuture(
+                Status.UNAVAILABLE
+                    .withDescription("could not call " + f.node.address() + ": " + e.getMessage())
+                    .asRuntimeException());
       } finally {
         context.detach(previous);
       }

@@ -68,7 +68,7 @@ public record HedgePolicy(
   public static final class State {
     private final HedgePolicy policy;
     private final long[] extras = new long[WINDOW];
-    private int recorded;
+    private long recorded;
     private long delayNanos;
     private double tokens;
 
@@ -79,15 +79,15 @@ public record HedgePolicy(
     }
 
     /**
-     * A successful attempt took {@code latencyNanos} for a task expected to take {@code
-     * expectedNanos}.
+     * An attempt took {@code latencyNanos} (or at least that long, for a loser that was cancelled)
+     * for a task expected to take {@code expectedNanos}.
      */
     public synchronized void recordLatency(long latencyNanos, long expectedNanos) {
-      extras[recorded % WINDOW] = Math.max(0, latencyNanos - expectedNanos);
+      extras[(int) (recorded % WINDOW)] = Math.max(0, latencyNanos - expectedNanos);
       recorded++;
       // re-sorting 500 numbers costs a few microseconds: do it every 16 attempts, not every one
-      if (recorded >= MIN_SAMPLES && recorded % 16 == 0) {
-        long[] sorted = Arrays.copyOf(extras, Math.min(recorded, WINDOW));
+      if (recorded == MIN_SAMPLES || (recorded > MIN_SAMPLES && recorded % 16 == 0)) {
+        long[] sorted = Arrays.copyOf(extras, (int) Math.min(recorded, WINDOW));
         Arrays.sort(sorted);
         int index = (int) Math.ceil(policy.percentile() / 100.0 * sorted.length) - 1;
         delayNanos = Math.max(policy.minDelay().toNanos(), sorted[Math.max(0, index)]);

@@ -313,6 +313,70 @@ class RedundancyModesTest {
     assertThat(nodes.snapshot("node-1").outvoted()).as("a clean record").isZero();
   }
 
+  @Test
+  void inParallelAnErrorEveryNodeWouldRepeatIsNotRetriedUntilTheDeadline() throws Exception {
+    FakeWorker a = nodes.node("node-1", FakeWorker.Behaviour.BROKEN);
+    FakeWorker b = nodes.node("node-2", FakeWorker.Behaviour.BROKEN);
+
+    Status s = failure(start(dispatcher(SETTINGS), mode(RedundancyMode.PARALLEL, 2)));
+
+    // each node asked once, then the node's own error, not 10 s of rounds
+    assertThat(s.getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(s.getDescription()).endsWith("hit a bug: NullPointerException");
+    assertThat(a.calls() + b.calls()).isEqualTo(2);
+    assertThat(scheduler.pendingDelays()).as("no further round").isEmpty();
+  }
+
+  @Test
+  void withNoOtherNodeThereIsNoHedgeAndTheTokenIsKept() throws Exception {
+    nodes.node("node-1", HANGING);
+    Dispatcher d = dispatcher(SETTINGS);
+    Context.CancellableContext client = Context.current().withCancellation();
+
+    CompletableFuture<Answer> answer = client.call(() -> start(d, mode(RedundancyMode.HEDGED, 0)));
+    double before = d.hedging().budget();
+    scheduler.advance(HEDGE_MS * MS);
+
+    assertThat(d.hedging().budget()).isEqualTo(before);
+    client.cancel(null);
+    assertThat(failure(answer).getCode()).isEqualTo(Status.Code.CANCELLED);
+  }
+
+  @Test
+  void aNodeThatCannotEvenBeCalledIsAFailedAttemptNotAStuckRequest() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    nodes.node("node-2", HEALTHY);
+    NodeCaller refusesNode1 =
+        new NodeCaller() {
+          @Override
+          public com.google.common.util.concurrent.ListenableFuture<ftlab.proto.ComputeResponse>
+              compute(String address, ftlab.proto.ComputeRequest request, long timeoutNanos) {
+            if (address.endsWith("node-1")) {
+              throw new IllegalArgumentException("no name resolver for '" + address + "'");
+            }
+            return nodes.caller.compute(address, request, timeoutNanos);
+          }
+
+          @Override
+          public void reconnectNow(String address) {}
+        };
+    Dispatcher d =
+        new Dispatcher(
+            "coord-test",
+            nodes.cluster,
+            new NodePicker(ScriptedRandom.alwaysFirst()),
+            refusesNode1,
+            SETTINGS,
+            System::nanoTime,
+            scheduler);
+
+    Answer a = run(d, mode(RedundancyMode.FAILOVER, 0));
+
+    assertThat(attempts(a)).containsExactly("node-1 PRIMARY UNAVAILABLE", "node-2 RETRY OK");
+    assertThat(a.getAttempts(0).getDetail()).startsWith("could not call ");
+    assertThat(nodes.cluster.inFlight("node-1")).isZero();
+  }
+
   // ---- without voting, and choosing the mode ----
 
   @Test

@@ -67,7 +67,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
               .setTimesSuspected(cluster.timesSuspected(n.nodeId()))
               .setFaults(n.faults())
               .setOutvoted(n.outvoted())
-              .setRecentVotes(n.recentVotes()));
+              .setRecentVotes(n.recentVotes())
+              .setRecentExtraMs(dispatcher.slownessNanos(n.nodeId()) / 1e6));
     }
     return view.build();
   }

@@ -78,7 +78,7 @@ public final class StatusCommand implements Callable<Integer> {
             + stateWidth
             + "s %-"
             + addressWidth
-            + "s %10s %6s %8s %7s %9s  %-"
+            + "s %10s %6s %8s %7s %8s %9s  %-"
             + whyWidth
             + "s  %s";
     s.append(
@@ -91,6 +91,7 @@ public final class StatusCommand implements Callable<Integer> {
             "LOAD",
             "ANSWERS",
             "FAILED",
+            "EXTRA",
             "SINCE",
             "WHY",
             "FAULTS"));
@@ -105,6 +106,9 @@ public final class StatusCommand implements Callable<Integer> {
               n.getLoad().getInFlight() + "/" + n.getLoad().getCapacity(),
               n.getAnswers(),
               n.getFailedAttempts(),
+              // how much slower than expected its recent answers were: a node far slower than
+              // the others gets work only when they cannot take it
+              String.format(Locale.ROOT, "%.1f ms", n.getRecentExtraMs()),
               age(n.getSinceTransitionMs()),
               n.getLastTransitionReason(),
               // as the node reported them in its last heartbeat

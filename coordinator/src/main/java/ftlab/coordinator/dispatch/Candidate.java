@@ -8,6 +8,7 @@ import ftlab.coordinator.membership.NodeState;
  * @param coordinatorInFlight attempts this coordinator has running on the node now (exact, local)
  * @param reportedInFlight tasks the node said it was running in its last heartbeat (all
  *     coordinators together, but up to one heartbeat interval old)
+ * @param slownessNanos how much longer than expected its recent attempts took ({@link NodeSpeeds})
  */
 public record Candidate(
     String nodeId,
@@ -15,4 +16,17 @@ public record Candidate(
     NodeState state,
     int coordinatorInFlight,
     int reportedInFlight,
-    int capacity) {}
+    int capacity,
+    long slownessNanos) {
+
+  /** A candidate whose speed is not known (or not held against it). */
+  public Candidate(
+      String nodeId,
+      String address,
+      NodeState state,
+      int coordinatorInFlight,
+      int reportedInFlight,
+      int capacity) {
+    this(nodeId, address, state, coordinatorInFlight, reportedInFlight, capacity, 0);
+  }
+}

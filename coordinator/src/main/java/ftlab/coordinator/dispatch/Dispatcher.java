@@ -124,6 +124,7 @@ public final class Dispatcher {
   private final LongSupplier nanoClock;
   private final Scheduler scheduler;
   private final HedgePolicy.State hedging;
+  private final NodeSpeeds speeds = new NodeSpeeds();
 
   /** The coordinator's mode, for every request that does not choose its own. */
   private volatile Redundancy redundancy = Redundancy.FAILOVER;
@@ -615,7 +616,9 @@ public final class Dispatcher {
         end(f, "OK", "", false);
         f.record.setResult(response.getResult());
         w.first.add(() -> cluster.attemptEnded(f.node.nodeId(), true));
-        hedging.recordLatency(nanoClock.getAsLong() - f.startNanos, expectedNanos);
+        long latency = nanoClock.getAsLong() - f.startNanos;
+        hedging.recordLatency(latency, expectedNanos);
+        speeds.record(f.node.nodeId(), latency - expectedNanos, nanoClock.getAsLong());
         if (!done) {
           answered(w, f, response.getResult());
         }
@@ -732,8 +735,11 @@ public final class Dispatcher {
           end(f, "CANCELLED", "not needed any more: " + why, f.launched);
           w.cancel.add(f);
           if (f.launched) {
-            // a loser took at least this long: leaving it out would make the p95 too optimistic
-            hedging.recordLatency(nanoClock.getAsLong() - f.startNanos, expectedNanos);
+            // a loser took at least this long: leaving it out would make the p95 too optimistic,
+            // and a node that always loses look fast
+            long latency = nanoClock.getAsLong() - f.startNanos;
+            hedging.recordLatency(latency, expectedNanos);
+            speeds.record(f.node.nodeId(), latency - expectedNanos, nanoClock.getAsLong());
           }
         }
       }
@@ -864,9 +870,10 @@ public final class Dispatcher {
     }
   }
 
-  /** Every node that may get work, with this coordinator's load on it. */
+  /** Every node that may get work, with this coordinator's load on it and its recent speed. */
   private List<Candidate> candidates() {
     List<Candidate> out = new ArrayList<>();
+    long now = nanoClock.getAsLong();
     for (NodeSnapshot n : cluster.nodes()) {
       if (n.state().mayGetWork()) {
         out.add(
@@ -876,10 +883,16 @@ public final class Dispatcher {
                 n.state(),
                 cluster.inFlight(n.nodeId()),
                 n.inFlight(),
-                n.capacity()));
+                n.capacity(),
+                speeds.scoreNanos(n.nodeId(), now)));
       }
     }
     return out;
+  }
+
+  /** How slow the node has been lately, in extra time per attempt (for the cluster view). */
+  public long slownessNanos(String nodeId) {
+    return speeds.scoreNanos(nodeId, nanoClock.getAsLong());
   }
 
   private static String describe(Status status, long timeoutNanos) {

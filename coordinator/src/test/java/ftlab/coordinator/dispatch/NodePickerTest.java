@@ -135,4 +135,53 @@ class NodePickerTest {
                 Set.of("node-1", "node-2")))
         .isEmpty();
   }
+
+  private static Candidate timed(String id, int coordinatorInFlight, long slownessMs) {
+    return new Candidate(
+        id, id + ":7100", NodeState.ALIVE, coordinatorInFlight, 0, 4, slownessMs * 1_000_000L);
+  }
+
+  @Test
+  void aNodeFarSlowerThanTheOthersGetsWorkOnlyWhenTheyCannotTakeIt() {
+    // node-3 answers 50 ms later than expected, the others within a millisecond or two
+    List<Candidate> candidates =
+        List.of(timed("node-1", 2, 1), timed("node-2", 2, 2), timed("node-3", 0, 50));
+
+    // idle, it would win on load; slow, it comes after busier nodes of normal speed
+    assertThat(pick(candidates, Set.of())).contains("node-1");
+    assertThat(pick(candidates, Set.of("node-1", "node-2"))).contains("node-3");
+  }
+
+  @Test
+  void smallDifferencesInSpeedDoNotCount() {
+    // 15 ms is below the 20 ms margin, and 3 ms is within 4 times the median: all of normal speed
+    List<Candidate> candidates =
+        List.of(timed("node-1", 1, 1), timed("node-2", 0, 15), timed("node-3", 1, 3));
+    assertThat(pick(candidates, Set.of())).contains("node-2");
+    assertThat(NodePicker.slowAbove(candidates)).isEqualTo(20_000_000L);
+    // with long tasks every node has more extra time: 4 x the median sets the bar then
+    assertThat(
+            NodePicker.slowAbove(List.of(timed("a", 0, 30), timed("b", 0, 40), timed("c", 0, 200))))
+        .isEqualTo(160_000_000L);
+  }
+
+  @Test
+  void aSlowNodeIsForgottenWithTimeSoThatItIsTriedAgain() {
+    NodeSpeeds speeds = new NodeSpeeds();
+    long second = 1_000_000_000L;
+    for (int i = 0; i < 20; i++) {
+      speeds.record("node-3", 50_000_000L, 10 * second);
+    }
+    assertThat(speeds.scoreNanos("node-3", 10 * second)).isBetween(49_000_000L, 50_000_000L);
+    // a first answer counts as one sample of many
+    speeds.record("node-4", 50_000_000L, 10 * second);
+    assertThat(speeds.scoreNanos("node-4", 10 * second)).isEqualTo(15_000_000L);
+
+    // it gets no more work, so no more answers: its score halves every 2 s
+    assertThat(speeds.scoreNanos("node-3", 12 * second)).isBetween(24_000_000L, 25_000_000L);
+    assertThat(speeds.scoreNanos("node-3", 16 * second))
+        .as("below the 20 ms margin after about 3 half-lives: tried again")
+        .isLessThan(NodePicker.SLOW_MARGIN_NANOS);
+    assertThat(speeds.scoreNanos("node-9", 16 * second)).as("never measured").isZero();
+  }
 }

@@ -130,6 +130,9 @@ public final class CoordinatorServer {
     }
     if (comeBack != null) {
       cluster.node(comeBack).ifPresent(n -> caller.reconnectNow(n.address()));
+      if (dispatcher != null) { // null only for events during construction
+        dispatcher.forgetSpeed(comeBack);
+      }
     }
   }
 

@@ -890,6 +890,11 @@ public final class Dispatcher {
     return out;
   }
 
+  /** The node (re)joined the cluster: its past speed says nothing about the new process. */
+  public void forgetSpeed(String nodeId) {
+    speeds.forget(nodeId);
+  }
+
   /** How slow the node has been lately, in extra time per attempt (for the cluster view). */
   public long slownessNanos(String nodeId) {
     return speeds.scoreNanos(nodeId, nanoClock.getAsLong());

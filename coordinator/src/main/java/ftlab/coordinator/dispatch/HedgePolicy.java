@@ -10,7 +10,7 @@ import java.util.Arrays;
  * <pre>
  *   hedge delay = the task's expected time + the p95 of recent attempts' extra time
  *                 (latency beyond the expected time), at least minDelay
- *   budget      = tokens: each request adds 0.05 (up to 10), each hedge takes 1; one to start
+ *   budget      = tokens: each request adds 0.05 (up to 10), each hedge takes 1; none to start
  *                 => at most 5% more attempts in the long run, with bursts of up to 10
  * </pre>
  *
@@ -75,7 +75,7 @@ public record HedgePolicy(
     State(HedgePolicy policy) {
       this.policy = policy;
       this.delayNanos = policy.initialDelay().toNanos();
-      this.tokens = 1; // one hedge at once, then 1 per 20 requests: never more than 5% overall
+      this.tokens = 0; // earned: the first hedge after 20 requests, never more than 5% overall
     }
 
     /**

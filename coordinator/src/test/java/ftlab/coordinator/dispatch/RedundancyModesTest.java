@@ -38,8 +38,9 @@ class RedundancyModesTest {
   /** Hedge after 40 ms until the dispatcher has seen enough attempts to take their p95. */
   private static final long HEDGE_MS = 40;
 
+  /** Every request earns a whole hedge here, so that the budget never stands in the way. */
   private static final HedgePolicy HEDGING =
-      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 0.05, 10);
+      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 1.0, 10);
 
   private static final Dispatcher.Settings SETTINGS =
       new Dispatcher.Settings(
@@ -169,26 +170,28 @@ class RedundancyModesTest {
 
   @Test
   void theBudgetCapsHedges() throws Exception {
-    nodes.node("node-1", HANGING);
-    FakeWorker hedgeTarget = nodes.node("node-2", HEALTHY);
-    // one token to start with, 0.05 more per request: one hedge now, the next after 20 requests
+    nodes.node("node-1", HANGING); // the first request's primary
+    nodes.node("node-2", HANGING); // the second's (node-1 is busy with the first)
+    FakeWorker hedgeTarget = nodes.node("node-3", HEALTHY);
+    // no token to start with, half a token per request: every second request may hedge
     Dispatcher d =
         dispatcher(
             SETTINGS.withHedging(
-                new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 0.05, 1)));
-
-    CompletableFuture<Answer> first = start(d, mode(RedundancyMode.HEDGED, 0));
-    scheduler.advance(HEDGE_MS * MS);
-    assertThat(first.get(5, TimeUnit.SECONDS).getNodeId()).isEqualTo("node-2");
-
+                new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 0.5, 1)));
     Context.CancellableContext client = Context.current().withCancellation();
-    CompletableFuture<Answer> second = client.call(() -> start(d, mode(RedundancyMode.HEDGED, 0)));
-    scheduler.advance(10 * HEDGE_MS * MS);
 
-    assertThat(hedgeTarget.calls()).as("no token left for a second hedge").isEqualTo(1);
-    assertThat(d.hedging().budget()).isCloseTo(0.05, org.assertj.core.data.Offset.offset(1e-9));
-    client.cancel(null); // the client gives up on the request stuck on the slow node
-    assertThat(failure(second).getCode()).isEqualTo(Status.Code.CANCELLED);
+    CompletableFuture<Answer> first = client.call(() -> start(d, mode(RedundancyMode.HEDGED, 0)));
+    scheduler.advance(HEDGE_MS * MS);
+    assertThat(hedgeTarget.calls()).as("half a token is no hedge").isZero();
+
+    CompletableFuture<Answer> second = start(d, mode(RedundancyMode.HEDGED, 0));
+    scheduler.advance(HEDGE_MS * MS);
+    assertThat(second.get(5, TimeUnit.SECONDS).getNodeId()).isEqualTo("node-3");
+    assertThat(hedgeTarget.calls()).isEqualTo(1);
+    assertThat(d.hedging().budget()).isZero();
+
+    client.cancel(null); // the client gives up on the first request, stuck on the slow node
+    assertThat(failure(first).getCode()).isEqualTo(Status.Code.CANCELLED);
   }
 
   // ---- parallel ----

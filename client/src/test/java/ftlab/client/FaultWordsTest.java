@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.FaultText;
+import ftlab.proto.FaultWords;
 import ftlab.proto.Faults;
 import ftlab.proto.Lie;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The client's words for a node's faults. */
+/** The words for a node's faults that status and chaos print. */
 class FaultWordsTest {
 
   /**

@@ -1,6 +1,6 @@
 package ftlab.client.chaos;
 
-import ftlab.client.FaultWords;
+import ftlab.proto.FaultWords;
 import ftlab.proto.Faults;
 import ftlab.proto.NodeState;
 import ftlab.proto.NodeView;

@@ -2,9 +2,9 @@ package ftlab.client.status;
 
 import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
-import ftlab.client.FaultWords;
 import ftlab.client.RedundancyOption;
 import ftlab.proto.ClusterView;
+import ftlab.proto.FaultWords;
 import ftlab.proto.NodeView;
 import io.grpc.StatusRuntimeException;
 import java.util.Locale;

@@ -1,12 +1,9 @@
 package ftlab.node.faults;
 
+import ftlab.proto.FaultWords;
 import ftlab.proto.Faults;
 import io.grpc.Status;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
@@ -46,12 +43,6 @@ public record FaultPlan(Slow slow, Errors errors, Lie lie, boolean freeze, boole
       checkMillis("slow.jitter_ms", jitterMs);
       checkFraction("slow.fraction", fraction);
     }
-
-    /** "200-250 ms on 10% of tasks": the range a slowed task's extra delay falls in. */
-    String describe() {
-      String range = jitterMs == 0 ? delayMs + " ms" : delayMs + "-" + (delayMs + jitterMs) + " ms";
-      return range + on(fraction);
-    }
   }
 
   /** A fraction of tasks answer with this status code (never OK) instead of a result. */
@@ -66,7 +57,7 @@ public record FaultPlan(Slow slow, Errors errors, Lie lie, boolean freeze, boole
 
     /** "INTERNAL on 20% of tasks" */
     public String describe() {
-      return code + on(fraction);
+      return code + FaultWords.on(fraction);
     }
   }
 
@@ -184,37 +175,7 @@ public record FaultPlan(Slow slow, Errors errors, Lie lie, boolean freeze, boole
    * mute-heartbeats"; empty when healthy.
    */
   public String describe() {
-    List<String> parts = new ArrayList<>();
-    if (slow != null) {
-      parts.add("slow " + slow.describe());
-    }
-    if (errors != null) {
-      parts.add("error " + errors.describe());
-    }
-    if (lie != null) {
-      parts.add("lie" + on(lie.fraction()));
-    }
-    if (freeze) {
-      parts.add("freeze");
-    }
-    if (muteHeartbeats) {
-      parts.add("mute-heartbeats");
-    }
-    return String.join("; ", parts);
-  }
-
-  /** " on every task", " on 30% of tasks" */
-  private static String on(double fraction) {
-    return fraction >= 1 ? " on every task" : " on " + percent(fraction) + " of tasks";
-  }
-
-  /** 0.3 is "30%", 0.125 is "12.5%". */
-  static String percent(double fraction) {
-    return BigDecimal.valueOf(fraction * 100)
-            .setScale(2, RoundingMode.HALF_UP)
-            .stripTrailingZeros()
-            .toPlainString()
-        + "%";
+    return FaultWords.describe(toProto()); // the words every process uses (ftlab status, chaos)
   }
 
   /** The wire says "0 or unset means 1: every task". */

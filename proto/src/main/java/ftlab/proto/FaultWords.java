@@ -1,15 +1,14 @@
-package ftlab.client;
+package ftlab.proto;
 
-import ftlab.proto.Faults;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The faults injected into a node ({@code faults.proto}) in words, as the node itself describes
- * them in its log and its FaultsReply: "slow 200-250 ms on 10% of tasks; lie on 30% of tasks;
- * freeze; mute-heartbeats".
+ * The faults injected into a node ({@code faults.proto}) in words, the same in every process: the
+ * node's log and FaultsReply, {@code ftlab status} and {@code ftlab chaos} all say "slow 200-250 ms
+ * on 10% of tasks; lie on 30% of tasks; freeze; mute-heartbeats".
  */
 public final class FaultWords {
   private FaultWords() {}
@@ -49,7 +48,7 @@ public final class FaultWords {
   }
 
   /** " on every task" (a fraction of 0 on the wire means every task too), " on 30% of tasks" */
-  private static String on(double fraction) {
+  public static String on(double fraction) {
     return fraction == 0 || fraction >= 1
         ? " on every task"
         : " on " + percent(fraction) + " of tasks";

@@ -186,6 +186,22 @@ public final class Dispatcher {
    *     a node's own non-retryable error
    */
   public Answer dispatch(SubmitRequest request) {
+    CompletableFuture<Answer> answer = submit(request);
+    try {
+      return answer.get();
+    } catch (ExecutionException e) {
+      throw Status.fromThrowable(e.getCause()).asRuntimeException();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    }
+  }
+
+  /**
+   * Starts the request and returns at once; the future completes with the answer, or fails with the
+   * error's {@link io.grpc.StatusException}. For tests and tools that want to act while it runs.
+   */
+  public CompletableFuture<Answer> submit(SubmitRequest request) {
     CompletableFuture<Answer> answer = new CompletableFuture<>();
     dispatch(
         request,
@@ -203,14 +219,7 @@ public final class Dispatcher {
           @Override
           public void onCompleted() {}
         });
-    try {
-      return answer.get();
-    } catch (ExecutionException e) {
-      throw Status.fromThrowable(e.getCause()).asRuntimeException();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
-    }
+    return answer;
   }
 
   /**

@@ -9,8 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import ftlab.coordinator.membership.Cluster;
-import ftlab.coordinator.membership.DetectorConfig;
-import ftlab.coordinator.membership.Heartbeat;
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
 import ftlab.proto.Answer;
@@ -28,14 +26,10 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,21 +67,11 @@ class DispatcherTest {
   private static final Task PRIMES =
       Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(100)).build();
 
-  /** The failure detector's clock; only {@link #advance} moves it. */
-  private final AtomicLong clusterNanos = new AtomicLong(1_000 * MS);
+  /** The nodes: fake workers that join the cluster by heartbeat, on a fake detector clock. */
+  private final NodesFixture nodes = new NodesFixture();
 
-  private final Cluster cluster =
-      new Cluster(DetectorConfig.DEFAULT, clusterNanos::get, event -> {});
-
-  /** A unique prefix for this test's in-process server names. */
-  private final String names = InProcessServerBuilder.generateName();
-
-  private final GrpcNodeCaller caller =
-      new GrpcNodeCaller(
-          address -> InProcessChannelBuilder.forName(address).directExecutor().build());
-
-  private final List<FakeWorker> workers = new ArrayList<>();
-  private final Map<String, Long> sequences = new HashMap<>();
+  private final Cluster cluster = nodes.cluster;
+  private final GrpcNodeCaller caller = nodes.caller;
   private int requests;
 
   /**
@@ -118,52 +102,25 @@ class DispatcherTest {
   @AfterEach
   void stopEverything() throws InterruptedException {
     timer.shutdownNow();
-    caller.close();
-    for (FakeWorker w : workers) {
-      w.crash();
-    }
+    nodes.close();
   }
 
-  // ---- the cluster: nodes join by heartbeat, like real ones ----
+  // ---- the cluster: nodes join by heartbeat, like real ones (NodesFixture) ----
 
-  private String address(String nodeId) {
-    return names + "/" + nodeId;
-  }
-
-  /** Starts a fake node and makes it known to the cluster with a first heartbeat. */
   private FakeWorker node(String nodeId, FakeWorker.Behaviour... script) throws IOException {
-    FakeWorker worker = FakeWorker.serving(nodeId, address(nodeId), script);
-    workers.add(worker);
-    beat(nodeId);
-    return worker;
+    return nodes.node(nodeId, script);
   }
 
-  /** A node that beats, but nothing listens at its address: calls to it are refused. */
   private void refusingNode(String nodeId) {
-    beat(nodeId);
-  }
-
-  private void beat(String nodeId) {
-    beat(nodeId, 0);
+    nodes.refusingNode(nodeId);
   }
 
   private void beat(String nodeId, int reportedInFlight) {
-    long sequence = sequences.merge(nodeId, 1L, Long::sum);
-    cluster.heartbeat(new Heartbeat(nodeId, address(nodeId), 1, sequence, reportedInFlight, 4));
+    nodes.beat(nodeId, reportedInFlight);
   }
 
-  /**
-   * Moves the detector's clock in 100 ms steps (one heartbeat interval); at each step the nodes in
-   * {@code keepBeating} send a heartbeat, then the detector runs, as in the coordinator.
-   */
   private void advance(long millis, String... keepBeating) {
-    for (long t = 0; t < millis; t += 100) {
-      clusterNanos.addAndGet(100 * MS);
-      for (String nodeId : keepBeating) {
-        beat(nodeId);
-      }
-      cluster.tick();
-    }
+    nodes.advance(millis, keepBeating);
   }
 
   /**
@@ -175,7 +132,7 @@ class DispatcherTest {
   }
 
   private NodeSnapshot snapshot(String nodeId) {
-    return cluster.node(nodeId).orElseThrow();
+    return nodes.snapshot(nodeId);
   }
 
   // ---- dispatching ----

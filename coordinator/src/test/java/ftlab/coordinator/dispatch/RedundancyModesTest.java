@@ -19,7 +19,6 @@ import ftlab.proto.TaskResult;
 import ftlab.task.Tasks;
 import io.grpc.Context;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -78,29 +77,12 @@ class RedundancyModesTest {
 
   /** Starts one request in the given mode; the answer (or error) completes the future. */
   private CompletableFuture<Answer> start(Dispatcher d, ftlab.proto.Redundancy redundancy) {
-    CompletableFuture<Answer> answer = new CompletableFuture<>();
     SubmitRequest.Builder request =
         SubmitRequest.newBuilder().setRequestId("req-" + ++requests).setTask(PRIMES);
     if (redundancy != null) {
       request.setRedundancy(redundancy);
     }
-    d.dispatch(
-        request.build(),
-        new StreamObserver<>() {
-          @Override
-          public void onNext(Answer a) {
-            answer.complete(a);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            answer.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
-    return answer;
+    return d.submit(request.build());
   }
 
   private Answer run(Dispatcher d, ftlab.proto.Redundancy redundancy) throws Exception {

@@ -1,8 +1,14 @@
 package ftlab.client;
 
 import ftlab.proto.ClusterView;
+import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.GetClusterRequest;
+import ftlab.proto.ReadmitReply;
+import ftlab.proto.ReadmitRequest;
+import ftlab.proto.Redundancy;
+import ftlab.proto.RedundancyReply;
+import ftlab.proto.SetRedundancyRequest;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -62,6 +68,22 @@ public final class Coordinators implements AutoCloseable {
     return stub(i)
         .withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
         .getCluster(GetClusterRequest.getDefaultInstance());
+  }
+
+  /**
+   * Sets coordinator i's redundancy mode through its admin service (what {@code ftlab mode} does).
+   */
+  public RedundancyReply setRedundancy(int i, Redundancy redundancy) {
+    return CoordinatorAdminGrpc.newBlockingStub(channels.get(i))
+        .withDeadlineAfter(2, TimeUnit.SECONDS)
+        .setRedundancy(SetRedundancyRequest.newBuilder().setRedundancy(redundancy).build());
+  }
+
+  /** Takes a QUARANTINED node back at coordinator i (what {@code ftlab readmit} does). */
+  public ReadmitReply readmit(int i, String nodeId) {
+    return CoordinatorAdminGrpc.newBlockingStub(channels.get(i))
+        .withDeadlineAfter(2, TimeUnit.SECONDS)
+        .readmit(ReadmitRequest.newBuilder().setNodeId(nodeId).build());
   }
 
   /** "connection refused" rather than "UNAVAILABLE: io exception", for people. */

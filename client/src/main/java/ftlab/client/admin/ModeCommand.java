@@ -4,14 +4,11 @@ import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
 import ftlab.client.RedundancyOption;
 import ftlab.proto.ClusterView;
-import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyReply;
-import ftlab.proto.SetRedundancyRequest;
 import io.grpc.StatusRuntimeException;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -54,10 +51,7 @@ public final class ModeCommand implements Callable<Integer> {
         String where = coordinators.address(i);
         try {
           if (wanted != null) {
-            RedundancyReply reply =
-                CoordinatorAdminGrpc.newBlockingStub(coordinators.channel(i))
-                    .withDeadlineAfter(2, TimeUnit.SECONDS)
-                    .setRedundancy(SetRedundancyRequest.newBuilder().setRedundancy(wanted).build());
+            RedundancyReply reply = coordinators.setRedundancy(i, wanted);
             System.out.printf(
                 "%s at %s: now %s%n",
                 reply.getCoordinatorId(), where, RedundancyOption.describe(reply.getRedundancy()));

@@ -2,12 +2,9 @@ package ftlab.client.admin;
 
 import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
-import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.ReadmitReply;
-import ftlab.proto.ReadmitRequest;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -34,10 +31,7 @@ public final class ReadmitCommand implements Callable<Integer> {
       for (int i = 0; i < coordinators.size(); i++) {
         String where = coordinators.address(i);
         try {
-          ReadmitReply reply =
-              CoordinatorAdminGrpc.newBlockingStub(coordinators.channel(i))
-                  .withDeadlineAfter(2, TimeUnit.SECONDS)
-                  .readmit(ReadmitRequest.newBuilder().setNodeId(node).build());
+          ReadmitReply reply = coordinators.readmit(i, node);
           System.out.printf(
               "%s at %s: %s readmitted, now %s%n",
               reply.getCoordinatorId(), where, reply.getNodeId(), reply.getState());

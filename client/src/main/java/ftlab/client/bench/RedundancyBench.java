@@ -1,6 +1,7 @@
 package ftlab.client.bench;
 
 import ftlab.client.Coordinators;
+import ftlab.client.NodeAdmin;
 import ftlab.client.RedundancyOption;
 import ftlab.client.local.Jars;
 import ftlab.client.local.LocalCluster;
@@ -9,19 +10,10 @@ import ftlab.client.watch.Outcome;
 import ftlab.client.watch.Summary;
 import ftlab.client.watch.TaskMix;
 import ftlab.client.watch.Watch;
-import ftlab.proto.CoordinatorAdminGrpc;
-import ftlab.proto.CrashRequest;
 import ftlab.proto.Faults;
-import ftlab.proto.HealRequest;
-import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.NodeState;
 import ftlab.proto.Redundancy;
-import ftlab.proto.SetFaultsRequest;
-import ftlab.proto.SetRedundancyRequest;
 import ftlab.proto.Slow;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -97,14 +88,9 @@ public final class RedundancyBench implements Callable<Integer> {
         new LocalCluster(Files.createTempDirectory("ftlab-bench-redundancy-"), Jars.locate());
     System.err.println("starting 2 coordinators and " + NODES + " nodes in " + cluster.stateDir());
     cluster.up(layout, Duration.ofSeconds(90), System.err::println);
-    List<ManagedChannel> nodeChannels = new ArrayList<>();
-    Map<String, NodeAdminGrpc.NodeAdminBlockingStub> admin = new LinkedHashMap<>();
+    Map<String, NodeAdmin> admin = new LinkedHashMap<>();
     for (int i = 1; i <= NODES; i++) {
-      ManagedChannel ch =
-          Grpc.newChannelBuilder(layout.nodeAddress(i), InsecureChannelCredentials.create())
-              .build();
-      nodeChannels.add(ch);
-      admin.put(layout.nodeName(i), NodeAdminGrpc.newBlockingStub(ch));
+      admin.put(layout.nodeName(i), new NodeAdmin(layout.nodeAddress(i)));
     }
     List<Run> runs = new ArrayList<>();
     try (Coordinators coordinators = new Coordinators(layout.coordinatorAddresses())) {
@@ -120,23 +106,21 @@ public final class RedundancyBench implements Callable<Integer> {
       latencyRun(coordinators, "all healthy", hedged, seconds, runs);
 
       Faults oneSlow = Faults.newBuilder().setSlow(Slow.newBuilder().setDelayMs(slowMs)).build();
-      setFaults(admin, "node-5", oneSlow);
+      admin.get("node-5").set(oneSlow);
       for (Redundancy r : List.of(failover, hedged, parallel, vote)) {
         latencyRun(coordinators, "node-5 +" + slowMs + " ms on every task", r, seconds, runs);
       }
-      heal(admin);
+      admin.values().forEach(NodeAdmin::heal);
 
       Faults hiccups =
           Faults.newBuilder()
               .setSlow(Slow.newBuilder().setDelayMs(slowMs).setFraction(0.02))
               .build();
-      for (String node : admin.keySet()) {
-        setFaults(admin, node, hiccups);
-      }
+      admin.values().forEach(a -> a.set(hiccups));
       for (Redundancy r : List.of(failover, hedged)) {
         latencyRun(coordinators, "every node +" + slowMs + " ms on 2% of tasks", r, seconds, runs);
       }
-      heal(admin);
+      admin.values().forEach(NodeAdmin::heal);
       printLatencyTable(runs);
 
       printThroughput(coordinators, List.of(failover, parallel, vote));
@@ -162,9 +146,7 @@ public final class RedundancyBench implements Callable<Integer> {
                   NODES),
               () -> {});
     } finally {
-      for (ManagedChannel ch : nodeChannels) {
-        ch.shutdownNow();
-      }
+      admin.values().forEach(NodeAdmin::close);
       cluster.down(Duration.ofSeconds(10), line -> {});
       cluster.deleteState();
     }
@@ -172,48 +154,29 @@ public final class RedundancyBench implements Callable<Integer> {
   }
 
   /** Faults injected through the node's admin service: crash, freeze, mute-heartbeats. */
-  private static List<Fault> inAppFaults(
-      Map<String, NodeAdminGrpc.NodeAdminBlockingStub> admin, LocalCluster cluster) {
-    Fault.Action heal = n -> stub(admin, n).heal(HealRequest.getDefaultInstance());
+  private static List<Fault> inAppFaults(Map<String, NodeAdmin> admin, LocalCluster cluster) {
+    Fault.Action heal = n -> admin.get(n).heal();
     return List.of(
         new Fault(
             "crash",
             NodeState.DEAD,
-            n -> stub(admin, n).crash(CrashRequest.getDefaultInstance()),
+            n -> admin.get(n).crash(),
             n -> FailoverBench.restartWhenExited(cluster, n)),
         new Fault(
             "freeze",
             NodeState.DEAD,
-            n -> setFaults(admin, n, Faults.newBuilder().setFreeze(true).build()),
+            n -> admin.get(n).set(Faults.newBuilder().setFreeze(true).build()),
             heal),
         new Fault(
             "mute-heartbeats",
             NodeState.DEAD,
-            n -> setFaults(admin, n, Faults.newBuilder().setMuteHeartbeats(true).build()),
+            n -> admin.get(n).set(Faults.newBuilder().setMuteHeartbeats(true).build()),
             heal));
-  }
-
-  private static NodeAdminGrpc.NodeAdminBlockingStub stub(
-      Map<String, NodeAdminGrpc.NodeAdminBlockingStub> admin, String node) {
-    return admin.get(node).withDeadlineAfter(2, TimeUnit.SECONDS);
-  }
-
-  private static void setFaults(
-      Map<String, NodeAdminGrpc.NodeAdminBlockingStub> admin, String node, Faults faults) {
-    stub(admin, node).setFaults(SetFaultsRequest.newBuilder().setFaults(faults).build());
-  }
-
-  private static void heal(Map<String, NodeAdminGrpc.NodeAdminBlockingStub> admin) {
-    for (String node : admin.keySet()) {
-      stub(admin, node).heal(HealRequest.getDefaultInstance());
-    }
   }
 
   private static void setMode(Coordinators coordinators, Redundancy r) {
     for (int i = 0; i < coordinators.size(); i++) {
-      CoordinatorAdminGrpc.newBlockingStub(coordinators.channel(i))
-          .withDeadlineAfter(2, TimeUnit.SECONDS)
-          .setRedundancy(SetRedundancyRequest.newBuilder().setRedundancy(r).build());
+      coordinators.setRedundancy(i, r);
     }
   }
 

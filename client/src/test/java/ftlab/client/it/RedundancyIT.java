@@ -5,26 +5,17 @@ import static ftlab.proto.NodeState.DEAD;
 import static ftlab.proto.NodeState.QUARANTINED;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ftlab.client.NodeAdmin;
 import ftlab.client.RedundancyOption;
 import ftlab.client.watch.Outcome;
 import ftlab.client.watch.Summary;
-import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.Faults;
-import ftlab.proto.HealRequest;
 import ftlab.proto.Lie;
-import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.NodeView;
-import ftlab.proto.ReadmitRequest;
 import ftlab.proto.Redundancy;
-import ftlab.proto.SetFaultsRequest;
-import ftlab.proto.SetRedundancyRequest;
 import ftlab.proto.Slow;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,31 +32,15 @@ class RedundancyIT {
   private static void mode(ClusterProbe p, String mode, int replicas) {
     Redundancy r = RedundancyOption.parse(mode, replicas);
     for (int i = 0; i < p.coordinators().size(); i++) {
-      CoordinatorAdminGrpc.newBlockingStub(p.coordinators().channel(i))
-          .withDeadlineAfter(2, TimeUnit.SECONDS)
-          .setRedundancy(SetRedundancyRequest.newBuilder().setRedundancy(r).build());
+      p.coordinators().setRedundancy(i, r);
     }
   }
 
-  /** Injects faults into a node, as {@code ftlab chaos} does. */
+  /** Injects faults into a node (none: heals it), as {@code ftlab chaos} does. */
   private static void faults(RunningCluster c, String node, Faults faults) {
-    ManagedChannel ch =
-        Grpc.newChannelBuilder(address(c, node), InsecureChannelCredentials.create()).build();
-    try {
-      NodeAdminGrpc.NodeAdminBlockingStub admin =
-          NodeAdminGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS);
-      if (faults.equals(Faults.getDefaultInstance())) {
-        admin.heal(HealRequest.getDefaultInstance());
-      } else {
-        admin.setFaults(SetFaultsRequest.newBuilder().setFaults(faults).build());
-      }
-    } finally {
-      ch.shutdownNow();
+    try (NodeAdmin admin = new NodeAdmin(c.cluster.member(node).address())) {
+      admin.set(faults);
     }
-  }
-
-  private static String address(RunningCluster c, String node) {
-    return c.cluster.member(node).address();
   }
 
   private static NodeView view(ClusterProbe p, String coordinator, String node) {
@@ -121,9 +96,7 @@ class RedundancyIT {
 
       faults(c, "node-2", Faults.getDefaultInstance());
       for (int i = 0; i < p.coordinators().size(); i++) {
-        CoordinatorAdminGrpc.newBlockingStub(p.coordinators().channel(i))
-            .withDeadlineAfter(2, TimeUnit.SECONDS)
-            .readmit(ReadmitRequest.newBuilder().setNodeId("node-2").build());
+        p.coordinators().readmit(i, "node-2");
       }
       p.awaitState("node-2", ALIVE, RECOVER);
       assertThat(liesBefore).as("node-2 never answered a request itself").isZero();

@@ -10,7 +10,7 @@ import java.util.Arrays;
  * <pre>
  *   hedge delay = the task's expected time + the p95 of recent attempts' extra time
  *                 (latency beyond the expected time), at least minDelay
- *   budget      = tokens: each request adds 0.05 (up to 10), each hedge takes 1; none to start
+ *   budget      = tokens: each hedged request adds 0.05 (up to 10), a hedge takes 1; none to start
  *                 => at most 5% more attempts in the long run, with bursts of up to 10
  * </pre>
  *
@@ -24,7 +24,7 @@ import java.util.Arrays;
  * @param percentile of recent extra times, 50..99.9
  * @param minDelay the hedge delay never goes below this, so that noise alone does not hedge
  * @param initialDelay used until {@code MIN_SAMPLES} attempts have been seen
- * @param budgetRatio tokens each request adds
+ * @param budgetRatio tokens each hedged request adds
  * @param budgetCap most tokens that can pile up
  */
 public record HedgePolicy(

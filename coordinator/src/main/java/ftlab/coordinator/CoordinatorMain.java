@@ -3,7 +3,7 @@ package ftlab.coordinator;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.DetectorConfig;
-import ftlab.proto.RedundancyMode;
+import ftlab.proto.RedundancyWords;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -13,7 +13,6 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
@@ -130,14 +129,9 @@ public final class CoordinatorMain implements Callable<Integer> {
     EventLoopGroup io = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
     Redundancy redundancy;
     try {
-      redundancy =
-          new Redundancy(RedundancyMode.valueOf(mode.trim().toUpperCase(Locale.ROOT)), replicas);
+      redundancy = new Redundancy(RedundancyWords.mode(mode), replicas);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(
-          new CommandLine(this),
-          e.getMessage().startsWith("No enum")
-              ? "mode must be one of failover, hedged, parallel, vote; got '" + mode + "'"
-              : e.getMessage());
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
     CoordinatorServer server =
         new CoordinatorServer(

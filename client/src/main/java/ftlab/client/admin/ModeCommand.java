@@ -6,6 +6,7 @@ import ftlab.client.RedundancyOption;
 import ftlab.proto.ClusterView;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyReply;
+import ftlab.proto.RedundancyWords;
 import io.grpc.StatusRuntimeException;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -54,7 +55,7 @@ public final class ModeCommand implements Callable<Integer> {
             RedundancyReply reply = coordinators.setRedundancy(i, wanted);
             System.out.printf(
                 "%s at %s: now %s%n",
-                reply.getCoordinatorId(), where, RedundancyOption.describe(reply.getRedundancy()));
+                reply.getCoordinatorId(), where, RedundancyWords.describe(reply.getRedundancy()));
           } else {
             ClusterView v = coordinators.view(i, 2_000);
             System.out.println(describe(v, where));
@@ -75,7 +76,7 @@ public final class ModeCommand implements Callable<Integer> {
         "%s at %s: %s (hedge delay %.1f ms, hedge budget %.1f)",
         v.getCoordinatorId(),
         where,
-        RedundancyOption.describe(v.getRedundancy()),
+        RedundancyWords.describe(v.getRedundancy()),
         v.getHedgeDelayMicros() / 1000.0,
         v.getHedgeBudget());
   }

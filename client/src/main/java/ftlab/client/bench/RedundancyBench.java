@@ -13,6 +13,7 @@ import ftlab.client.watch.Watch;
 import ftlab.proto.Faults;
 import ftlab.proto.NodeState;
 import ftlab.proto.Redundancy;
+import ftlab.proto.RedundancyWords;
 import ftlab.proto.Slow;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -214,11 +215,11 @@ public final class RedundancyBench implements Callable<Integer> {
         Locale.ROOT,
         "%s, %s: %d answers, p99 %.1f ms, %s extra attempts%n",
         scenario,
-        RedundancyOption.describe(mode),
+        RedundancyWords.describe(mode),
         s.ok(),
         latency.getValueAtPercentile(99) / 1000.0,
         pct(s.extraAttemptsPerAnswer()));
-    runs.add(new Run(scenario, RedundancyOption.describe(mode), latency, s));
+    runs.add(new Run(scenario, RedundancyWords.describe(mode), latency, s));
   }
 
   private void printLatencyTable(List<Run> runs) {
@@ -275,7 +276,7 @@ public final class RedundancyBench implements Callable<Integer> {
       System.out.printf(
           Locale.ROOT,
           "| %s | %.0f | %.2fx | %.2f | %.1f |%n",
-          RedundancyOption.describe(r),
+          RedundancyWords.describe(r),
           perSecond,
           perSecond / base,
           1 + s.extraAttemptsPerAnswer(),

@@ -2,10 +2,10 @@ package ftlab.client.status;
 
 import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
-import ftlab.client.RedundancyOption;
 import ftlab.proto.ClusterView;
 import ftlab.proto.FaultWords;
 import ftlab.proto.NodeView;
+import ftlab.proto.RedundancyWords;
 import io.grpc.StatusRuntimeException;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -70,7 +70,7 @@ public final class StatusCommand implements Callable<Integer> {
             view.getNodesCount(),
             view.getDetector().getSuspectAfterMs(),
             view.getDetector().getDeadAfterMs(),
-            view.hasRedundancy() ? RedundancyOption.describe(view.getRedundancy()) : "failover"));
+            view.hasRedundancy() ? RedundancyWords.describe(view.getRedundancy()) : "failover"));
     String row =
         "%-"
             + idWidth

@@ -7,6 +7,7 @@ import ftlab.client.RedundancyOption;
 import ftlab.proto.Attempt;
 import ftlab.proto.Ballot;
 import ftlab.proto.Redundancy;
+import ftlab.proto.RedundancyWords;
 import ftlab.task.Tasks;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -181,7 +182,7 @@ public final class WatchCommand implements Callable<Integer> {
           concurrency,
           human(duration),
           count > 0 ? " or " + count + " requests" : "",
-          RedundancyOption.describe(settings.redundancy()));
+          RedundancyWords.describe(settings.redundancy()));
       if (!quiet) {
         out.println(header());
       }

@@ -1,6 +1,7 @@
 package ftlab.coordinator.dispatch;
 
 import ftlab.proto.RedundancyMode;
+import ftlab.proto.RedundancyWords;
 
 /**
  * How a coordinator uses several nodes for one request (docs/redundancy.md):
@@ -72,7 +73,6 @@ public record Redundancy(RedundancyMode mode, int replicas) {
 
   /** "failover", "hedged", "parallel x3", "vote x3". */
   public String describe() {
-    String name = mode.name().toLowerCase();
-    return replicas > 1 ? name + " x" + replicas : name;
+    return RedundancyWords.describe(toProto());
   }
 }

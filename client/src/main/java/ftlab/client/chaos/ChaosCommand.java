@@ -21,6 +21,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -337,7 +338,7 @@ public final class ChaosCommand implements Callable<Integer> {
   private int show() {
     try (Cluster cluster = cluster()) {
       String address = address(cluster);
-      FaultsReply faults = withAdmin(address, cluster, (admin, before) -> before);
+      FaultsReply faults = withAdmin(address, cluster, (admin, before) -> before).result();
       out.println(node + " at " + address + ": " + words(faults));
       for (int i = 0; i < cluster.views().size(); i++) {
         out.println(showLine(node, cluster.views().get(i), cluster.problems().get(i)));
@@ -372,12 +373,15 @@ public final class ChaosCommand implements Callable<Integer> {
     T call(NodeAdminGrpc.NodeAdminBlockingStub admin, FaultsReply before);
   }
 
+  /** What a change did, and when the CLI sent it (this process's nanoTime). */
+  private record Sent<T>(T result, long sentNanos) {}
+
   private int change(AdminCall<Outcome> change) {
     try (Cluster cluster = cluster()) {
       String address = address(cluster);
-      Outcome outcome = withAdmin(address, cluster, change);
+      Sent<Outcome> sent = withAdmin(address, cluster, change);
       long repliedAt = System.nanoTime();
-      out.println(node + " at " + address + ": " + outcome.words());
+      out.println(node + " at " + address + ": " + sent.result().words());
       if (wait.isZero() || wait.isNegative()) {
         return 0;
       }
@@ -385,7 +389,7 @@ public final class ChaosCommand implements Callable<Integer> {
         out.println("(not confirmed: " + cluster.noCoordinators() + ")");
         return 0;
       }
-      confirm(cluster, outcome.confirmation(), repliedAt);
+      confirm(cluster, sent.result().confirmation(), sent.sentNanos(), repliedAt + wait.toNanos());
       return 0;
     }
   }
@@ -394,7 +398,7 @@ public final class ChaosCommand implements Callable<Integer> {
    * Calls the node's admin service, after checking that the node at that address is the one named
    * (a node restarted elsewhere, or a mistyped --node-address, must not be changed by mistake).
    */
-  private <T> T withAdmin(String address, Cluster cluster, AdminCall<T> call) {
+  private <T> Sent<T> withAdmin(String address, Cluster cluster, AdminCall<T> call) {
     ManagedChannel channel =
         Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build();
     try {
@@ -426,7 +430,8 @@ public final class ChaosCommand implements Callable<Integer> {
                 + "; nothing was changed");
       }
       try {
-        return call.call(admin.get(), before);
+        long sentNanos = System.nanoTime();
+        return new Sent<>(call.call(admin.get(), before), sentNanos);
       } catch (StatusRuntimeException e) {
         throw new IllegalStateException(
             node + " at " + address + " refused: " + Coordinators.explain(e), e);
@@ -436,62 +441,70 @@ public final class ChaosCommand implements Callable<Integer> {
     }
   }
 
+  /** One coordinator while the CLI waits for it to show the change. */
+  private static final class Pending {
+    final int index;
+    String name;
+    String notYet = "it did not answer";
+
+    Pending(int index, String name) {
+      this.index = index;
+      this.name = name;
+    }
+  }
+
   /**
-   * Polls every coordinator's view until it shows the change or {@link #wait} has passed since the
-   * node's reply, and prints one line per coordinator.
+   * Prints one line per coordinator: it already showed the change before it was made, it came to
+   * show it so many ms after the change was sent, or it did not show it by {@code deadlineNanos}
+   * (polling every {@link #POLL} meanwhile).
    */
-  private void confirm(Cluster cluster, Confirmation confirmation, long repliedAt) {
+  private void confirm(
+      Cluster cluster, Confirmation confirmation, long sentNanos, long deadlineNanos) {
     Coordinators coordinators = cluster.coordinators();
-    int n = coordinators.size();
-    boolean[] done = new boolean[n];
-    String[] names = new String[n];
-    String[] notYet = new String[n];
-    int left = n;
-    for (int i = 0; i < n; i++) {
+    List<Pending> pending = new ArrayList<>();
+    for (int i = 0; i < coordinators.size(); i++) {
       Optional<ClusterView> before = cluster.views().get(i);
-      names[i] =
+      String name =
           before
               .map(ClusterView::getCoordinatorId)
               .orElse("coordinator at " + coordinators.address(i));
-      notYet[i] = "it did not answer";
-      Optional<String> cannot = confirmation.cannotShow(before.flatMap(v -> find(v, node)));
+      Optional<NodeView> nodeBefore = before.flatMap(v -> find(v, node));
+      Optional<String> cannot = confirmation.cannotShow(nodeBefore);
       if (cannot.isPresent()) {
-        out.println("not confirmed by " + names[i] + ": " + cannot.get());
-        done[i] = true;
-        left--;
+        out.println("not confirmed by " + name + ": " + cannot.get());
+      } else if (nodeBefore.isPresent() && confirmation.shows(nodeBefore.get())) {
+        out.println(alreadyLine(name, nodeBefore.get(), confirmation));
+      } else {
+        pending.add(new Pending(i, name));
       }
     }
-    long deadline = repliedAt + wait.toNanos();
-    while (left > 0) {
-      for (int i = 0; i < n; i++) {
-        if (done[i]) {
-          continue;
-        }
-        long asked = System.nanoTime();
+    while (!pending.isEmpty()) {
+      for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+        Pending p = it.next();
         ClusterView view;
         try {
-          view = coordinators.view(i, VIEW_DEADLINE.toMillis());
+          view = coordinators.view(p.index, VIEW_DEADLINE.toMillis());
         } catch (StatusRuntimeException e) {
-          notYet[i] = "it did not answer (" + Coordinators.explain(e) + ")";
+          p.notYet = "it did not answer (" + Coordinators.explain(e) + ")";
           continue;
         }
-        names[i] = view.getCoordinatorId();
+        long received = System.nanoTime();
+        p.name = view.getCoordinatorId();
         Optional<NodeView> nv = find(view, node);
         if (nv.isEmpty()) {
-          notYet[i] = "it does not know " + node;
-          continue;
-        }
-        long askedMs = TimeUnit.NANOSECONDS.toMillis(asked - repliedAt);
-        Optional<Long> seen = confirmation.seenAfterMs(nv.get(), askedMs);
-        if (seen.isPresent()) {
-          out.println(seenLine(names[i], seen.get(), nv.get(), confirmation));
-          done[i] = true;
-          left--;
+          p.notYet = "it does not know " + node;
+        } else if (confirmation.shows(nv.get())) {
+          long afterMs = confirmation.seenAfterMs(nv.get(), sentNanos, received);
+          out.println(
+              afterMs < 0
+                  ? alreadyLine(p.name, nv.get(), confirmation)
+                  : seenLine(p.name, afterMs, nv.get(), confirmation));
+          it.remove();
         } else {
-          notYet[i] = confirmation.notYet(nv.get());
+          p.notYet = confirmation.notYet(nv.get());
         }
       }
-      if (left == 0 || System.nanoTime() - deadline >= 0) {
+      if (pending.isEmpty() || System.nanoTime() - deadlineNanos >= 0) {
         break;
       }
       try {
@@ -501,25 +514,34 @@ public final class ChaosCommand implements Callable<Integer> {
         break;
       }
     }
-    for (int i = 0; i < n; i++) {
-      if (!done[i]) {
-        out.println(notConfirmedLine(names[i], wait, notYet[i]));
-      }
+    for (Pending p : pending) {
+      out.println(notConfirmedLine(p.name, wait, p.notYet));
     }
   }
 
   /** "coordinator-1 sees it after 412 ms: node-2 SUSPECT (no heartbeat for 310 ms ...)" */
   static String seenLine(
       String coordinator, long afterMs, NodeView view, Confirmation confirmation) {
-    String what =
-        confirmation instanceof Confirmation.InState
-            ? view.getNodeId() + " " + view.getState() + " (" + view.getLastTransitionReason() + ")"
-            : view.getNodeId()
-                + "'s heartbeats report "
-                + FaultWords.describeOr(view.getFaults(), "no faults");
-    return afterMs < 0
-        ? coordinator + " saw it already, " + -afterMs + " ms before the change: " + what
-        : coordinator + " sees it after " + afterMs + " ms: " + what;
+    if (afterMs < 0) {
+      throw new IllegalArgumentException("seen after a negative time: " + afterMs + " ms");
+    }
+    return coordinator + " sees it after " + afterMs + " ms: " + what(view, confirmation);
+  }
+
+  /**
+   * "coordinator-1 already sees it: node-2 DEAD (...)": it showed this before the change was sent
+   * (the node was already silent, or already had these faults).
+   */
+  static String alreadyLine(String coordinator, NodeView view, Confirmation confirmation) {
+    return coordinator + " already sees it: " + what(view, confirmation);
+  }
+
+  private static String what(NodeView view, Confirmation confirmation) {
+    return confirmation instanceof Confirmation.InState
+        ? view.getNodeId() + " " + view.getState() + " (" + view.getLastTransitionReason() + ")"
+        : view.getNodeId()
+            + "'s heartbeats report "
+            + FaultWords.describeOr(view.getFaults(), "no faults");
   }
 
   /** "not confirmed by coordinator-1 within 3 s: its cluster view does not report node faults" */

@@ -6,29 +6,37 @@ import ftlab.proto.NodeState;
 import ftlab.proto.NodeView;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What a coordinator's view must show for a chaos command to count as noticed there, and when it
- * first showed it. Pure: the caller polls the views and says how long after the node's reply it
- * asked for each one.
+ * came to show it. Pure: the caller polls the views and passes in its own clock readings.
  *
  * <p>A coordinator is never told about a fault: it notices it, or not, from what the node does. A
  * slow, failing or lying node reports its faults in its heartbeats ({@code NodeView.faults}); a
  * frozen or muted node goes silent, and the failure detector makes it SUSPECT, then DEAD; a crashed
  * node ends up DEAD; a healed node beats again without faults.
+ *
+ * <p><b>Two clocks.</b> The CLI and the coordinator do not share a clock, and no time read on one
+ * is ever compared with a time read on the other. The coordinator reports durations only (how old
+ * the last beat is, how long the node has been in its state), measured when it made the view; the
+ * CLI knows when it sent the change and when the view's reply arrived. The view was made before its
+ * reply arrived, so "arrived minus the reported duration" is the latest moment, on the CLI's clock,
+ * at which the coordinator can have come to show the change. Everything the change causes happens
+ * after the CLI sent it, so that moment is never before the send unless the coordinator showed the
+ * same thing before the change: then it "already sees it". See {@link #seenAfterMs}.
  */
 sealed interface Confirmation {
 
+  /** Whether {@code view} shows the change. */
+  boolean shows(NodeView view);
+
   /**
-   * When the change shows in {@code view}, in milliseconds after the node's reply: possibly
-   * negative (the coordinator saw it that way before the change, e.g. already DEAD); empty if it
-   * does not show (yet).
-   *
-   * @param askedMsAfterReply when the view was asked for, in ms after the node's reply. Every age
-   *     in the view is measured back from a moment after that, so subtracting one from it gives an
-   *     upper bound of when the thing happened.
+   * For a view that {@link #shows} the change: for how long, at the coordinator, when it made the
+   * view, it had been showing it (the age of the beat that reported the faults, or the time since
+   * the state transition).
    */
-  Optional<Long> seenAfterMs(NodeView view, long askedMsAfterReply);
+  long shownForMs(NodeView view);
 
   /** Why a view that does not show the change does not, in a few words. */
   String notYet(NodeView view);
@@ -42,17 +50,34 @@ sealed interface Confirmation {
     return Optional.empty();
   }
 
+  /**
+   * When the coordinator came to show the change, in ms after the CLI sent it, at the latest: the
+   * view's reply arrived at {@code receivedNanos} and the coordinator had been showing the change
+   * for {@link #shownForMs} when it made the view, some time before that. Only one clock is read:
+   * this process's {@link System#nanoTime()}.
+   *
+   * <p>Never negative for a change the request caused (its effects come after it was sent); a
+   * negative value means the coordinator showed this before the request was sent.
+   *
+   * @param sentNanos when the CLI sent the change to the node
+   * @param receivedNanos when the CLI received the view
+   */
+  default long seenAfterMs(NodeView view, long sentNanos, long receivedNanos) {
+    long latest = receivedNanos - TimeUnit.MILLISECONDS.toNanos(shownForMs(view));
+    // floorDiv, not division: -0.5 ms is "before the send", not 0
+    return Math.floorDiv(latest - sentNanos, 1_000_000L);
+  }
+
   /** The node's heartbeats report exactly these faults: a slow, failing or lying node. */
   record ReportsFaults(Faults expected) implements Confirmation {
     @Override
-    public Optional<Long> seenAfterMs(NodeView view, long askedMsAfterReply) {
-      // A beat older than the change may still report the faults of before it, even the same as
-      // those now in force: only a newer beat counts.
-      boolean freshBeat = view.getLastHeartbeatAgeMs() < askedMsAfterReply;
-      if (freshBeat && view.getFaults().equals(expected)) {
-        return Optional.of(askedMsAfterReply - view.getLastHeartbeatAgeMs());
-      }
-      return Optional.empty();
+    public boolean shows(NodeView view) {
+      return view.getFaults().equals(expected);
+    }
+
+    @Override
+    public long shownForMs(NodeView view) {
+      return view.getLastHeartbeatAgeMs();
     }
 
     @Override
@@ -73,8 +98,13 @@ sealed interface Confirmation {
     private static final ReportsFaults NONE = new ReportsFaults(Faults.getDefaultInstance());
 
     @Override
-    public Optional<Long> seenAfterMs(NodeView view, long askedMsAfterReply) {
-      return NONE.seenAfterMs(view, askedMsAfterReply);
+    public boolean shows(NodeView view) {
+      return NONE.shows(view);
+    }
+
+    @Override
+    public long shownForMs(NodeView view) {
+      return NONE.shownForMs(view);
     }
 
     @Override
@@ -102,11 +132,13 @@ sealed interface Confirmation {
   /** The failure detector has the node in one of these states. */
   record InState(Set<NodeState> states) implements Confirmation {
     @Override
-    public Optional<Long> seenAfterMs(NodeView view, long askedMsAfterReply) {
-      if (states.contains(view.getState())) {
-        return Optional.of(askedMsAfterReply - view.getSinceTransitionMs());
-      }
-      return Optional.empty();
+    public boolean shows(NodeView view) {
+      return states.contains(view.getState());
+    }
+
+    @Override
+    public long shownForMs(NodeView view) {
+      return view.getSinceTransitionMs();
     }
 
     @Override

@@ -62,18 +62,25 @@ class ChaosIT {
       assertThat(lie.out()).containsPattern("(" + c + " sees it after|not confirmed by " + c + ")");
     }
 
-    // A frozen node goes silent: every coordinator suspects it, and the CLI sees them do it.
+    // A frozen node goes silent: every coordinator suspects it, and the CLI sees them do it. (A
+    // coordinator that suspected node-2 a moment before the freeze, after a hiccup of a loaded
+    // machine, already sees it so: that is the truth too.)
     FtlabCli.Run freeze = ftlab("chaos", "node-2", "freeze");
     assertThat(freeze.out())
         .contains("faults now: lie on 30% of tasks; freeze")
-        .containsPattern("coordinator-1 sees it after \\d+ ms: node-2 (SUSPECT|DEAD)")
-        .containsPattern("coordinator-2 sees it after \\d+ ms: node-2 (SUSPECT|DEAD)");
+        .containsPattern(
+            "coordinator-1 (sees it after \\d+ ms|already sees it): node-2 (SUSPECT|DEAD)")
+        .containsPattern(
+            "coordinator-2 (sees it after \\d+ ms|already sees it): node-2 (SUSPECT|DEAD)");
 
     FtlabCli.Run show = ftlab("chaos", "node-2");
     assertThat(show.out())
         .startsWith("node-2 at " + node2 + ": lie on 30% of tasks; freeze")
         .contains("coordinator-1 has node-2 ");
 
+    // Every coordinator had node-2 SUSPECT or DEAD (above), so its coming back is seen after the
+    // heal was sent, however the node's first beat and its reply to the CLI are ordered (issue 7):
+    // never "already", never before the change.
     FtlabCli.Run heal = ftlab("chaos", "node-2", "heal");
     assertThat(heal.out())
         .contains("healed, no faults (it had lie on 30% of tasks; freeze)")
@@ -87,7 +94,7 @@ class ChaosIT {
     FtlabCli.Run crash = ftlab("chaos", "node-1", "crash");
     assertThat(crash.out())
         .contains("node-1 at " + cluster.cluster.member("node-1").address() + ": crashing")
-        .containsPattern("coordinator-1 sees it after \\d+ ms: node-1 DEAD");
+        .containsPattern("coordinator-1 (sees it after \\d+ ms|already sees it): node-1 DEAD");
     cluster.awaitExit("node-1", Duration.ofSeconds(5));
 
     FtlabCli.Run status = ftlab("status");

@@ -133,8 +133,8 @@ public final class NodeServer {
   }
 
   /**
-   * The graceful exit (SIGTERM, {@code docker stop}): refuse new tasks, stop beating, tell the
-   * coordinators this node is leaving (LEFT, not a failure), let running tasks finish within {@code
+   * The graceful exit (SIGTERM, {@code docker stop}): refuse new tasks, tell the coordinators this
+   * node is leaving (LEFT, not a failure), stop beating, let running tasks finish within {@code
    * drainTimeout}, stop those that do not (they answer UNAVAILABLE, so their callers retry them
    * elsewhere), then stop.
    */
@@ -145,8 +145,11 @@ public final class NodeServer {
     // only make the drain longer.
     worker.stopAccepting();
     health.enterTerminalState();
-    heartbeats.stopBeating();
+    // The goodbye before the beats stop, not after: stopped beats and a slow goodbye would leave a
+    // silence the detector counts (SUSPECT before LEFT). A beat that arrives after the goodbye is
+    // ignored: a LEFT node comes back only as a new incarnation (Membership.onHeartbeat).
     heartbeats.leave("shutting down (SIGTERM)", Duration.ofSeconds(1));
+    heartbeats.stopBeating();
     server.shutdown();
     boolean finished = server.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
     if (!finished) {

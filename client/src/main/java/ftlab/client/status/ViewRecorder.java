@@ -18,12 +18,16 @@ import java.util.concurrent.TimeUnit;
  * with the time the coordinator says the change happened. Used by the benchmarks (time to detect)
  * and the multi-process tests (which transitions happened).
  *
- * <p>Times are this process's {@link System#nanoTime()}: a change seen in a view polled at time p
- * with {@code since_transition_ms = d} happened at p - d (to within a millisecond or so).
+ * <p>Times are this process's {@link System#nanoTime()}, never the coordinator's clock: the
+ * coordinator reports only how long ago a change happened ({@code since_transition_ms = d}), as of
+ * when it made the view, which was before the view's reply reached this process at r. So the change
+ * happened at r - d at the latest, and that is the time recorded: a detection time measured from it
+ * is never shorter than the truth (it may be longer by the view's trip back, about a millisecond on
+ * loopback).
  */
 public final class ViewRecorder implements AutoCloseable {
 
-  /** A node entered a state, as one coordinator saw it. */
+  /** A node entered a state, as one coordinator saw it, at {@code atNanos} at the latest. */
   public record Change(
       String coordinatorId, String nodeId, NodeState state, long atNanos, String reason) {}
 
@@ -33,6 +37,7 @@ public final class ViewRecorder implements AutoCloseable {
   private final List<Change> changes = new ArrayList<>();
   private final Map<String, ClusterView> latest = new HashMap<>();
   private final Map<String, String> lastKey = new HashMap<>();
+  private final Map<Integer, String> idOf = new HashMap<>();
   private volatile boolean closed;
 
   /** Starts polling every coordinator every {@code period}. */
@@ -48,11 +53,10 @@ public final class ViewRecorder implements AutoCloseable {
     while (!closed) {
       for (int i = 0; i < coordinators.size(); i++) {
         try {
-          long before = System.nanoTime();
           ClusterView view = coordinators.view(i, 500);
-          record(view, before);
+          record(i, view, System.nanoTime());
         } catch (StatusRuntimeException e) {
-          // a coordinator that is down simply has no new view
+          forget(i); // down, or too slow to answer: what it last said may no longer hold
         }
       }
       try {
@@ -63,7 +67,15 @@ public final class ViewRecorder implements AutoCloseable {
     }
   }
 
-  private synchronized void record(ClusterView view, long polledAtNanos) {
+  private synchronized void forget(int index) {
+    String id = idOf.get(index);
+    if (id != null) {
+      latest.remove(id);
+    }
+  }
+
+  private synchronized void record(int index, ClusterView view, long receivedNanos) {
+    idOf.put(index, view.getCoordinatorId());
     latest.put(view.getCoordinatorId(), view);
     for (NodeView n : view.getNodesList()) {
       String key = view.getCoordinatorId() + "/" + n.getNodeId();
@@ -75,7 +87,7 @@ public final class ViewRecorder implements AutoCloseable {
                 view.getCoordinatorId(),
                 n.getNodeId(),
                 n.getState(),
-                polledAtNanos - TimeUnit.MILLISECONDS.toNanos(n.getSinceTransitionMs()),
+                receivedNanos - TimeUnit.MILLISECONDS.toNanos(n.getSinceTransitionMs()),
                 n.getLastTransitionReason()));
       }
     }
@@ -114,7 +126,11 @@ public final class ViewRecorder implements AutoCloseable {
         .findFirst();
   }
 
-  /** Whether every coordinator's latest view (among those that answered) has the node in state. */
+  /**
+   * Whether every one of these coordinators has the node in the state, by its latest view. A
+   * coordinator whose last poll failed has no latest view (what it said before it went down may not
+   * hold after it comes back), so it does not count as seeing anything.
+   */
   public synchronized boolean allSee(String nodeId, NodeState state, List<String> coordinatorIds) {
     for (String id : coordinatorIds) {
       ClusterView v = latest.get(id);
@@ -130,7 +146,7 @@ public final class ViewRecorder implements AutoCloseable {
     return true;
   }
 
-  /** The latest view of each coordinator that has answered, by coordinator id. */
+  /** The latest view of each coordinator whose last poll it answered, by coordinator id. */
   public synchronized Map<String, ClusterView> latest() {
     return Map.copyOf(latest);
   }

@@ -16,6 +16,8 @@ import java.util.List;
  * @param error why it failed (null when answered)
  * @param coordinator the address of the coordinator that answered (or was tried last)
  * @param coordinatorFailures coordinators tried before, each "address: why"
+ * @param sentNanos when the client sent it ({@link System#nanoTime()} of the client's process)
+ * @param latencyNanos from sending it to its answer or failure, on the client's clock
  */
 public record Outcome(
     long id,
@@ -25,6 +27,7 @@ public record Outcome(
     String error,
     String coordinator,
     List<String> coordinatorFailures,
+    long sentNanos,
     long latencyNanos) {
 
   public boolean ok() {

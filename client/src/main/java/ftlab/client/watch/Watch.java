@@ -112,6 +112,9 @@ public final class Watch {
     }
   }
 
+  /** How long a watch waits for its connections before its first request, at most. */
+  private static final Duration CONNECT_FIRST = Duration.ofSeconds(2);
+
   private final Coordinators coordinators;
   private final Settings settings;
   private final Stats stats = new Stats();
@@ -138,6 +141,9 @@ public final class Watch {
       throws InterruptedException {
     CoordinatorFailover failover =
         new CoordinatorFailover(coordinators, settings.attemptTimeout(), settings.requestTimeout());
+    // Connections first, outside every request's clock: a fresh JVM can take longer to open its
+    // first connection than a request's whole timeout.
+    coordinators.connect(CONNECT_FIRST);
     long start = System.nanoTime();
     long end = start + settings.duration().toNanos();
     AtomicLong nextId = new AtomicLong(1);
@@ -212,6 +218,6 @@ public final class Watch {
     CoordinatorFailover.Result r = failover.call(request);
     long latency = System.nanoTime() - sent;
     return new Outcome(
-        id, task, expected, r.answer(), r.error(), r.coordinator(), r.failures(), latency);
+        id, task, expected, r.answer(), r.error(), r.coordinator(), r.failures(), sent, latency);
   }
 }

@@ -9,10 +9,14 @@ import ftlab.client.watch.Outcome;
 import ftlab.client.watch.Summary;
 import ftlab.client.watch.TaskMix;
 import ftlab.client.watch.Watch;
+import ftlab.proto.ClusterView;
 import ftlab.proto.NodeState;
+import ftlab.proto.NodeView;
+import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -135,6 +139,14 @@ public final class ClusterProbe implements AutoCloseable {
     return get(answersVia, coordinatorId);
   }
 
+  /** Answers through the coordinator (by id) to requests sent at or after {@code sentNanos}. */
+  public long answersViaSentSince(String coordinatorId, long sentNanos) {
+    return answered.stream()
+        .filter(o -> o.answer().getCoordinatorId().equals(coordinatorId))
+        .filter(o -> o.sentNanos() - sentNanos >= 0)
+        .count();
+  }
+
   /** Answers the node (by id) computed for the load so far. */
   public long answersBy(String nodeId) {
     return get(answersBy, nodeId);
@@ -176,9 +188,51 @@ public final class ClusterProbe implements AutoCloseable {
     awaitState(node, state, coordinatorIds, atMost);
   }
 
-  /** The states a node has been seen in, by any coordinator, since {@code afterNanos}. */
+  /**
+   * The states a node has been seen in, by any coordinator, since {@code afterNanos}: sampled by
+   * polling, so a short state may be missed. To ask whether a node was suspected, use {@link
+   * #suspicions}, which the coordinators count themselves.
+   */
   public List<NodeState> statesSeen(String node, long afterNanos) {
     return views.statesSeen(node, afterNanos);
+  }
+
+  /**
+   * How many times each coordinator has suspected the node (ALIVE -> SUSPECT), by its own count,
+   * asked now: by coordinator id. Unlike {@link #statesSeen}, nothing is sampled, so a suspicion
+   * that lasted a millisecond is counted too. A coordinator that does not answer is left out.
+   */
+  public Map<String, Long> suspicions(String node) {
+    Map<String, Long> out = new TreeMap<>();
+    for (int i = 0; i < coordinators.size(); i++) {
+      try {
+        ClusterView v = coordinators.view(i, 2_000);
+        for (NodeView n : v.getNodesList()) {
+          if (n.getNodeId().equals(node)) {
+            out.put(v.getCoordinatorId(), n.getTimesSuspected());
+          }
+        }
+      } catch (StatusRuntimeException e) {
+        // down: it has no count to give
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Checks that every coordinator took the node through SUSPECT since {@code before} (from {@link
+   * #suspicions}): its own count went up. With the node now DEAD, that is the whole way the
+   * transition table allows (ALIVE -> SUSPECT -> DEAD), proven from the coordinators' records
+   * rather than from polls that may fall between two transitions.
+   */
+  public void assertSuspectedAgainSince(String node, Map<String, Long> before) {
+    Map<String, Long> now = suspicions(node);
+    assertThat(now.keySet()).as("coordinators that know " + node).containsAll(coordinatorIds);
+    for (String c : coordinatorIds) {
+      assertThat(now.get(c))
+          .as("times %s suspected %s, before the fault %s", c, node, before.get(c))
+          .isGreaterThan(before.getOrDefault(c, 0L));
+    }
   }
 
   /** Stops the load and returns its summary. */

@@ -43,8 +43,9 @@ class RedundancyIT {
     }
   }
 
-  private static NodeView view(ClusterProbe p, String coordinator, String node) {
-    return p.views().latest().get(coordinator).getNodesList().stream()
+  /** The node as coordinator i sees it now (asked, not the recorder's last poll). */
+  private static NodeView view(ClusterProbe p, int coordinator, String node) {
+    return p.coordinators().view(coordinator, 2_000).getNodesList().stream()
         .filter(n -> n.getNodeId().equals(node))
         .findFirst()
         .orElseThrow();
@@ -68,8 +69,10 @@ class RedundancyIT {
       Summary s = p.stopLoadAndAssertNoClientVisibleFailure();
       List<Outcome> hedged = p.answered().stream().filter(o -> o.how().equals("hedge")).toList();
       assertThat(hedged).as("answers won by a hedge").isNotEmpty();
-      // a request hedged away from a stalled node does not wait for its second
-      assertThat(hedged).allSatisfy(o -> assertThat(o.latencyNanos()).isLessThan(900_000_000L));
+      // a request hedged away from a stalled node does not wait for its second: the coordinator
+      // (timing itself, on its own clock) answered sooner than the stall would have let it
+      assertThat(hedged)
+          .allSatisfy(o -> assertThat(o.answer().getCoordinatorMicros()).isLessThan(1_000_000L));
       assertThat(s.extraAttemptsPerAnswer()).as("extra attempts").isLessThan(0.25);
     }
   }
@@ -83,7 +86,7 @@ class RedundancyIT {
       p.startLoad();
 
       p.awaitState("node-2", QUARANTINED, List.of("coordinator-1", "coordinator-2"), RECOVER);
-      for (String coordinator : p.coordinatorIds()) {
+      for (int coordinator = 0; coordinator < p.coordinators().size(); coordinator++) {
         assertThat(view(p, coordinator, "node-2").getLastTransitionReason())
             .startsWith("outvoted 3 times in its last 3 votes");
       }

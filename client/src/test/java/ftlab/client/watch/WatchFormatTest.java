@@ -29,7 +29,15 @@ class WatchFormatTest {
             .addAllAttempts(List.of(attempts))
             .build();
     return new Outcome(
-        42, TASK, Tasks.expectedResult(TASK), answer, null, "127.0.0.1:7001", List.of(), 3_200_000);
+        42,
+        TASK,
+        Tasks.expectedResult(TASK),
+        answer,
+        null,
+        "127.0.0.1:7001",
+        List.of(),
+        0,
+        3_200_000);
   }
 
   private static Attempt attempt(String node, String outcome, String detail) {
@@ -93,7 +101,8 @@ class WatchFormatTest {
                 Ballot.newBuilder().setResult(right).addNodeIds("node-3").addNodeIds("node-1"))
             .addTally(Ballot.newBuilder().setResult(lie).addNodeIds("node-2"))
             .build();
-    Outcome o = new Outcome(42, TASK, right, answer, null, "127.0.0.1:7001", List.of(), 3_200_000);
+    Outcome o =
+        new Outcome(42, TASK, right, answer, null, "127.0.0.1:7001", List.of(), 0, 3_200_000);
 
     assertThat(o.how()).isEqualTo("vote 2/3");
     assertThat(WatchCommand.line(o))
@@ -130,6 +139,7 @@ class WatchFormatTest {
             "gave up after 10000 ms: x",
             "a",
             List.of(),
+            0,
             10_000_000_000L);
     assertThat(o.failed()).isTrue();
     assertThat(WatchCommand.line(o)).contains("FAILED after 10000 ms: gave up after 10000 ms: x");

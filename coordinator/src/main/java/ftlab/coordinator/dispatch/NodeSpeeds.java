@@ -10,21 +10,27 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <pre>
  *   on each answer:  score = score + 0.5 x (extra - score)        (an exponential moving average)
- *   when asked:      score x 0.5 ^ (time since its last answer / 10 s), or 0 before 3 answers
+ *                    except the first 3 answers, which are not counted at all
+ *   when asked:      score x 0.5 ^ (time since its last answer / 10 s), or 0 until it is counted
  * </pre>
  *
  * <p>Why forget: a node judged slow gets little work, so it produces few new measurements. Without
  * forgetting, a node that was slow once would stay slow in our eyes forever. With a 10 s half-life
  * a node 50 ms slow falls below the 20 ms margin the {@link NodePicker} allows after about 10 s of
  * rest, gets one request (a probe), is judged again, and rests again: about one request in 8 s, so
- * it barely touches the tail; a healed node earns its share back at its first probe. Why 3 answers:
- * the first answers of a node that just started (a cold JVM) are slow for reasons that pass. A node
- * that rejoins (restart, back from DEAD) starts over ({@link #forget}).
+ * it barely touches the tail; a healed node earns its share back at its first probe. Why not count
+ * the first 3 answers: those of a node that just started (a cold JVM: classes loading, code not
+ * compiled yet, a first connection) are slow for reasons that pass, by hundreds of ms. Averaged in,
+ * they would mark a healthy restarted node slow and keep it out of the rotation for half a minute
+ * while the score fades. A node that rejoins (restart, back from DEAD) starts over ({@link
+ * #forget}).
  */
 final class NodeSpeeds {
   static final double ALPHA = 0.5;
   static final long HALF_LIFE_NANOS = 10_000_000_000L;
-  static final int MIN_ANSWERS = 3;
+
+  /** Answers of a (re)joined node that are not counted: its warm-up. */
+  static final int WARM_UP_ANSWERS = 3;
 
   private record Speed(double scoreNanos, long atNanos, int answers) {}
 
@@ -35,19 +41,23 @@ final class NodeSpeeds {
     long extra = Math.max(0, extraNanos);
     speeds.compute(
         nodeId,
-        (id, old) ->
-            old == null
-                ? new Speed(ALPHA * extra, nowNanos, 1) // one sample, not the whole truth
-                : new Speed(
-                    decayed(old, nowNanos) + ALPHA * (extra - decayed(old, nowNanos)),
-                    nowNanos,
-                    old.answers() + 1));
+        (id, old) -> {
+          int answers = old == null ? 1 : old.answers() + 1;
+          if (answers <= WARM_UP_ANSWERS) {
+            return new Speed(0, nowNanos, answers); // warming up: not counted
+          }
+          if (answers == WARM_UP_ANSWERS + 1) {
+            return new Speed(ALPHA * extra, nowNanos, answers); // one sample, not the whole truth
+          }
+          double score = decayed(old, nowNanos);
+          return new Speed(score + ALPHA * (extra - score), nowNanos, answers);
+        });
   }
 
-  /** The node's score now: 0 for a node with fewer than {@link #MIN_ANSWERS} answers. */
+  /** The node's score now: 0 while it warms up (its first {@link #WARM_UP_ANSWERS} answers). */
   long scoreNanos(String nodeId, long nowNanos) {
     Speed s = speeds.get(nodeId);
-    return s == null || s.answers() < MIN_ANSWERS ? 0 : (long) decayed(s, nowNanos);
+    return s == null || s.answers() <= WARM_UP_ANSWERS ? 0 : (long) decayed(s, nowNanos);
   }
 
   /** The node (re)joined: a new process, judged afresh. */

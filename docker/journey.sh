@@ -13,6 +13,22 @@ if [ -z "${COMPOSE:-}" ]; then
 fi
 PROJECT=ftlab-journey
 compose() { $COMPOSE -p "$PROJECT" "$@"; }
+
+# Its own published ports, not the lab's 7001/7002, so that a lab or a local cluster already
+# running here does not stop it: free ones below the kernel's ephemeral range (32768 up), where no
+# outgoing connection can take them meanwhile.
+free_port() {
+  local p
+  for _ in $(seq 1 100); do
+    p=$(( 20000 + RANDOM % 12000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  echo "found no free port on 127.0.0.1" >&2; return 1
+}
+FTLAB_COORDINATOR_1_PORT=${FTLAB_COORDINATOR_1_PORT:-$(free_port)}
+FTLAB_COORDINATOR_2_PORT=${FTLAB_COORDINATOR_2_PORT:-$(free_port)}
+while [ "$FTLAB_COORDINATOR_2_PORT" = "$FTLAB_COORDINATOR_1_PORT" ]; do FTLAB_COORDINATOR_2_PORT=$(free_port); done
+export FTLAB_COORDINATOR_1_PORT FTLAB_COORDINATOR_2_PORT
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 say() { echo "[journey $(date +%T)] $*"; }
 
@@ -61,7 +77,7 @@ first_answer() { compose logs --no-color client 2>/dev/null | grep ' verified ' 
 say "building the image (${FTLAB_BUILD_IMAGE:-public base images})"
 compose build --quiet 2>/dev/null || compose build
 
-say "docker compose up -d"
+say "docker compose up -d   (coordinators published on 127.0.0.1:$FTLAB_COORDINATOR_1_PORT and :$FTLAB_COORDINATOR_2_PORT)"
 t0=$(ms)
 compose up -d
 wait_for "the first answer" 60 first_answer

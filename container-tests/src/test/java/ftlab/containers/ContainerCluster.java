@@ -6,9 +6,7 @@ import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import ftlab.client.it.ClusterProbe;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import ftlab.client.local.LocalLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,9 +44,12 @@ final class ContainerCluster implements AutoCloseable {
 
   ContainerCluster(int coordinators, int nodes) throws Exception {
     String coordinatorList = "";
+    // fixed, so that a restarted coordinator keeps its address; outside the ephemeral range, so
+    // that no outgoing connection takes one while its coordinator is stopped
+    int firstHostPort = LocalLayout.freePortBlock(coordinators);
     for (int i = 1; i <= coordinators; i++) {
       String id = "coordinator-" + i;
-      int hostPort = freeLoopbackPort();
+      int hostPort = firstHostPort + i - 1;
       coordinatorIds.add(id);
       addresses.add("127.0.0.1:" + hostPort);
       coordinatorList += (i > 1 ? "," : "") + id + ":" + COORDINATOR_PORT;
@@ -167,12 +168,6 @@ final class ContainerCluster implements AutoCloseable {
       throw new IllegalArgumentException("no member named " + name + "; have " + members.keySet());
     }
     return c.getContainerId();
-  }
-
-  private static int freeLoopbackPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   /** Removes every container and the network, whatever state they are in. */

@@ -1,10 +1,9 @@
 package ftlab.client.bench;
 
 import ftlab.client.local.Jars;
+import ftlab.client.local.LocalLayout;
 import ftlab.proto.NodeState;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,8 +87,8 @@ public final class DockerBench implements Callable<Integer> {
           "no docker-compose.yml in " + home + ": run this from the ftlab checkout");
     }
     composeCommand = composeCommand(file);
-    int port1 = freeLoopbackPort();
-    int port2 = freeLoopbackPort();
+    int port1 = LocalLayout.freePortBlock(2); // outside the ephemeral range, and two apart
+    int port2 = port1 + 1;
     env.put("FTLAB_COORDINATOR_1_PORT", "" + port1);
     env.put("FTLAB_COORDINATOR_2_PORT", "" + port2);
     String image = Optional.ofNullable(System.getenv("FTLAB_IMAGE")).orElse("ftlab:latest");
@@ -323,12 +322,6 @@ public final class DockerBench implements Callable<Integer> {
       return output;
     } finally {
       Files.deleteIfExists(out);
-    }
-  }
-
-  private static int freeLoopbackPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }

@@ -62,22 +62,63 @@ public record LocalLayout(
   }
 
   /**
-   * A layout on a block of loopback ports that are free right now, at a random place in
-   * 20000-59999: for tests and benchmarks that must not collide with a cluster already running.
+   * A layout on a block of loopback ports that are free right now ({@link #freePortBlock}): for
+   * tests and benchmarks that must not collide with a cluster already running.
    */
   public static LocalLayout onFreePorts(int coordinators, int nodes, int capacity) {
-    int size = 10 + nodes;
+    int base = freePortBlock(10 + nodes);
+    return new LocalLayout(coordinators, nodes, base, base + 10, capacity, 100);
+  }
+
+  /** Where ports are picked from: from here up to the first port the kernel hands out itself. */
+  private static final int LOWEST_PICKED_PORT = 20_000;
+
+  /**
+   * The first of {@code size} consecutive loopback ports that are free right now, at a random place
+   * from 20000 up to, not into, the kernel's range of ephemeral ports (the source ports of outgoing
+   * connections; 32768-60999 on Linux). Outside that range, none of the cluster's own outgoing
+   * connections (heartbeats, calls, reconnects) can take one of its ports before the process meant
+   * to listen there has started, or while it is down, when a reconnect to it could otherwise even
+   * connect to itself.
+   */
+  public static int freePortBlock(int size) {
+    int top = ephemeralPortsFrom() - size;
+    if (top <= LOWEST_PICKED_PORT) {
+      throw new IllegalStateException(
+          "no room for "
+              + size
+              + " ports between "
+              + LOWEST_PICKED_PORT
+              + " and the ephemeral ports, which start at "
+              + ephemeralPortsFrom());
+    }
     for (int tries = 0; tries < 50; tries++) {
-      int base = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(40_000 - size);
+      int base =
+          LOWEST_PICKED_PORT
+              + java.util.concurrent.ThreadLocalRandom.current().nextInt(top - LOWEST_PICKED_PORT);
       boolean free = true;
       for (int p = base; p < base + size && free; p++) {
         free = isFree(p);
       }
       if (free) {
-        return new LocalLayout(coordinators, nodes, base, base + 10, capacity, 100);
+        return base;
       }
     }
     throw new IllegalStateException("found no block of " + size + " free ports on 127.0.0.1");
+  }
+
+  /** The first ephemeral port, from /proc on Linux; 32768 (Linux's default) elsewhere. */
+  static int ephemeralPortsFrom() {
+    try {
+      // line by line: Files.readString gets only "3" of "32768\t60999" from this sysctl file
+      String range =
+          java.nio.file.Files.readAllLines(
+                  java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+              .get(0);
+      return Integer.parseInt(range.strip().split("\\s+")[0]);
+    } catch (java.io.IOException | RuntimeException e) {
+      return 32_768;
+    }
   }
 
   static boolean isFree(int port) {

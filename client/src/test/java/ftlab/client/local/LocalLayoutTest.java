@@ -33,6 +33,9 @@ class LocalLayoutTest {
     LocalLayout l = LocalLayout.onFreePorts(2, 3, 4);
     assertThat(LocalLayout.isFree(l.coordinatorBasePort())).isTrue();
     assertThat(LocalLayout.isFree(l.nodeBasePort() + 2)).isTrue();
+    // below the ports the kernel gives outgoing connections, so none of those can take one
+    assertThat(LocalLayout.ephemeralPortsFrom()).isGreaterThan(20_000);
+    assertThat(l.nodeBasePort() + 2).isLessThan(LocalLayout.ephemeralPortsFrom());
   }
 
   @Test

@@ -9,13 +9,16 @@ import ftlab.proto.ReadmitRequest;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyReply;
 import ftlab.proto.SetRedundancyRequest;
+import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /** Channels to a list of coordinators, by address (host:port). */
@@ -61,6 +64,31 @@ public final class Coordinators implements AutoCloseable {
 
   public CoordinatorGrpc.CoordinatorBlockingStub stub(int i) {
     return CoordinatorGrpc.newBlockingStub(channels.get(i));
+  }
+
+  /**
+   * Starts connecting to every coordinator and waits, at most {@code atMost}, until each one is
+   * connected or has failed to connect (refused, say). So the first requests' deadlines are not
+   * spent opening connections, in a JVM that is still loading its network classes.
+   */
+  public void connect(Duration atMost) throws InterruptedException {
+    CountDownLatch settled = new CountDownLatch(channels.size());
+    for (ManagedChannel c : channels) {
+      whenSettled(c, settled::countDown);
+    }
+    settled.await(atMost.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Runs {@code then} once the channel is connected, or has failed to connect, or is shut down. */
+  private static void whenSettled(ManagedChannel channel, Runnable then) {
+    ConnectivityState state = channel.getState(true); // true: start connecting if idle
+    if (state == ConnectivityState.READY
+        || state == ConnectivityState.TRANSIENT_FAILURE
+        || state == ConnectivityState.SHUTDOWN) {
+      then.run();
+    } else {
+      channel.notifyWhenStateChanged(state, () -> whenSettled(channel, then));
+    }
   }
 
   /** The cluster as coordinator i sees it. */

@@ -110,7 +110,7 @@ public final class CoordinatorServer {
     this.server =
         serverBuilder
             .addService(new CoordinatorService(id, cluster, dispatcher))
-            .addService(new MembershipService(id, cluster))
+            .addService(new MembershipService(id, cluster, caller::reconnectIfFailed))
             .addService(
                 ServerInterceptors.intercept(
                     new CoordinatorAdminService(id, dispatcher, cluster), new AdminAccess()))

@@ -12,6 +12,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +23,19 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
   private final String coordinatorId;
   private final Cluster cluster;
 
+  /**
+   * Told the address of every node that beats: a beat proves it is up, so a failed connection to it
+   * is worth retrying now rather than after gRPC's reconnect backoff (up to 2 minutes).
+   */
+  private final Consumer<String> heardFrom;
+
   /** Nodes already warned about a mismatched heartbeat interval: warn once, not every beat. */
   private final Set<String> warnedInterval = ConcurrentHashMap.newKeySet();
 
-  MembershipService(String coordinatorId, Cluster cluster) {
+  MembershipService(String coordinatorId, Cluster cluster, Consumer<String> heardFrom) {
     this.coordinatorId = coordinatorId;
     this.cluster = cluster;
+    this.heardFrom = heardFrom;
   }
 
   /**
@@ -66,6 +74,7 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
     }
     checkInterval(request);
     NodeState state = cluster.heartbeat(hb);
+    heardFrom.accept(hb.address());
     response.onNext(
         HeartbeatReply.newBuilder()
             .setCoordinatorId(coordinatorId)

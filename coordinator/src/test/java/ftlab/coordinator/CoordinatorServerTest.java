@@ -281,10 +281,10 @@ class CoordinatorServerTest {
     assertThat(view("node-1").getFailedAttempts()).isEqualTo(1);
 
     // After the refused call, gRPC waits 0.8 to 1.2 s (its reconnect backoff) before it tries
-    // node-1 again. When node-1 starts listening and beats (a restart), the coordinator
-    // reconnects at once instead. Even then the new connection is not READY at the very instant
-    // the heartbeat is answered, and until it is, calls fail with the old error; so wait for it,
-    // for much less time than the backoff would take.
+    // node-1 again. When node-1 starts listening and beats, the beat proves it is up, and the
+    // coordinator reconnects at once instead (MembershipService). Even then the new connection is
+    // not READY at the very instant the heartbeat is answered, and until it is, calls fail with
+    // the old error; so wait for it, for much less time than the backoff would take.
     startNode("node-1");
     assertThat(beat("node-1", 2, 0).getState()).isEqualTo(NodeState.ALIVE);
     assertThat(awaitReady(nodeChannels.get(address("node-1")), Duration.ofMillis(500)))

@@ -454,6 +454,15 @@ public final class LocalCluster {
   }
 
   /**
+   * How far apart two readings of one process's start time may be. On Linux the JDK adds the
+   * process's start, in clock ticks since boot, to the boot time from /proc/stat, which is whole
+   * seconds and is derived anew at each reading (the wall clock minus the uptime): two JVMs can
+   * read it a second apart. A PID reused by another process started within 2 s of ours is not a
+   * real risk; a member wrongly taken for exited (never stopped by {@code local down}) is.
+   */
+  private static final long START_TIME_TOLERANCE_MILLIS = 2_000;
+
+  /**
    * The live process behind a member, if it is provably the same process: same PID, same start
    * time, and an ftlab jar on its command line. When any of that cannot be checked, the member
    * counts as exited: signalling the wrong process (a PID reused since, a damaged state file) is
@@ -473,7 +482,7 @@ public final class LocalCluster {
                       .commandLine()
                       .or(() -> h.info().arguments().map(a -> String.join(" ", a)));
               return started.isPresent()
-                  && Math.abs(started.get() - m.startedAtMillis()) < 1_000
+                  && Math.abs(started.get() - m.startedAtMillis()) <= START_TIME_TOLERANCE_MILLIS
                   && line.map(l -> l.contains("ftlab-")).orElse(false);
             });
   }

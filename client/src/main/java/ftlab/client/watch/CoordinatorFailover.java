@@ -40,6 +40,12 @@ final class CoordinatorFailover {
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicLongArray avoidUntilNanos;
 
+  /** How often a coordinator that cannot be reached is tried again, at least. */
+  static final Duration RECONNECT_AT_LEAST_EVERY = Duration.ofSeconds(1);
+
+  /** When each coordinator's reconnect wait may next be cut short ({@link System#nanoTime()}). */
+  private final AtomicLongArray nextBackoffResetNanos;
+
   /** The outcome of one call: an answer, or the last error; plus the coordinators that failed. */
   record Result(Answer answer, String error, String coordinator, List<String> failures) {}
 
@@ -53,6 +59,13 @@ final class CoordinatorFailover {
     this.attemptTimeout = attemptTimeout;
     this.requestTimeout = requestTimeout;
     this.avoidUntilNanos = new AtomicLongArray(coordinators.size());
+    this.nextBackoffResetNanos = new AtomicLongArray(coordinators.size());
+    long now = System.nanoTime();
+    for (int i = 0; i < coordinators.size(); i++) {
+      // nanoTime may be negative: "not until now" is now, not 0
+      avoidUntilNanos.set(i, now);
+      nextBackoffResetNanos.set(i, now);
+    }
   }
 
   Result call(SubmitRequest request) {
@@ -124,9 +137,16 @@ final class CoordinatorFailover {
     List<Integer> avoided = new ArrayList<>();
     for (int k = 0; k < n; k++) {
       int i = (first + k) % n;
+      ConnectivityState state = coordinators.channel(i).getState(true);
+      if (state == ConnectivityState.TRANSIENT_FAILURE && now - nextBackoffResetNanos.get(i) >= 0) {
+        // gRPC waits longer and longer between reconnects (up to 2 minutes): a coordinator that
+        // comes back should get its share again within a second, so cut the wait short
+        nextBackoffResetNanos.set(i, now + RECONNECT_AT_LEAST_EVERY.toNanos());
+        coordinators.channel(i).resetConnectBackoff();
+      }
       if (avoidUntilNanos.get(i) - now > 0) {
         avoided.add(i);
-      } else if (coordinators.channel(i).getState(true) == ConnectivityState.READY) {
+      } else if (state == ConnectivityState.READY) {
         connected.add(i);
       } else {
         notConnected.add(i);

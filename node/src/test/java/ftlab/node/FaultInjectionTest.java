@@ -55,8 +55,13 @@ class FaultInjectionTest {
     faults = NodeFaults.healthy(NODE_ID);
     worker = new WorkerService(NODE_ID, capacity, faults, () -> random);
     grpc.register(InProcessServerBuilder.forName(name).addService(worker).build().start());
-    blocking = WorkerGrpc.newBlockingStub(grpc.channel(name)).withDeadlineAfter(5, SECONDS);
+    blocking = WorkerGrpc.newBlockingStub(grpc.channel(name));
     async = WorkerGrpc.newFutureStub(grpc.channel(name));
+  }
+
+  /** The blocking stub with a deadline of its own for each call (a stub's deadline is fixed). */
+  private WorkerGrpc.WorkerBlockingStub blocking() {
+    return blocking.withDeadlineAfter(5, SECONDS);
   }
 
   private void inject(String text) {
@@ -70,7 +75,7 @@ class FaultInjectionTest {
     inject("slow:100ms+50ms");
 
     long start = System.nanoTime();
-    ComputeResponse response = blocking.compute(compute(echo(0, "late")));
+    ComputeResponse response = blocking().compute(compute(echo(0, "late")));
     Duration took = Duration.ofNanos(System.nanoTime() - start);
 
     assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(140));
@@ -82,16 +87,23 @@ class FaultInjectionTest {
   void aSlowedTaskHoldsItsSlotAndItsCallerCanStillGiveUp() throws Exception {
     startWorker(1, new ScriptedRandom());
     inject("slow:10s");
+    // held until the test lets go (not until a short deadline, which a slow machine could miss)
     ListenableFuture<ComputeResponse> slowed =
-        async.withDeadlineAfter(300, MILLISECONDS).compute(compute(echo(0, "slowed")));
+        async.withDeadlineAfter(30, SECONDS).compute(compute(echo(0, "slowed")));
     eventually().until(worker::inFlight, equalTo(1));
 
     // the slowed task takes the only slot, as a really slow task would
-    Status refusal = statusOf(() -> blocking.compute(compute(echo(0, "one too many"))));
+    Status refusal = statusOf(() -> blocking().compute(compute(echo(0, "one too many"))));
     assertThat(refusal.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
 
-    // the added delay stops when the caller's deadline passes, not 10 s later
-    assertThat(Status.fromThrowable(failureOf(slowed)).getCode())
+    // the added delay stops when the caller gives up, not 10 s later
+    slowed.cancel(true);
+    eventually().until(worker::inFlight, equalTo(0));
+
+    // and when the caller's deadline passes: the slot is free again long before the 10 s
+    ListenableFuture<ComputeResponse> timed =
+        async.withDeadlineAfter(300, MILLISECONDS).compute(compute(echo(0, "timed")));
+    assertThat(Status.fromThrowable(failureOf(timed)).getCode())
         .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     eventually().until(worker::inFlight, equalTo(0));
   }
@@ -102,11 +114,11 @@ class FaultInjectionTest {
     startWorker(2, new ScriptedRandom(0.5, 0.1));
     inject("error:INTERNAL@20%");
 
-    ComputeResponse spared = blocking.compute(compute(echo(0, "spared")));
+    ComputeResponse spared = blocking().compute(compute(echo(0, "spared")));
     StatusRuntimeException hit =
         (StatusRuntimeException)
             org.assertj.core.api.Assertions.catchThrowable(
-                () -> blocking.compute(compute(echo(0, "hit"))));
+                () -> blocking().compute(compute(echo(0, "hit"))));
 
     assertThat(spared.getResult().getEchoed()).isEqualTo("spared");
     assertThat(hit.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
@@ -126,11 +138,11 @@ class FaultInjectionTest {
     Task echo = echo(0, "r41");
 
     inject("lie");
-    ComputeResponse lyingCount = blocking.compute(compute(count));
-    ComputeResponse lyingEcho = blocking.compute(compute(echo));
+    ComputeResponse lyingCount = blocking().compute(compute(count));
+    ComputeResponse lyingEcho = blocking().compute(compute(echo));
     faults.heal("test");
-    ComputeResponse honestCount = blocking.compute(compute(count));
-    ComputeResponse honestEcho = blocking.compute(compute(echo));
+    ComputeResponse honestCount = blocking().compute(compute(count));
+    ComputeResponse honestEcho = blocking().compute(compute(echo));
 
     assertThat(lyingCount.getResult().getPrimeCount()).isEqualTo(78_499);
     assertThat(lyingEcho.getResult().getEchoed()).isEqualTo("r42");
@@ -146,7 +158,7 @@ class FaultInjectionTest {
 
     List<String> answers =
         List.of("a1", "a2", "a3").stream()
-            .map(v -> blocking.compute(compute(echo(0, v))).getResult().getEchoed())
+            .map(v -> blocking().compute(compute(echo(0, v))).getResult().getEchoed())
             .toList();
 
     assertThat(answers).containsExactly("a1", "a3", "a3");
@@ -188,7 +200,7 @@ class FaultInjectionTest {
         .isGreaterThanOrEqualTo(Duration.ofMillis(200));
     // the node took the caller's giving up as a cancellation and lets the next task through
     faults.heal("test");
-    assertThat(blocking.compute(compute(echo(0, "next"))).getResult().getEchoed())
+    assertThat(blocking().compute(compute(echo(0, "next"))).getResult().getEchoed())
         .isEqualTo("next");
   }
 
@@ -215,16 +227,18 @@ class FaultInjectionTest {
   @Test
   void aTaskRunningWhenTheFreezeBeginsKeepsItsSlotAndItsAnswerWaits() throws Exception {
     startWorker(2, new ScriptedRandom());
+    // long enough that the freeze surely begins while it runs, even on a machine that stalls the
+    // test for a moment between starting it and freezing the node
     ListenableFuture<ComputeResponse> running =
-        async.withDeadlineAfter(30, SECONDS).compute(compute(echo(300, "finished")));
+        async.withDeadlineAfter(30, SECONDS).compute(compute(echo(1_000, "finished")));
     eventually().until(worker::inFlight, equalTo(1));
 
     inject("freeze");
 
-    // the echo ends after 300 ms, but a frozen node sends nothing
+    // the echo ends after 1 s, but a frozen node sends nothing
     Awaitility.await()
-        .during(Duration.ofMillis(500))
-        .atMost(Duration.ofSeconds(2))
+        .during(Duration.ofMillis(1_500))
+        .atMost(Duration.ofSeconds(3))
         .until(() -> !running.isDone() && worker.inFlight() == 1);
     faults.heal("test");
     assertThat(running.get(5, SECONDS).getResult().getEchoed()).isEqualTo("finished");

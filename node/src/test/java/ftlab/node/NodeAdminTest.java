@@ -9,7 +9,6 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
-import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
 import ftlab.node.faults.FaultText;
 import ftlab.proto.CrashRequest;
@@ -27,7 +26,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import java.util.List;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -228,16 +226,12 @@ class NodeAdminTest {
   }
 
   /**
-   * No beat reaches the coordinator for 10 beat intervals (after the one that may have been on its
-   * way when the fault began), and none of them reported the fault: a beat is either sent with the
-   * faults in force or not sent at all.
+   * The node stopped beating to the coordinator ({@link FakeCoordinator#assertBeatsStopped}), and
+   * none of its beats reported the fault: a beat is either sent with the faults in force or not
+   * sent at all.
    */
   private static void assertSilent(FakeCoordinator coord) {
-    int beats = coord.heartbeats().size();
-    Awaitility.await()
-        .during(TestNode.BEAT.multipliedBy(10))
-        .atMost(Eventually.BOUND)
-        .until(() -> coord.heartbeats().size(), lessThanOrEqualTo(beats + 1));
+    coord.assertBeatsStopped();
     assertThat(coord.heartbeats())
         .extracting(HeartbeatRequest::getFaults)
         .allSatisfy(

@@ -5,7 +5,6 @@ import static ftlab.node.Requests.compute;
 import static ftlab.node.Requests.echo;
 import static ftlab.node.Requests.primes;
 import static ftlab.node.Requests.statusOf;
-import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
@@ -46,8 +45,13 @@ class WorkerServiceTest {
     String name = InProcessGrpc.uniqueName("worker");
     worker = new WorkerService(NODE_ID, capacity);
     grpc.register(InProcessServerBuilder.forName(name).addService(worker).build().start());
-    blocking = WorkerGrpc.newBlockingStub(grpc.channel(name)).withDeadlineAfter(5, SECONDS);
+    blocking = WorkerGrpc.newBlockingStub(grpc.channel(name));
     async = WorkerGrpc.newFutureStub(grpc.channel(name));
+  }
+
+  /** The blocking stub with a deadline of its own for each call (a stub's deadline is fixed). */
+  private WorkerGrpc.WorkerBlockingStub blocking() {
+    return blocking.withDeadlineAfter(5, SECONDS);
   }
 
   static Stream<Task> validTasks() {
@@ -64,7 +68,7 @@ class WorkerServiceTest {
   void answersWhatTheTaskCatalogueExpects(Task task) throws IOException {
     startWorker(2);
 
-    ComputeResponse response = blocking.compute(compute(task));
+    ComputeResponse response = blocking().compute(compute(task));
 
     // Tasks are deterministic: the node's answer must be the catalogue's, on every node.
     assertThat(response.getResult()).isEqualTo(Tasks.expectedResult(task));
@@ -87,7 +91,7 @@ class WorkerServiceTest {
   void refusesAnInvalidTaskNamingTheField(Task task, String field) throws IOException {
     startWorker(2);
 
-    Status status = statusOf(() -> blocking.compute(compute(task)));
+    Status status = statusOf(() -> blocking().compute(compute(task)));
 
     // INVALID_ARGUMENT: retrying anywhere gives the same answer, so a coordinator does not fail
     // over
@@ -126,8 +130,10 @@ class WorkerServiceTest {
   @Test
   void aCallerWhoseDeadlinePassesCancelsTheWorkAndFreesTheSlot() throws Exception {
     startWorker(1);
+    // 1 s: time enough to see the task start on the node, even on a machine that stalls the test
+    // for a moment; still far short of the echo's 10 s
     ListenableFuture<ComputeResponse> tooSlow =
-        async.withDeadlineAfter(300, MILLISECONDS).compute(compute(echo(10_000, "too slow")));
+        async.withDeadlineAfter(1, SECONDS).compute(compute(echo(10_000, "too slow")));
     eventually().until(worker::inFlight, equalTo(1)); // the task really started on the node
 
     Throwable failure = catchExecutionFailure(tooSlow);
@@ -136,7 +142,7 @@ class WorkerServiceTest {
     // The node stops the echo when the caller's deadline passes, long before its 10 s are up:
     // nobody would read the answer, and the slot is worth more to the next caller.
     eventually().until(worker::inFlight, equalTo(0));
-    ComputeResponse next = blocking.compute(compute(echo(0, "next")));
+    ComputeResponse next = blocking().compute(compute(echo(0, "next")));
     assertThat(next.getResult().getEchoed()).isEqualTo("next");
   }
 

@@ -2,7 +2,6 @@ package ftlab.coordinator;
 
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.GrpcNodeCaller;
-import ftlab.coordinator.dispatch.NodePicker;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.dispatch.Scheduler;
 import ftlab.coordinator.membership.Cluster;
@@ -10,6 +9,7 @@ import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.coordinator.membership.MembershipEvent;
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
+import ftlab.coordinator.picker.NodePicker;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.MembershipGrpc;
 import io.grpc.ManagedChannel;

@@ -68,7 +68,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
               .setFaults(n.faults())
               .setOutvoted(n.outvoted())
               .setRecentVotes(n.recentVotes())
-              .setRecentExtraMs(dispatcher.slownessNanos(n.nodeId()) / 1e6));
+              .setRecentExtraMs(dispatcher.recentExtraNanos(n.nodeId()) / 1e6));
     }
     return view.build();
   }

@@ -3,6 +3,8 @@ package ftlab.proto;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.io.IOException;
+import java.util.EnumSet;
+import java.util.Set;
 
 /** How callers should read a failed call's status, the same way in every process. */
 public final class Failures {
@@ -15,6 +17,38 @@ public final class Failures {
    */
   public static final Metadata.Key<String> ANSWERED_BY =
       Metadata.Key.of("ftlab-answered-by", Metadata.ASCII_STRING_MARSHALLER);
+
+  /**
+   * Failures that another peer could fix, so the caller may try another node (a coordinator) or
+   * another coordinator (the client). Anything else (INVALID_ARGUMENT, INTERNAL...) would fail the
+   * same way everywhere. Written once, here, for both.
+   */
+  private static final Set<Status.Code> RETRYABLE =
+      EnumSet.of(
+          Status.Code.UNAVAILABLE, // refused, reset, draining, or no node could answer
+          Status.Code.DEADLINE_EXCEEDED, // no answer in time: the peer is frozen or overloaded
+          Status.Code.RESOURCE_EXHAUSTED); // at capacity: the work did not run
+
+  /**
+   * Failures that are evidence against the peer (it may be down), reported to a failure detector so
+   * that it does not wait for heartbeats to time out. A peer at capacity is busy, not failing; and
+   * an error the peer sent itself (see {@link #answeredByPeer}) proves it is up, whatever its code.
+   */
+  private static final Set<Status.Code> EVIDENCE =
+      EnumSet.of(Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED);
+
+  /** Whether another peer could fix this failure: see {@link #RETRYABLE}. */
+  public static boolean isRetryable(Status status) {
+    return RETRYABLE.contains(status.getCode());
+  }
+
+  /**
+   * Whether this failure, unless the peer sent it itself ({@link #answeredByPeer}), suggests that
+   * the peer is down: see {@link #EVIDENCE}.
+   */
+  public static boolean isEvidenceAgainstNode(Status status) {
+    return EVIDENCE.contains(status.getCode());
+  }
 
   /** Trailers that say the error comes from this node itself. */
   public static Metadata answeredBy(String nodeId) {

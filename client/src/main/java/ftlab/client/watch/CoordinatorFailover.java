@@ -10,9 +10,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -24,13 +22,6 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * while ({@link #AVOID_AFTER_FAILURE}) so that not every request pays for finding out again.
  */
 final class CoordinatorFailover {
-  /** Failures another coordinator could fix. */
-  private static final Set<Status.Code> RETRYABLE =
-      EnumSet.of(
-          Status.Code.UNAVAILABLE, // coordinator down, or it had no node that could answer
-          Status.Code.DEADLINE_EXCEEDED, // coordinator frozen or overloaded
-          Status.Code.RESOURCE_EXHAUSTED);
-
   /** How long a coordinator that failed a call goes to the back of the queue. */
   static final Duration AVOID_AFTER_FAILURE = Duration.ofSeconds(5);
 
@@ -98,7 +89,7 @@ final class CoordinatorFailover {
         } catch (StatusRuntimeException e) {
           Status status = Failures.normalize(e.getStatus());
           lastError = Coordinators.explain(status);
-          if (!RETRYABLE.contains(status.getCode())) {
+          if (!Failures.isRetryable(status)) { // another coordinator would fail the same way
             return new Result(null, lastError, lastCoordinator, failures);
           }
           failures.add(lastCoordinator + ": " + lastError);

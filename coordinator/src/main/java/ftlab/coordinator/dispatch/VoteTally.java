@@ -13,7 +13,7 @@ import java.util.Set;
 
 /**
  * The votes of one request in vote mode: which node returned which result. Pure and not
- * thread-safe; its request's lock guards it.
+ * thread-safe; {@link VotePolicy} makes one from the votes so far each time it decides.
  *
  * <p>Results are compared exactly (tasks are deterministic, so honest nodes agree bit for bit). A
  * result wins when a strict majority of the replicas returned it: 2 of 3 is an answer, 1-1-1 is
@@ -24,6 +24,13 @@ final class VoteTally {
   private final Map<TaskResult, List<String>> byResult = new LinkedHashMap<>();
 
   private int votes;
+
+  /** The tally of these votes, in the order they came. */
+  static VoteTally of(List<RequestView.Vote> votes) {
+    VoteTally t = new VoteTally();
+    votes.forEach(v -> t.add(v.nodeId(), v.result()));
+    return t;
+  }
 
   void add(String nodeId, TaskResult result) {
     byResult.computeIfAbsent(result, r -> new ArrayList<>()).add(nodeId);

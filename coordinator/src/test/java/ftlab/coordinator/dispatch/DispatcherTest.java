@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
+import ftlab.coordinator.picker.NodePicker;
+import ftlab.coordinator.picker.ScriptedRandom;
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
 import ftlab.proto.ComputeRequest;
@@ -159,7 +161,7 @@ class DispatcherTest {
    */
   private Answer submit(Dispatcher dispatcher, Task task) {
     try {
-      return dispatcher.dispatch(
+      return dispatcher.dispatchAndWait(
           SubmitRequest.newBuilder().setRequestId("req-" + ++requests).setTask(task).build());
     } finally {
       for (NodeSnapshot n : cluster.nodes()) {

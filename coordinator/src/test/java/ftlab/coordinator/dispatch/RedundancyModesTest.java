@@ -8,6 +8,8 @@ import static ftlab.coordinator.dispatch.NodesFixture.MS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ftlab.coordinator.membership.NodeState;
+import ftlab.coordinator.picker.NodePicker;
+import ftlab.coordinator.picker.ScriptedRandom;
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
 import ftlab.proto.AttemptKind;

@@ -1,4 +1,4 @@
-package ftlab.coordinator.dispatch;
+package ftlab.coordinator.picker;
 
 import ftlab.coordinator.membership.NodeState;
 
@@ -8,7 +8,8 @@ import ftlab.coordinator.membership.NodeState;
  * @param coordinatorInFlight attempts this coordinator has running on the node now (exact, local)
  * @param reportedInFlight tasks the node said it was running in its last heartbeat (all
  *     coordinators together, but up to one heartbeat interval old)
- * @param slownessNanos how much longer than expected its recent attempts took ({@link NodeSpeeds})
+ * @param recentExtraNanos how much longer than expected its recent attempts took ({@link
+ *     RecentExtraTime})
  */
 public record Candidate(
     String nodeId,
@@ -17,7 +18,7 @@ public record Candidate(
     int coordinatorInFlight,
     int reportedInFlight,
     int capacity,
-    long slownessNanos) {
+    long recentExtraNanos) {
 
   /** A candidate whose speed is not known (or not held against it). */
   public Candidate(

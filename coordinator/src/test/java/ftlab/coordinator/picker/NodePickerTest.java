@@ -1,4 +1,4 @@
-package ftlab.coordinator.dispatch;
+package ftlab.coordinator.picker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -167,30 +167,30 @@ class NodePickerTest {
 
   @Test
   void aSlowNodeIsForgottenWithTimeSoThatItIsTriedAgain() {
-    NodeSpeeds speeds = new NodeSpeeds();
+    RecentExtraTime extra = new RecentExtraTime();
     long second = 1_000_000_000L;
-    speeds.record("node-3", 900_000_000L, 10 * second);
-    speeds.record("node-3", 300_000_000L, 10 * second);
-    speeds.record("node-3", 100_000_000L, 10 * second);
-    assertThat(speeds.scoreNanos("node-3", 10 * second))
+    extra.record("node-3", 900_000_000L, 10 * second);
+    extra.record("node-3", 300_000_000L, 10 * second);
+    extra.record("node-3", 100_000_000L, 10 * second);
+    assertThat(extra.nanos("node-3", 10 * second))
         .as("the first 3 answers are not counted: a cold start is slow for reasons that pass")
         .isZero();
-    speeds.record("node-3", 2_000_000L, 10 * second);
-    assertThat(speeds.scoreNanos("node-3", 10 * second))
+    extra.record("node-3", 2_000_000L, 10 * second);
+    assertThat(extra.nanos("node-3", 10 * second))
         .as("judged from the 4th answer, without the cold start's")
         .isEqualTo(1_000_000L);
     for (int i = 0; i < 20; i++) {
-      speeds.record("node-3", 50_000_000L, 10 * second);
+      extra.record("node-3", 50_000_000L, 10 * second);
     }
-    assertThat(speeds.scoreNanos("node-3", 10 * second)).isBetween(49_000_000L, 50_000_000L);
+    assertThat(extra.nanos("node-3", 10 * second)).isBetween(49_000_000L, 50_000_000L);
 
     // it gets no more work, so no more answers: its score halves every 10 s
-    assertThat(speeds.scoreNanos("node-3", 20 * second)).isBetween(24_000_000L, 25_000_000L);
-    assertThat(speeds.scoreNanos("node-3", 24 * second))
+    assertThat(extra.nanos("node-3", 20 * second)).isBetween(24_000_000L, 25_000_000L);
+    assertThat(extra.nanos("node-3", 24 * second))
         .as("below the 20 ms margin after 14 s of rest: tried again")
         .isLessThan(NodePicker.SLOW_MARGIN_NANOS);
-    assertThat(speeds.scoreNanos("node-9", 16 * second)).as("never measured").isZero();
-    speeds.forget("node-3");
-    assertThat(speeds.scoreNanos("node-3", 24 * second)).as("a new process").isZero();
+    assertThat(extra.nanos("node-9", 16 * second)).as("never measured").isZero();
+    extra.forget("node-3");
+    assertThat(extra.nanos("node-3", 24 * second)).as("a new process").isZero();
   }
 }

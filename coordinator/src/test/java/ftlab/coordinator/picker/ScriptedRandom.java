@@ -1,4 +1,4 @@
-package ftlab.coordinator.dispatch;
+package ftlab.coordinator.picker;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,11 +1,13 @@
-package ftlab.coordinator.dispatch;
+package ftlab.coordinator.picker;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * How slow each node has been lately, as this coordinator measured it: the extra time of its
- * attempts (latency beyond the task's expected time), smoothed, and forgotten as time passes.
+ * How much longer than expected each node's recent attempts took, as this coordinator measured
+ * them: the extra time of its attempts (latency beyond the task's expected time), smoothed, and
+ * forgotten as time passes. One quantity under one name: {@link Candidate#recentExtraNanos} for the
+ * {@link NodePicker}, {@code recent_extra_ms} in the cluster view, EXTRA in {@code ftlab status}.
  * Thread-safe; time is passed in.
  *
  * <pre>
@@ -25,48 +27,55 @@ import java.util.concurrent.ConcurrentHashMap;
  * while the score fades. A node that rejoins (restart, back from DEAD) starts over ({@link
  * #forget}).
  */
-final class NodeSpeeds {
+public final class RecentExtraTime {
   static final double ALPHA = 0.5;
   static final long HALF_LIFE_NANOS = 10_000_000_000L;
 
   /** Answers of a (re)joined node that are not counted: its warm-up. */
   static final int WARM_UP_ANSWERS = 3;
 
-  private record Speed(double scoreNanos, long atNanos, int answers) {}
+  /** A node's smoothed extra time as of its last answer, and how many answers it has given. */
+  private record Score(double nanos, long atNanos, int answers) {}
 
-  private final Map<String, Speed> speeds = new ConcurrentHashMap<>();
+  private final Map<String, Score> scores = new ConcurrentHashMap<>();
 
-  /** An attempt on the node took {@code extraNanos} beyond its task's expected time. */
-  void record(String nodeId, long extraNanos, long nowNanos) {
+  /**
+   * An attempt on the node took {@code extraNanos} beyond its task's expected time (a negative
+   * value, a task faster than expected, counts as 0).
+   */
+  public void record(String nodeId, long extraNanos, long nowNanos) {
     long extra = Math.max(0, extraNanos);
-    speeds.compute(
+    scores.compute(
         nodeId,
         (id, old) -> {
           int answers = old == null ? 1 : old.answers() + 1;
           if (answers <= WARM_UP_ANSWERS) {
-            return new Speed(0, nowNanos, answers); // warming up: not counted
+            return new Score(0, nowNanos, answers); // warming up: not counted
           }
           if (answers == WARM_UP_ANSWERS + 1) {
-            return new Speed(ALPHA * extra, nowNanos, answers); // one sample, not the whole truth
+            return new Score(ALPHA * extra, nowNanos, answers); // one sample, not the whole truth
           }
           double score = decayed(old, nowNanos);
-          return new Speed(score + ALPHA * (extra - score), nowNanos, answers);
+          return new Score(score + ALPHA * (extra - score), nowNanos, answers);
         });
   }
 
-  /** The node's score now: 0 while it warms up (its first {@link #WARM_UP_ANSWERS} answers). */
-  long scoreNanos(String nodeId, long nowNanos) {
-    Speed s = speeds.get(nodeId);
+  /**
+   * The node's recent extra time now: 0 while it warms up (its first {@link #WARM_UP_ANSWERS}
+   * answers) or if it was never measured.
+   */
+  public long nanos(String nodeId, long nowNanos) {
+    Score s = scores.get(nodeId);
     return s == null || s.answers() <= WARM_UP_ANSWERS ? 0 : (long) decayed(s, nowNanos);
   }
 
   /** The node (re)joined: a new process, judged afresh. */
-  void forget(String nodeId) {
-    speeds.remove(nodeId);
+  public void forget(String nodeId) {
+    scores.remove(nodeId);
   }
 
-  private static double decayed(Speed s, long nowNanos) {
+  private static double decayed(Score s, long nowNanos) {
     long age = Math.max(0, nowNanos - s.atNanos());
-    return s.scoreNanos() * Math.pow(0.5, (double) age / HALF_LIFE_NANOS);
+    return s.nanos() * Math.pow(0.5, (double) age / HALF_LIFE_NANOS);
   }
 }

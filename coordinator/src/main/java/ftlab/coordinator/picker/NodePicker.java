@@ -1,4 +1,4 @@
-package ftlab.coordinator.dispatch;
+package ftlab.coordinator.picker;
 
 import ftlab.coordinator.membership.NodeState;
 import java.util.ArrayList;
@@ -22,12 +22,12 @@ import java.util.random.RandomGenerator;
  *   <li>then at random, so equal nodes share the work evenly.
  * </ol>
  *
- * <p>A node is <em>slow</em> when its recent extra time ({@link Candidate#slownessNanos}) is more
- * than 20 ms and more than 4 times the median of the candidates'. Both, so that small differences
- * between healthy nodes (a fraction of a millisecond) never count, and neither does a cold JVM's
- * first few slow answers. A node slowed on every task (an overloaded machine, a bad disk) would
- * otherwise get its full share of requests and hold each one up; hedging cannot fix that, since it
- * may only repeat a small fraction of requests (docs/redundancy.md).
+ * <p>A node is <em>slow</em> when its recent extra time ({@link Candidate#recentExtraNanos}) is
+ * more than 20 ms and more than 4 times the median of the candidates'. Both, so that small
+ * differences between healthy nodes (a fraction of a millisecond) never count, and neither does a
+ * cold JVM's first few slow answers. A node slowed on every task (an overloaded machine, a bad
+ * disk) would otherwise get its full share of requests and hold each one up; hedging cannot fix
+ * that, since it may only repeat a small fraction of requests (docs/redundancy.md).
  */
 public final class NodePicker {
   private static final Comparator<Candidate> LEAST_LOADED =
@@ -63,7 +63,7 @@ public final class NodePicker {
     if (candidates.isEmpty()) {
       return Long.MAX_VALUE;
     }
-    long[] s = candidates.stream().mapToLong(Candidate::slownessNanos).sorted().toArray();
+    long[] s = candidates.stream().mapToLong(Candidate::recentExtraNanos).sorted().toArray();
     long median = s[(s.length - 1) / 2];
     return Math.max(SLOW_MARGIN_NANOS, SLOW_FACTOR * median);
   }
@@ -78,7 +78,7 @@ public final class NodePicker {
     for (Candidate c : candidates) {
       if (c.state() != preferred
           || alreadyTried.contains(c.nodeId())
-          || (c.slownessNanos() > slowAbove) != slow) {
+          || (c.recentExtraNanos() > slowAbove) != slow) {
         continue;
       }
       int cmp = best.isEmpty() ? -1 : LEAST_LOADED.compare(c, best.get(0));

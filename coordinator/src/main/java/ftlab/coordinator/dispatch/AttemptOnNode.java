@@ -1,0 +1,55 @@
+package ftlab.coordinator.dispatch;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import ftlab.coordinator.picker.Candidate;
+import ftlab.proto.Attempt;
+import ftlab.proto.AttemptKind;
+import ftlab.proto.ComputeResponse;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One attempt of a request on one node, from its start to its end: its provenance record and its
+ * call. Guarded by its {@link RequestRun}'s lock.
+ */
+final class AttemptOnNode {
+  final Candidate node;
+  final AttemptKind kind;
+  final long timeoutNanos;
+  final long startNanos;
+
+  /** What the answer will tell of this attempt (node, kind, outcome, latency...). */
+  final Attempt.Builder record;
+
+  /** The call, once made; cancelling it cancels the call on the node. */
+  ListenableFuture<ComputeResponse> call;
+
+  /** Ended: answered, failed, or cancelled by the run. A callback after that is ignored. */
+  boolean ended;
+
+  /** Its call is being made or was made: from then on, the task may have run on the node. */
+  boolean launched;
+
+  /**
+   * A cancelled attempt's load was taken off the node's in-flight count. Whoever cancels its call
+   * (the run, or the launch that finds the attempt ended) does it, exactly once.
+   */
+  boolean released;
+
+  AttemptOnNode(
+      Candidate node, AttemptKind kind, long timeoutNanos, long startNanos, long requestStart) {
+    this.node = node;
+    this.kind = kind;
+    this.timeoutNanos = timeoutNanos;
+    this.startNanos = startNanos;
+    this.record =
+        Attempt.newBuilder()
+            .setNodeId(node.nodeId())
+            .setKind(kind)
+            .setDeadlineMs(TimeUnit.NANOSECONDS.toMillis(timeoutNanos))
+            .setStartedMicros((startNanos - requestStart) / 1_000);
+  }
+
+  String nodeId() {
+    return node.nodeId();
+  }
+}

@@ -1,0 +1,570 @@
+package ftlab.coordinator.dispatch;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import ftlab.coordinator.membership.NodeSnapshot;
+import ftlab.coordinator.picker.Candidate;
+import ftlab.proto.Answer;
+import ftlab.proto.Attempt;
+import ftlab.proto.AttemptKind;
+import ftlab.proto.ComputeRequest;
+import ftlab.proto.ComputeResponse;
+import ftlab.proto.Failures;
+import ftlab.proto.SubmitRequest;
+import ftlab.task.Tasks;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request, from its first attempt to its answer: what every redundancy mode shares. It keeps
+ * the request's deadline, the attempts in flight, the rounds (when every node failed: a pause, then
+ * all of them again) and the provenance; the mode's {@link ModePolicy} decides what to do after
+ * each event, and the run does it.
+ *
+ * <p>Several attempts may be in flight at once (hedged, parallel, vote), and their callbacks arrive
+ * on gRPC's threads, timers on the scheduler's: every event takes the run's lock, decides, and
+ * leaves what it decided to do to {@link AfterLock}, done once the lock is released (network calls
+ * never happen under it).
+ */
+final class RequestRun {
+  private final Dispatcher.Shared shared;
+  private final SubmitRequest request;
+  private final StreamObserver<Answer> responses;
+  private final Context context;
+  private final ModePolicy policy;
+  private final Deadline deadline;
+  private final ComputeRequest computeRequest;
+  private final long startNanos;
+  private final long expectedNanos;
+
+  /**
+   * An attempt's deadline: the attempt timeout plus the task's own expected duration, so that a
+   * long task is not mistaken for a frozen node.
+   */
+  private final long attemptBudgetNanos;
+
+  // guarded by this
+  private final List<AttemptOnNode> attempts = new ArrayList<>();
+
+  /** Nodes tried in this round (running, failed or answered): not picked again in it. */
+  private final Set<String> triedThisRound = new HashSet<>();
+
+  /** Nodes that returned an error every node would repeat: not asked again for this request. */
+  private final Set<String> failedForGood = new HashSet<>();
+
+  /** The last such error, with the node's name in it. */
+  private Status fatal;
+
+  private long backoffNanos;
+  private boolean roundPending;
+  private boolean hedged;
+  private AttemptOnNode hedge;
+
+  /** Answered or failed: nothing more happens but the cancelled attempts' callbacks. */
+  private boolean settled;
+
+  private Scheduler.Cancellable wakeUp;
+
+  RequestRun(
+      Dispatcher.Shared shared,
+      SubmitRequest request,
+      StreamObserver<Answer> responses,
+      Context context,
+      ModePolicy policy) {
+    this.shared = shared;
+    this.request = request;
+    this.responses = responses;
+    this.context = context;
+    this.policy = policy;
+    this.startNanos = shared.clock().getAsLong();
+    this.backoffNanos = shared.settings().roundBackoff().toNanos();
+    this.deadline =
+        context.getDeadline() != null
+            ? context.getDeadline()
+            : Deadline.after(shared.settings().requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    this.expectedNanos = TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
+    this.attemptBudgetNanos = shared.settings().attemptTimeout().toNanos() + expectedNanos;
+    this.computeRequest =
+        ComputeRequest.newBuilder()
+            .setRequestId(request.getRequestId())
+            .setTask(request.getTask())
+            .build();
+  }
+
+  // ---- events: each decides under the lock, then acts ----
+
+  void start() {
+    AfterLock after = new AfterLock();
+    synchronized (this) {
+      decide(after, RequestView.Trigger.STARTED);
+    }
+    OptionalLong wakeUpAfter = policy.wakeUpAfterNanos(expectedNanos);
+    if (wakeUpAfter.isPresent() && !isSettled()) {
+      Optional<Scheduler.Cancellable> timer = later(this::wokenUp, wakeUpAfter.getAsLong());
+      synchronized (this) {
+        wakeUp = timer.orElse(null);
+        if (settled && wakeUp != null) {
+          wakeUp.cancel(); // settled while the timer was being set
+        }
+      }
+    }
+    act(after);
+  }
+
+  private synchronized boolean isSettled() {
+    return settled;
+  }
+
+  private void wokenUp() {
+    AfterLock after = new AfterLock();
+    synchronized (this) {
+      decide(after, RequestView.Trigger.WOKEN);
+    }
+    act(after);
+  }
+
+  private void newRound() {
+    AfterLock after = new AfterLock();
+    synchronized (this) {
+      roundPending = false;
+      triedThisRound.clear();
+      // a node that answered has given its answer (its vote, in vote mode): not asked again
+      for (AttemptOnNode a : attempts) {
+        if (a.record.getOutcome().equals("OK")) {
+          triedThisRound.add(a.nodeId());
+        }
+      }
+      decide(after, RequestView.Trigger.NEW_ROUND);
+    }
+    act(after);
+  }
+
+  private void onAnswer(AttemptOnNode a, ComputeResponse response) {
+    AfterLock after = new AfterLock();
+    synchronized (this) {
+      if (a.ended) {
+        return; // cancelled by us a moment before it answered: already counted
+      }
+      recordEnd(a, "OK", "", false);
+      a.record.setResult(response.getResult());
+      after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
+      learnSpeed(a);
+      decide(after, RequestView.Trigger.ANSWERED);
+    }
+    act(after);
+  }
+
+  private void onFailure(AttemptOnNode a, Throwable t) {
+    AfterLock after = new AfterLock();
+    synchronized (this) {
+      if (a.ended) {
+        return; // we cancelled it: already recorded
+      }
+      Status status = Failures.normalize(Status.fromThrowable(t));
+      String detail = describe(status, a.timeoutNanos);
+      recordEnd(a, status.getCode().name(), detail, Failures.mayHaveRun(t));
+      after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), false));
+      boolean timeUp = context.isCancelled() || deadline.isExpired();
+      if (!timeUp && Failures.isEvidenceAgainstNode(status) && !Failures.answeredByPeer(t)) {
+        String why = status.getCode() + " (" + detail + ")";
+        after.bookkeeping.add(() -> shared.cluster().callFailed(a.nodeId(), why));
+      }
+      if (!timeUp && !Failures.isRetryable(status)) {
+        // any node would fail the same way (INVALID_ARGUMENT, INTERNAL...): the policy decides
+        // whether that ends the request; this node is not asked again either way
+        fatal = status.withDescription(a.nodeId() + " failed the task: " + detail);
+        failedForGood.add(a.nodeId());
+      }
+      decide(after, RequestView.Trigger.FAILED);
+    }
+    act(after);
+  }
+
+  // ---- deciding, under the lock ----
+
+  /**
+   * The heart of it: time's up, or the policy's decision, or (nothing running and no node left in
+   * this round) a new round after a pause, or the policy's reason to give up.
+   */
+  private void decide(AfterLock after, RequestView.Trigger trigger) {
+    if (settled) {
+      return;
+    }
+    // The deadline first: gRPC also cancels a context when its deadline passes, and that is
+    // running out of time (DEADLINE_EXCEEDED), not the client giving up (CANCELLED).
+    long remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
+    if (remaining <= 0) {
+      fail(
+          after,
+          Status.DEADLINE_EXCEEDED.withDescription(
+              "the request's deadline passed; " + attemptsSoFar()));
+      return;
+    }
+    if (context.isCancelled()) {
+      fail(
+          after,
+          Status.CANCELLED.withDescription(
+              "the client cancelled the request after " + attempts.size() + " attempt(s)"));
+      return;
+    }
+    List<Candidate> candidates = shared.candidates();
+    candidates.removeIf(c -> failedForGood.contains(c.nodeId()));
+    Decision decision = policy.decide(view(trigger, candidates));
+    if (decision instanceof Decision.Answer a) {
+      answer(after, a);
+      return;
+    }
+    if (decision instanceof Decision.Fail f) {
+      fail(after, f.status());
+      return;
+    }
+    if (decision instanceof Decision.Start s) {
+      startAttempts(after, s, candidates, remaining);
+    }
+    if (running() > 0 || roundPending) {
+      return; // wait for the attempts in flight, or the next round
+    }
+    // Nothing in flight and no node left to try in this round.
+    if (!nodesForANewRound(candidates).isEmpty() && remaining > backoffNanos) {
+      // Every node was tried and failed. Some failures pass (a node at capacity, a reconnect):
+      // pause briefly, then try them all again; the pause doubles each round, up to 200 ms.
+      long pause = backoffNanos;
+      long cap =
+          Math.max(shared.settings().roundBackoff().toNanos(), TimeUnit.MILLISECONDS.toNanos(200));
+      backoffNanos = Math.min(backoffNanos * 2, cap);
+      roundPending = true;
+      after.then.add(
+          () -> {
+            if (later(this::newRound, pause).isEmpty()) {
+              stopped(); // the coordinator is shutting down
+            }
+          });
+      return;
+    }
+    fail(after, policy.giveUp(view(trigger, candidates)));
+  }
+
+  private RequestView view(RequestView.Trigger trigger, List<Candidate> candidates) {
+    Set<String> busyOrAnswered = new HashSet<>();
+    List<RequestView.Vote> answers = new ArrayList<>();
+    for (AttemptOnNode a : attempts) {
+      if (!a.ended) {
+        busyOrAnswered.add(a.nodeId());
+      } else if (a.record.getOutcome().equals("OK")) {
+        busyOrAnswered.add(a.nodeId());
+        answers.add(new RequestView.Vote(a.nodeId(), a.record.getResult()));
+      }
+    }
+    int free = 0;
+    int idle = 0;
+    for (Candidate c : candidates) {
+      free += triedThisRound.contains(c.nodeId()) ? 0 : 1;
+      idle += busyOrAnswered.contains(c.nodeId()) ? 0 : 1;
+    }
+    return new RequestView(
+        trigger,
+        attempts.size(),
+        running(),
+        hedged,
+        hedge != null && !hedge.ended,
+        answers,
+        Optional.ofNullable(fatal),
+        candidates.size(),
+        free,
+        idle,
+        this::whyNoNode,
+        this::attemptsSoFar);
+  }
+
+  /** Starts the attempts the policy asked for, each on the node the picker chooses. */
+  private void startAttempts(
+      AfterLock after, Decision.Start start, List<Candidate> candidates, long remaining) {
+    for (int i = 0; i < start.attempts(); i++) {
+      Optional<Candidate> picked = shared.picker().pick(candidates, triedThisRound);
+      if (picked.isEmpty()) {
+        return;
+      }
+      triedThisRound.add(picked.get().nodeId());
+      AttemptOnNode a =
+          new AttemptOnNode(
+              picked.get(),
+              start.kind(),
+              Math.min(remaining, attemptBudgetNanos),
+              shared.clock().getAsLong(),
+              startNanos);
+      attempts.add(a);
+      after.launch.add(a);
+      if (start.kind() == AttemptKind.HEDGE) {
+        hedged = true;
+        hedge = a;
+      }
+    }
+  }
+
+  /** Nodes a new round could use: all but those that answered. */
+  private List<Candidate> nodesForANewRound(List<Candidate> candidates) {
+    Set<String> answered = new HashSet<>();
+    for (AttemptOnNode a : attempts) {
+      if (a.record.getOutcome().equals("OK")) {
+        answered.add(a.nodeId());
+      }
+    }
+    return candidates.stream().filter(c -> !answered.contains(c.nodeId())).toList();
+  }
+
+  private int running() {
+    int n = 0;
+    for (AttemptOnNode a : attempts) {
+      n += a.ended ? 0 : 1;
+    }
+    return n;
+  }
+
+  /** The coordinator is shutting down and cannot schedule the next round: give up now. */
+  private void stopped() {
+    AfterLock after = new AfterLock();
+    synchronized (this) {
+      roundPending = false;
+      if (!settled) {
+        fail(after, Status.UNAVAILABLE.withDescription("the coordinator is shutting down"));
+      }
+    }
+    act(after);
+  }
+
+  /** Records how an attempt ended. */
+  private void recordEnd(AttemptOnNode a, String outcome, String detail, boolean mayHaveRun) {
+    a.ended = true;
+    a.record
+        .setOutcome(outcome)
+        .setDetail(detail)
+        .setMayHaveRun(mayHaveRun)
+        .setLatencyMicros((shared.clock().getAsLong() - a.startNanos) / 1_000);
+  }
+
+  /** How long the attempt took feeds the hedge delay and the node's recent extra time. */
+  private void learnSpeed(AttemptOnNode a) {
+    long now = shared.clock().getAsLong();
+    long latency = now - a.startNanos;
+    shared.hedging().recordLatency(latency, expectedNanos);
+    shared.extraTime().record(a.nodeId(), latency - expectedNanos, now);
+  }
+
+  /** Answers the client, cancelling the attempts still in flight. */
+  private void answer(AfterLock after, Decision.Answer decision) {
+    settled = true;
+    cancelRunning(after, decision.whyOthersCancelled());
+    if (!decision.outvoted().isEmpty()) {
+      after.bookkeeping.add(() -> shared.cluster().votes(decision.outvoted()));
+    }
+    Answer.Builder a =
+        Answer.newBuilder()
+            .setRequestId(request.getRequestId())
+            .setResult(decision.result())
+            .setNodeId(decision.nodeId())
+            .setCoordinatorId(shared.coordinatorId())
+            .setRedundancy(policy.redundancy().toProto())
+            .setCoordinatorMicros((shared.clock().getAsLong() - startNanos) / 1_000)
+            .addAllTally(decision.tally());
+    for (AttemptOnNode attempt : attempts) {
+      a.addAttempts(attempt.record.build());
+    }
+    Answer answer = a.build();
+    after.then.add(
+        () -> {
+          responses.onNext(answer);
+          responses.onCompleted();
+        });
+  }
+
+  /** Fails the request, cancelling the attempts still in flight. */
+  private void fail(AfterLock after, Status status) {
+    settled = true;
+    cancelRunning(after, "the request failed");
+    after.then.add(() -> responses.onError(status.asRuntimeException()));
+  }
+
+  private void cancelRunning(AfterLock after, String why) {
+    if (wakeUp != null) {
+      after.then.add(wakeUp::cancel);
+    }
+    for (AttemptOnNode a : attempts) {
+      if (!a.ended) {
+        recordEnd(a, "CANCELLED", "not needed any more: " + why, a.launched);
+        after.cancel.add(a);
+        if (a.launched) {
+          // a loser took at least this long: leaving it out would make the p95 too optimistic,
+          // and a node that always loses look fast
+          learnSpeed(a);
+        }
+      }
+    }
+  }
+
+  // ---- acting, outside the lock ----
+
+  /** Does what the decision left to do. */
+  private void act(AfterLock after) {
+    for (Runnable r : after.bookkeeping) {
+      r.run();
+    }
+    for (AttemptOnNode a : after.cancel) {
+      ListenableFuture<ComputeResponse> call;
+      synchronized (this) {
+        call = a.released ? null : a.call;
+        a.released |= call != null;
+      }
+      if (call != null) {
+        shared.cluster().attemptCancelled(a.nodeId());
+        // true: for a gRPC future, only a cancel that "may interrupt" cancels the call itself,
+        // which tells the node to stop the work
+        call.cancel(true);
+      }
+      // an attempt without a call yet is being launched on another thread (or further up this
+      // one): launch() sees it has ended, and does not start it
+    }
+    for (AttemptOnNode a : after.launch) {
+      launch(a);
+    }
+    for (Runnable r : after.then) {
+      r.run();
+    }
+  }
+
+  /**
+   * Starts one attempt's call; its callback comes back to {@link #onAnswer} or {@link #onFailure}.
+   */
+  private void launch(AttemptOnNode a) {
+    synchronized (this) {
+      if (a.ended) {
+        return; // the run settled before this attempt got going: it never starts
+      }
+      a.launched = true;
+    }
+    shared.cluster().attemptStarted(a.nodeId());
+    ListenableFuture<ComputeResponse> call;
+    // The call is made in the request's context, so it inherits its deadline, and a client who
+    // gives up cancels the attempt on the node too.
+    Context previous = context.attach();
+    try {
+      call = shared.caller().compute(a.node.address(), computeRequest, a.timeoutNanos);
+    } catch (RuntimeException e) {
+      // e.g. an address no channel can be built for: a failed attempt like any other, so that its
+      // load is released and the request goes on
+      call =
+          Futures.immediateFailedFuture(
+              Status.UNAVAILABLE
+                  .withDescription("could not call " + a.node.address() + ": " + e.getMessage())
+                  .asRuntimeException());
+    } finally {
+      context.detach(previous);
+    }
+    boolean cancelled;
+    synchronized (this) {
+      a.call = call;
+      cancelled = a.ended && !a.released; // the run settled while we were starting it
+      a.released |= cancelled;
+    }
+    if (cancelled) {
+      shared.cluster().attemptCancelled(a.nodeId());
+      call.cancel(true);
+      return;
+    }
+    Futures.addCallback(
+        call,
+        new FutureCallback<>() {
+          @Override
+          public void onSuccess(ComputeResponse response) {
+            onAnswer(a, response);
+          }
+
+          @Override
+          public void onFailure(Throwable t) {
+            RequestRun.this.onFailure(a, t);
+          }
+        },
+        MoreExecutors.directExecutor());
+  }
+
+  /**
+   * Schedules {@code task}, or says it could not: the scheduler refuses once the coordinator is
+   * shutting down.
+   */
+  private Optional<Scheduler.Cancellable> later(Runnable task, long delayNanos) {
+    try {
+      return Optional.of(shared.scheduler().schedule(task, delayNanos));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  // ---- words ----
+
+  /** "no node could answer: node-1 failed: UNAVAILABLE (...); node-2 is DEAD (...)". */
+  private String whyNoNode() {
+    List<NodeSnapshot> nodes = shared.cluster().nodes();
+    if (nodes.isEmpty()) {
+      return "no node could answer: this coordinator has not heard from any node yet (nodes join"
+          + " by sending heartbeats; are they configured with this coordinator's address?)";
+    }
+    StringJoiner why = new StringJoiner("; ", "no node could answer: ", "");
+    for (NodeSnapshot n : nodes) {
+      Optional<Attempt.Builder> last =
+          attempts.stream()
+              .map(a -> a.record)
+              .filter(r -> r.getNodeId().equals(n.nodeId()))
+              .reduce((first, second) -> second);
+      if (last.isPresent()) {
+        why.add(
+            n.nodeId()
+                + " failed: "
+                + last.get().getOutcome()
+                + " ("
+                + last.get().getDetail()
+                + ")");
+      } else {
+        why.add(n.nodeId() + " is " + n.state() + " (" + n.reason() + ")");
+      }
+    }
+    return why.toString();
+  }
+
+  /** "3 attempts: node-1 OK, node-2 OK, node-3 still running". */
+  private String attemptsSoFar() {
+    if (attempts.isEmpty()) {
+      return "no attempt was made";
+    }
+    StringJoiner s = new StringJoiner(", ", attempts.size() + " attempts: ", "");
+    for (AttemptOnNode a : attempts) {
+      s.add(a.nodeId() + " " + (a.ended ? a.record.getOutcome() : "still running"));
+    }
+    return s.toString();
+  }
+
+  /** What an attempt's failure says, in a few words. */
+  private static String describe(Status status, long timeoutNanos) {
+    if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+      return "no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms";
+    }
+    String description = status.getDescription() != null ? status.getDescription() : "";
+    if (status.getCause() != null && status.getCause().getMessage() != null) {
+      // e.g. "io exception" says little; its cause says "Connection refused: /127.0.0.1:7103"
+      return description.isEmpty()
+          ? status.getCause().getMessage()
+          : description + " (" + status.getCause().getMessage() + ")";
+    }
+    return description.isEmpty() ? status.getCode().name() : description;
+  }
+}

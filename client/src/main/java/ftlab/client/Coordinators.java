@@ -46,6 +46,24 @@ public final class Coordinators implements AutoCloseable {
     }
   }
 
+  /** How long a command waits for its connections before its first call, at most. */
+  public static final Duration CONNECT_FIRST = Duration.ofSeconds(2);
+
+  /**
+   * Channels to these coordinators, each connected (or refused) before this returns, or {@link
+   * #CONNECT_FIRST} at most: for a command whose calls have short deadlines, so that a fresh JVM's
+   * first call is not charged for loading its network classes and opening a connection.
+   */
+  public static Coordinators connected(List<String> addresses) {
+    Coordinators c = new Coordinators(addresses);
+    try {
+      c.connect(CONNECT_FIRST);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return c;
+  }
+
   public int size() {
     return addresses.size();
   }

@@ -47,7 +47,7 @@ public final class ModeCommand implements Callable<Integer> {
   public Integer call() {
     Redundancy wanted = mode == null ? null : RedundancyOption.parse(mode, replicas);
     int ok = 0;
-    try (Coordinators coordinators = new Coordinators(coordinatorOption.resolve())) {
+    try (Coordinators coordinators = Coordinators.connected(coordinatorOption.resolve())) {
       for (int i = 0; i < coordinators.size(); i++) {
         String where = coordinators.address(i);
         try {

@@ -27,7 +27,7 @@ public final class ReadmitCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     int ok = 0;
-    try (Coordinators coordinators = new Coordinators(coordinatorOption.resolve())) {
+    try (Coordinators coordinators = Coordinators.connected(coordinatorOption.resolve())) {
       for (int i = 0; i < coordinators.size(); i++) {
         String where = coordinators.address(i);
         try {

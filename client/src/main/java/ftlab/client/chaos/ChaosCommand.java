@@ -607,7 +607,7 @@ public final class ChaosCommand implements Callable<Integer> {
       }
       return new Cluster(null, List.of(), List.of(), e.getMessage());
     }
-    Coordinators coordinators = new Coordinators(addresses);
+    Coordinators coordinators = Coordinators.connected(addresses);
     List<Optional<ClusterView>> views = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     for (int i = 0; i < coordinators.size(); i++) {

@@ -28,7 +28,7 @@ public final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     int answered = 0;
-    try (Coordinators coordinators = new Coordinators(coordinatorOption.resolve())) {
+    try (Coordinators coordinators = Coordinators.connected(coordinatorOption.resolve())) {
       for (int i = 0; i < coordinators.size(); i++) {
         if (i > 0) {
           System.out.println();

@@ -112,9 +112,6 @@ public final class Watch {
     }
   }
 
-  /** How long a watch waits for its connections before its first request, at most. */
-  private static final Duration CONNECT_FIRST = Duration.ofSeconds(2);
-
   private final Coordinators coordinators;
   private final Settings settings;
   private final Stats stats = new Stats();
@@ -143,7 +140,7 @@ public final class Watch {
         new CoordinatorFailover(coordinators, settings.attemptTimeout(), settings.requestTimeout());
     // Connections first, outside every request's clock: a fresh JVM can take longer to open its
     // first connection than a request's whole timeout.
-    coordinators.connect(CONNECT_FIRST);
+    coordinators.connect(Coordinators.CONNECT_FIRST);
     long start = System.nanoTime();
     long end = start + settings.duration().toNanos();
     AtomicLong nextId = new AtomicLong(1);

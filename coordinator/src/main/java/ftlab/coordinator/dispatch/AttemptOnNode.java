@@ -5,6 +5,7 @@ import ftlab.coordinator.picker.Candidate;
 import ftlab.proto.Attempt;
 import ftlab.proto.AttemptKind;
 import ftlab.proto.ComputeResponse;
+import io.grpc.Status;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,5 +52,40 @@ final class AttemptOnNode {
 
   String nodeId() {
     return node.nodeId();
+  }
+
+  /** Whether it ended with an answer (in vote mode, a vote). */
+  boolean answered() {
+    return ended && record.getOutcome().equals("OK");
+  }
+
+  /**
+   * Records how the attempt ended.
+   *
+   * @param mayHaveRun whether the task may have run on the node although the attempt failed (an
+   *     indefinite failure)
+   */
+  void end(String outcome, String detail, boolean mayHaveRun, long nowNanos) {
+    ended = true;
+    record
+        .setOutcome(outcome)
+        .setDetail(detail)
+        .setMayHaveRun(mayHaveRun)
+        .setLatencyMicros((nowNanos - startNanos) / 1_000);
+  }
+
+  /** What an attempt's failure says, in a few words. */
+  static String failureDetail(Status status, long timeoutNanos) {
+    if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+      return "no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms";
+    }
+    String description = status.getDescription() != null ? status.getDescription() : "";
+    if (status.getCause() != null && status.getCause().getMessage() != null) {
+      // e.g. "io exception" says little; its cause says "Connection refused: /127.0.0.1:7103"
+      return description.isEmpty()
+          ? status.getCause().getMessage()
+          : description + " (" + status.getCause().getMessage() + ")";
+    }
+    return description.isEmpty() ? status.getCode().name() : description;
   }
 }

@@ -4,10 +4,8 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
-import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.picker.Candidate;
 import ftlab.proto.Answer;
-import ftlab.proto.Attempt;
 import ftlab.proto.AttemptKind;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
@@ -18,13 +16,11 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,7 +52,7 @@ final class RequestRun {
   private final long attemptBudgetNanos;
 
   // guarded by this
-  private final List<AttemptOnNode> attempts = new ArrayList<>();
+  private final RequestAttempts attempts = new RequestAttempts();
 
   /** Nodes tried in this round (running, failed or answered): not picked again in it. */
   private final Set<String> triedThisRound = new HashSet<>();
@@ -141,11 +137,7 @@ final class RequestRun {
       roundPending = false;
       triedThisRound.clear();
       // a node that answered has given its answer (its vote, in vote mode): not asked again
-      for (AttemptOnNode a : attempts) {
-        if (a.record.getOutcome().equals("OK")) {
-          triedThisRound.add(a.nodeId());
-        }
-      }
+      triedThisRound.addAll(attempts.answeredNodes());
       decide(after, RequestView.Trigger.NEW_ROUND);
     }
     act(after);
@@ -157,7 +149,7 @@ final class RequestRun {
       if (a.ended) {
         return; // cancelled by us a moment before it answered: already counted
       }
-      recordEnd(a, "OK", "", false);
+      a.end("OK", "", false, shared.clock().getAsLong());
       a.record.setResult(response.getResult());
       after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
       learnSpeed(a);
@@ -173,8 +165,8 @@ final class RequestRun {
         return; // we cancelled it: already recorded
       }
       Status status = Failures.normalize(Status.fromThrowable(t));
-      String detail = describe(status, a.timeoutNanos);
-      recordEnd(a, status.getCode().name(), detail, Failures.mayHaveRun(t));
+      String detail = AttemptOnNode.failureDetail(status, a.timeoutNanos);
+      a.end(status.getCode().name(), detail, Failures.mayHaveRun(t), shared.clock().getAsLong());
       after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), false));
       boolean timeUp = context.isCancelled() || deadline.isExpired();
       if (!timeUp && Failures.isEvidenceAgainstNode(status) && !Failures.answeredByPeer(t)) {
@@ -209,14 +201,14 @@ final class RequestRun {
       fail(
           after,
           Status.DEADLINE_EXCEEDED.withDescription(
-              "the request's deadline passed; " + attemptsSoFar()));
+              "the request's deadline passed; " + attempts.soFar()));
       return;
     }
     if (context.isCancelled()) {
       fail(
           after,
           Status.CANCELLED.withDescription(
-              "the client cancelled the request after " + attempts.size() + " attempt(s)"));
+              "the client cancelled the request after " + attempts.started() + " attempt(s)"));
       return;
     }
     List<Candidate> candidates = shared.candidates();
@@ -233,7 +225,7 @@ final class RequestRun {
     if (decision instanceof Decision.Start s) {
       startAttempts(after, s, candidates, remaining);
     }
-    if (running() > 0 || roundPending) {
+    if (attempts.running() > 0 || roundPending) {
       return; // wait for the attempts in flight, or the next round
     }
     // Nothing in flight and no node left to try in this round.
@@ -257,35 +249,26 @@ final class RequestRun {
   }
 
   private RequestView view(RequestView.Trigger trigger, List<Candidate> candidates) {
-    Set<String> busyOrAnswered = new HashSet<>();
-    List<RequestView.Vote> answers = new ArrayList<>();
-    for (AttemptOnNode a : attempts) {
-      if (!a.ended) {
-        busyOrAnswered.add(a.nodeId());
-      } else if (a.record.getOutcome().equals("OK")) {
-        busyOrAnswered.add(a.nodeId());
-        answers.add(new RequestView.Vote(a.nodeId(), a.record.getResult()));
-      }
-    }
+    Set<String> runningOrAnswered = attempts.runningOrAnsweredNodes();
     int free = 0;
     int idle = 0;
     for (Candidate c : candidates) {
       free += triedThisRound.contains(c.nodeId()) ? 0 : 1;
-      idle += busyOrAnswered.contains(c.nodeId()) ? 0 : 1;
+      idle += runningOrAnswered.contains(c.nodeId()) ? 0 : 1;
     }
     return new RequestView(
         trigger,
-        attempts.size(),
-        running(),
+        attempts.started(),
+        attempts.running(),
         hedged,
         hedge != null && !hedge.ended,
-        answers,
+        attempts.answers(),
         Optional.ofNullable(fatal),
         candidates.size(),
         free,
         idle,
-        this::whyNoNode,
-        this::attemptsSoFar);
+        () -> attempts.whyNoNode(shared.cluster().nodes()),
+        attempts::soFar);
   }
 
   /** Starts the attempts the policy asked for, each on the node the picker chooses. */
@@ -315,21 +298,8 @@ final class RequestRun {
 
   /** Nodes a new round could use: all but those that answered. */
   private List<Candidate> nodesForANewRound(List<Candidate> candidates) {
-    Set<String> answered = new HashSet<>();
-    for (AttemptOnNode a : attempts) {
-      if (a.record.getOutcome().equals("OK")) {
-        answered.add(a.nodeId());
-      }
-    }
+    Set<String> answered = attempts.answeredNodes();
     return candidates.stream().filter(c -> !answered.contains(c.nodeId())).toList();
-  }
-
-  private int running() {
-    int n = 0;
-    for (AttemptOnNode a : attempts) {
-      n += a.ended ? 0 : 1;
-    }
-    return n;
   }
 
   /** The coordinator is shutting down and cannot schedule the next round: give up now. */
@@ -342,16 +312,6 @@ final class RequestRun {
       }
     }
     act(after);
-  }
-
-  /** Records how an attempt ended. */
-  private void recordEnd(AttemptOnNode a, String outcome, String detail, boolean mayHaveRun) {
-    a.ended = true;
-    a.record
-        .setOutcome(outcome)
-        .setDetail(detail)
-        .setMayHaveRun(mayHaveRun)
-        .setLatencyMicros((shared.clock().getAsLong() - a.startNanos) / 1_000);
   }
 
   /** How long the attempt took feeds the hedge delay and the node's recent extra time. */
@@ -378,10 +338,7 @@ final class RequestRun {
             .setRedundancy(policy.redundancy().toProto())
             .setCoordinatorMicros((shared.clock().getAsLong() - startNanos) / 1_000)
             .addAllTally(decision.tally());
-    for (AttemptOnNode attempt : attempts) {
-      a.addAttempts(attempt.record.build());
-    }
-    Answer answer = a.build();
+    Answer answer = a.addAllAttempts(attempts.records()).build();
     after.then.add(
         () -> {
           responses.onNext(answer);
@@ -400,9 +357,9 @@ final class RequestRun {
     if (wakeUp != null) {
       after.then.add(wakeUp::cancel);
     }
-    for (AttemptOnNode a : attempts) {
+    for (AttemptOnNode a : attempts.all()) {
       if (!a.ended) {
-        recordEnd(a, "CANCELLED", "not needed any more: " + why, a.launched);
+        a.end("CANCELLED", "not needed any more: " + why, a.launched, shared.clock().getAsLong());
         after.cancel.add(a);
         if (a.launched) {
           // a loser took at least this long: leaving it out would make the p95 too optimistic,
@@ -508,63 +465,5 @@ final class RequestRun {
     } catch (RuntimeException e) {
       return Optional.empty();
     }
-  }
-
-  // ---- words ----
-
-  /** "no node could answer: node-1 failed: UNAVAILABLE (...); node-2 is DEAD (...)". */
-  private String whyNoNode() {
-    List<NodeSnapshot> nodes = shared.cluster().nodes();
-    if (nodes.isEmpty()) {
-      return "no node could answer: this coordinator has not heard from any node yet (nodes join"
-          + " by sending heartbeats; are they configured with this coordinator's address?)";
-    }
-    StringJoiner why = new StringJoiner("; ", "no node could answer: ", "");
-    for (NodeSnapshot n : nodes) {
-      Optional<Attempt.Builder> last =
-          attempts.stream()
-              .map(a -> a.record)
-              .filter(r -> r.getNodeId().equals(n.nodeId()))
-              .reduce((first, second) -> second);
-      if (last.isPresent()) {
-        why.add(
-            n.nodeId()
-                + " failed: "
-                + last.get().getOutcome()
-                + " ("
-                + last.get().getDetail()
-                + ")");
-      } else {
-        why.add(n.nodeId() + " is " + n.state() + " (" + n.reason() + ")");
-      }
-    }
-    return why.toString();
-  }
-
-  /** "3 attempts: node-1 OK, node-2 OK, node-3 still running". */
-  private String attemptsSoFar() {
-    if (attempts.isEmpty()) {
-      return "no attempt was made";
-    }
-    StringJoiner s = new StringJoiner(", ", attempts.size() + " attempts: ", "");
-    for (AttemptOnNode a : attempts) {
-      s.add(a.nodeId() + " " + (a.ended ? a.record.getOutcome() : "still running"));
-    }
-    return s.toString();
-  }
-
-  /** What an attempt's failure says, in a few words. */
-  private static String describe(Status status, long timeoutNanos) {
-    if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
-      return "no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms";
-    }
-    String description = status.getDescription() != null ? status.getDescription() : "";
-    if (status.getCause() != null && status.getCause().getMessage() != null) {
-      // e.g. "io exception" says little; its cause says "Connection refused: /127.0.0.1:7103"
-      return description.isEmpty()
-          ? status.getCause().getMessage()
-          : description + " (" + status.getCause().getMessage() + ")";
-    }
-    return description.isEmpty() ? status.getCode().name() : description;
   }
 }

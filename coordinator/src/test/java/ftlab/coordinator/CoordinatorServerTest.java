@@ -8,6 +8,7 @@ import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.FakeWorker;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.proto.Answer;
+import ftlab.proto.AttemptWords;
 import ftlab.proto.ClusterView;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.CountPrimes;
@@ -182,7 +183,7 @@ class CoordinatorServerTest {
 
   private static List<String> outcomes(Answer answer) {
     return answer.getAttemptsList().stream()
-        .map(a -> a.getNodeId() + " " + a.getOutcome())
+        .map(a -> a.getNodeId() + " " + AttemptWords.outcome(a))
         .toList();
   }
 

@@ -1,9 +1,8 @@
 package ftlab.client.watch;
 
 import ftlab.proto.Answer;
-import ftlab.proto.Attempt;
-import ftlab.proto.AttemptKind;
-import ftlab.proto.RedundancyMode;
+import ftlab.proto.AttemptWords;
+import ftlab.proto.HowAnswered;
 import ftlab.proto.Task;
 import ftlab.proto.TaskResult;
 import java.util.List;
@@ -43,28 +42,17 @@ public record Outcome(
   }
 
   /**
-   * How the answer was obtained: "primary" (the first attempt), "retry" (after failed attempts),
-   * "hedge" (a second attempt started because the first was slow), "parallel" (the fastest of
-   * several), or "vote 2/3" (the result a majority of the nodes returned, with the count).
+   * How the answer was obtained, as the coordinator says ({@code Answer.how}): "primary" (the first
+   * attempt), "retry" (after failed attempts), "hedge" (a second attempt started because the first
+   * was slow), "parallel" (the fastest of several), or "vote 2/3" (the result a majority of the
+   * nodes returned, with the count).
    */
   public String how() {
-    if (answer.getRedundancy().getMode() == RedundancyMode.VOTE && answer.getTallyCount() > 0) {
+    if (answer.getHow() == HowAnswered.HOW_VOTE && answer.getTallyCount() > 0) {
       int votes = answer.getTallyList().stream().mapToInt(b -> b.getNodeIdsCount()).sum();
       return "vote " + answer.getTally(0).getNodeIdsCount() + "/" + votes;
     }
-    AttemptKind kind = AttemptKind.ATTEMPT_KIND_UNSPECIFIED;
-    for (Attempt a : answer.getAttemptsList()) {
-      if (a.getOutcome().equals("OK") && a.getNodeId().equals(answer.getNodeId())) {
-        kind = a.getKind();
-      }
-    }
-    return switch (kind) {
-      case HEDGE -> "hedge";
-      case PARALLEL_REPLICA -> "parallel";
-      case RETRY -> "retry";
-      case PRIMARY -> "primary";
-      default -> answer.getAttemptsCount() > 1 ? "retry" : "primary";
-    };
+    return AttemptWords.how(answer.getHow());
   }
 
   /** Attempts beyond the first: the extra load this request put on the nodes. */

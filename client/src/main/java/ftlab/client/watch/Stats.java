@@ -1,5 +1,6 @@
 package ftlab.client.watch;
 
+import ftlab.proto.HowAnswered;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +47,7 @@ final class Stats {
       } else {
         ok++;
       }
-      if (o.how().equals("retry")) {
+      if (o.answer().getHow() == HowAnswered.HOW_RETRY) {
         retried++;
       }
       attempts += o.answer().getAttemptsCount();

@@ -5,6 +5,7 @@ import ftlab.client.Coordinators;
 import ftlab.client.DurationConverter;
 import ftlab.client.RedundancyOption;
 import ftlab.proto.Attempt;
+import ftlab.proto.AttemptOutcome;
 import ftlab.proto.Ballot;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyWords;
@@ -246,13 +247,13 @@ public final class WatchCommand implements Callable<Integer> {
     }
     StringJoiner notes = new StringJoiner("; ", "  [", "]").setEmptyValue("");
     for (Attempt a : o.answer().getAttemptsList()) {
-      if (a.getOutcome().equals("CANCELLED")) {
+      if (a.getOutcome() == AttemptOutcome.CANCELLED) {
         notes.add(a.getNodeId() + " cancelled"); // a hedge or replica that was not needed
-      } else if (!a.getOutcome().equals("OK")) {
+      } else if (a.getOutcome() == AttemptOutcome.FAILED) {
         notes.add(
             a.getNodeId()
                 + " "
-                + a.getOutcome()
+                + a.getFailureCode()
                 + ": "
                 + a.getDetail()
                 + (a.getMayHaveRun() ? " (may have run there too)" : ""));

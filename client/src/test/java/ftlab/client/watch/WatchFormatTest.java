@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
 import ftlab.proto.AttemptKind;
+import ftlab.proto.AttemptOutcome;
 import ftlab.proto.Ballot;
+import ftlab.proto.HowAnswered;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyMode;
 import ftlab.proto.Task;
@@ -20,9 +22,10 @@ import org.junit.jupiter.api.Test;
 class WatchFormatTest {
   private static final Task TASK = TaskMix.DEFAULT.task(1);
 
-  private static Outcome answered(TaskResult result, Attempt... attempts) {
+  private static Outcome answered(HowAnswered how, TaskResult result, Attempt... attempts) {
     Answer answer =
         Answer.newBuilder()
+            .setHow(how)
             .setResult(result)
             .setNodeId("node-3")
             .setCoordinatorId("coordinator-1")
@@ -40,13 +43,21 @@ class WatchFormatTest {
         3_200_000);
   }
 
+  /** An attempt that ended "OK", "CANCELLED", or failed with the code named. */
   private static Attempt attempt(String node, String outcome, String detail) {
-    return Attempt.newBuilder().setNodeId(node).setOutcome(outcome).setDetail(detail).build();
+    Attempt.Builder a = Attempt.newBuilder().setNodeId(node).setDetail(detail);
+    switch (outcome) {
+      case "OK" -> a.setOutcome(AttemptOutcome.ANSWERED);
+      case "CANCELLED" -> a.setOutcome(AttemptOutcome.CANCELLED);
+      default -> a.setOutcome(AttemptOutcome.FAILED).setFailureCode(outcome);
+    }
+    return a.build();
   }
 
   @Test
   void aVerifiedAnswerShowsWhoAnsweredAndHow() {
-    Outcome o = answered(Tasks.expectedResult(TASK), attempt("node-3", "OK", ""));
+    Outcome o =
+        answered(HowAnswered.HOW_PRIMARY, Tasks.expectedResult(TASK), attempt("node-3", "OK", ""));
     assertThat(o.ok()).isTrue();
     assertThat(WatchCommand.line(o))
         .startsWith("#42")
@@ -62,6 +73,7 @@ class WatchFormatTest {
   void aRetriedAnswerSaysWhyTheFirstAttemptFailed() {
     Outcome o =
         answered(
+            HowAnswered.HOW_RETRY,
             Tasks.expectedResult(TASK),
             attempt("node-2", "UNAVAILABLE", "Connection refused"),
             attempt("node-3", "OK", ""));
@@ -74,6 +86,7 @@ class WatchFormatTest {
   void aHedgedAnswerSaysHedgeAndNamesTheCancelledLoser() {
     Outcome o =
         answered(
+            HowAnswered.HOW_HEDGE,
             Tasks.expectedResult(TASK),
             attempt("node-1", "CANCELLED", "not needed any more").toBuilder()
                 .setKind(AttemptKind.PRIMARY)
@@ -94,6 +107,7 @@ class WatchFormatTest {
             .setNodeId("node-3")
             .setCoordinatorId("coordinator-1")
             .setRedundancy(Redundancy.newBuilder().setMode(RedundancyMode.VOTE).setReplicas(3))
+            .setHow(HowAnswered.HOW_VOTE)
             .addAttempts(attempt("node-1", "OK", "").toBuilder().setResult(right))
             .addAttempts(attempt("node-2", "OK", "").toBuilder().setResult(lie))
             .addAttempts(attempt("node-3", "OK", "").toBuilder().setResult(right))
@@ -121,7 +135,10 @@ class WatchFormatTest {
   @Test
   void aWrongAnswerIsFlaggedWithTheExpectedOne() {
     Outcome o =
-        answered(TaskResult.newBuilder().setPrimeCount(-1).build(), attempt("node-3", "OK", ""));
+        answered(
+            HowAnswered.HOW_PRIMARY,
+            TaskResult.newBuilder().setPrimeCount(-1).build(),
+            attempt("node-3", "OK", ""));
     assertThat(o.wrong()).isTrue();
     assertThat(WatchCommand.line(o))
         .contains("WRONG")

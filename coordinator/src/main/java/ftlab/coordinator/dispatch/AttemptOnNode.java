@@ -4,7 +4,9 @@ import com.google.common.util.concurrent.ListenableFuture;
 import ftlab.coordinator.picker.Candidate;
 import ftlab.proto.Attempt;
 import ftlab.proto.AttemptKind;
+import ftlab.proto.AttemptOutcome;
 import ftlab.proto.ComputeResponse;
+import ftlab.proto.TaskResult;
 import io.grpc.Status;
 import java.util.concurrent.TimeUnit;
 
@@ -56,21 +58,36 @@ final class AttemptOnNode {
 
   /** Whether it ended with an answer (in vote mode, a vote). */
   boolean answered() {
-    return ended && record.getOutcome().equals("OK");
+    return record.getOutcome() == AttemptOutcome.ANSWERED;
+  }
+
+  /** The node answered with {@code result}. */
+  void answered(TaskResult result, long nowNanos) {
+    end(AttemptOutcome.ANSWERED, "", nowNanos).setResult(result);
   }
 
   /**
-   * Records how the attempt ended.
+   * The call failed.
    *
-   * @param mayHaveRun whether the task may have run on the node although the attempt failed (an
-   *     indefinite failure)
+   * @param mayHaveRun whether the task may have run on the node all the same (an indefinite
+   *     failure: no answer in time, or the connection broke mid-call)
    */
-  void end(String outcome, String detail, boolean mayHaveRun, long nowNanos) {
+  void failed(Status.Code code, String detail, boolean mayHaveRun, long nowNanos) {
+    end(AttemptOutcome.FAILED, detail, nowNanos)
+        .setFailureCode(code.name())
+        .setMayHaveRun(mayHaveRun);
+  }
+
+  /** The run cancelled it: not needed any more. The task may have run if its call was made. */
+  void cancelled(String why, long nowNanos) {
+    end(AttemptOutcome.CANCELLED, "not needed any more: " + why, nowNanos).setMayHaveRun(launched);
+  }
+
+  private Attempt.Builder end(AttemptOutcome outcome, String detail, long nowNanos) {
     ended = true;
-    record
+    return record
         .setOutcome(outcome)
         .setDetail(detail)
-        .setMayHaveRun(mayHaveRun)
         .setLatencyMicros((nowNanos - startNanos) / 1_000);
   }
 

@@ -1,7 +1,9 @@
 package ftlab.coordinator.dispatch;
 
 import ftlab.proto.AttemptKind;
+import ftlab.proto.AttemptWords;
 import ftlab.proto.Ballot;
+import ftlab.proto.HowAnswered;
 import ftlab.proto.TaskResult;
 import io.grpc.Status;
 import java.util.List;
@@ -28,6 +30,7 @@ sealed interface Decision {
   /**
    * Answer the client with this node's result, and cancel the attempts still in flight.
    *
+   * @param how how it was obtained, for the client's "how" column
    * @param whyOthersCancelled recorded on each cancelled attempt
    * @param outvoted vote mode: every voter, and whether it voted against the result (the detector's
    *     evidence of lying); empty otherwise
@@ -36,15 +39,21 @@ sealed interface Decision {
   record Answer(
       String nodeId,
       TaskResult result,
+      HowAnswered how,
       String whyOthersCancelled,
       Map<String, Boolean> outvoted,
       List<Ballot> tally)
       implements Decision {
 
     /** The first answer wins: the others are not needed any more. */
-    static Answer firstWins(RequestView.Vote first) {
+    static Answer firstWins(RequestView.Answered first) {
       return new Answer(
-          first.nodeId(), first.result(), "another attempt answered first", Map.of(), List.of());
+          first.nodeId(),
+          first.result(),
+          AttemptWords.howByKind(first.kind()),
+          "another attempt answered first",
+          Map.of(),
+          List.of());
     }
   }
 

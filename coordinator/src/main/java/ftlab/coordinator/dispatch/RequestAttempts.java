@@ -2,6 +2,7 @@ package ftlab.coordinator.dispatch;
 
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.proto.Attempt;
+import ftlab.proto.AttemptWords;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -39,11 +40,11 @@ final class RequestAttempts {
   }
 
   /** Every answer (in vote mode, every vote), in the order they came. */
-  List<RequestView.Vote> answers() {
-    List<RequestView.Vote> out = new ArrayList<>();
+  List<RequestView.Answered> answers() {
+    List<RequestView.Answered> out = new ArrayList<>();
     for (AttemptOnNode a : all) {
       if (a.answered()) {
-        out.add(new RequestView.Vote(a.nodeId(), a.record.getResult()));
+        out.add(new RequestView.Answered(a.nodeId(), a.kind, a.record.getResult()));
       }
     }
     return out;
@@ -83,7 +84,7 @@ final class RequestAttempts {
     }
     StringJoiner s = new StringJoiner(", ", all.size() + " attempts: ", "");
     for (AttemptOnNode a : all) {
-      s.add(a.nodeId() + " " + (a.ended ? a.record.getOutcome() : "still running"));
+      s.add(a.nodeId() + " " + AttemptWords.outcome(a.record));
     }
     return s.toString();
   }
@@ -108,7 +109,7 @@ final class RequestAttempts {
         why.add(
             n.nodeId()
                 + " failed: "
-                + last.get().getOutcome()
+                + AttemptWords.outcome(last.get())
                 + " ("
                 + last.get().getDetail()
                 + ")");

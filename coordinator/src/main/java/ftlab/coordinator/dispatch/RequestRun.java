@@ -149,8 +149,7 @@ final class RequestRun {
       if (a.ended) {
         return; // cancelled by us a moment before it answered: already counted
       }
-      a.end("OK", "", false, shared.clock().getAsLong());
-      a.record.setResult(response.getResult());
+      a.answered(response.getResult(), shared.clock().getAsLong());
       after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
       learnSpeed(a);
       decide(after, RequestView.Trigger.ANSWERED);
@@ -166,7 +165,7 @@ final class RequestRun {
       }
       Status status = Failures.normalize(Status.fromThrowable(t));
       String detail = AttemptOnNode.failureDetail(status, a.timeoutNanos);
-      a.end(status.getCode().name(), detail, Failures.mayHaveRun(t), shared.clock().getAsLong());
+      a.failed(status.getCode(), detail, Failures.mayHaveRun(t), shared.clock().getAsLong());
       after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), false));
       boolean timeUp = context.isCancelled() || deadline.isExpired();
       if (!timeUp && Failures.isEvidenceAgainstNode(status) && !Failures.answeredByPeer(t)) {
@@ -334,6 +333,7 @@ final class RequestRun {
             .setRequestId(request.getRequestId())
             .setResult(decision.result())
             .setNodeId(decision.nodeId())
+            .setHow(decision.how())
             .setCoordinatorId(shared.coordinatorId())
             .setRedundancy(policy.redundancy().toProto())
             .setCoordinatorMicros((shared.clock().getAsLong() - startNanos) / 1_000)
@@ -359,7 +359,7 @@ final class RequestRun {
     }
     for (AttemptOnNode a : attempts.all()) {
       if (!a.ended) {
-        a.end("CANCELLED", "not needed any more: " + why, a.launched, shared.clock().getAsLong());
+        a.cancelled(why, shared.clock().getAsLong());
         after.cancel.add(a);
         if (a.launched) {
           // a loser took at least this long: leaving it out would make the p95 too optimistic,

@@ -34,7 +34,7 @@ record RequestView(
     int running,
     boolean hedged,
     boolean hedgeRunning,
-    List<Vote> answers,
+    List<Answered> answers,
     Optional<Status> fatal,
     int candidates,
     int freeNodes,
@@ -76,6 +76,6 @@ record RequestView(
     NEW_ROUND
   }
 
-  /** A node's answer: in vote mode, its vote. */
-  record Vote(String nodeId, TaskResult result) {}
+  /** A node's answer (in vote mode, its vote), and the kind of the attempt that got it. */
+  record Answered(String nodeId, AttemptKind kind, TaskResult result) {}
 }

@@ -1,6 +1,7 @@
 package ftlab.coordinator.dispatch;
 
 import ftlab.proto.AttemptKind;
+import ftlab.proto.HowAnswered;
 import ftlab.proto.RedundancyMode;
 import ftlab.proto.TaskResult;
 import io.grpc.Status;
@@ -54,6 +55,7 @@ record VotePolicy(int replicas) implements ModePolicy {
       return new Decision.Answer(
           tally.votersFor(winner.get()).get(0),
           winner.get(),
+          HowAnswered.HOW_VOTE,
           "the vote was decided",
           tally.outvoted(winner.get()),
           tally.ballots());

@@ -26,7 +26,7 @@ final class VoteTally {
   private int votes;
 
   /** The tally of these votes, in the order they came. */
-  static VoteTally of(List<RequestView.Vote> votes) {
+  static VoteTally of(List<RequestView.Answered> votes) {
     VoteTally t = new VoteTally();
     votes.forEach(v -> t.add(v.nodeId(), v.result()));
     return t;

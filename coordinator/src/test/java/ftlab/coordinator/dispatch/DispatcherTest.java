@@ -15,6 +15,8 @@ import ftlab.coordinator.picker.NodePicker;
 import ftlab.coordinator.picker.ScriptedRandom;
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
+import ftlab.proto.AttemptOutcome;
+import ftlab.proto.AttemptWords;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.CountPrimes;
 import ftlab.proto.Echo;
@@ -179,7 +181,7 @@ class DispatcherTest {
 
   private static List<String> outcomes(Answer answer) {
     return answer.getAttemptsList().stream()
-        .map(a -> a.getNodeId() + " " + a.getOutcome())
+        .map(a -> a.getNodeId() + " " + AttemptWords.outcome(a))
         .toList();
   }
 
@@ -199,7 +201,7 @@ class DispatcherTest {
     assertThat(answer.getAttemptsList()).hasSize(1);
     Attempt only = answer.getAttempts(0);
     assertThat(only.getNodeId()).isEqualTo("node-1");
-    assertThat(only.getOutcome()).isEqualTo("OK");
+    assertThat(only.getOutcome()).isEqualTo(AttemptOutcome.ANSWERED);
     assertThat(only.getDetail()).isEmpty();
     assertThat(only.getDeadlineMs()).isEqualTo(ATTEMPT_MS); // + 0 ms expected for 100 numbers
     // the node got the client's request id (to join up logs) and the task itself

@@ -40,7 +40,7 @@ class ModePoliciesTest {
     int running;
     boolean hedged;
     boolean hedgeRunning;
-    final List<RequestView.Vote> answers = new ArrayList<>();
+    final List<RequestView.Answered> answers = new ArrayList<>();
     Status fatal;
     int candidates = 5;
     int free = 5;
@@ -65,7 +65,7 @@ class ModePoliciesTest {
     }
 
     Req answer(String node, TaskResult result) {
-      answers.add(new RequestView.Vote(node, result));
+      answers.add(new RequestView.Answered(node, started == 0 ? PRIMARY : RETRY, result));
       return this;
     }
 

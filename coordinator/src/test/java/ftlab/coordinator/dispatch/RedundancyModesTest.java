@@ -13,6 +13,8 @@ import ftlab.coordinator.picker.ScriptedRandom;
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
 import ftlab.proto.AttemptKind;
+import ftlab.proto.AttemptOutcome;
+import ftlab.proto.AttemptWords;
 import ftlab.proto.CountPrimes;
 import ftlab.proto.RedundancyMode;
 import ftlab.proto.SubmitRequest;
@@ -102,7 +104,7 @@ class RedundancyModesTest {
 
   private static List<String> attempts(Answer answer) {
     return answer.getAttemptsList().stream()
-        .map(a -> a.getNodeId() + " " + a.getKind() + " " + a.getOutcome())
+        .map(a -> a.getNodeId() + " " + a.getKind() + " " + AttemptWords.outcome(a))
         .toList();
   }
 
@@ -273,7 +275,9 @@ class RedundancyModesTest {
     assertThat(attempts(a))
         .contains("node-1 VOTE_REPLICA UNAVAILABLE")
         .anyMatch(x -> x.startsWith("node-4 RETRY "));
-    assertThat(a.getAttemptsList()).filteredOn(x -> x.getOutcome().equals("OK")).hasSize(2);
+    assertThat(a.getAttemptsList())
+        .filteredOn(x -> x.getOutcome() == AttemptOutcome.ANSWERED)
+        .hasSize(2);
     assertThat(a.getTally(0).getNodeIdsCount()).isEqualTo(2);
   }
 

@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -46,7 +47,7 @@ public final class CoordinatorServer {
    * Starts hedges, and a request's next round of attempts after its pause. Not the detector's
    * thread: a burst of retries must never delay the failure detector.
    */
-  private final ScheduledExecutorService retryTimer;
+  private final ScheduledExecutorService dispatchTimers;
 
   private final Server server;
   private final Dispatcher dispatcher;
@@ -89,13 +90,18 @@ public final class CoordinatorServer {
               t.setDaemon(true);
               return t;
             });
-    this.retryTimer =
-        Executors.newSingleThreadScheduledExecutor(
+    // the dispatcher's timers: each attempt's timeout (called off when it ends, which most do),
+    // hedges and retry rounds; a called-off timer leaves the queue at once
+    ScheduledThreadPoolExecutor timers =
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
-              Thread t = new Thread(r, "dispatch-retries");
+              Thread t = new Thread(r, "dispatch-timers");
               t.setDaemon(true);
               return t;
             });
+    timers.setRemoveOnCancelPolicy(true);
+    this.dispatchTimers = timers;
     this.dispatcher =
         new Dispatcher(
             id,
@@ -104,8 +110,7 @@ public final class CoordinatorServer {
             new NodePicker(() -> ThreadLocalRandom.current().nextLong()),
             caller,
             dispatch,
-            System::nanoTime,
-            Scheduler.of(retryTimer));
+            Scheduler.of(dispatchTimers));
     dispatcher.setRedundancy(redundancy);
     this.server =
         serverBuilder
@@ -189,7 +194,7 @@ public final class CoordinatorServer {
       server.shutdownNow();
     }
     detectorTimer.shutdownNow();
-    retryTimer.shutdownNow();
+    dispatchTimers.shutdownNow();
     caller.close();
     log.info("{} stopped", id);
   }

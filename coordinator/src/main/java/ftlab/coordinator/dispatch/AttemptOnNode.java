@@ -26,6 +26,9 @@ final class AttemptOnNode {
   /** The call, once made; cancelling it cancels the call on the node. */
   ListenableFuture<ComputeResponse> call;
 
+  /** Its timeout, once launched: fails it with DEADLINE_EXCEEDED after {@link #timeoutNanos}. */
+  Scheduler.Cancellable timeout;
+
   /** Ended: answered, failed, or cancelled by the run. A callback after that is ignored. */
   boolean ended;
 
@@ -33,8 +36,9 @@ final class AttemptOnNode {
   boolean launched;
 
   /**
-   * A cancelled attempt's load was taken off the node's in-flight count. Whoever cancels its call
-   * (the run, or the launch that finds the attempt ended) does it, exactly once.
+   * The load of an attempt that ended without its callback was given back: as cancelled (by the
+   * run, or by the launch that finds the attempt ended), or as failed (by its timeout). Exactly
+   * once.
    */
   boolean released;
 

@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.LongSupplier;
 
 /**
  * Runs requests on the cluster in a {@link Redundancy} mode: pick live nodes, give every attempt a
@@ -89,8 +87,7 @@ public final class Dispatcher {
   /**
    * What every request of this coordinator shares: the parts a {@link RequestRun} works with.
    *
-   * @param clock this process's monotonic clock, in nanoseconds
-   * @param scheduler runs hedges and the next round after a pause, when every node failed
+   * @param scheduler the clock, and the timers: attempt timeouts, hedges, the next round
    */
   record Shared(
       String coordinatorId,
@@ -98,7 +95,6 @@ public final class Dispatcher {
       NodePicker picker,
       NodeCaller caller,
       Settings settings,
-      LongSupplier clock,
       Scheduler scheduler,
       HedgePolicy.State hedging,
       RecentExtraTime extraTime) {
@@ -106,7 +102,7 @@ public final class Dispatcher {
     /** Every node that may get work, with this coordinator's load on it and its recent speed. */
     List<Candidate> candidates() {
       List<Candidate> out = new ArrayList<>();
-      long now = clock.getAsLong();
+      long now = scheduler.nanoTime();
       for (NodeSnapshot n : cluster.nodes()) {
         if (n.state().mayGetWork()) {
           out.add(
@@ -130,8 +126,8 @@ public final class Dispatcher {
   private volatile Redundancy redundancy = Redundancy.FAILOVER;
 
   /**
-   * @param clock this process's monotonic clock, in nanoseconds ({@code System::nanoTime})
-   * @param scheduler runs hedges and the next round after a pause, when every node failed
+   * @param scheduler the clock, and the timers: attempt timeouts, hedges, the next round ({@link
+   *     Scheduler#of} in production, a fake clock in tests)
    */
   public Dispatcher(
       String coordinatorId,
@@ -139,7 +135,6 @@ public final class Dispatcher {
       NodePicker picker,
       NodeCaller caller,
       Settings settings,
-      LongSupplier clock,
       Scheduler scheduler) {
     this.shared =
         new Shared(
@@ -148,21 +143,9 @@ public final class Dispatcher {
             picker,
             caller,
             settings,
-            clock,
             scheduler,
             settings.hedging().newState(),
             new RecentExtraTime());
-  }
-
-  public Dispatcher(
-      String coordinatorId,
-      Cluster cluster,
-      NodePicker picker,
-      NodeCaller caller,
-      Settings settings,
-      LongSupplier clock,
-      ScheduledExecutorService timer) {
-    this(coordinatorId, cluster, picker, caller, settings, clock, Scheduler.of(timer));
   }
 
   /** The mode for requests that do not choose their own. */
@@ -262,6 +245,6 @@ public final class Dispatcher {
 
   /** How much longer than expected the node's recent attempts took (for the cluster view). */
   public long recentExtraNanos(String nodeId) {
-    return shared.extraTime().nanos(nodeId, shared.clock().getAsLong());
+    return shared.extraTime().nanos(nodeId, shared.scheduler().nanoTime());
   }
 }

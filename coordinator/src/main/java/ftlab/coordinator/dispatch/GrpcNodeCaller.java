@@ -6,6 +6,7 @@ import ftlab.proto.ComputeResponse;
 import ftlab.proto.WorkerGrpc;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +14,15 @@ import java.util.function.Function;
 
 /** {@link NodeCaller} over gRPC: one channel per node address, opened on first use. */
 public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
+  /**
+   * How long after an attempt's timeout the call's own deadline passes. The dispatcher cancels the
+   * call at the timeout; the deadline is a backstop that also reaches the node, in case the
+   * cancellation does not (the connection broke meanwhile).
+   */
+  public static final Duration BACKSTOP = Duration.ofSeconds(1);
+
   private final Function<String, ManagedChannel> channelFactory;
+  private final long backstopNanos;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
   /**
@@ -21,14 +30,23 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
    *     tests
    */
   public GrpcNodeCaller(Function<String, ManagedChannel> channelFactory) {
+    this(channelFactory, BACKSTOP);
+  }
+
+  /**
+   * @param backstop see {@link #BACKSTOP}; tests on a fake clock make it long, so that a real-time
+   *     deadline never races the fake one
+   */
+  public GrpcNodeCaller(Function<String, ManagedChannel> channelFactory, Duration backstop) {
     this.channelFactory = channelFactory;
+    this.backstopNanos = backstop.toNanos();
   }
 
   @Override
   public ListenableFuture<ComputeResponse> compute(
       String address, ComputeRequest request, long timeoutNanos) {
     return WorkerGrpc.newFutureStub(channel(address))
-        .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS)
+        .withDeadlineAfter(timeoutNanos + backstopNanos, TimeUnit.NANOSECONDS)
         .compute(request);
   }
 

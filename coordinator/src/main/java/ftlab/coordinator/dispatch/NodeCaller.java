@@ -12,9 +12,13 @@ import io.grpc.StatusRuntimeException;
  */
 public interface NodeCaller {
   /**
-   * Starts the node's Worker.Compute with a deadline of {@code timeoutNanos} and returns at once.
-   * The future fails with a {@link StatusRuntimeException} whose status says how the call failed.
-   * Cancelling the future cancels the call.
+   * Starts the node's Worker.Compute and returns at once. The future fails with a {@link
+   * StatusRuntimeException} whose status says how the call failed. Cancelling the future cancels
+   * the call.
+   *
+   * @param timeoutNanos the attempt's timeout. The dispatcher enforces it itself, on its {@link
+   *     Scheduler}'s clock, by cancelling the call (the node learns of it from the cancellation); a
+   *     caller may add a deadline of its own as a backstop, in case a cancellation is lost.
    */
   ListenableFuture<ComputeResponse> compute(
       String address, ComputeRequest request, long timeoutNanos);

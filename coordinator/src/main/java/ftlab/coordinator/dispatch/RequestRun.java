@@ -84,12 +84,16 @@ final class RequestRun {
     this.responses = responses;
     this.context = context;
     this.policy = policy;
-    this.startNanos = shared.clock().getAsLong();
+    this.startNanos = now();
     this.backoffNanos = shared.settings().roundBackoff().toNanos();
+    // the client's deadline, or the coordinator's own, on the one clock (Scheduler)
     this.deadline =
         context.getDeadline() != null
             ? context.getDeadline()
-            : Deadline.after(shared.settings().requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            : Deadline.after(
+                shared.settings().requestTimeout().toNanos(),
+                TimeUnit.NANOSECONDS,
+                shared.scheduler().ticker());
     this.expectedNanos = TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
     this.attemptBudgetNanos = shared.settings().attemptTimeout().toNanos() + expectedNanos;
     this.computeRequest =
@@ -149,7 +153,8 @@ final class RequestRun {
       if (a.ended) {
         return; // cancelled by us a moment before it answered: already counted
       }
-      a.answered(response.getResult(), shared.clock().getAsLong());
+      a.answered(response.getResult(), now());
+      stopTimeout(after, a);
       after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
       learnSpeed(a);
       decide(after, RequestView.Trigger.ANSWERED);
@@ -161,26 +166,60 @@ final class RequestRun {
     AfterLock after = new AfterLock();
     synchronized (this) {
       if (a.ended) {
-        return; // we cancelled it: already recorded
+        return; // we cancelled it, or it timed out: already recorded
       }
       Status status = Failures.normalize(Status.fromThrowable(t));
-      String detail = AttemptOnNode.failureDetail(status, a.timeoutNanos);
-      a.failed(status.getCode(), detail, Failures.mayHaveRun(t), shared.clock().getAsLong());
-      after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), false));
-      boolean timeUp = context.isCancelled() || deadline.isExpired();
-      if (!timeUp && Failures.isEvidenceAgainstNode(status) && !Failures.answeredByPeer(t)) {
-        String why = status.getCode() + " (" + detail + ")";
-        after.bookkeeping.add(() -> shared.cluster().callFailed(a.nodeId(), why));
-      }
-      if (!timeUp && !Failures.isRetryable(status)) {
-        // any node would fail the same way (INVALID_ARGUMENT, INTERNAL...): the policy decides
-        // whether that ends the request; this node is not asked again either way
-        fatal = status.withDescription(a.nodeId() + " failed the task: " + detail);
-        failedForGood.add(a.nodeId());
-      }
-      decide(after, RequestView.Trigger.FAILED);
+      failed(after, a, status, Failures.mayHaveRun(t), Failures.answeredByPeer(t));
     }
     act(after);
+  }
+
+  /**
+   * The attempt's own deadline passed with no answer: it failed with DEADLINE_EXCEEDED, exactly as
+   * if gRPC had said so, and its call is cancelled (which tells the node to stop the work).
+   */
+  private void timedOut(AttemptOnNode a) {
+    AfterLock after = new AfterLock();
+    synchronized (this) {
+      if (a.ended) {
+        return; // it ended in time (its timer was being called off)
+      }
+      a.released = true; // its load is given back as a failed attempt, not a cancelled one
+      ListenableFuture<ComputeResponse> call = a.call;
+      failed(after, a, Status.DEADLINE_EXCEEDED, true, false);
+      if (call != null) { // null: being launched on another thread, which cancels it (launch)
+        after.then.add(() -> call.cancel(true));
+      }
+    }
+    act(after);
+  }
+
+  /** An attempt failed: evidence for the detector, then the policy decides. Under the lock. */
+  private void failed(
+      AfterLock after, AttemptOnNode a, Status status, boolean mayHaveRun, boolean byPeer) {
+    String detail = AttemptOnNode.failureDetail(status, a.timeoutNanos);
+    a.failed(status.getCode(), detail, mayHaveRun, now());
+    stopTimeout(after, a);
+    after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), false));
+    boolean timeUp = context.isCancelled() || deadline.isExpired();
+    if (!timeUp && Failures.isEvidenceAgainstNode(status) && !byPeer) {
+      String why = status.getCode() + " (" + detail + ")";
+      after.bookkeeping.add(() -> shared.cluster().callFailed(a.nodeId(), why));
+    }
+    if (!timeUp && !Failures.isRetryable(status)) {
+      // any node would fail the same way (INVALID_ARGUMENT, INTERNAL...): the policy decides
+      // whether that ends the request; this node is not asked again either way
+      fatal = status.withDescription(a.nodeId() + " failed the task: " + detail);
+      failedForGood.add(a.nodeId());
+    }
+    decide(after, RequestView.Trigger.FAILED);
+  }
+
+  /** The attempt ended: its timeout is called off (after the lock, like all acting). */
+  private static void stopTimeout(AfterLock after, AttemptOnNode a) {
+    if (a.timeout != null) {
+      after.then.add(a.timeout::cancel);
+    }
   }
 
   // ---- deciding, under the lock ----
@@ -284,7 +323,7 @@ final class RequestRun {
               picked.get(),
               start.kind(),
               Math.min(remaining, attemptBudgetNanos),
-              shared.clock().getAsLong(),
+              now(),
               startNanos);
       attempts.add(a);
       after.launch.add(a);
@@ -313,9 +352,13 @@ final class RequestRun {
     act(after);
   }
 
+  private long now() {
+    return shared.scheduler().nanoTime();
+  }
+
   /** How long the attempt took feeds the hedge delay and the node's recent extra time. */
   private void learnSpeed(AttemptOnNode a) {
-    long now = shared.clock().getAsLong();
+    long now = now();
     long latency = now - a.startNanos;
     shared.hedging().recordLatency(latency, expectedNanos);
     shared.extraTime().record(a.nodeId(), latency - expectedNanos, now);
@@ -336,7 +379,7 @@ final class RequestRun {
             .setHow(decision.how())
             .setCoordinatorId(shared.coordinatorId())
             .setRedundancy(policy.redundancy().toProto())
-            .setCoordinatorMicros((shared.clock().getAsLong() - startNanos) / 1_000)
+            .setCoordinatorMicros((now() - startNanos) / 1_000)
             .addAllTally(decision.tally());
     Answer answer = a.addAllAttempts(attempts.records()).build();
     after.then.add(
@@ -359,7 +402,8 @@ final class RequestRun {
     }
     for (AttemptOnNode a : attempts.all()) {
       if (!a.ended) {
-        a.cancelled(why, shared.clock().getAsLong());
+        a.cancelled(why, now());
+        stopTimeout(after, a);
         after.cancel.add(a);
         if (a.launched) {
           // a loser took at least this long: leaving it out would make the p95 too optimistic,
@@ -401,7 +445,8 @@ final class RequestRun {
   }
 
   /**
-   * Starts one attempt's call; its callback comes back to {@link #onAnswer} or {@link #onFailure}.
+   * Starts one attempt: its timeout first, then its call; the call's callback comes back to {@link
+   * #onAnswer} or {@link #onFailure}, the timeout to {@link #timedOut}.
    */
   private void launch(AttemptOnNode a) {
     synchronized (this) {
@@ -410,10 +455,15 @@ final class RequestRun {
       }
       a.launched = true;
     }
+    // the timer before the call: a call can answer before compute() even returns
+    Optional<Scheduler.Cancellable> timeout = later(() -> timedOut(a), a.timeoutNanos);
+    synchronized (this) {
+      a.timeout = timeout.orElse(null); // none only when shutting down: the deadline backstops
+    }
     shared.cluster().attemptStarted(a.nodeId());
     ListenableFuture<ComputeResponse> call;
-    // The call is made in the request's context, so it inherits its deadline, and a client who
-    // gives up cancels the attempt on the node too.
+    // The call is made in the request's context, so it inherits the client's deadline, and a
+    // client who gives up cancels the attempt on the node too.
     Context previous = context.attach();
     try {
       call = shared.caller().compute(a.node.address(), computeRequest, a.timeoutNanos);
@@ -428,14 +478,18 @@ final class RequestRun {
     } finally {
       context.detach(previous);
     }
-    boolean cancelled;
+    boolean ended;
+    boolean release;
     synchronized (this) {
       a.call = call;
-      cancelled = a.ended && !a.released; // the run settled while we were starting it
-      a.released |= cancelled;
+      ended = a.ended; // the run settled, or the attempt timed out, while we were starting it
+      release = ended && !a.released;
+      a.released |= release;
     }
-    if (cancelled) {
-      shared.cluster().attemptCancelled(a.nodeId());
+    if (ended) {
+      if (release) {
+        shared.cluster().attemptCancelled(a.nodeId());
+      }
       call.cancel(true);
       return;
     }

@@ -1,14 +1,21 @@
 package ftlab.coordinator.dispatch;
 
+import io.grpc.Deadline;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The dispatcher's one way to act later: run something after a delay (a hedge, the next round of
- * attempts). A port, so that unit tests drive it with a fake clock instead of waiting.
+ * The dispatcher's time, all of it: what time it is, and running something later (an attempt's
+ * timeout, a hedge, the next round of attempts). One port, so that unit tests drive every timer and
+ * every deadline with one fake clock instead of waiting.
  */
-@FunctionalInterface
 public interface Scheduler {
+  /**
+   * Now, in nanoseconds, on a monotonic clock: only differences mean anything (compare by
+   * subtraction).
+   */
+  long nanoTime();
+
   /** Runs {@code task} after {@code delayNanos}; cancelling the returned handle stops it. */
   Cancellable schedule(Runnable task, long delayNanos);
 
@@ -17,11 +24,36 @@ public interface Scheduler {
     void cancel();
   }
 
-  /** The production scheduler: a {@link ScheduledExecutorService}. */
+  /** This clock, for gRPC {@link Deadline}s. */
+  default Deadline.Ticker ticker() {
+    return new Deadline.Ticker() {
+      @Override
+      public long nanoTime() {
+        return Scheduler.this.nanoTime();
+      }
+    };
+  }
+
+  /** The production scheduler: {@link System#nanoTime()} and a {@link ScheduledExecutorService}. */
   static Scheduler of(ScheduledExecutorService executor) {
-    return (task, delayNanos) -> {
-      var future = executor.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
-      return () -> future.cancel(false);
+    return new Scheduler() {
+      @Override
+      public long nanoTime() {
+        return System.nanoTime();
+      }
+
+      @Override
+      public Cancellable schedule(Runnable task, long delayNanos) {
+        var future = executor.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        return () -> future.cancel(false);
+      }
+
+      @Override
+      public Deadline.Ticker ticker() {
+        // gRPC's own: deadlines on different tickers cannot be compared, and a client's deadline
+        // arrives on this one
+        return Deadline.getSystemTicker();
+      }
     };
   }
 }

@@ -17,7 +17,6 @@ import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
 import ftlab.proto.AttemptOutcome;
 import ftlab.proto.AttemptWords;
-import ftlab.proto.ComputeRequest;
 import ftlab.proto.CountPrimes;
 import ftlab.proto.Echo;
 import ftlab.proto.SubmitRequest;
@@ -26,16 +25,10 @@ import ftlab.task.Tasks;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,10 +36,10 @@ import org.junit.jupiter.api.Test;
  * the in-process transport: each node is a {@link FakeWorker} that answers, hangs, is busy or
  * fails, and joins the {@link Cluster} by heartbeat exactly as a real node does.
  *
- * <p>Two clocks are at work. The cluster's failure detector runs on a fake clock that only the test
- * moves, so a node goes DEAD exactly when the test says. Deadlines are real gRPC deadlines on real
- * time, kept short (an attempt times out after {@value #ATTEMPT_MS} ms), so only the tests with a
- * hanging node wait at all.
+ * <p>One fake clock drives everything that takes time: the failure detector (a node goes DEAD
+ * exactly when the test says), and the dispatcher's deadlines, attempt timeouts (an attempt times
+ * out after {@value #ATTEMPT_MS} ms of it) and rounds. No test waits in real time: a request runs
+ * while the test moves the clock ({@link FakeClock#runUntilDone}).
  */
 class DispatcherTest {
   private static final long MS = 1_000_000L;
@@ -78,34 +71,8 @@ class DispatcherTest {
   private final GrpcNodeCaller caller = nodes.caller;
   private int requests;
 
-  /**
-   * The first gRPC call in a JVM loads a few hundred classes, which can take longer than the 100 ms
-   * attempt deadline used here: a refusing node would then look like a hanging one. One call before
-   * the tests keeps that one-off cost out of the attempts they measure.
-   */
-  @BeforeAll
-  static void warmUpGrpc() throws Exception {
-    String address = InProcessServerBuilder.generateName();
-    FakeWorker worker = FakeWorker.serving("warm-up", address, HEALTHY);
-    try (GrpcNodeCaller warmUp =
-        new GrpcNodeCaller(a -> InProcessChannelBuilder.forName(a).directExecutor().build())) {
-      warmUp
-          .compute(
-              address,
-              ComputeRequest.newBuilder().setTask(PRIMES).build(),
-              Duration.ofSeconds(10).toNanos())
-          .get();
-    } finally {
-      worker.crash();
-    }
-  }
-
-  /** Runs the dispatcher's next round when every node failed. */
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-
   @AfterEach
   void stopEverything() throws InterruptedException {
-    timer.shutdownNow();
     nodes.close();
   }
 
@@ -149,8 +116,7 @@ class DispatcherTest {
         new NodePicker(ScriptedRandom.alwaysFirst()),
         caller,
         settings,
-        System::nanoTime,
-        timer);
+        nodes.clock);
   }
 
   private Answer submit(Task task) {
@@ -158,13 +124,17 @@ class DispatcherTest {
   }
 
   /**
-   * Runs one request, then checks the bookkeeping every request must leave behind: whatever
-   * happened, no attempt is still counted as in flight on any node.
+   * Runs one request, moving the fake clock until it ends, then checks the bookkeeping every
+   * request must leave behind: whatever happened, no attempt is still counted as in flight on any
+   * node.
    */
   private Answer submit(Dispatcher dispatcher, Task task) {
     try {
-      return dispatcher.dispatchAndWait(
-          SubmitRequest.newBuilder().setRequestId("req-" + ++requests).setTask(task).build());
+      return nodes.clock.runUntilDone(
+          dispatcher.submit(
+              SubmitRequest.newBuilder().setRequestId("req-" + ++requests).setTask(task).build()));
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
     } finally {
       for (NodeSnapshot n : cluster.nodes()) {
         assertThat(cluster.inFlight(n.nodeId()))
@@ -444,23 +414,16 @@ class DispatcherTest {
   void theRequestDeadlineEndsTheRequestEvenIfNodesStillHang() throws Exception {
     node("node-1", HANGING);
     node("node-2", HANGING);
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    long start = System.nanoTime();
-    StatusRuntimeException e;
-    // the client's deadline: 250 ms, less than the 2 x 100 ms + retries the hanging nodes need
-    try (Context.CancellableContext withDeadline =
-        Context.current().withDeadlineAfter(250, TimeUnit.MILLISECONDS, timer)) {
-      e =
-          catchThrowableOfType(
-              StatusRuntimeException.class,
-              () -> withDeadline.run(() -> submit(dispatcher(SETTINGS), PRIMES)));
-    } finally {
-      timer.shutdownNow();
-    }
-    long tookMillis = (System.nanoTime() - start) / MS;
+    // the request's deadline: 250 ms, less than the 2 x 100 ms + retries the hanging nodes need
+    Dispatcher.Settings deadline250ms =
+        new Dispatcher.Settings(
+            Duration.ofMillis(ATTEMPT_MS), Duration.ofMillis(250), Duration.ofMillis(1));
+    long start = nodes.clock.nanoTime();
+
+    StatusRuntimeException e = submitFails(deadline250ms, PRIMES);
+    long tookMillis = (nodes.clock.nanoTime() - start) / MS;
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-    // how many attempts fit in 250 ms depends on how busy the machine is; the first one is certain
     assertThat(e.getStatus().getDescription())
         .startsWith("the request's deadline passed; ")
         .contains("attempts: node-1 DEADLINE_EXCEEDED");

@@ -9,12 +9,12 @@ import ftlab.coordinator.membership.QuarantineConfig;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Fake nodes that join a real {@link Cluster} by heartbeat, as real ones do, for dispatch tests:
@@ -24,8 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class NodesFixture implements AutoCloseable {
   static final long MS = 1_000_000L;
 
-  /** The failure detector's clock; only {@link #advance} moves it. */
-  final AtomicLong clusterNanos = new AtomicLong(1_000 * MS);
+  /**
+   * The one clock of the test: the failure detector's and the dispatcher's (deadlines, timeouts,
+   * hedges, rounds). Only the test moves it.
+   */
+  final FakeClock clock = new FakeClock();
 
   /** Every membership event, in order. */
   final List<MembershipEvent> events = new CopyOnWriteArrayList<>();
@@ -35,9 +38,14 @@ final class NodesFixture implements AutoCloseable {
   /** A unique prefix for this fixture's in-process server names. */
   private final String names = InProcessServerBuilder.generateName();
 
+  /**
+   * Calls to the fake nodes. The real-time backstop deadline (GrpcNodeCaller.BACKSTOP) is made
+   * longer than any test, so that only the fake clock ends an attempt.
+   */
   final GrpcNodeCaller caller =
       new GrpcNodeCaller(
-          address -> InProcessChannelBuilder.forName(address).directExecutor().build());
+          address -> InProcessChannelBuilder.forName(address).directExecutor().build(),
+          Duration.ofMinutes(10));
 
   private final List<FakeWorker> workers = new ArrayList<>();
   private final Map<String, Long> sequences = new HashMap<>();
@@ -47,7 +55,7 @@ final class NodesFixture implements AutoCloseable {
   }
 
   NodesFixture(QuarantineConfig quarantine) {
-    this.cluster = new Cluster(DetectorConfig.DEFAULT, quarantine, clusterNanos::get, events::add);
+    this.cluster = new Cluster(DetectorConfig.DEFAULT, quarantine, clock::nanoTime, events::add);
   }
 
   String address(String nodeId) {
@@ -77,12 +85,12 @@ final class NodesFixture implements AutoCloseable {
   }
 
   /**
-   * Moves the detector's clock in 100 ms steps (one heartbeat interval); at each step the nodes in
-   * {@code keepBeating} send a heartbeat, then the detector runs, as in the coordinator.
+   * Moves the clock in 100 ms steps (one heartbeat interval); at each step the nodes in {@code
+   * keepBeating} send a heartbeat, then the detector runs, as in the coordinator.
    */
   void advance(long millis, String... keepBeating) {
     for (long t = 0; t < millis; t += 100) {
-      clusterNanos.addAndGet(100 * MS);
+      clock.advance(100 * MS);
       for (String nodeId : keepBeating) {
         beat(nodeId);
       }

@@ -33,9 +33,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hedged, parallel and vote modes (docs/redundancy.md) over real gRPC calls on the in-process
- * transport, with {@link FakeWorker} nodes that answer, hang or lie. Hedges wait on a {@link
- * FakeScheduler}, so "the hedge fires at 40 ms and not before" is checked without waiting; attempt
- * deadlines are long (5 s) so that real time never interferes.
+ * transport, with {@link FakeWorker} nodes that answer, hang or lie. Everything that takes time
+ * runs on one {@link FakeClock}, so "the hedge fires at 40 ms and not before" is checked without
+ * waiting; attempt timeouts are long (5 s) so that only the hedges and rounds fall due.
  */
 class RedundancyModesTest {
   /** Hedge after 40 ms until the dispatcher has seen enough attempts to take their p95. */
@@ -55,7 +55,7 @@ class RedundancyModesTest {
   private static final TaskResult RIGHT = Tasks.expectedResult(PRIMES);
 
   private final NodesFixture nodes = new NodesFixture();
-  private final FakeScheduler scheduler = new FakeScheduler();
+  private final FakeClock clock = nodes.clock;
   private int requests;
 
   @AfterEach
@@ -71,8 +71,7 @@ class RedundancyModesTest {
         new NodePicker(ScriptedRandom.alwaysFirst()),
         nodes.caller,
         settings,
-        System::nanoTime,
-        scheduler);
+        clock);
   }
 
   private static ftlab.proto.Redundancy mode(RedundancyMode mode, int replicas) {
@@ -89,8 +88,9 @@ class RedundancyModesTest {
     return d.submit(request.build());
   }
 
+  /** Runs one request, moving the fake clock until it ends. */
   private Answer run(Dispatcher d, ftlab.proto.Redundancy redundancy) throws Exception {
-    return start(d, redundancy).get(5, TimeUnit.SECONDS);
+    return clock.runUntilDone(start(d, redundancy));
   }
 
   private static Status failure(CompletableFuture<Answer> answer) throws Exception {
@@ -119,12 +119,13 @@ class RedundancyModesTest {
     CompletableFuture<Answer> answer = start(d, mode(RedundancyMode.HEDGED, 0));
 
     assertThat(slow.calls()).isEqualTo(1);
-    assertThat(scheduler.pendingDelays()).containsExactly(HEDGE_MS * MS);
-    scheduler.advance((HEDGE_MS - 1) * MS);
+    // the hedge, and the primary's own timeout
+    assertThat(clock.pendingDelays()).containsExactly(HEDGE_MS * MS, 5_000 * MS);
+    clock.advance((HEDGE_MS - 1) * MS);
     assertThat(fast.calls()).as("no hedge 1 ms before the delay").isZero();
     assertThat(answer).isNotDone();
 
-    scheduler.advance(MS);
+    clock.advance(MS);
 
     Answer a = answer.get(5, TimeUnit.SECONDS);
     assertThat(fast.calls()).isEqualTo(1);
@@ -149,8 +150,8 @@ class RedundancyModesTest {
     Answer a = run(dispatcher(SETTINGS), mode(RedundancyMode.HEDGED, 0));
 
     assertThat(attempts(a)).containsExactly("node-1 PRIMARY OK");
-    assertThat(scheduler.pendingDelays()).as("the hedge timer is called off").isEmpty();
-    scheduler.advance(HEDGE_MS * MS);
+    assertThat(clock.pendingDelays()).as("the hedge timer is called off").isEmpty();
+    clock.advance(HEDGE_MS * MS);
     assertThat(other.calls()).isZero();
   }
 
@@ -167,11 +168,11 @@ class RedundancyModesTest {
     Context.CancellableContext client = Context.current().withCancellation();
 
     CompletableFuture<Answer> first = client.call(() -> start(d, mode(RedundancyMode.HEDGED, 0)));
-    scheduler.advance(HEDGE_MS * MS);
+    clock.advance(HEDGE_MS * MS);
     assertThat(hedgeTarget.calls()).as("half a token is no hedge").isZero();
 
     CompletableFuture<Answer> second = start(d, mode(RedundancyMode.HEDGED, 0));
-    scheduler.advance(HEDGE_MS * MS);
+    clock.advance(HEDGE_MS * MS);
     assertThat(second.get(5, TimeUnit.SECONDS).getNodeId()).isEqualTo("node-3");
     assertThat(hedgeTarget.calls()).isEqualTo(1);
     assertThat(d.hedging().budget()).isZero();
@@ -315,7 +316,7 @@ class RedundancyModesTest {
     assertThat(s.getCode()).isEqualTo(Status.Code.INTERNAL);
     assertThat(s.getDescription()).endsWith("hit a bug: NullPointerException");
     assertThat(a.calls() + b.calls()).isEqualTo(2);
-    assertThat(scheduler.pendingDelays()).as("no further round").isEmpty();
+    assertThat(clock.pendingDelays()).as("no further round").isEmpty();
   }
 
   @Test
@@ -326,7 +327,7 @@ class RedundancyModesTest {
 
     CompletableFuture<Answer> answer = client.call(() -> start(d, mode(RedundancyMode.HEDGED, 0)));
     double before = d.hedging().budget();
-    scheduler.advance(HEDGE_MS * MS);
+    clock.advance(HEDGE_MS * MS);
 
     assertThat(d.hedging().budget()).isEqualTo(before);
     client.cancel(null);
@@ -358,8 +359,7 @@ class RedundancyModesTest {
             new NodePicker(ScriptedRandom.alwaysFirst()),
             refusesNode1,
             SETTINGS,
-            System::nanoTime,
-            scheduler);
+            clock);
 
     Answer a = run(d, mode(RedundancyMode.FAILOVER, 0));
 

@@ -1,17 +1,25 @@
 package ftlab.coordinator.dispatch;
 
+import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link Scheduler} on a fake clock: nothing runs until the test calls {@link #advance}, and then
- * exactly what is due, in order. Lets a test say "the hedge fires at 40 ms and not at 39 ms"
- * without waiting for either.
+ * One fake clock for a test, and the {@link Scheduler} on it: time stands still until the test
+ * calls {@link #advance}, which runs exactly what fell due, in order. The dispatcher's deadlines,
+ * timeouts, hedges and rounds and the failure detector's clock all read it, so a test says "the
+ * hedge fires at 40 ms and not at 39 ms" without waiting for either, and no unit test waits in real
+ * time.
  */
-final class FakeScheduler implements Scheduler {
+final class FakeClock implements Scheduler {
   private final List<Task> tasks = new ArrayList<>();
-  private long now;
+
+  /** Not 0: nothing may take 0 for "never" (a real nanoTime can be anything, even negative). */
+  private long now = 1_000_000_000_000L;
 
   private static final class Task {
     final long due;
@@ -28,11 +36,16 @@ final class FakeScheduler implements Scheduler {
   }
 
   @Override
+  public synchronized long nanoTime() {
+    return now;
+  }
+
+  @Override
   public synchronized Cancellable schedule(Runnable action, long delayNanos) {
     Task t = new Task(now + delayNanos, delayNanos, action);
     tasks.add(t);
     return () -> {
-      synchronized (FakeScheduler.this) {
+      synchronized (FakeClock.this) {
         t.cancelled = true;
       }
     };
@@ -60,6 +73,25 @@ final class FakeScheduler implements Scheduler {
         next.ran = true;
       }
       next.action.run();
+    }
+  }
+
+  /**
+   * Advances the clock a millisecond at a time until {@code result} is done, and returns it; fails
+   * if a minute of fake time passes first (a request that never ends).
+   */
+  <T> T runUntilDone(CompletableFuture<T> result) throws InterruptedException {
+    long until = nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (!result.isDone()) {
+      if (nanoTime() - until >= 0) {
+        throw new AssertionError("not done after a minute of fake time");
+      }
+      advance(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+    try {
+      return result.get();
+    } catch (ExecutionException e) {
+      throw Status.fromThrowable(e.getCause()).asRuntimeException();
     }
   }
 

@@ -5,9 +5,9 @@ import ftlab.client.status.ViewRecorder;
 import ftlab.client.watch.Outcome;
 import ftlab.client.watch.TaskMix;
 import ftlab.client.watch.Watch;
-import ftlab.proto.ClusterView;
 import ftlab.proto.NodeState;
 import ftlab.proto.NodeView;
+import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -99,9 +99,7 @@ final class FailoverRounds {
                 try {
                   load.run(
                       (Outcome o) ->
-                          samples.add(
-                              new Sample(
-                                  System.nanoTime() - o.latencyNanos(), o.latencyNanos(), o.ok())),
+                          samples.add(new Sample(o.sentNanos(), o.latencyNanos(), o.ok())),
                       s -> {},
                       Duration.ofSeconds(5));
                 } catch (InterruptedException e) {
@@ -114,7 +112,7 @@ final class FailoverRounds {
       for (Fault fault : faults) {
         for (int r = 0; r < rounds; r++) {
           String victim = nodes.get(1 + r % (nodes.size() - 1));
-          done.add(round(fault, victim, views));
+          done.add(round(fault, victim, views, coordinators));
         }
       }
       load.stop();
@@ -123,8 +121,9 @@ final class FailoverRounds {
     report(title, done, new ArrayList<>(samples));
   }
 
-  private Round round(Fault fault, String victim, ViewRecorder views) throws Exception {
-    long suspicionsBefore = suspicionsOfOthers(views, victim);
+  private Round round(Fault fault, String victim, ViewRecorder views, Coordinators coordinators)
+      throws Exception {
+    long suspicionsBefore = suspicionsOfOthers(coordinators, victim);
     long t0 = System.nanoTime();
     fault.apply().on(victim);
     List<Double> detect = new ArrayList<>();
@@ -138,7 +137,7 @@ final class FailoverRounds {
       System.err.println(victim + " did not come back ALIVE within 30 s");
     }
     TimeUnit.SECONDS.sleep(4); // steady state again before the next fault
-    long falseSuspicions = suspicionsOfOthers(views, victim) - suspicionsBefore;
+    long falseSuspicions = suspicionsOfOthers(coordinators, victim) - suspicionsBefore;
     System.err.printf(
         Locale.ROOT,
         "%s of %s: detected after %s ms; false suspicions of other nodes: %d%n",
@@ -162,13 +161,28 @@ final class FailoverRounds {
     return true;
   }
 
-  /** Times any coordinator has suspected a node other than the victim. */
-  private static long suspicionsOfOthers(ViewRecorder views, String victim) {
+  /**
+   * Times any coordinator has suspected a node other than the victim, by their own counts, asked
+   * now (each coordinator up to 5 times: a count left out would read as a change).
+   */
+  private static long suspicionsOfOthers(Coordinators coordinators, String victim)
+      throws InterruptedException {
     long n = 0;
-    for (ClusterView v : views.latest().values()) {
-      for (NodeView node : v.getNodesList()) {
-        if (!node.getNodeId().equals(victim)) {
-          n += node.getTimesSuspected();
+    for (int i = 0; i < coordinators.size(); i++) {
+      for (int tries = 1; ; tries++) {
+        try {
+          for (NodeView node : coordinators.view(i, 2_000).getNodesList()) {
+            if (!node.getNodeId().equals(victim)) {
+              n += node.getTimesSuspected();
+            }
+          }
+          break;
+        } catch (StatusRuntimeException e) {
+          if (tries == 5) {
+            throw new IllegalStateException(
+                "coordinator at " + coordinators.address(i) + " did not give its view", e);
+          }
+          TimeUnit.MILLISECONDS.sleep(200);
         }
       }
     }

@@ -139,14 +139,6 @@ public final class ClusterProbe implements AutoCloseable {
     return get(answersVia, coordinatorId);
   }
 
-  /** Answers through the coordinator (by id) to requests sent at or after {@code sentNanos}. */
-  public long answersViaSentSince(String coordinatorId, long sentNanos) {
-    return answered.stream()
-        .filter(o -> o.answer().getCoordinatorId().equals(coordinatorId))
-        .filter(o -> o.sentNanos() - sentNanos >= 0)
-        .count();
-  }
-
   /** Answers the node (by id) computed for the load so far. */
   public long answersBy(String nodeId) {
     return get(answersBy, nodeId);
@@ -200,22 +192,30 @@ public final class ClusterProbe implements AutoCloseable {
   /**
    * How many times each coordinator has suspected the node (ALIVE -> SUSPECT), by its own count,
    * asked now: by coordinator id. Unlike {@link #statesSeen}, nothing is sampled, so a suspicion
-   * that lasted a millisecond is counted too. A coordinator that does not answer is left out.
+   * that lasted a millisecond is counted too. Waits (a bounded time) until every coordinator has
+   * answered: a count that is missing would read as a change.
    */
   public Map<String, Long> suspicions(String node) {
     Map<String, Long> out = new TreeMap<>();
-    for (int i = 0; i < coordinators.size(); i++) {
-      try {
-        ClusterView v = coordinators.view(i, 2_000);
-        for (NodeView n : v.getNodesList()) {
-          if (n.getNodeId().equals(node)) {
-            out.put(v.getCoordinatorId(), n.getTimesSuspected());
-          }
-        }
-      } catch (StatusRuntimeException e) {
-        // down: it has no count to give
-      }
-    }
+    await("every coordinator's count of suspicions of " + node)
+        .atMost(ANSWERS_WITHIN)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              for (int i = 0; i < coordinators.size(); i++) {
+                try {
+                  ClusterView v = coordinators.view(i, 2_000);
+                  for (NodeView n : v.getNodesList()) {
+                    if (n.getNodeId().equals(node)) {
+                      out.put(v.getCoordinatorId(), n.getTimesSuspected());
+                    }
+                  }
+                } catch (StatusRuntimeException e) {
+                  // slow or down: asked again at the next poll
+                }
+              }
+              return out.keySet().containsAll(coordinatorIds);
+            });
     return out;
   }
 

@@ -5,7 +5,8 @@ import java.util.OptionalLong;
 
 /**
  * The rules of one redundancy mode (docs/redundancy.md): given a request as it stands ({@link
- * RequestView}), what to do next ({@link Decision}). Pure: no network, no clock, no threads; the
+ * RequestView}), what to do next ({@link Decision}). Pure (but for hedged mode, which spends a
+ * token of the coordinator's hedge budget when it hedges): no network, no clock, no threads; the
  * {@link RequestRun} does everything every mode shares (deadlines, picking nodes, starting and
  * cancelling attempts, rounds, provenance) and asks the policy after every event.
  *

@@ -18,6 +18,9 @@ import java.util.StringJoiner;
 final class RequestAttempts {
   private final List<AttemptOnNode> all = new ArrayList<>();
 
+  /** The attempts that answered, in the order the answers came (not the order they started). */
+  private final List<AttemptOnNode> answeredInOrder = new ArrayList<>();
+
   void add(AttemptOnNode a) {
     all.add(a);
   }
@@ -39,13 +42,16 @@ final class RequestAttempts {
     return n;
   }
 
+  /** The attempt has just answered. */
+  void answered(AttemptOnNode a) {
+    answeredInOrder.add(a);
+  }
+
   /** Every answer (in vote mode, every vote), in the order they came. */
   List<RequestView.Answered> answers() {
     List<RequestView.Answered> out = new ArrayList<>();
-    for (AttemptOnNode a : all) {
-      if (a.answered()) {
-        out.add(new RequestView.Answered(a.nodeId(), a.kind, a.record.getResult()));
-      }
+    for (AttemptOnNode a : answeredInOrder) {
+      out.add(new RequestView.Answered(a.nodeId(), a.kind, a.record.getResult()));
     }
     return out;
   }

@@ -154,6 +154,7 @@ final class RequestRun {
         return; // cancelled by us a moment before it answered: already counted
       }
       a.answered(response.getResult(), now());
+      attempts.answered(a);
       stopTimeout(after, a);
       after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
       learnSpeed(a);
@@ -186,23 +187,31 @@ final class RequestRun {
       }
       a.released = true; // its load is given back as a failed attempt, not a cancelled one
       ListenableFuture<ComputeResponse> call = a.call;
-      failed(after, a, Status.DEADLINE_EXCEEDED, true, false);
-      if (call != null) { // null: being launched on another thread, which cancels it (launch)
+      // no call yet (its launch stalled on another thread, which cancels it): nothing to hold
+      // against the node, so it is no evidence
+      boolean called = call != null;
+      failed(after, a, Status.DEADLINE_EXCEEDED, called, !called);
+      if (called) {
         after.then.add(() -> call.cancel(true));
       }
     }
     act(after);
   }
 
-  /** An attempt failed: evidence for the detector, then the policy decides. Under the lock. */
+  /**
+   * An attempt failed: evidence for the detector, then the policy decides. Under the lock.
+   *
+   * @param noEvidence the failure says nothing against the node (the node itself sent the error, or
+   *     it was never called)
+   */
   private void failed(
-      AfterLock after, AttemptOnNode a, Status status, boolean mayHaveRun, boolean byPeer) {
+      AfterLock after, AttemptOnNode a, Status status, boolean mayHaveRun, boolean noEvidence) {
     String detail = AttemptOnNode.failureDetail(status, a.timeoutNanos);
     a.failed(status.getCode(), detail, mayHaveRun, now());
     stopTimeout(after, a);
     after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), false));
     boolean timeUp = context.isCancelled() || deadline.isExpired();
-    if (!timeUp && Failures.isEvidenceAgainstNode(status) && !byPeer) {
+    if (!timeUp && Failures.isEvidenceAgainstNode(status) && !noEvidence) {
       String why = status.getCode() + " (" + detail + ")";
       after.bookkeeping.add(() -> shared.cluster().callFailed(a.nodeId(), why));
     }
@@ -232,6 +241,13 @@ final class RequestRun {
     if (settled) {
       return;
     }
+    List<Candidate> candidates = shared.candidates();
+    candidates.removeIf(c -> failedForGood.contains(c.nodeId()));
+    if (trigger == RequestView.Trigger.ANSWERED
+        && policy.decide(view(trigger, candidates)) instanceof Decision.Answer a) {
+      answer(after, a); // an answer in hand is given, even if the deadline passed meanwhile
+      return;
+    }
     // The deadline first: gRPC also cancels a context when its deadline passes, and that is
     // running out of time (DEADLINE_EXCEEDED), not the client giving up (CANCELLED).
     long remaining = deadline.timeRemaining(TimeUnit.NANOSECONDS);
@@ -249,8 +265,6 @@ final class RequestRun {
               "the client cancelled the request after " + attempts.started() + " attempt(s)"));
       return;
     }
-    List<Candidate> candidates = shared.candidates();
-    candidates.removeIf(c -> failedForGood.contains(c.nodeId()));
     Decision decision = policy.decide(view(trigger, candidates));
     if (decision instanceof Decision.Answer a) {
       answer(after, a);
@@ -455,12 +469,24 @@ final class RequestRun {
       }
       a.launched = true;
     }
+    shared.cluster().attemptStarted(a.nodeId());
     // the timer before the call: a call can answer before compute() even returns
     Optional<Scheduler.Cancellable> timeout = later(() -> timedOut(a), a.timeoutNanos);
+    boolean endedMeanwhile;
+    boolean releaseNow;
     synchronized (this) {
       a.timeout = timeout.orElse(null); // none only when shutting down: the deadline backstops
+      endedMeanwhile = a.ended; // the run settled (or, with a tiny timeout, it timed out) already
+      releaseNow = endedMeanwhile && !a.released;
+      a.released |= releaseNow;
     }
-    shared.cluster().attemptStarted(a.nodeId());
+    if (endedMeanwhile) {
+      timeout.ifPresent(Scheduler.Cancellable::cancel);
+      if (releaseNow) {
+        shared.cluster().attemptCancelled(a.nodeId());
+      }
+      return; // no call made: nobody waits for it
+    }
     ListenableFuture<ComputeResponse> call;
     // The call is made in the request's context, so it inherits the client's deadline, and a
     // client who gives up cancels the attempt on the node too.
@@ -489,6 +515,9 @@ final class RequestRun {
     if (ended) {
       if (release) {
         shared.cluster().attemptCancelled(a.nodeId());
+      }
+      if (a.timeout != null) {
+        a.timeout.cancel();
       }
       call.cancel(true);
       return;

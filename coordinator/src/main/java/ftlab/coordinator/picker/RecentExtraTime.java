@@ -11,8 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * Thread-safe; time is passed in.
  *
  * <pre>
- *   on each answer:  score = score + 0.5 x (extra - score)        (an exponential moving average)
- *                    except the first 3 answers, which are not counted at all
+ *   on each attempt: score = score + 0.5 x (extra - score)        (an exponential moving average)
+ *     (an answer, or a loser cancelled after at least that long), except the first 3 measured,
+ *     which are not counted at all
  *   when asked:      score x 0.5 ^ (time since its last answer / 10 s), or 0 until it is counted
  * </pre>
  *
@@ -21,10 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * a node 50 ms slow falls below the 20 ms margin the {@link NodePicker} allows after about 10 s of
  * rest, gets one request (a probe), is judged again, and rests again: about one request in 8 s, so
  * it barely touches the tail; a healed node earns its share back at its first probe. Why not count
- * the first 3 answers: those of a node that just started (a cold JVM: classes loading, code not
- * compiled yet, a first connection) are slow for reasons that pass, by hundreds of ms. Averaged in,
- * they would mark a healthy restarted node slow and keep it out of the rotation for half a minute
- * while the score fades. A node that rejoins (restart, back from DEAD) starts over ({@link
+ * the first 3 measurements: those of a node that just started (a cold JVM: classes loading, code
+ * not compiled yet, a first connection) are slow for reasons that pass, by hundreds of ms. Averaged
+ * in, they would mark a healthy restarted node slow and keep it out of the rotation for half a
+ * minute while the score fades. A node that rejoins (restart, back from DEAD) starts over ({@link
  * #forget}).
  */
 public final class RecentExtraTime {

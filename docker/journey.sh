@@ -37,6 +37,9 @@ cleanup() {
   if [ $status -ne 0 ]; then
     say "FAILED; the client's last lines and the coordinators' logs:"
     compose logs --no-color --tail=40 client coordinator-1 coordinator-2 2>/dev/null || true
+    mkdir -p target
+    compose logs --no-color --timestamps >target/journey-logs.txt 2>&1 || true
+    say "every service's whole log, with timestamps: $PWD/target/journey-logs.txt"
   fi
   compose down -v --remove-orphans >/dev/null 2>&1 || true
   exit $status

@@ -92,7 +92,12 @@ final class CoordinatorFailover {
           if (!Failures.isRetryable(status)) { // another coordinator would fail the same way
             return new Result(null, lastError, lastCoordinator, failures);
           }
-          failures.add(lastCoordinator + ": " + lastError);
+          failures.add(
+              lastCoordinator
+                  + " failed "
+                  + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)
+                  + " ms into the request: "
+                  + lastError);
           avoidUntilNanos.set(i, System.nanoTime() + AVOID_AFTER_FAILURE.toNanos());
         }
       }

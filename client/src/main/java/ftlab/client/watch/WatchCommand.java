@@ -224,8 +224,14 @@ public final class WatchCommand implements Callable<Integer> {
     String id = "#" + o.id();
     String task = Tasks.describe(o.task());
     if (o.failed()) {
-      return String.format(
-          "%-7s %-30s FAILED after %s: %s", id, task, ms(o.latencyNanos()), o.error());
+      StringBuilder s =
+          new StringBuilder(
+              String.format(
+                  "%-7s %-30s FAILED after %s: %s", id, task, ms(o.latencyNanos()), o.error()));
+      for (String f : o.coordinatorFailures()) {
+        s.append("  [coordinator ").append(f).append("]");
+      }
+      return s.toString();
     }
     String answer = Tasks.describe(o.answer().getResult());
     String check = o.ok() ? "verified" : "WRONG";

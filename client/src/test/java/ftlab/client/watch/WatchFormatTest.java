@@ -155,11 +155,13 @@ class WatchFormatTest {
             null,
             "gave up after 10000 ms: x",
             "a",
-            List.of(),
+            List.of("c-1:7001 failed 2001 ms into the request: y"),
             0,
             10_000_000_000L);
     assertThat(o.failed()).isTrue();
-    assertThat(WatchCommand.line(o)).contains("FAILED after 10000 ms: gave up after 10000 ms: x");
+    assertThat(WatchCommand.line(o))
+        .contains("FAILED after 10000 ms: gave up after 10000 ms: x")
+        .contains("[coordinator c-1:7001 failed 2001 ms into the request: y]");
   }
 
   @Test

@@ -72,6 +72,14 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
     }
   }
 
+  @Override
+  public void forget(String address) {
+    ManagedChannel channel = channels.remove(address);
+    if (channel != null) {
+      channel.shutdown();
+    }
+  }
+
   private ManagedChannel channel(String address) {
     return channels.computeIfAbsent(address, channelFactory);
   }

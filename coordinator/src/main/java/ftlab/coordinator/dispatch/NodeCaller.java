@@ -28,4 +28,11 @@ public interface NodeCaller {
    * reconnect backoff, reconnect now rather than when the backoff ends.
    */
   void reconnectNow(String address);
+
+  /**
+   * The connection to this address reached another node than the one expected (its name led
+   * elsewhere when the connection was opened): close it; the next call looks the name up again.
+   * Calls still running on it finish.
+   */
+  void forget(String address);
 }

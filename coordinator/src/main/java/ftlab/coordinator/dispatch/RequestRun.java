@@ -153,12 +153,16 @@ final class RequestRun {
       if (a.ended) {
         return; // cancelled by us a moment before it answered: already counted
       }
-      a.answered(response.getResult(), now());
-      attempts.answered(a);
-      stopTimeout(after, a);
-      after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
-      learnSpeed(a);
-      decide(after, RequestView.Trigger.ANSWERED);
+      if (!response.getNodeId().isEmpty() && !response.getNodeId().equals(a.nodeId())) {
+        misdirected(after, a, response.getNodeId());
+      } else {
+        a.answered(response.getResult(), now());
+        attempts.answered(a);
+        stopTimeout(after, a);
+        after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
+        learnSpeed(a);
+        decide(after, RequestView.Trigger.ANSWERED);
+      }
     }
     act(after);
   }
@@ -173,6 +177,28 @@ final class RequestRun {
       failed(after, a, status, Failures.mayHaveRun(t), Failures.answeredByPeer(t));
     }
     act(after);
+  }
+
+  /**
+   * Another node answered at this node's address: the connection was opened when the name led
+   * elsewhere (containers that restart together can swap IP addresses, and a name lookup is cached
+   * for a while). Its answer is not this node's, so it is not taken (in vote mode it would be a
+   * second vote from one node); the connection is dropped, so that the next call looks the name up
+   * again. No evidence against the node: its heartbeats say it is alive, only our way to it is
+   * wrong. Under the lock.
+   */
+  private void misdirected(AfterLock after, AttemptOnNode a, String answeredBy) {
+    String address = a.node.address();
+    Status status =
+        Status.UNAVAILABLE.withDescription(
+            address
+                + " was answered by "
+                + answeredBy
+                + ", not "
+                + a.nodeId()
+                + ": the name leads elsewhere now; connecting again");
+    after.then.add(() -> shared.caller().forget(address));
+    failed(after, a, status, false, true);
   }
 
   /**

@@ -282,6 +282,35 @@ class DispatcherTest {
   }
 
   @Test
+  void anAnswerFromAnotherNodeThanTheOneCalledIsNotTakenAndTheConnectionIsMadeAgain()
+      throws IOException {
+    // node-1's name led to node-3's container when the connection was opened (containers that
+    // restarted together swapped addresses)
+    nodes.misdirectedNode("node-1", "node-3", HEALTHY);
+    node("node-2", HEALTHY);
+    pastTheReconnectGrace("node-1", "node-2");
+
+    Answer answer = submit(PRIMES);
+
+    assertThat(answer.getNodeId()).isEqualTo("node-2");
+    assertThat(outcomes(answer)).containsExactly("node-1 UNAVAILABLE", "node-2 OK");
+    assertThat(answer.getAttempts(0).getDetail())
+        .isEqualTo(
+            nodes.address("node-1")
+                + " was answered by node-3, not node-1: the name leads elsewhere now;"
+                + " connecting again");
+    assertThat(answer.getAttempts(0).getMayHaveRun()).as("it did not run on node-1").isFalse();
+    // our way to node-1 is wrong, not node-1: its heartbeats say it is alive
+    assertThat(snapshot("node-1").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(cluster.answers("node-1")).isZero();
+
+    // the next call to node-1 opens a new connection, which looks the name up again
+    assertThat(nodes.channelsOpened.get(nodes.address("node-1"))).isEqualTo(1);
+    submit(PRIMES);
+    assertThat(nodes.channelsOpened.get(nodes.address("node-1"))).isEqualTo(2);
+  }
+
+  @Test
   void aBusyNodeIsSkippedButNotSuspected() throws IOException {
     node("node-1", BUSY);
     node("node-2", HEALTHY);

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -38,13 +39,19 @@ final class NodesFixture implements AutoCloseable {
   /** A unique prefix for this fixture's in-process server names. */
   private final String names = InProcessServerBuilder.generateName();
 
+  /** How many channels the caller opened to each address. */
+  final Map<String, Integer> channelsOpened = new ConcurrentHashMap<>();
+
   /**
    * Calls to the fake nodes. The real-time backstop deadline (GrpcNodeCaller.BACKSTOP) is made
    * longer than any test, so that only the fake clock ends an attempt.
    */
   final GrpcNodeCaller caller =
       new GrpcNodeCaller(
-          address -> InProcessChannelBuilder.forName(address).directExecutor().build(),
+          address -> {
+            channelsOpened.merge(address, 1, Integer::sum);
+            return InProcessChannelBuilder.forName(address).directExecutor().build();
+          },
           Duration.ofMinutes(10));
 
   private final List<FakeWorker> workers = new ArrayList<>();
@@ -65,6 +72,19 @@ final class NodesFixture implements AutoCloseable {
   /** Starts a fake node and makes it known to the cluster with a first heartbeat. */
   FakeWorker node(String nodeId, FakeWorker.Behaviour... script) throws IOException {
     FakeWorker worker = FakeWorker.serving(nodeId, address(nodeId), script);
+    workers.add(worker);
+    beat(nodeId);
+    return worker;
+  }
+
+  /**
+   * A node that beats as {@code nodeId}, but whose address leads to another node, {@code
+   * answeringAs}: what a coordinator meets when containers that restarted together swapped their IP
+   * addresses and a name lookup was cached.
+   */
+  FakeWorker misdirectedNode(String nodeId, String answeringAs, FakeWorker.Behaviour... script)
+      throws IOException {
+    FakeWorker worker = FakeWorker.serving(answeringAs, address(nodeId), script);
     workers.add(worker);
     beat(nodeId);
     return worker;

@@ -351,6 +351,9 @@ class RedundancyModesTest {
 
           @Override
           public void reconnectNow(String address) {}
+
+          @Override
+          public void forget(String address) {}
         };
     Dispatcher d =
         new Dispatcher(

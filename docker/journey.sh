@@ -32,11 +32,14 @@ export FTLAB_COORDINATOR_1_PORT FTLAB_COORDINATOR_2_PORT
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 say() { echo "[journey $(date +%T)] $*"; }
 
+# FTLAB_JOURNEY_KEEP_LOGS=1 keeps every service's whole log even when the journey passes
 cleanup() {
   status=$?
   if [ $status -ne 0 ]; then
     say "FAILED; the client's last lines and the coordinators' logs:"
     compose logs --no-color --tail=40 client coordinator-1 coordinator-2 2>/dev/null || true
+  fi
+  if [ $status -ne 0 ] || [ -n "${FTLAB_JOURNEY_KEEP_LOGS:-}" ]; then
     mkdir -p target
     compose logs --no-color --timestamps >target/journey-logs.txt 2>&1 || true
     say "every service's whole log, with timestamps: $PWD/target/journey-logs.txt"

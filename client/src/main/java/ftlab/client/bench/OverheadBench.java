@@ -75,7 +75,14 @@ public final class OverheadBench implements Callable<Integer> {
   public Integer call() throws Exception {
     if (requests < block || block < 1 || concurrency < 1 || warmup < 0) {
       throw new IllegalArgumentException(
-          "need --requests >= --block >= 1, --concurrency >= 1 and --warmup >= 0");
+          "need --requests >= --block >= 1, --concurrency >= 1 and --warmup >= 0, got --requests "
+              + requests
+              + " --block "
+              + block
+              + " --concurrency "
+              + concurrency
+              + " --warmup "
+              + warmup);
     }
     LocalLayout layout = LocalLayout.onFreePorts(1, 1, Math.max(16, concurrency * 2));
     LocalCluster cluster =

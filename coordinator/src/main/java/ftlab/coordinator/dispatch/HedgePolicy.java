@@ -48,7 +48,12 @@ public record HedgePolicy(
       throw new IllegalArgumentException("hedge percentile must be 50..99.9, got " + percentile);
     }
     if (minDelay.isNegative() || initialDelay.isNegative()) {
-      throw new IllegalArgumentException("hedge delays must not be negative");
+      throw new IllegalArgumentException(
+          "hedge delays must not be negative, got minimum "
+              + minDelay.toMillis()
+              + " ms and initial "
+              + initialDelay.toMillis()
+              + " ms");
     }
     if (budgetRatio <= 0 || budgetRatio > 1) {
       throw new IllegalArgumentException(

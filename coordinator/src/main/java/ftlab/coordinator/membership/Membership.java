@@ -51,10 +51,6 @@ public final class Membership {
     this.quarantine = quarantine;
   }
 
-  public QuarantineConfig quarantineConfig() {
-    return quarantine;
-  }
-
   public DetectorConfig config() {
     return config;
   }

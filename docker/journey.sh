@@ -32,17 +32,17 @@ export FTLAB_COORDINATOR_1_PORT FTLAB_COORDINATOR_2_PORT
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 say() { echo "[journey $(date +%T)] $*"; }
 
-# FTLAB_JOURNEY_KEEP_LOGS=1 keeps every service's whole log even when the journey passes
+save_logs() {
+  mkdir -p target
+  compose logs --no-color --timestamps >target/journey-logs.txt 2>&1 || true
+  say "every service's whole log, with timestamps: $PWD/target/journey-logs.txt"
+}
 cleanup() {
   status=$?
   if [ $status -ne 0 ]; then
     say "FAILED; the client's last lines and the coordinators' logs:"
     compose logs --no-color --tail=40 client coordinator-1 coordinator-2 2>/dev/null || true
-  fi
-  if [ $status -ne 0 ] || [ -n "${FTLAB_JOURNEY_KEEP_LOGS:-}" ]; then
-    mkdir -p target
-    compose logs --no-color --timestamps >target/journey-logs.txt 2>&1 || true
-    say "every service's whole log, with timestamps: $PWD/target/journey-logs.txt"
+    save_logs
   fi
   compose down -v --remove-orphans >/dev/null 2>&1 || true
   exit $status
@@ -128,6 +128,8 @@ if compose logs --no-color client | grep -E ' (FAILED|WRONG) ' >/dev/null; then
   say "the client printed FAILED or WRONG answers"; exit 1
 fi
 
+# FTLAB_JOURNEY_KEEP_LOGS=1 keeps every service's whole log of a passing journey too
+if [ -n "${FTLAB_JOURNEY_KEEP_LOGS:-}" ]; then save_logs; fi
 say "docker compose down -v"
 compose down -v --remove-orphans
 left=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" | wc -l)

@@ -1,9 +1,6 @@
 package ftlab.coordinator.dispatch;
 
-import com.google.common.util.concurrent.FutureCallback;
-import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
-import com.google.common.util.concurrent.MoreExecutors;
 import ftlab.coordinator.picker.Candidate;
 import ftlab.proto.Answer;
 import ftlab.proto.AttemptKind;
@@ -34,14 +31,14 @@ import java.util.concurrent.TimeUnit;
  * leaves what it decided to do to {@link AfterLock}, done once the lock is released (network calls
  * never happen under it).
  */
-final class RequestRun {
+final class RequestRun implements AttemptCalls.Ends {
   private final Dispatcher.Shared shared;
   private final SubmitRequest request;
   private final StreamObserver<Answer> responses;
   private final Context context;
   private final ModePolicy policy;
   private final Deadline deadline;
-  private final ComputeRequest computeRequest;
+  private final AttemptCalls calls;
   private final long startNanos;
   private final long expectedNanos;
 
@@ -96,11 +93,16 @@ final class RequestRun {
                 shared.scheduler().ticker());
     this.expectedNanos = TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
     this.attemptBudgetNanos = shared.settings().attemptTimeout().toNanos() + expectedNanos;
-    this.computeRequest =
-        ComputeRequest.newBuilder()
-            .setRequestId(request.getRequestId())
-            .setTask(request.getTask())
-            .build();
+    this.calls =
+        new AttemptCalls(
+            shared,
+            context,
+            ComputeRequest.newBuilder()
+                .setRequestId(request.getRequestId())
+                .setTask(request.getTask())
+                .build(),
+            this,
+            this);
   }
 
   // ---- events: each decides under the lock, then acts ----
@@ -112,7 +114,8 @@ final class RequestRun {
     }
     OptionalLong wakeUpAfter = policy.wakeUpAfterNanos(expectedNanos);
     if (wakeUpAfter.isPresent() && !isSettled()) {
-      Optional<Scheduler.Cancellable> timer = later(this::wokenUp, wakeUpAfter.getAsLong());
+      Optional<Scheduler.Cancellable> timer =
+          shared.scheduler().scheduleIfRunning(this::wokenUp, wakeUpAfter.getAsLong());
       synchronized (this) {
         wakeUp = timer.orElse(null);
         if (settled && wakeUp != null) {
@@ -147,7 +150,8 @@ final class RequestRun {
     act(after);
   }
 
-  private void onAnswer(AttemptOnNode a, ComputeResponse response) {
+  @Override
+  public void onAnswer(AttemptOnNode a, ComputeResponse response) {
     AfterLock after = new AfterLock();
     synchronized (this) {
       if (a.ended) {
@@ -167,7 +171,8 @@ final class RequestRun {
     act(after);
   }
 
-  private void onFailure(AttemptOnNode a, Throwable t) {
+  @Override
+  public void onFailure(AttemptOnNode a, Throwable t) {
     AfterLock after = new AfterLock();
     synchronized (this) {
       if (a.ended) {
@@ -205,7 +210,8 @@ final class RequestRun {
    * The attempt's own deadline passed with no answer: it failed with DEADLINE_EXCEEDED, exactly as
    * if gRPC had said so, and its call is cancelled (which tells the node to stop the work).
    */
-  private void timedOut(AttemptOnNode a) {
+  @Override
+  public void onTimeout(AttemptOnNode a) {
     AfterLock after = new AfterLock();
     synchronized (this) {
       if (a.ended) {
@@ -317,7 +323,7 @@ final class RequestRun {
       roundPending = true;
       after.then.add(
           () -> {
-            if (later(this::newRound, pause).isEmpty()) {
+            if (shared.scheduler().scheduleIfRunning(this::newRound, pause).isEmpty()) {
               stopped(); // the coordinator is shutting down
             }
           });
@@ -462,117 +468,13 @@ final class RequestRun {
       r.run();
     }
     for (AttemptOnNode a : after.cancel) {
-      ListenableFuture<ComputeResponse> call;
-      synchronized (this) {
-        call = a.released ? null : a.call;
-        a.released |= call != null;
-      }
-      if (call != null) {
-        shared.cluster().attemptCancelled(a.nodeId());
-        // true: for a gRPC future, only a cancel that "may interrupt" cancels the call itself,
-        // which tells the node to stop the work
-        call.cancel(true);
-      }
-      // an attempt without a call yet is being launched on another thread (or further up this
-      // one): launch() sees it has ended, and does not start it
+      calls.cancel(a);
     }
     for (AttemptOnNode a : after.launch) {
-      launch(a);
+      calls.launch(a);
     }
     for (Runnable r : after.then) {
       r.run();
-    }
-  }
-
-  /**
-   * Starts one attempt: its timeout first, then its call; the call's callback comes back to {@link
-   * #onAnswer} or {@link #onFailure}, the timeout to {@link #timedOut}.
-   */
-  private void launch(AttemptOnNode a) {
-    synchronized (this) {
-      if (a.ended) {
-        return; // the run settled before this attempt got going: it never starts
-      }
-      a.launched = true;
-    }
-    shared.cluster().attemptStarted(a.nodeId());
-    // the timer before the call: a call can answer before compute() even returns
-    Optional<Scheduler.Cancellable> timeout = later(() -> timedOut(a), a.timeoutNanos);
-    boolean endedMeanwhile;
-    boolean releaseNow;
-    synchronized (this) {
-      a.timeout = timeout.orElse(null); // none only when shutting down: the deadline backstops
-      endedMeanwhile = a.ended; // the run settled (or, with a tiny timeout, it timed out) already
-      releaseNow = endedMeanwhile && !a.released;
-      a.released |= releaseNow;
-    }
-    if (endedMeanwhile) {
-      timeout.ifPresent(Scheduler.Cancellable::cancel);
-      if (releaseNow) {
-        shared.cluster().attemptCancelled(a.nodeId());
-      }
-      return; // no call made: nobody waits for it
-    }
-    ListenableFuture<ComputeResponse> call;
-    // The call is made in the request's context, so it inherits the client's deadline, and a
-    // client who gives up cancels the attempt on the node too.
-    Context previous = context.attach();
-    try {
-      call = shared.caller().compute(a.node.address(), computeRequest, a.timeoutNanos);
-    } catch (RuntimeException e) {
-      // e.g. an address no channel can be built for: a failed attempt like any other, so that its
-      // load is released and the request goes on
-      call =
-          Futures.immediateFailedFuture(
-              Status.UNAVAILABLE
-                  .withDescription("could not call " + a.node.address() + ": " + e.getMessage())
-                  .asRuntimeException());
-    } finally {
-      context.detach(previous);
-    }
-    boolean ended;
-    boolean release;
-    synchronized (this) {
-      a.call = call;
-      ended = a.ended; // the run settled, or the attempt timed out, while we were starting it
-      release = ended && !a.released;
-      a.released |= release;
-    }
-    if (ended) {
-      if (release) {
-        shared.cluster().attemptCancelled(a.nodeId());
-      }
-      if (a.timeout != null) {
-        a.timeout.cancel();
-      }
-      call.cancel(true);
-      return;
-    }
-    Futures.addCallback(
-        call,
-        new FutureCallback<>() {
-          @Override
-          public void onSuccess(ComputeResponse response) {
-            onAnswer(a, response);
-          }
-
-          @Override
-          public void onFailure(Throwable t) {
-            RequestRun.this.onFailure(a, t);
-          }
-        },
-        MoreExecutors.directExecutor());
-  }
-
-  /**
-   * Schedules {@code task}, or says it could not: the scheduler refuses once the coordinator is
-   * shutting down.
-   */
-  private Optional<Scheduler.Cancellable> later(Runnable task, long delayNanos) {
-    try {
-      return Optional.of(shared.scheduler().schedule(task, delayNanos));
-    } catch (RuntimeException e) {
-      return Optional.empty();
     }
   }
 }

@@ -1,6 +1,7 @@
 package ftlab.coordinator.dispatch;
 
 import io.grpc.Deadline;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -18,6 +19,18 @@ public interface Scheduler {
 
   /** Runs {@code task} after {@code delayNanos}; cancelling the returned handle stops it. */
   Cancellable schedule(Runnable task, long delayNanos);
+
+  /**
+   * Schedules {@code task}, or says it could not: a scheduler refuses once the coordinator is
+   * shutting down.
+   */
+  default Optional<Cancellable> scheduleIfRunning(Runnable task, long delayNanos) {
+    try {
+      return Optional.of(schedule(task, delayNanos));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
 
   /** A scheduled task that can still be called off. */
   interface Cancellable {

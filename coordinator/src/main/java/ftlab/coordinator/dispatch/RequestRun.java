@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Several attempts may be in flight at once (hedged, parallel, vote), and their callbacks arrive
  * on gRPC's threads, timers on the scheduler's: every event takes the run's lock, decides, and
  * leaves what it decided to do to {@link AfterLock}, done once the lock is released (network calls
- * never happen under it).
+ * never happen under it: {@link AttemptCalls} makes them).
  */
 final class RequestRun implements AttemptCalls.Ends {
   private final Dispatcher.Shared shared;

@@ -26,6 +26,7 @@ public final class Cluster {
   private final Membership membership;
   private final LongSupplier nanoClock;
   private final Consumer<MembershipEvent> listener;
+  private final SuspicionCounts suspicions = new SuspicionCounts();
   private final Object lock = new Object();
   private final SynchronizationContext events =
       new SynchronizationContext(
@@ -39,7 +40,6 @@ public final class Cluster {
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicLong answers = new AtomicLong();
     final AtomicLong failedAttempts = new AtomicLong();
-    final AtomicLong timesSuspected = new AtomicLong();
   }
 
   /**
@@ -58,7 +58,7 @@ public final class Cluster {
       Consumer<MembershipEvent> listener) {
     this.membership = new Membership(config, quarantine);
     this.nanoClock = nanoClock;
-    this.listener = listener;
+    this.listener = suspicions.andThen(listener);
   }
 
   public DetectorConfig config() {
@@ -181,8 +181,7 @@ public final class Cluster {
 
   /** How many times the node went ALIVE -> SUSPECT here. */
   public long timesSuspected(String nodeId) {
-    Traffic t = traffic.get(nodeId);
-    return t == null ? 0 : t.timesSuspected.get();
+    return suspicions.of(nodeId);
   }
 
   private Traffic traffic(String nodeId) {
@@ -192,9 +191,6 @@ public final class Cluster {
   /** Called under the lock: queues the events in the order they happened. */
   private void enqueue(List<MembershipEvent> happened) {
     for (MembershipEvent e : happened) {
-      if (e instanceof MembershipEvent.Transition t && t.to() == NodeState.SUSPECT) {
-        traffic(t.nodeId()).timesSuspected.incrementAndGet();
-      }
       events.executeLater(() -> listener.accept(e));
     }
   }

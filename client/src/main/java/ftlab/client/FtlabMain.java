@@ -14,14 +14,18 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "ftlab 0.1.0",
     description = "Drive an ftlab fault-tolerance lab cluster.",
+    footer = {
+      "",
+      "From a checkout, ./ftlab bench runs the benchmarks (bench/, results in"
+          + " docs/benchmarks.md)."
+    },
     subcommands = {
       WatchCommand.class,
       StatusCommand.class,
       ChaosCommand.class,
       LocalCommand.class,
       ftlab.client.admin.ModeCommand.class,
-      ftlab.client.admin.ReadmitCommand.class,
-      ftlab.client.bench.BenchCommand.class
+      ftlab.client.admin.ReadmitCommand.class
     })
 public final class FtlabMain implements Runnable {
 
@@ -40,7 +44,15 @@ public final class FtlabMain implements Runnable {
 
   /** Runs the CLI and returns its exit code: 0 ok, 1 the check failed, 2 usage or setup error. */
   public static int run(String... args) {
-    CommandLine cli = new CommandLine(new FtlabMain());
+    return withErrorsForPeople(new CommandLine(new FtlabMain())).execute(args);
+  }
+
+  /**
+   * Errors are for people: an exception in a command prints one sentence and exits with 2; the
+   * stack trace only with {@code --verbose} (an option of the command or of one of its parents).
+   * Also used by the benchmarks' command line ({@code bench/}).
+   */
+  public static CommandLine withErrorsForPeople(CommandLine cli) {
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           // Errors are for people: one sentence. The stack trace only with --verbose.
@@ -56,7 +68,7 @@ public final class FtlabMain implements Runnable {
           }
           return 2;
         });
-    return cli.execute(args);
+    return cli;
   }
 
   private static String message(Throwable e) {

@@ -1,4 +1,4 @@
-package ftlab.client.bench;
+package ftlab.bench;
 
 import ftlab.client.Coordinators;
 import ftlab.client.NodeAdmin;

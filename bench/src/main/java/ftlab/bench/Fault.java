@@ -1,4 +1,4 @@
-package ftlab.client.bench;
+package ftlab.bench;
 
 import ftlab.proto.NodeState;
 

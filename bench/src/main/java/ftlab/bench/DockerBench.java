@@ -1,4 +1,4 @@
-package ftlab.client.bench;
+package ftlab.bench;
 
 import ftlab.client.local.Jars;
 import ftlab.client.local.LocalLayout;

@@ -186,12 +186,34 @@ public final class CoordinatorServer {
     }
   }
 
-  /** Stops taking requests, lets running ones finish within {@code grace}, then stops. */
+  /**
+   * Stops taking requests, lets running ones finish within {@code grace}, then stops. It waits for
+   * requests, not for connections: a frozen peer (a paused node) never closes its connection, and
+   * would otherwise hold the coordinator for the whole grace.
+   */
   public void stop(Duration grace) throws InterruptedException {
     health.enterTerminalState();
     server.shutdown();
-    if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-      server.shutdownNow();
+    log.info(
+        "{} stopping: takes no new calls; {} request(s) still running, given up to {} ms",
+        id,
+        dispatcher.requestsRunning(),
+        grace.toMillis());
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (!server.awaitTermination(20, TimeUnit.MILLISECONDS)
+        && dispatcher.requestsRunning() > 0
+        && System.nanoTime() - deadline < 0) {
+      // requests still running: their answers are on the way
+    }
+    if (!server.isTerminated()) {
+      if (dispatcher.requestsRunning() > 0) {
+        log.info(
+            "{}: {} request(s) still running after {} ms: cancelling them",
+            id,
+            dispatcher.requestsRunning(),
+            grace.toMillis());
+      }
+      server.shutdownNow(); // also closes connections no peer is closing (frozen ones)
     }
     detectorTimer.shutdownNow();
     dispatchTimers.shutdownNow();

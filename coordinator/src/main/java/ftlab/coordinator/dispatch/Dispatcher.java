@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs requests on the cluster in a {@link Redundancy} mode: pick live nodes, give every attempt a
@@ -121,6 +122,7 @@ public final class Dispatcher {
   }
 
   private final Shared shared;
+  private final AtomicInteger running = new AtomicInteger();
 
   /** The coordinator's mode, for every request that does not choose its own. */
   private volatile Redundancy redundancy = Redundancy.FAILOVER;
@@ -235,7 +237,35 @@ public final class Dispatcher {
       shared.hedging().onRequest(); // only requests that may hedge earn hedges
     }
     ModePolicy policy = ModePolicy.of(r, shared.hedging());
-    new RequestRun(shared, request, responses, Context.current(), policy).start();
+    running.incrementAndGet();
+    new RequestRun(shared, request, countedOut(responses), Context.current(), policy).start();
+  }
+
+  /** Requests started and not yet answered or failed. */
+  public int requestsRunning() {
+    return running.get();
+  }
+
+  /** {@code responses}, counting the request out of {@link #requestsRunning} when it ends. */
+  private StreamObserver<Answer> countedOut(StreamObserver<Answer> responses) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(Answer a) {
+        responses.onNext(a);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        running.decrementAndGet();
+        responses.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        running.decrementAndGet();
+        responses.onCompleted();
+      }
+    };
   }
 
   /** The node (re)joined the cluster: its past speed says nothing about the new process. */

@@ -78,7 +78,16 @@ public final class FtlabMain implements Runnable {
     return e.getMessage() != null ? e.getMessage() : e.toString();
   }
 
+  /**
+   * gRPC's own warnings (a name that does not resolve while its container is stopped, with a stack
+   * trace) would interleave with the CLI's output, which says the same in one line of its own. Held
+   * here: java.util.logging keeps loggers only weakly.
+   */
+  private static final java.util.logging.Logger GRPC_LOG =
+      java.util.logging.Logger.getLogger("io.grpc");
+
   public static void main(String[] args) {
+    GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
     System.exit(run(args));
   }
 }

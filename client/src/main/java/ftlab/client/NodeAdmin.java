@@ -3,6 +3,7 @@ package ftlab.client;
 import ftlab.proto.CrashRequest;
 import ftlab.proto.Faults;
 import ftlab.proto.FaultsReply;
+import ftlab.proto.GetFaultsRequest;
 import ftlab.proto.HealRequest;
 import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.SetFaultsRequest;
@@ -12,11 +13,13 @@ import io.grpc.ManagedChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One node's admin service (fault injection, {@code faults.proto}) at a known address, for
- * benchmarks and tests that break nodes from inside. {@code ftlab chaos} does more around the same
- * calls: it finds the address, checks the node's identity first, and confirms the effect.
+ * One node's admin service (fault injection, {@code faults.proto}) at a known address, for {@code
+ * ftlab chaos}, the benchmarks and the tests that break nodes from inside. {@code ftlab chaos} does
+ * more around the same calls: it finds the address, checks the node's identity first, and confirms
+ * the effect.
  */
 public final class NodeAdmin implements AutoCloseable {
+  /** Deadline of every call: the admin service answers at once, even while the node is frozen. */
   private static final long DEADLINE_MS = 2_000;
 
   private final ManagedChannel channel;
@@ -31,6 +34,11 @@ public final class NodeAdmin implements AutoCloseable {
   private NodeAdminGrpc.NodeAdminBlockingStub stub() {
     return NodeAdminGrpc.newBlockingStub(channel)
         .withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** The node's id and the faults in force now. */
+  public FaultsReply faults() {
+    return stub().getFaults(GetFaultsRequest.getDefaultInstance());
   }
 
   /** Puts these faults in force; no faults at all heals the node. */

@@ -3,20 +3,13 @@ package ftlab.client.chaos;
 import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
 import ftlab.client.DurationConverter;
+import ftlab.client.NodeAdmin;
 import ftlab.proto.ClusterView;
-import ftlab.proto.CrashRequest;
 import ftlab.proto.FaultWords;
 import ftlab.proto.Faults;
 import ftlab.proto.FaultsReply;
-import ftlab.proto.GetFaultsRequest;
-import ftlab.proto.HealRequest;
 import ftlab.proto.Lie;
-import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.NodeView;
-import ftlab.proto.SetFaultsRequest;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -28,7 +21,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -64,8 +56,6 @@ import picocli.CommandLine.ScopeType;
       ChaosCommand.Show.class
     })
 public final class ChaosCommand implements Callable<Integer> {
-  /** Deadline of every call to the node's admin service: it answers at once, even when frozen. */
-  private static final Duration ADMIN_DEADLINE = Duration.ofSeconds(2);
 
   /** Deadline of each cluster view asked for. */
   private static final Duration VIEW_DEADLINE = Duration.ofMillis(1_000);
@@ -303,8 +293,7 @@ public final class ChaosCommand implements Callable<Integer> {
   private int set(Faults faults, Expect expect) {
     return change(
         (admin, before) -> {
-          FaultsReply reply =
-              admin.setFaults(SetFaultsRequest.newBuilder().setFaults(faults).build());
+          FaultsReply reply = admin.set(faults);
           return new Outcome("faults now: " + words(reply), expect.after(reply));
         });
   }
@@ -312,7 +301,7 @@ public final class ChaosCommand implements Callable<Integer> {
   private int heal() {
     return change(
         (admin, before) -> {
-          admin.heal(HealRequest.getDefaultInstance());
+          admin.heal();
           Faults had = before.getFaults();
           // A node that was silent shows its recovery by beating again: ALIVE. Otherwise its
           // next beat reports no faults.
@@ -328,7 +317,7 @@ public final class ChaosCommand implements Callable<Integer> {
   private int crash() {
     return change(
         (admin, before) -> {
-          admin.crash(CrashRequest.getDefaultInstance());
+          admin.crash();
           return new Outcome(
               "crashing: it halts in a moment, without a goodbye (exit code 137)",
               Confirmation.GONE);
@@ -370,7 +359,7 @@ public final class ChaosCommand implements Callable<Integer> {
 
   /** A call to the node's admin service, given the faults it had just before. */
   private interface AdminCall<T> {
-    T call(NodeAdminGrpc.NodeAdminBlockingStub admin, FaultsReply before);
+    T call(NodeAdmin admin, FaultsReply before);
   }
 
   /** What a change did, and when the CLI sent it (this process's nanoTime). */
@@ -399,16 +388,10 @@ public final class ChaosCommand implements Callable<Integer> {
    * (a node restarted elsewhere, or a mistyped --node-address, must not be changed by mistake).
    */
   private <T> Sent<T> withAdmin(String address, Cluster cluster, AdminCall<T> call) {
-    ManagedChannel channel =
-        Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build();
-    try {
-      Supplier<NodeAdminGrpc.NodeAdminBlockingStub> admin =
-          () ->
-              NodeAdminGrpc.newBlockingStub(channel)
-                  .withDeadlineAfter(ADMIN_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    try (NodeAdmin admin = new NodeAdmin(address)) {
       FaultsReply before;
       try {
-        before = admin.get().getFaults(GetFaultsRequest.getDefaultInstance());
+        before = admin.faults();
       } catch (StatusRuntimeException e) {
         throw new IllegalStateException(
             node
@@ -431,13 +414,11 @@ public final class ChaosCommand implements Callable<Integer> {
       }
       try {
         long sentNanos = System.nanoTime();
-        return new Sent<>(call.call(admin.get(), before), sentNanos);
+        return new Sent<>(call.call(admin, before), sentNanos);
       } catch (StatusRuntimeException e) {
         throw new IllegalStateException(
             node + " at " + address + " refused: " + Coordinators.explain(e), e);
       }
-    } finally {
-      channel.shutdownNow();
     }
   }
 

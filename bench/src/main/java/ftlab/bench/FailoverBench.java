@@ -3,6 +3,7 @@ package ftlab.bench;
 import ftlab.client.local.Jars;
 import ftlab.client.local.LocalCluster;
 import ftlab.client.local.LocalLayout;
+import ftlab.client.local.MemberProcess;
 import ftlab.proto.NodeState;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -63,7 +64,7 @@ public final class FailoverBench implements Callable<Integer> {
   /** Starts the node again once its process has exited (at most 15 s from now). */
   static void restartWhenExited(LocalCluster cluster, String node) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (LocalCluster.status(cluster.member(node)) != LocalCluster.ProcessStatus.EXITED
+    while (MemberProcess.status(cluster.member(node)) != MemberProcess.ProcessStatus.EXITED
         && System.nanoTime() < deadline) {
       TimeUnit.MILLISECONDS.sleep(20);
     }

@@ -109,7 +109,8 @@ public final class LocalCluster {
 
   /** Whether any recorded process is still running (or paused). */
   public boolean isRunning() {
-    return members().stream().anyMatch(m -> status(m) != ProcessStatus.EXITED);
+    return members().stream()
+        .anyMatch(m -> MemberProcess.status(m) != MemberProcess.ProcessStatus.EXITED);
   }
 
   /** Addresses of the recorded coordinators, for {@code watch} and {@code status}. */
@@ -264,10 +265,10 @@ public final class LocalCluster {
    */
   public void signal(String name, String signal) {
     Member m = member(name);
-    if (handle(m).isEmpty()) {
+    if (MemberProcess.handle(m).isEmpty()) {
       throw new IllegalStateException(name + " is not running; cannot send it SIG" + signal);
     }
-    signal(m.pid(), signal);
+    MemberProcess.signal(m.pid(), signal);
   }
 
   /**
@@ -279,8 +280,8 @@ public final class LocalCluster {
     for (int i = 0; i < members.size(); i++) {
       Member m = members.get(i);
       if (m.name().equals(name)) {
-        ProcessStatus s = status(m);
-        if (s != ProcessStatus.EXITED) {
+        MemberProcess.ProcessStatus s = MemberProcess.status(m);
+        if (s != MemberProcess.ProcessStatus.EXITED) {
           throw new IllegalStateException(
               name + " is still " + s.word() + " (PID " + m.pid() + "); nothing to start");
         }
@@ -306,7 +307,7 @@ public final class LocalCluster {
     try (Coordinators coordinators = new Coordinators(addresses)) {
       while (true) {
         for (Member m : members()) {
-          if (status(m) == ProcessStatus.EXITED) {
+          if (MemberProcess.status(m) == MemberProcess.ProcessStatus.EXITED) {
             throw new IllegalStateException(
                 m.name() + " exited while starting; the end of its log:\n" + tail(m.name(), 15));
           }
@@ -398,12 +399,12 @@ public final class LocalCluster {
     List<Member> running = new ArrayList<>();
     List<ProcessHandle> handles = new ArrayList<>();
     for (Member m : members) {
-      Optional<ProcessHandle> h = handle(m);
+      Optional<ProcessHandle> h = MemberProcess.handle(m);
       if (h.isPresent()) {
         running.add(m);
         handles.add(h.get());
         h.get().destroy();
-        signal(m.pid(), "CONT");
+        MemberProcess.signal(m.pid(), "CONT");
       }
     }
     long deadline = System.nanoTime() + grace.toNanos();
@@ -438,75 +439,6 @@ public final class LocalCluster {
     }
   }
 
-  /** Sends a signal with the system's kill command (Java can only send TERM and KILL itself). */
-  public static void signal(long pid, String signal) {
-    try {
-      new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start()
-          .waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run 'kill -" + signal + " " + pid + "'", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /**
-   * How far apart two readings of one process's start time may be. On Linux the JDK adds the
-   * process's start, in clock ticks since boot, to the boot time from /proc/stat, which is whole
-   * seconds and is derived anew at each reading (the wall clock minus the uptime): two JVMs can
-   * read it a second apart. A PID reused by another process started within 2 s of ours is not a
-   * real risk; a member wrongly taken for exited (never stopped by {@code local down}) is.
-   */
-  private static final long START_TIME_TOLERANCE_MILLIS = 2_000;
-
-  /**
-   * The live process behind a member, if it is provably the same process: same PID, same start
-   * time, and an ftlab jar on its command line. When any of that cannot be checked, the member
-   * counts as exited: signalling the wrong process (a PID reused since, a damaged state file) is
-   * worse than leaving one of ours running.
-   */
-  static Optional<ProcessHandle> handle(Member m) {
-    if (m.pid() <= 1 || m.startedAtMillis() <= 0) {
-      return Optional.empty();
-    }
-    return ProcessHandle.of(m.pid())
-        .filter(ProcessHandle::isAlive)
-        .filter(
-            h -> {
-              Optional<Long> started = h.info().startInstant().map(i -> i.toEpochMilli());
-              Optional<String> line =
-                  h.info()
-                      .commandLine()
-                      .or(() -> h.info().arguments().map(a -> String.join(" ", a)));
-              return started.isPresent()
-                  && Math.abs(started.get() - m.startedAtMillis()) <= START_TIME_TOLERANCE_MILLIS
-                  && line.map(l -> l.contains("ftlab-")).orElse(false);
-            });
-  }
-
-  /** Running, paused (SIGSTOP, {@code docker pause}) or exited. */
-  public static ProcessStatus status(Member m) {
-    Optional<ProcessHandle> h = handle(m);
-    if (h.isEmpty()) {
-      return ProcessStatus.EXITED;
-    }
-    // Linux: the third field of /proc/PID/stat is the state; T means stopped by a signal.
-    Path stat = Path.of("/proc", Long.toString(m.pid()), "stat");
-    try {
-      String s = Files.readString(stat);
-      String afterName = s.substring(s.lastIndexOf(')') + 2);
-      if (afterName.startsWith("T")) {
-        return ProcessStatus.PAUSED;
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux, or the process just exited: report what ProcessHandle said
-    }
-    return ProcessStatus.RUNNING;
-  }
-
   /** The last lines of a member's log. */
   public String tail(String name, int lines) {
     try {
@@ -514,26 +446,6 @@ public final class LocalCluster {
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     } catch (IOException e) {
       return "(no log: " + e.getMessage() + ")";
-    }
-  }
-
-  /** How a recorded process is doing. */
-  public enum ProcessStatus {
-    /** The process runs (it may still be starting). */
-    RUNNING("running"),
-    /** The process exists but is stopped by a signal (kill -STOP): frozen, not dead. */
-    PAUSED("paused (SIGSTOP)"),
-    /** No process, or not provably ours any more (see {@link LocalCluster#handle}). */
-    EXITED("exited");
-
-    private final String word;
-
-    ProcessStatus(String word) {
-      this.word = word;
-    }
-
-    public String word() {
-      return word;
     }
   }
 }

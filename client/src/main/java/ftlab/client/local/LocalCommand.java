@@ -141,7 +141,7 @@ public final class LocalCommand implements Runnable {
         s.append(
             String.format(
                 "%-15s %-12s %8d %6d  %s%n",
-                m.name(), m.role(), m.pid(), m.port(), LocalCluster.status(m).word()));
+                m.name(), m.role(), m.pid(), m.port(), MemberProcess.status(m).word()));
       }
       return s.toString();
     }

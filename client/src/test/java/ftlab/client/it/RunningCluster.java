@@ -6,6 +6,7 @@ import ftlab.client.local.Jars;
 import ftlab.client.local.LocalCluster;
 import ftlab.client.local.LocalLayout;
 import ftlab.client.local.Member;
+import ftlab.client.local.MemberProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +40,7 @@ final class RunningCluster implements AutoCloseable {
     Member m = cluster.member(name);
     await(name + " exits")
         .atMost(atMost)
-        .until(() -> LocalCluster.status(m) == LocalCluster.ProcessStatus.EXITED);
+        .until(() -> MemberProcess.status(m) == MemberProcess.ProcessStatus.EXITED);
   }
 
   @Override

@@ -41,6 +41,7 @@ public final class BenchCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    FtlabMain.quietGrpcLogging();
     System.exit(FtlabMain.withErrorsForPeople(new CommandLine(new BenchCommand())).execute(args));
   }
 }

@@ -86,8 +86,13 @@ public final class FtlabMain implements Runnable {
   private static final java.util.logging.Logger GRPC_LOG =
       java.util.logging.Logger.getLogger("io.grpc");
 
-  public static void main(String[] args) {
+  /** Keeps gRPC's own warnings out of the output (see {@link #GRPC_LOG}). */
+  public static void quietGrpcLogging() {
     GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
+  }
+
+  public static void main(String[] args) {
+    quietGrpcLogging();
     System.exit(run(args));
   }
 }

@@ -186,6 +186,9 @@ public final class CoordinatorServer {
     }
   }
 
+  /** After the last running request ended, how long a stop still lets calls end by themselves. */
+  private static final Duration AFTER_LAST_REQUEST = Duration.ofMillis(200);
+
   /**
    * Stops taking requests, lets running ones finish within {@code grace}, then stops. It waits for
    * requests, not for connections: a frozen peer (a paused node) never closes its connection, and
@@ -205,7 +208,9 @@ public final class CoordinatorServer {
         && System.nanoTime() - deadline < 0) {
       // requests still running: their answers are on the way
     }
-    if (!server.isTerminated()) {
+    // a moment more for the last answers to leave, and for calls that take no time (heartbeats,
+    // views, admin) to end by themselves
+    if (!server.awaitTermination(AFTER_LAST_REQUEST.toMillis(), TimeUnit.MILLISECONDS)) {
       if (dispatcher.requestsRunning() > 0) {
         log.info(
             "{}: {} request(s) still running after {} ms: cancelling them",

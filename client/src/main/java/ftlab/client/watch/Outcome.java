@@ -14,7 +14,8 @@ import java.util.List;
  * @param answer the coordinator's answer, or null if the request failed
  * @param error why it failed (null when answered)
  * @param coordinator the address of the coordinator that answered (or was tried last)
- * @param coordinatorFailures coordinators tried before, each "address: why"
+ * @param coordinatorFailures coordinators tried before, each "address failed N ms into the request:
+ *     why"
  * @param sentNanos when the client sent it ({@link System#nanoTime()} of the client's process)
  * @param latencyNanos from sending it to its answer or failure, on the client's clock
  */

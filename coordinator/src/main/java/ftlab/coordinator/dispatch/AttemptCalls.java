@@ -124,7 +124,7 @@ final class AttemptCalls {
   private ListenableFuture<ComputeResponse> call(AttemptOnNode a) {
     Context previous = context.attach();
     try {
-      return shared.caller().compute(a.node.address(), computeRequest, a.timeoutNanos);
+      return shared.caller().compute(a.node.address(), a.nodeId(), computeRequest, a.timeoutNanos);
     } catch (RuntimeException e) {
       // e.g. an address no channel can be built for: a failed attempt like any other, so that its
       // load is released and the request goes on

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -237,8 +238,12 @@ public final class Dispatcher {
       shared.hedging().onRequest(); // only requests that may hedge earn hedges
     }
     ModePolicy policy = ModePolicy.of(r, shared.hedging());
-    running.incrementAndGet();
-    new RequestRun(shared, request, countedOut(responses), Context.current(), policy).start();
+    StreamObserver<Answer> counted = countedOut(responses);
+    try {
+      new RequestRun(shared, request, counted, Context.current(), policy).start();
+    } catch (RuntimeException e) {
+      counted.onError(Status.INTERNAL.withDescription("dispatch failed: " + e).asException());
+    }
   }
 
   /** Requests started and not yet answered or failed. */
@@ -246,24 +251,47 @@ public final class Dispatcher {
     return running.get();
   }
 
-  /** {@code responses}, counting the request out of {@link #requestsRunning} when it ends. */
+  /**
+   * Counts the request in {@link #requestsRunning} until it ends: out once, after its end was
+   * handed on (so that a coordinator stopping when the count reaches 0 has passed every answer to
+   * gRPC), even if handing it on failed.
+   */
   private StreamObserver<Answer> countedOut(StreamObserver<Answer> responses) {
+    running.incrementAndGet();
+    AtomicBoolean ended = new AtomicBoolean();
+    Runnable countOut =
+        () -> {
+          if (ended.compareAndSet(false, true)) {
+            running.decrementAndGet();
+          }
+        };
     return new StreamObserver<>() {
       @Override
       public void onNext(Answer a) {
-        responses.onNext(a);
+        try {
+          responses.onNext(a);
+        } catch (RuntimeException e) {
+          countOut.run(); // no onCompleted will follow
+          throw e;
+        }
       }
 
       @Override
       public void onError(Throwable t) {
-        running.decrementAndGet();
-        responses.onError(t);
+        try {
+          responses.onError(t);
+        } finally {
+          countOut.run();
+        }
       }
 
       @Override
       public void onCompleted() {
-        running.decrementAndGet();
-        responses.onCompleted();
+        try {
+          responses.onCompleted();
+        } finally {
+          countOut.run();
+        }
       }
     };
   }

@@ -1,6 +1,9 @@
 package ftlab.coordinator.dispatch;
 
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.WorkerGrpc;
@@ -44,10 +47,39 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
 
   @Override
   public ListenableFuture<ComputeResponse> compute(
-      String address, ComputeRequest request, long timeoutNanos) {
-    return WorkerGrpc.newFutureStub(channel(address))
-        .withDeadlineAfter(timeoutNanos + backstopNanos, TimeUnit.NANOSECONDS)
-        .compute(request);
+      String address, String nodeId, ComputeRequest request, long timeoutNanos) {
+    ManagedChannel channel = channel(address);
+    ListenableFuture<ComputeResponse> call =
+        WorkerGrpc.newFutureStub(channel)
+            .withDeadlineAfter(timeoutNanos + backstopNanos, TimeUnit.NANOSECONDS)
+            .compute(request);
+    Futures.addCallback(
+        call,
+        new FutureCallback<>() {
+          @Override
+          public void onSuccess(ComputeResponse response) {
+            if (!response.getNodeId().isEmpty() && !response.getNodeId().equals(nodeId)) {
+              retire(address, channel);
+            }
+          }
+
+          @Override
+          public void onFailure(Throwable t) {}
+        },
+        MoreExecutors.directExecutor());
+    return call;
+  }
+
+  /**
+   * Drops a connection that leads to the wrong node. Only that very channel: a later wrong answer
+   * from a call that was still running on it must not drop the new one. Calls still running on it
+   * finish; a call that took it just before this fails as a broken connection would (it was headed
+   * to the wrong node anyway).
+   */
+  private void retire(String address, ManagedChannel channel) {
+    if (channels.remove(address, channel)) {
+      channel.shutdown();
+    }
   }
 
   @Override
@@ -69,14 +101,6 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
     ManagedChannel channel = channels.get(address);
     if (channel != null && channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
       channel.resetConnectBackoff();
-    }
-  }
-
-  @Override
-  public void forget(String address) {
-    ManagedChannel channel = channels.remove(address);
-    if (channel != null) {
-      channel.shutdown();
     }
   }
 

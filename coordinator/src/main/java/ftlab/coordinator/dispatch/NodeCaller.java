@@ -16,23 +16,20 @@ public interface NodeCaller {
    * StatusRuntimeException} whose status says how the call failed. Cancelling the future cancels
    * the call.
    *
+   * @param nodeId the node that should answer. An answer signed by another node means that the
+   *     connection leads elsewhere (the name resolved to another container when it was opened): the
+   *     answer is still returned, for the caller to refuse, and that connection is dropped, so that
+   *     the next call looks the name up again.
    * @param timeoutNanos the attempt's timeout. The dispatcher enforces it itself, on its {@link
    *     Scheduler}'s clock, by cancelling the call (the node learns of it from the cancellation); a
    *     caller may add a deadline of its own as a backstop, in case a cancellation is lost.
    */
   ListenableFuture<ComputeResponse> compute(
-      String address, ComputeRequest request, long timeoutNanos);
+      String address, String nodeId, ComputeRequest request, long timeoutNanos);
 
   /**
    * The node at this address has just (re)appeared: if an earlier failure put its connection into
    * reconnect backoff, reconnect now rather than when the backoff ends.
    */
   void reconnectNow(String address);
-
-  /**
-   * The connection to this address reached another node than the one expected (its name led
-   * elsewhere when the connection was opened): close it; the next call looks the name up again.
-   * Calls still running on it finish.
-   */
-  void forget(String address);
 }

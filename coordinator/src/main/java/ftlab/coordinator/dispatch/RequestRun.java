@@ -188,21 +188,19 @@ final class RequestRun implements AttemptCalls.Ends {
    * Another node answered at this node's address: the connection was opened when the name led
    * elsewhere (containers that restart together can swap IP addresses, and a name lookup is cached
    * for a while). Its answer is not this node's, so it is not taken (in vote mode it would be a
-   * second vote from one node); the connection is dropped, so that the next call looks the name up
-   * again. No evidence against the node: its heartbeats say it is alive, only our way to it is
-   * wrong. Under the lock.
+   * second vote from one node); the caller has dropped that connection, so the next call looks the
+   * name up again. No evidence against the node: its heartbeats say it is alive, only our way to it
+   * was wrong. Under the lock.
    */
   private void misdirected(AfterLock after, AttemptOnNode a, String answeredBy) {
-    String address = a.node.address();
     Status status =
         Status.UNAVAILABLE.withDescription(
-            address
+            a.node.address()
                 + " was answered by "
                 + answeredBy
                 + ", not "
                 + a.nodeId()
                 + ": the name leads elsewhere now; connecting again");
-    after.then.add(() -> shared.caller().forget(address));
     failed(after, a, status, false, true);
   }
 

@@ -311,6 +311,27 @@ class DispatcherTest {
   }
 
   @Test
+  void requestsAreCountedWhileTheyRunWhateverTheirEnd() throws Exception {
+    node("node-1", HANGING, HEALTHY);
+    Dispatcher d = dispatcher(SETTINGS);
+
+    var answer = d.submit(SubmitRequest.newBuilder().setRequestId("req-a").setTask(PRIMES).build());
+    assertThat(d.requestsRunning()).as("waiting for the hanging node").isEqualTo(1);
+    nodes.clock.runUntilDone(answer);
+    assertThat(d.requestsRunning()).isZero();
+
+    // refused before it ran (a bad task), and failed (no node could answer): counted out too
+    Task bad =
+        Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(10).setTo(5)).build();
+    assertThat(d.submit(SubmitRequest.newBuilder().setTask(bad).build()))
+        .isCompletedExceptionally();
+    nodes.cluster.leave("node-1", 1, "test");
+    var failed = d.submit(SubmitRequest.newBuilder().setTask(PRIMES).build());
+    assertThat(failed).isCompletedExceptionally();
+    assertThat(d.requestsRunning()).isZero();
+  }
+
+  @Test
   void aBusyNodeIsSkippedButNotSuspected() throws IOException {
     node("node-1", BUSY);
     node("node-2", HEALTHY);

@@ -342,18 +342,19 @@ class RedundancyModesTest {
         new NodeCaller() {
           @Override
           public com.google.common.util.concurrent.ListenableFuture<ftlab.proto.ComputeResponse>
-              compute(String address, ftlab.proto.ComputeRequest request, long timeoutNanos) {
+              compute(
+                  String address,
+                  String nodeId,
+                  ftlab.proto.ComputeRequest request,
+                  long timeoutNanos) {
             if (address.endsWith("node-1")) {
               throw new IllegalArgumentException("no name resolver for '" + address + "'");
             }
-            return nodes.caller.compute(address, request, timeoutNanos);
+            return nodes.caller.compute(address, nodeId, request, timeoutNanos);
           }
 
           @Override
           public void reconnectNow(String address) {}
-
-          @Override
-          public void forget(String address) {}
         };
     Dispatcher d =
         new Dispatcher(

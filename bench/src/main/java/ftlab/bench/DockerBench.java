@@ -1,5 +1,6 @@
 package ftlab.bench;
 
+import ftlab.client.Poll;
 import ftlab.client.local.Jars;
 import ftlab.client.local.LocalLayout;
 import ftlab.proto.NodeState;
@@ -190,18 +191,30 @@ public final class DockerBench implements Callable<Integer> {
    * for every log line, in milliseconds after {@code up}. Polls for at most 2 minutes.
    */
   private double firstAnswerMillis(Instant up) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-    while (System.nanoTime() - deadline < 0) {
-      String logs = run(Duration.ofSeconds(30), compose("logs", "-t", "--no-color", "client"));
-      for (String line : logs.split("\n")) {
-        if (line.contains(" verified ")) {
-          Instant at = timestampIn(line);
-          return Duration.between(up, at).toNanos() / 1e6;
-        }
-      }
-      TimeUnit.MILLISECONDS.sleep(200);
-    }
-    throw new IllegalStateException("the client container printed no answer within 2 minutes");
+    return Poll.until(
+            Duration.ofMinutes(2),
+            Duration.ofMillis(200),
+            () -> {
+              String logs;
+              try {
+                logs = run(Duration.ofSeconds(30), compose("logs", "-t", "--no-color", "client"));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading the client's log", e);
+              } catch (IOException e) {
+                throw new IllegalStateException("docker compose logs failed: " + e.getMessage(), e);
+              }
+              for (String line : logs.split("\n")) {
+                if (line.contains(" verified ")) {
+                  return Optional.of(Duration.between(up, timestampIn(line)).toNanos() / 1e6);
+                }
+              }
+              return Optional.<Double>empty();
+            })
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "the client container printed no answer within 2 minutes"));
   }
 
   /** "client_1 | 2026-11-29T18:30:23.123456789Z #1 ..." -> that instant. */

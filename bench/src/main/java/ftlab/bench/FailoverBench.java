@@ -1,5 +1,6 @@
 package ftlab.bench;
 
+import ftlab.client.Poll;
 import ftlab.client.local.Jars;
 import ftlab.client.local.LocalCluster;
 import ftlab.client.local.LocalLayout;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,11 +63,10 @@ public final class FailoverBench implements Callable<Integer> {
 
   /** Starts the node again once its process has exited (at most 15 s from now). */
   static void restartWhenExited(LocalCluster cluster, String node) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (MemberProcess.status(cluster.member(node)) != MemberProcess.ProcessStatus.EXITED
-        && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(20);
-    }
+    Poll.until(
+        Duration.ofSeconds(15),
+        Duration.ofMillis(20),
+        () -> MemberProcess.status(cluster.member(node)) == MemberProcess.ProcessStatus.EXITED);
     cluster.start(node);
   }
 

@@ -1,6 +1,7 @@
 package ftlab.bench;
 
 import ftlab.client.Coordinators;
+import ftlab.client.Poll;
 import ftlab.client.status.ViewRecorder;
 import ftlab.client.watch.Outcome;
 import ftlab.client.watch.TaskMix;
@@ -151,14 +152,7 @@ final class FailoverRounds {
   /** Polls every 5 ms, at most {@code seconds}; returns whether the condition came true. */
   private static boolean waitUntil(BooleanSupplier condition, int seconds)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        return false;
-      }
-      TimeUnit.MILLISECONDS.sleep(5);
-    }
-    return true;
+    return Poll.until(Duration.ofSeconds(seconds), Duration.ofMillis(5), condition);
   }
 
   /**

@@ -4,6 +4,7 @@ import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
 import ftlab.client.DurationConverter;
 import ftlab.client.NodeAdmin;
+import ftlab.client.Poll;
 import ftlab.proto.ClusterView;
 import ftlab.proto.FaultWords;
 import ftlab.proto.Faults;
@@ -20,7 +21,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -459,41 +459,40 @@ public final class ChaosCommand implements Callable<Integer> {
         pending.add(new Pending(i, name));
       }
     }
-    while (!pending.isEmpty()) {
-      for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
-        Pending p = it.next();
-        ClusterView view;
-        try {
-          view = coordinators.view(p.index, VIEW_DEADLINE.toMillis());
-        } catch (StatusRuntimeException e) {
-          p.notYet = "it did not answer (" + Coordinators.explain(e) + ")";
-          continue;
-        }
-        long received = System.nanoTime();
-        p.name = view.getCoordinatorId();
-        Optional<NodeView> nv = find(view, node);
-        if (nv.isEmpty()) {
-          p.notYet = "it does not know " + node;
-        } else if (confirmation.shows(nv.get())) {
-          long afterMs = confirmation.seenAfterMs(nv.get(), sentNanos, received);
-          out.println(
-              afterMs < 0
-                  ? alreadyLine(p.name, nv.get(), confirmation)
-                  : seenLine(p.name, afterMs, nv.get(), confirmation));
-          it.remove();
-        } else {
-          p.notYet = confirmation.notYet(nv.get());
-        }
-      }
-      if (pending.isEmpty() || System.nanoTime() - deadlineNanos >= 0) {
-        break;
-      }
-      try {
-        TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    try {
+      Poll.until(
+          Duration.ofNanos(deadlineNanos - System.nanoTime()),
+          POLL,
+          () -> {
+            for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+              Pending p = it.next();
+              ClusterView view;
+              try {
+                view = coordinators.view(p.index, VIEW_DEADLINE.toMillis());
+              } catch (StatusRuntimeException e) {
+                p.notYet = "it did not answer (" + Coordinators.explain(e) + ")";
+                continue;
+              }
+              long received = System.nanoTime();
+              p.name = view.getCoordinatorId();
+              Optional<NodeView> nv = find(view, node);
+              if (nv.isEmpty()) {
+                p.notYet = "it does not know " + node;
+              } else if (confirmation.shows(nv.get())) {
+                long afterMs = confirmation.seenAfterMs(nv.get(), sentNanos, received);
+                out.println(
+                    afterMs < 0
+                        ? alreadyLine(p.name, nv.get(), confirmation)
+                        : seenLine(p.name, afterMs, nv.get(), confirmation));
+                it.remove();
+              } else {
+                p.notYet = confirmation.notYet(nv.get());
+              }
+            }
+            return pending.isEmpty();
+          });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // say what is not confirmed yet, and stop
     }
     for (Pending p : pending) {
       out.println(notConfirmedLine(p.name, wait, p.notYet));

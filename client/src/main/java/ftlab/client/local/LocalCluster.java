@@ -4,6 +4,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
 import ftlab.client.Coordinators;
+import ftlab.client.Poll;
 import ftlab.proto.ClusterView;
 import ftlab.proto.CountPrimes;
 import ftlab.proto.NodeState;
@@ -22,6 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -302,35 +305,39 @@ public final class LocalCluster {
   public void awaitReady(int nodes, Duration timeout, Consumer<String> progress)
       throws InterruptedException {
     List<String> addresses = coordinatorAddresses();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    long nextReport = System.nanoTime();
+    AtomicReference<String> waitingFor = new AtomicReference<>();
+    AtomicLong nextReport = new AtomicLong(System.nanoTime());
     try (Coordinators coordinators = new Coordinators(addresses)) {
-      while (true) {
-        for (Member m : members()) {
-          if (MemberProcess.status(m) == MemberProcess.ProcessStatus.EXITED) {
-            throw new IllegalStateException(
-                m.name() + " exited while starting; the end of its log:\n" + tail(m.name(), 15));
-          }
-        }
-        String waitingFor = notReady(coordinators, nodes);
-        if (waitingFor == null) {
-          return;
-        }
-        if (System.nanoTime() - deadline > 0) {
-          throw new IllegalStateException(
-              "the cluster did not become ready within "
-                  + timeout.toSeconds()
-                  + " s: "
-                  + waitingFor
-                  + " (logs are in "
-                  + stateDir.resolve("logs")
-                  + ")");
-        }
-        if (System.nanoTime() - nextReport >= 0) {
-          progress.accept("waiting: " + waitingFor);
-          nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        }
-        TimeUnit.MILLISECONDS.sleep(100);
+      boolean ready =
+          Poll.until(
+              timeout,
+              Duration.ofMillis(100),
+              () -> {
+                for (Member m : members()) {
+                  if (MemberProcess.status(m) == MemberProcess.ProcessStatus.EXITED) {
+                    throw new IllegalStateException(
+                        m.name()
+                            + " exited while starting; the end of its log:\n"
+                            + tail(m.name(), 15));
+                  }
+                }
+                waitingFor.set(notReady(coordinators, nodes));
+                if (waitingFor.get() != null
+                    && System.nanoTime() - nextReport.get() >= 0) { // every 2 s
+                  progress.accept("waiting: " + waitingFor.get());
+                  nextReport.set(System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
+                }
+                return waitingFor.get() == null;
+              });
+      if (!ready) {
+        throw new IllegalStateException(
+            "the cluster did not become ready within "
+                + timeout.toSeconds()
+                + " s: "
+                + waitingFor.get()
+                + " (logs are in "
+                + stateDir.resolve("logs")
+                + ")");
       }
     }
   }

@@ -1,0 +1,46 @@
+package ftlab.client;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Waiting for something by asking again, bounded in time: the one polling loop of the CLI and the
+ * benchmarks (the cluster being ready, a coordinator showing a change, a process having exited, a
+ * first answer in a container's log). The first ask is at once; the last is at the deadline.
+ */
+public final class Poll {
+  private Poll() {}
+
+  /**
+   * Asks {@code check} every {@code every} until it gives a value, and returns it; or returns empty
+   * once {@code within} has passed.
+   */
+  public static <T> Optional<T> until(Duration within, Duration every, Supplier<Optional<T>> check)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (true) {
+      Optional<T> value = check.get();
+      if (value.isPresent()) {
+        return value;
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return Optional.empty();
+      }
+      TimeUnit.NANOSECONDS.sleep(Math.min(every.toNanos(), left));
+    }
+  }
+
+  /** Whether {@code condition} came true within {@code within}, asked every {@code every}. */
+  public static boolean until(Duration within, Duration every, BooleanSupplier condition)
+      throws InterruptedException {
+    return until(
+            within,
+            every,
+            () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty())
+        .isPresent();
+  }
+}

@@ -65,7 +65,7 @@ final class CoordinatorFailover {
     long perAttempt =
         attemptTimeout.toNanos()
             + TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
-    List<String> failures = new ArrayList<>();
+    TriedCoordinators failures = new TriedCoordinators();
     String lastError = "no coordinator was tried";
     String lastCoordinator = coordinators.address(0);
     while (true) {
@@ -76,7 +76,7 @@ final class CoordinatorFailover {
               null,
               "gave up after " + requestTimeout.toMillis() + " ms: " + lastError,
               lastCoordinator,
-              failures);
+              failures.sentences());
         }
         lastCoordinator = coordinators.address(i);
         try {
@@ -85,19 +85,15 @@ final class CoordinatorFailover {
                   .stub(i)
                   .withDeadlineAfter(Math.min(remaining, perAttempt), TimeUnit.NANOSECONDS)
                   .submit(request);
-          return new Result(answer, null, lastCoordinator, failures);
+          return new Result(answer, null, lastCoordinator, failures.sentences());
         } catch (StatusRuntimeException e) {
           Status status = Failures.normalize(e.getStatus());
           lastError = Coordinators.explain(status);
           if (!Failures.isRetryable(status)) { // another coordinator would fail the same way
-            return new Result(null, lastError, lastCoordinator, failures);
+            return new Result(null, lastError, lastCoordinator, failures.sentences());
           }
-          failures.add(
-              lastCoordinator
-                  + " failed "
-                  + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)
-                  + " ms into the request: "
-                  + lastError);
+          failures.failed(
+              lastCoordinator, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), lastError);
           avoidUntilNanos.set(i, System.nanoTime() + AVOID_AFTER_FAILURE.toNanos());
         }
       }
@@ -108,7 +104,7 @@ final class CoordinatorFailover {
           TimeUnit.NANOSECONDS.sleep(pause);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          return new Result(null, "interrupted", lastCoordinator, failures);
+          return new Result(null, "interrupted", lastCoordinator, failures.sentences());
         }
       }
     }

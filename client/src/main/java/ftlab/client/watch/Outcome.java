@@ -15,7 +15,7 @@ import java.util.List;
  * @param error why it failed (null when answered)
  * @param coordinator the address of the coordinator that answered (or was tried last)
  * @param coordinatorFailures coordinators tried before, each "address failed N ms into the request:
- *     why"
+ *     why" (or "failed K times, N to M ms" for repeats; see {@link TriedCoordinators})
  * @param sentNanos when the client sent it ({@link System#nanoTime()} of the client's process)
  * @param latencyNanos from sending it to its answer or failure, on the client's clock
  */

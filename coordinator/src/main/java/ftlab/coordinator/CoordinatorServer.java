@@ -1,9 +1,9 @@
 package ftlab.coordinator;
 
+import ftlab.clock.Scheduler;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.GrpcNodeCaller;
 import ftlab.coordinator.dispatch.Redundancy;
-import ftlab.coordinator.dispatch.Scheduler;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.coordinator.membership.MembershipEvent;

@@ -2,7 +2,9 @@ package ftlab.node;
 
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import ftlab.clock.Scheduler;
 import ftlab.node.faults.FaultPlan;
 import ftlab.proto.HeartbeatReply;
 import ftlab.proto.HeartbeatRequest;
@@ -14,8 +16,8 @@ import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * <p>Injected faults: every beat reports the faults in force, so that the coordinators can show
  * them; and while the node is frozen or its heartbeats are muted, the timer keeps ticking but no
  * beat goes out, so beating resumes by itself at the next tick after the fault is lifted.
+ *
+ * <p>Time: the ticks and the giving up on a beat read the {@link Scheduler} the sender is given (a
+ * real timer in a node process, a fake clock in tests), so tests say "three beats later" without
+ * waiting for them. The goodbye ({@link #leave}) is a blocking call with a gRPC deadline, in real
+ * time.
  */
 final class HeartbeatSender implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger("heartbeat");
@@ -50,19 +57,24 @@ final class HeartbeatSender implements AutoCloseable {
   private final Supplier<FaultPlan> faults;
   private final List<Link> links = new ArrayList<>();
   private final AtomicLong sequence = new AtomicLong();
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "heartbeat");
-            t.setDaemon(true);
-            return t;
-          });
+  private final Scheduler clock;
+
+  /** When the first tick was due: tick k is due at {@code firstTickNanos + k * interval}. */
+  private long firstTickNanos;
+
+  private long ticks;
+
+  /** The next tick, until the beats stop; guarded by {@code this}. */
+  private Scheduler.Cancellable nextTick;
+
+  private boolean stopped;
 
   /**
    * @param address where this node's Worker service can be reached, host:port
    * @param incarnation identifies this process: it changes on every start
    * @param faults the faults in force now, read at every beat
    * @param coordinators coordinator addresses, host:port
+   * @param clock the ticks, and the giving up on a beat that got no reply
    */
   HeartbeatSender(
       String nodeId,
@@ -73,7 +85,9 @@ final class HeartbeatSender implements AutoCloseable {
       int capacity,
       Supplier<FaultPlan> faults,
       List<String> coordinators,
-      Function<String, ManagedChannel> channelFactory) {
+      Function<String, ManagedChannel> channelFactory,
+      Scheduler clock) {
+    this.clock = clock;
     this.nodeId = nodeId;
     this.address = address;
     this.incarnation = incarnation;
@@ -86,8 +100,35 @@ final class HeartbeatSender implements AutoCloseable {
     }
   }
 
-  void start() {
-    timer.scheduleAtFixedRate(this::beat, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+  /** Sends the first beat now, and one every interval from then on. */
+  synchronized void start() {
+    firstTickNanos = clock.nanoTime();
+    scheduleTick(0);
+  }
+
+  /**
+   * At a fixed rate: tick k is due at the first tick's time plus k intervals, however long a beat
+   * took to send, so the beats do not drift.
+   */
+  private synchronized void scheduleTick(long delayNanos) {
+    if (!stopped) {
+      nextTick = clock.scheduleIfRunning(this::tick, delayNanos).orElse(null);
+    }
+  }
+
+  private void tick() {
+    synchronized (this) {
+      if (stopped) {
+        return;
+      }
+    }
+    beat();
+    long nextDue;
+    synchronized (this) {
+      ticks++;
+      nextDue = firstTickNanos + ticks * interval.toNanos();
+    }
+    scheduleTick(Math.max(0, nextDue - clock.nanoTime()));
   }
 
   private void beat() {
@@ -113,8 +154,11 @@ final class HeartbeatSender implements AutoCloseable {
   }
 
   /** Stops beating. Coordinators will notice the silence unless {@link #leave} follows. */
-  void stopBeating() {
-    timer.shutdownNow();
+  synchronized void stopBeating() {
+    stopped = true;
+    if (nextTick != null) {
+      nextTick.cancel();
+    }
   }
 
   /**
@@ -206,12 +250,16 @@ final class HeartbeatSender implements AutoCloseable {
       if (!pending.compareAndSet(false, true)) {
         return; // the previous beat is still out: the coordinator is slow or frozen
       }
+      ListenableFuture<HeartbeatReply> reply = stub.heartbeat(hb);
       // A beat older than two intervals is worth nothing to the detector: give up on it.
+      Optional<Scheduler.Cancellable> giveUp =
+          clock.scheduleIfRunning(() -> reply.cancel(true), 2 * interval.toNanos());
       Futures.addCallback(
-          stub.withDeadlineAfter(2 * interval.toMillis(), TimeUnit.MILLISECONDS).heartbeat(hb),
+          reply,
           new FutureCallback<HeartbeatReply>() {
             @Override
             public void onSuccess(HeartbeatReply reply) {
+              giveUp.ifPresent(Scheduler.Cancellable::cancel);
               pending.set(false);
               failuresInARow = 0;
               if (!reachable || !everReached) {
@@ -229,6 +277,7 @@ final class HeartbeatSender implements AutoCloseable {
 
             @Override
             public void onFailure(Throwable t) {
+              giveUp.ifPresent(Scheduler.Cancellable::cancel);
               pending.set(false);
               failuresInARow++;
               // Three lost beats in a row, not one: the first beats of a starting process often
@@ -239,7 +288,9 @@ final class HeartbeatSender implements AutoCloseable {
                     "{} cannot reach coordinator {}: {}; will keep trying every {} ms",
                     nodeId,
                     target,
-                    rootMessage(t),
+                    t instanceof CancellationException
+                        ? "no reply within " + 2 * interval.toMillis() + " ms"
+                        : rootMessage(t),
                     interval.toMillis());
               }
               // gRPC waits longer and longer between reconnects (up to 2 minutes). A coordinator

@@ -1,5 +1,6 @@
 package ftlab.node;
 
+import ftlab.clock.Scheduler;
 import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.FaultText;
 import io.grpc.Grpc;
@@ -11,6 +12,8 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -148,7 +151,8 @@ public final class NodeMain implements Callable<Integer> {
             NettyServerBuilder.forAddress(new InetSocketAddress(bind, port)),
             address -> Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build(),
             initialFaults,
-            NodeAdminService.HALT);
+            NodeAdminService.HALT,
+            Scheduler.of(heartbeatTimer()));
     node.start();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -163,6 +167,16 @@ public final class NodeMain implements Callable<Integer> {
                 "drain"));
     node.awaitTermination();
     return 0;
+  }
+
+  /** The heartbeats' timer: one daemon thread, for the life of the process. */
+  private static ScheduledExecutorService heartbeatTimer() {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "heartbeat");
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   private static String localHostName() {

@@ -1,5 +1,6 @@
 package ftlab.node;
 
+import ftlab.clock.Scheduler;
 import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.NodeFaults;
 import ftlab.proto.NodeAdminGrpc;
@@ -47,33 +48,11 @@ public final class NodeServer {
    * @param advertisedAddress host:port at which coordinators reach this node
    * @param serverBuilder where to listen (TCP in production, in-process in tests)
    * @param channelFactory how to reach a coordinator's address
-   */
-  public NodeServer(
-      String id,
-      String advertisedAddress,
-      int capacity,
-      Duration heartbeatInterval,
-      List<String> coordinators,
-      ServerBuilder<?> serverBuilder,
-      Function<String, ManagedChannel> channelFactory) {
-    this(
-        id,
-        advertisedAddress,
-        capacity,
-        heartbeatInterval,
-        coordinators,
-        serverBuilder,
-        channelFactory,
-        FaultPlan.NONE,
-        NodeAdminService.HALT);
-  }
-
-  /**
-   * As above, with faults injected from the start, and what a Crash request does.
-   *
    * @param initialFaults the faults in force from the start (--faults, FTLAB_FAULTS)
    * @param halt ends the process on a Crash request: {@code Runtime.halt(137)} in production; tests
    *     pass something that only stops this node
+   * @param clock the heartbeats' time: a real timer in production ({@link Scheduler#of}), a fake
+   *     clock in tests
    */
   public NodeServer(
       String id,
@@ -84,7 +63,8 @@ public final class NodeServer {
       ServerBuilder<?> serverBuilder,
       Function<String, ManagedChannel> channelFactory,
       FaultPlan initialFaults,
-      Runnable halt) {
+      Runnable halt,
+      Scheduler clock) {
     this.id = id;
     // The start time identifies this process: a restarted node gets a new, larger incarnation,
     // so coordinators can tell it from late heartbeats of the old process.
@@ -111,7 +91,8 @@ public final class NodeServer {
             capacity,
             faults::current,
             coordinators,
-            channelFactory);
+            channelFactory,
+            clock);
   }
 
   public NodeServer start() throws IOException {

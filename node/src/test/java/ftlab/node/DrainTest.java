@@ -9,7 +9,6 @@ import static ftlab.node.Requests.statusOf;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import ftlab.proto.ComputeResponse;
@@ -48,7 +47,7 @@ class DrainTest {
     ListenableFuture<ComputeResponse> running =
         node.async.withDeadlineAfter(30, SECONDS).compute(compute(echo(1_500, "finished")));
     // the node's own beats say when the task is running
-    eventually().until(() -> inFlightSeenBy(first), equalTo(1));
+    node.beatUntil("task running", Eventually.BOUND, () -> inFlightSeenBy(first) == 1);
 
     Duration drainTimeout = Duration.ofSeconds(5);
     Duration took = timed(() -> node.server.drain(drainTimeout));
@@ -69,8 +68,7 @@ class DrainTest {
                 assertThat(bye.getReason()).isNotBlank();
               });
     }
-    first.assertBeatsStopped();
-    second.assertBeatsStopped();
+    node.assertBeatsStopped(first, second);
     // and the node takes no more work
     Status afterDrain = statusOf(() -> node.blocking.compute(compute(echo(0, "too late"))));
     assertThat(afterDrain.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
@@ -83,7 +81,7 @@ class DrainTest {
     FakeCoordinator frozen = coordinator("coord-frozen", FROZEN);
     FakeCoordinator live = coordinator("coord-live", ANSWERS);
     TestNode node = TestNode.start(grpc, "node-1", 2, List.of(frozen.name(), live.name()));
-    eventually().until(() -> live.heartbeats().size(), greaterThanOrEqualTo(1));
+    assertThat(live.heartbeats()).hasSize(1); // the first beat, sent at start
 
     long start = System.nanoTime();
     CompletableFuture<Void> draining = CompletableFuture.runAsync(() -> drain(node, 5));
@@ -109,7 +107,7 @@ class DrainTest {
     TestNode node = TestNode.start(grpc, "node-1", 2, List.of(coord.name()));
     ListenableFuture<ComputeResponse> endless =
         node.async.withDeadlineAfter(30, SECONDS).compute(compute(echo(10_000, "never")));
-    eventually().until(() -> inFlightSeenBy(coord), equalTo(1));
+    node.beatUntil("task running", Eventually.BOUND, () -> inFlightSeenBy(coord) == 1);
 
     Duration drainTimeout = Duration.ofMillis(200);
     Duration took = timed(() -> node.server.drain(drainTimeout));

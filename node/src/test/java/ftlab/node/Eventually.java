@@ -5,9 +5,10 @@ import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 
 /**
- * Waits for effects that take real time. The node's heartbeats run on a real timer (every 20 ms in
- * these tests), so some tests must wait for them; they poll with a bound instead of sleeping and
- * hoping. A passing test usually waits tens of milliseconds; the bound only matters when it fails.
+ * Waits for effects that take real time: tasks running on gRPC's threads, a worker's injected
+ * delays, a drain. (The heartbeats do not: they run on each {@link TestNode}'s fake clock.) Tests
+ * poll with a bound instead of sleeping and hoping. A passing test usually waits tens of
+ * milliseconds; the bound only matters when it fails.
  */
 final class Eventually {
   /** Generous on purpose: a loaded build machine can be ten times slower than a laptop. */

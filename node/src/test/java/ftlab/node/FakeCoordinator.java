@@ -1,7 +1,5 @@
 package ftlab.node;
 
-import static org.hamcrest.Matchers.equalTo;
-
 import ftlab.proto.HeartbeatReply;
 import ftlab.proto.HeartbeatRequest;
 import ftlab.proto.LeaveReply;
@@ -16,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 
 /**
  * A stand-in for a coordinator, as far as a node can see one: its Membership service, on the
@@ -45,13 +42,13 @@ final class FakeCoordinator {
   private final List<HeartbeatRequest> heartbeats = new CopyOnWriteArrayList<>();
   private final List<LeaveRequest> leaves = new CopyOnWriteArrayList<>();
 
-  /** When the last heartbeat arrived ({@link System#nanoTime()}). */
-  private volatile long lastBeatArrivedNanos = System.nanoTime();
-
   private FakeCoordinator(String name, Behaviour behaviour) {
     this.name = name;
     this.server =
-        InProcessServerBuilder.forName(name).addService(new Membership(behaviour)).build();
+        InProcessServerBuilder.forName(name)
+            .directExecutor() // see InProcessGrpc.directChannel
+            .addService(new Membership(behaviour))
+            .build();
   }
 
   /**
@@ -75,28 +72,6 @@ final class FakeCoordinator {
   /** Every heartbeat received so far, oldest first. */
   List<HeartbeatRequest> heartbeats() {
     return List.copyOf(heartbeats);
-  }
-
-  /**
-   * Checks that the node has stopped beating to this coordinator: first waits until no beat has
-   * arrived for 3 beat intervals (a beat sent just before the node stopped, or one given up on and
-   * still delivered, may arrive late), then checks that none arrives for 10 intervals more. A node
-   * that keeps beating fails the first wait.
-   */
-  void assertBeatsStopped() {
-    Awaitility.await("beats to " + name + " stop")
-        .atMost(Eventually.BOUND)
-        .pollInterval(TestNode.BEAT)
-        .until(this::quietFor3Beats);
-    int beats = heartbeats().size();
-    Awaitility.await("no more beats to " + name)
-        .during(TestNode.BEAT.multipliedBy(10))
-        .atMost(Eventually.BOUND)
-        .until(() -> heartbeats().size(), equalTo(beats));
-  }
-
-  private boolean quietFor3Beats() {
-    return System.nanoTime() - lastBeatArrivedNanos >= TestNode.BEAT.multipliedBy(3).toNanos();
   }
 
   /** The newest heartbeat received, or null if none has come yet. */
@@ -129,7 +104,6 @@ final class FakeCoordinator {
     @Override
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatReply> response) {
       heartbeats.add(request);
-      lastBeatArrivedNanos = System.nanoTime();
       if (behaviour == Behaviour.ANSWERS) {
         response.onNext(
             HeartbeatReply.newBuilder().setCoordinatorId(name).setState(NodeState.ALIVE).build());

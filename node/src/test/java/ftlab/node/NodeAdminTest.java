@@ -1,14 +1,11 @@
 package ftlab.node;
 
-import static ftlab.node.Eventually.eventually;
 import static ftlab.node.FakeCoordinator.Behaviour.ANSWERS;
 import static ftlab.node.Requests.compute;
 import static ftlab.node.Requests.echo;
 import static ftlab.node.Requests.statusOf;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 
 import ftlab.node.faults.FaultText;
 import ftlab.proto.CrashRequest;
@@ -115,16 +112,17 @@ class NodeAdminTest {
   @Test
   void everyBeatCarriesTheFaultsInForce() {
     TestNode node = start();
-    eventually().until(() -> coord.heartbeats().size(), greaterThanOrEqualTo(1));
     assertThat(coord.lastHeartbeat().hasFaults()).isFalse(); // healthy: nothing to report
 
     FaultsReply lying = set(node, Faults.newBuilder().setLie(Lie.newBuilder().setFraction(0.3)));
 
-    // a fault that does not show in the beats has not taken effect (membership.proto)
-    eventually().until(() -> coord.lastHeartbeat().getFaults(), equalTo(lying.getFaults()));
+    // a fault that does not show in the beats has not taken effect (membership.proto): the next
+    // beat after the admin's reply shows it
+    node.beats(1);
+    assertThat(coord.lastHeartbeat().getFaults()).isEqualTo(lying.getFaults());
     heal(node);
-    eventually()
-        .until(() -> coord.lastHeartbeat().getFaults(), equalTo(Faults.getDefaultInstance()));
+    node.beats(1);
+    assertThat(coord.lastHeartbeat().hasFaults()).isFalse();
   }
 
   @Test
@@ -139,10 +137,9 @@ class NodeAdminTest {
             TestNode.BEAT,
             FaultText.parse("slow:200ms+50ms@10%"));
 
-    eventually().until(() -> coord.heartbeats().size(), greaterThanOrEqualTo(1));
-
     assertThat(coord.heartbeats())
-        .allSatisfy(
+        .singleElement()
+        .satisfies(
             beat ->
                 assertThat(beat.getFaults().getSlow())
                     .isEqualTo(
@@ -157,11 +154,11 @@ class NodeAdminTest {
   @Test
   void aFrozenNodeSendsNoBeatsAndBeatsAgainWhenHealed() {
     TestNode node = start();
-    eventually().until(() -> coord.heartbeats().size(), greaterThanOrEqualTo(3));
+    node.beats(2);
 
     set(node, Faults.newBuilder().setFreeze(true));
 
-    assertSilent(coord);
+    assertSilent(node, coord);
     // the node itself still answers its admin, so that it can be healed
     assertThat(get(node).getFaults().getFreeze()).isTrue();
 
@@ -169,7 +166,8 @@ class NodeAdminTest {
 
     // it resumes by itself at its next tick, with the same incarnation: the same process
     int beats = coord.heartbeats().size();
-    eventually().until(() -> coord.heartbeats().size(), greaterThanOrEqualTo(beats + 3));
+    node.beats(3);
+    assertThat(coord.heartbeats()).hasSize(beats + 3);
     assertThat(coord.lastHeartbeat().getIncarnation()).isEqualTo(node.server.incarnation());
     assertThat(coord.lastHeartbeat().hasFaults()).isFalse();
   }
@@ -177,11 +175,11 @@ class NodeAdminTest {
   @Test
   void aMutedNodeSendsNoBeatsButStillServesTasks() {
     TestNode node = start();
-    eventually().until(() -> coord.heartbeats().size(), greaterThanOrEqualTo(3));
+    node.beats(2);
 
     set(node, Faults.newBuilder().setMuteHeartbeats(true));
 
-    assertSilent(coord);
+    assertSilent(node, coord);
     // a one-way partition: the coordinators stop hearing it, but it works when called
     assertThat(
             node.blocking
@@ -193,20 +191,21 @@ class NodeAdminTest {
 
     heal(node);
     int beats = coord.heartbeats().size();
-    eventually().until(() -> coord.heartbeats().size(), greaterThanOrEqualTo(beats + 3));
+    node.beats(3);
+    assertThat(coord.heartbeats()).hasSize(beats + 3);
   }
 
   @Test
   void crashRepliesFirstThenStopsTheNodeWithoutAGoodbye() throws Exception {
     TestNode node = start();
-    eventually().until(() -> coord.heartbeats().size(), greaterThanOrEqualTo(3));
+    node.beats(2);
 
     var reply = node.admin.withDeadlineAfter(5, SECONDS).crash(CrashRequest.getDefaultInstance());
 
     assertThat(reply.getNodeId()).isEqualTo("node-3");
     // In production the halt is Runtime.halt(137); here it stops the node in-process.
     assertThat(node.halted.await(5, SECONDS)).isTrue();
-    assertSilent(coord);
+    assertSilent(node, coord);
     assertThat(coord.leaves()).isEmpty(); // a crash, not a graceful leave
     Status gone = statusOf(() -> node.blocking.compute(compute(echo(0, "anyone?"))));
     assertThat(gone.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
@@ -226,12 +225,12 @@ class NodeAdminTest {
   }
 
   /**
-   * The node stopped beating to the coordinator ({@link FakeCoordinator#assertBeatsStopped}), and
-   * none of its beats reported the fault: a beat is either sent with the faults in force or not
-   * sent at all.
+   * The node stopped beating to the coordinator ({@link TestNode#assertBeatsStopped}), and none of
+   * its beats reported the fault: a beat is either sent with the faults in force or not sent at
+   * all.
    */
-  private static void assertSilent(FakeCoordinator coord) {
-    coord.assertBeatsStopped();
+  private static void assertSilent(TestNode node, FakeCoordinator coord) {
+    node.assertBeatsStopped(coord);
     assertThat(coord.heartbeats())
         .extracting(HeartbeatRequest::getFaults)
         .allSatisfy(

@@ -1,5 +1,8 @@
 package ftlab.node;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ftlab.clock.FakeClock;
 import ftlab.node.faults.FaultPlan;
 import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.WorkerGrpc;
@@ -8,8 +11,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 
 /**
  * A whole node ({@link NodeServer}: Worker and NodeAdmin services, heartbeats) on the in-process
@@ -20,10 +25,18 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class TestNode {
   /**
-   * Heartbeat interval in these tests: short, so that waiting for a few beats costs little. A beat
-   * is given 2 intervals = 40 ms to be answered before the node gives up on it.
+   * Heartbeat interval in these tests, on the node's fake {@link #clock}: a beat is given 2
+   * intervals = 40 ms of it to be answered before the node gives up on it.
    */
   static final Duration BEAT = Duration.ofMillis(20);
+
+  /**
+   * The node's heartbeat clock. It stands still until the test moves it ({@link #beats}); the first
+   * beat goes out at start.
+   */
+  final FakeClock clock;
+
+  private final Duration interval;
 
   final String id;
 
@@ -39,14 +52,64 @@ final class TestNode {
   final CountDownLatch halted;
 
   private TestNode(
-      InProcessGrpc grpc, String id, NodeServer server, String address, CountDownLatch halted) {
+      InProcessGrpc grpc,
+      String id,
+      NodeServer server,
+      String address,
+      CountDownLatch halted,
+      FakeClock clock,
+      Duration interval) {
     this.id = id;
+    this.clock = clock;
+    this.interval = interval;
     this.address = address;
     this.server = server;
     this.blocking = WorkerGrpc.newBlockingStub(grpc.channel(address));
     this.async = WorkerGrpc.newFutureStub(grpc.channel(address));
     this.admin = NodeAdminGrpc.newBlockingStub(grpc.channel(address));
     this.halted = halted;
+  }
+
+  /**
+   * Moves the node's clock on by {@code n} intervals: {@code n} more beats go out to every
+   * coordinator that can take one (and, the calls being direct, are delivered before this returns).
+   */
+  void beats(int n) {
+    for (int i = 0; i < n; i++) {
+      clock.advance(interval.toNanos());
+    }
+  }
+
+  /**
+   * Checks that the node has stopped beating: 10 intervals pass and none of {@code coords} hears
+   * another beat.
+   */
+  void assertBeatsStopped(FakeCoordinator... coords) {
+    int[] before = new int[coords.length];
+    for (int i = 0; i < coords.length; i++) {
+      before[i] = coords[i].heartbeats().size();
+    }
+    beats(10);
+    for (int i = 0; i < coords.length; i++) {
+      assertThat(coords[i].heartbeats()).as("beats to " + coords[i].name()).hasSize(before[i]);
+    }
+  }
+
+  /**
+   * Beats, one interval at a time, until {@code condition} holds: for what the node does not
+   * control (a task reaching it on another thread, gRPC reconnecting to a coordinator that was
+   * down), so bounded in real time by {@code atMost}.
+   */
+  void beatUntil(String what, Duration atMost, Callable<Boolean> condition) {
+    Awaitility.await(what)
+        .atMost(atMost)
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(5))
+        .until(
+            () -> {
+              beats(1);
+              return condition.call();
+            });
   }
 
   /**
@@ -73,6 +136,7 @@ final class TestNode {
       FaultPlan faults) {
     String address = InProcessGrpc.uniqueName(id);
     CountDownLatch halted = new CountDownLatch(1);
+    FakeClock clock = new FakeClock();
     AtomicReference<NodeServer> self = new AtomicReference<>();
     NodeServer server =
         new NodeServer(
@@ -82,19 +146,21 @@ final class TestNode {
             interval,
             coordinators,
             InProcessServerBuilder.forName(address),
-            grpc::channel,
+            grpc::directChannel,
             faults,
             () -> {
               self.get().kill();
               halted.countDown();
-            });
+            },
+            clock);
     self.set(server);
     try {
       server.start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    clock.advance(0); // the first beat, due at start
     grpc.afterTest(server::kill);
-    return new TestNode(grpc, id, server, address, halted);
+    return new TestNode(grpc, id, server, address, halted, clock, interval);
   }
 }

@@ -4,6 +4,7 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import ftlab.clock.Scheduler;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import io.grpc.Context;

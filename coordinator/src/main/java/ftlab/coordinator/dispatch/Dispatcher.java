@@ -1,5 +1,6 @@
 package ftlab.coordinator.dispatch;
 
+import ftlab.clock.Scheduler;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.picker.Candidate;

@@ -1,6 +1,7 @@
 package ftlab.coordinator.dispatch;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import ftlab.clock.Scheduler;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import io.grpc.StatusRuntimeException;

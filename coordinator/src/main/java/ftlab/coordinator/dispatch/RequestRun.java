@@ -1,6 +1,7 @@
 package ftlab.coordinator.dispatch;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import ftlab.clock.Scheduler;
 import ftlab.coordinator.picker.Candidate;
 import ftlab.proto.Answer;
 import ftlab.proto.AttemptKind;

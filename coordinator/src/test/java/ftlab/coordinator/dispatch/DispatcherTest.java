@@ -8,6 +8,7 @@ import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HEALTHY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import ftlab.clock.FakeClock;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;

@@ -1,5 +1,6 @@
 package ftlab.coordinator.dispatch;
 
+import ftlab.clock.FakeClock;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.coordinator.membership.Heartbeat;

@@ -7,6 +7,7 @@ import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.LYING_OTHERWISE;
 import static ftlab.coordinator.dispatch.NodesFixture.MS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ftlab.clock.FakeClock;
 import ftlab.coordinator.membership.NodeState;
 import ftlab.coordinator.picker.NodePicker;
 import ftlab.coordinator.picker.ScriptedRandom;

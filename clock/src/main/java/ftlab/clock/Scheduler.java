@@ -1,4 +1,4 @@
-package ftlab.coordinator.dispatch;
+package ftlab.clock;
 
 import io.grpc.Deadline;
 import java.util.Optional;
@@ -6,9 +6,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The dispatcher's time, all of it: what time it is, and running something later (an attempt's
- * timeout, a hedge, the next round of attempts). One port, so that unit tests drive every timer and
- * every deadline with one fake clock instead of waiting.
+ * A process's time, all of it: what time it is, and running something later (in the coordinator's
+ * dispatcher: an attempt's timeout, a hedge, the next round of attempts; in a node: the next
+ * heartbeat, and giving up on one that got no reply). One port, so that unit tests drive every
+ * timer and every deadline with one fake clock ({@code FakeClock}, in this module's test-jar)
+ * instead of waiting.
  */
 public interface Scheduler {
   /**
@@ -21,8 +23,8 @@ public interface Scheduler {
   Cancellable schedule(Runnable task, long delayNanos);
 
   /**
-   * Schedules {@code task}, or says it could not: a scheduler refuses once the coordinator is
-   * shutting down.
+   * Schedules {@code task}, or says it could not: a scheduler refuses once its process is shutting
+   * down.
    */
   default Optional<Cancellable> scheduleIfRunning(Runnable task, long delayNanos) {
     try {

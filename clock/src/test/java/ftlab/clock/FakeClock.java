@@ -1,4 +1,4 @@
-package ftlab.coordinator.dispatch;
+package ftlab.clock;
 
 import io.grpc.Status;
 import java.util.ArrayList;
@@ -14,8 +14,10 @@ import java.util.concurrent.TimeUnit;
  * timeouts, hedges and rounds and the failure detector's clock all read it, so a test says "the
  * hedge fires at 40 ms and not at 39 ms" without waiting for either, and no unit test waits in real
  * time.
+ *
+ * <p>Used by the coordinator's dispatch tests and the node's heartbeat tests.
  */
-final class FakeClock implements Scheduler {
+public final class FakeClock implements Scheduler {
   private final List<Task> tasks = new ArrayList<>();
 
   /** Not 0: nothing may take 0 for "never" (a real nanoTime can be anything, even negative). */
@@ -51,8 +53,12 @@ final class FakeClock implements Scheduler {
     };
   }
 
-  /** Moves the clock and runs what became due (outside this object's lock), earliest first. */
-  void advance(long nanos) {
+  /**
+   * Moves the clock and runs what became due (outside this object's lock), earliest first; tasks
+   * due at the same time run in the order they were scheduled. A task scheduled by a task runs in
+   * the same call if it falls due by then.
+   */
+  public void advance(long nanos) {
     long until;
     synchronized (this) {
       until = now + nanos;
@@ -80,7 +86,7 @@ final class FakeClock implements Scheduler {
    * Advances the clock a millisecond at a time until {@code result} is done, and returns it; fails
    * if a minute of fake time passes first (a request that never ends).
    */
-  <T> T runUntilDone(CompletableFuture<T> result) throws InterruptedException {
+  public <T> T runUntilDone(CompletableFuture<T> result) throws InterruptedException {
     long until = nanoTime() + TimeUnit.MINUTES.toNanos(1);
     while (!result.isDone()) {
       if (nanoTime() - until >= 0) {
@@ -96,7 +102,7 @@ final class FakeClock implements Scheduler {
   }
 
   /** The delays of the tasks still waiting, in the order they were scheduled. */
-  synchronized List<Long> pendingDelays() {
+  public synchronized List<Long> pendingDelays() {
     return tasks.stream().filter(t -> !t.ran && !t.cancelled).map(t -> t.delay).toList();
   }
 }

@@ -75,11 +75,19 @@ public final class FakeClock implements Scheduler {
           now = until;
           return;
         }
-        now = next.due;
+        now = Math.max(now, next.due); // an overdue task runs late, as after a pause
         next.ran = true;
       }
       next.action.run();
     }
+  }
+
+  /**
+   * Moves the clock without running anything, as if the process had been stopped (SIGSTOP) for that
+   * long; the next {@link #advance} runs what is overdue, as a process does once it runs again.
+   */
+  public synchronized void pauseFor(long nanos) {
+    now += nanos;
   }
 
   /**

@@ -61,4 +61,16 @@ class FakeClockTest {
     assertThat(ran).isEmpty();
     assertThat(clock.pendingDelays()).isEmpty();
   }
+
+  @Test
+  void aPauseMovesTheClockAndTheNextAdvanceRunsWhatIsOverdue() {
+    long start = clock.nanoTime();
+    clock.schedule(() -> ran.add("due at 10, ran at " + (clock.nanoTime() - start)), 10);
+
+    clock.pauseFor(50);
+    assertThat(ran).isEmpty();
+    clock.advance(0);
+
+    assertThat(ran).containsExactly("due at 10, ran at 50");
+  }
 }

@@ -108,7 +108,8 @@ final class HeartbeatSender implements AutoCloseable {
 
   /**
    * At a fixed rate: tick k is due at the first tick's time plus k intervals, however long a beat
-   * took to send, so the beats do not drift.
+   * took to send, so the beats do not drift. Ticks missed while the process could not run (paused
+   * with SIGSTOP, a long GC) are skipped, not made up in a burst of beats.
    */
   private synchronized void scheduleTick(long delayNanos) {
     if (!stopped) {
@@ -123,12 +124,15 @@ final class HeartbeatSender implements AutoCloseable {
       }
     }
     beat();
+    long now = clock.nanoTime();
+    long every = interval.toNanos();
     long nextDue;
     synchronized (this) {
-      ticks++;
-      nextDue = firstTickNanos + ticks * interval.toNanos();
+      // the next tick, or if that is past already, the first one still to come
+      ticks = Math.max(ticks + 1, (now - firstTickNanos) / every + 1);
+      nextDue = firstTickNanos + ticks * every;
     }
-    scheduleTick(Math.max(0, nextDue - clock.nanoTime()));
+    scheduleTick(nextDue - now);
   }
 
   private void beat() {

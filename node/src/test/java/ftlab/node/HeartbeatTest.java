@@ -160,6 +160,21 @@ class HeartbeatTest {
         .containsExactly(1L, 3L, 5L, 7L, 9L, 11L, 13L, 15L, 17L, 19L, 21L);
   }
 
+  @Test
+  void beatsMissedWhileTheProcessWasPausedAreSkippedNotSentInABurst() {
+    FakeCoordinator coord = coordinator("coord", ANSWERS);
+    TestNode node = TestNode.start(grpc, "node-1", 2, List.of(coord.name()));
+    node.beats(1);
+
+    node.clock.pauseFor(TestNode.BEAT.multipliedBy(10).toNanos()); // SIGSTOP for 10 intervals
+    node.clock.advance(0); // SIGCONT: the overdue tick runs at once
+
+    // one beat says "I am back"; the 9 other missed ones are gone, and the rate is as before
+    assertThat(coord.heartbeats()).hasSize(3);
+    node.beats(2);
+    assertThat(coord.heartbeats()).hasSize(5);
+  }
+
   /** Beats until {@code coord} has heard one: reconnecting is gRPC's business, in real time. */
   private static void beatUntilHeardBy(TestNode node, FakeCoordinator coord) {
     node.beatUntil(

@@ -7,8 +7,10 @@ import com.google.common.util.concurrent.MoreExecutors;
 import ftlab.clock.Scheduler;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
+import ftlab.proto.Failures;
 import io.grpc.Context;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.util.Optional;
 
 /**
@@ -110,7 +112,11 @@ final class AttemptCalls {
         new FutureCallback<>() {
           @Override
           public void onSuccess(ComputeResponse response) {
-            ends.onAnswer(a, response);
+            if (!response.getNodeId().isEmpty() && !response.getNodeId().equals(a.nodeId())) {
+              ends.onFailure(a, misdirected(a, response.getNodeId()));
+            } else {
+              ends.onAnswer(a, response);
+            }
           }
 
           @Override
@@ -119,6 +125,26 @@ final class AttemptCalls {
           }
         },
         MoreExecutors.directExecutor());
+  }
+
+  /**
+   * Another node answered at this node's address: the connection was opened when the name led
+   * elsewhere (containers that restart together can swap IP addresses, and a name lookup is cached
+   * for a while). Its answer is not this node's, so it is not taken (in vote mode it would be a
+   * second vote from one node): the attempt fails UNAVAILABLE, as sent by the process at that
+   * address (so no evidence against the node, whose heartbeats say it is alive: only our way to it
+   * was wrong). The caller has dropped that connection, so the next call looks the name up again.
+   */
+  private static StatusRuntimeException misdirected(AttemptOnNode a, String answeredBy) {
+    return Status.UNAVAILABLE
+        .withDescription(
+            a.node.address()
+                + " was answered by "
+                + answeredBy
+                + ", not "
+                + a.nodeId()
+                + ": the name leads elsewhere now; connecting again")
+        .asRuntimeException(Failures.answeredBy(answeredBy));
   }
 
   /** The call itself, in the request's context; a call that cannot even be made fails like one. */

@@ -14,7 +14,6 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -51,18 +50,7 @@ final class RequestRun implements AttemptCalls.Ends {
 
   // guarded by this
   private final RequestAttempts attempts = new RequestAttempts();
-
-  /** Nodes tried in this round (running, failed or answered): not picked again in it. */
-  private final Set<String> triedThisRound = new HashSet<>();
-
-  /** Nodes that returned an error every node would repeat: not asked again for this request. */
-  private final Set<String> failedForGood = new HashSet<>();
-
-  /** The last such error, with the node's name in it. */
-  private Status fatal;
-
-  private long backoffNanos;
-  private boolean roundPending;
+  private final Rounds rounds;
   private boolean hedged;
   private AttemptOnNode hedge;
 
@@ -83,7 +71,7 @@ final class RequestRun implements AttemptCalls.Ends {
     this.context = context;
     this.policy = policy;
     this.startNanos = now();
-    this.backoffNanos = shared.settings().roundBackoff().toNanos();
+    this.rounds = new Rounds(shared.settings().roundBackoff().toNanos());
     // the client's deadline, or the coordinator's own, on the one clock (Scheduler)
     this.deadline =
         context.getDeadline() != null
@@ -142,10 +130,7 @@ final class RequestRun implements AttemptCalls.Ends {
   private void newRound() {
     AfterLock after = new AfterLock();
     synchronized (this) {
-      roundPending = false;
-      triedThisRound.clear();
-      // a node that answered has given its answer (its vote, in vote mode): not asked again
-      triedThisRound.addAll(attempts.answeredNodes());
+      rounds.next(attempts.answeredNodes());
       decide(after, RequestView.Trigger.NEW_ROUND);
     }
     act(after);
@@ -158,16 +143,12 @@ final class RequestRun implements AttemptCalls.Ends {
       if (a.ended) {
         return; // cancelled by us a moment before it answered: already counted
       }
-      if (!response.getNodeId().isEmpty() && !response.getNodeId().equals(a.nodeId())) {
-        misdirected(after, a, response.getNodeId());
-      } else {
-        a.answered(response.getResult(), now());
-        attempts.answered(a);
-        stopTimeout(after, a);
-        after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
-        learnSpeed(a);
-        decide(after, RequestView.Trigger.ANSWERED);
-      }
+      a.answered(response.getResult(), now());
+      attempts.answered(a);
+      stopTimeout(after, a);
+      after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
+      learnSpeed(a);
+      decide(after, RequestView.Trigger.ANSWERED);
     }
     act(after);
   }
@@ -183,26 +164,6 @@ final class RequestRun implements AttemptCalls.Ends {
       failed(after, a, status, Failures.mayHaveRun(t), Failures.answeredByPeer(t));
     }
     act(after);
-  }
-
-  /**
-   * Another node answered at this node's address: the connection was opened when the name led
-   * elsewhere (containers that restart together can swap IP addresses, and a name lookup is cached
-   * for a while). Its answer is not this node's, so it is not taken (in vote mode it would be a
-   * second vote from one node); the caller has dropped that connection, so the next call looks the
-   * name up again. No evidence against the node: its heartbeats say it is alive, only our way to it
-   * was wrong. Under the lock.
-   */
-  private void misdirected(AfterLock after, AttemptOnNode a, String answeredBy) {
-    Status status =
-        Status.UNAVAILABLE.withDescription(
-            a.node.address()
-                + " was answered by "
-                + answeredBy
-                + ", not "
-                + a.nodeId()
-                + ": the name leads elsewhere now; connecting again");
-    failed(after, a, status, false, true);
   }
 
   /**
@@ -249,8 +210,8 @@ final class RequestRun implements AttemptCalls.Ends {
     if (!timeUp && !Failures.isRetryable(status)) {
       // any node would fail the same way (INVALID_ARGUMENT, INTERNAL...): the policy decides
       // whether that ends the request; this node is not asked again either way
-      fatal = status.withDescription(a.nodeId() + " failed the task: " + detail);
-      failedForGood.add(a.nodeId());
+      rounds.failedForGood(
+          a.nodeId(), status.withDescription(a.nodeId() + " failed the task: " + detail));
     }
     decide(after, RequestView.Trigger.FAILED);
   }
@@ -272,8 +233,7 @@ final class RequestRun implements AttemptCalls.Ends {
     if (settled) {
       return;
     }
-    List<Candidate> candidates = shared.candidates();
-    candidates.removeIf(c -> failedForGood.contains(c.nodeId()));
+    List<Candidate> candidates = rounds.usable(shared.candidates());
     if (trigger == RequestView.Trigger.ANSWERED
         && policy.decide(view(trigger, candidates)) instanceof Decision.Answer a) {
       answer(after, a); // an answer in hand is given, even if the deadline passed meanwhile
@@ -308,21 +268,16 @@ final class RequestRun implements AttemptCalls.Ends {
     if (decision instanceof Decision.Start s) {
       startAttempts(after, s, candidates, remaining);
     }
-    if (attempts.running() > 0 || roundPending) {
+    if (attempts.running() > 0 || rounds.paused()) {
       return; // wait for the attempts in flight, or the next round
     }
-    // Nothing in flight and no node left to try in this round.
-    if (!nodesForANewRound(candidates).isEmpty() && remaining > backoffNanos) {
-      // Every node was tried and failed. Some failures pass (a node at capacity, a reconnect):
-      // pause briefly, then try them all again; the pause doubles each round, up to 200 ms.
-      long pause = backoffNanos;
-      long cap =
-          Math.max(shared.settings().roundBackoff().toNanos(), TimeUnit.MILLISECONDS.toNanos(200));
-      backoffNanos = Math.min(backoffNanos * 2, cap);
-      roundPending = true;
+    // Nothing in flight and no node left to try in this round: pause, then a new round
+    OptionalLong pause =
+        rounds.pauseBeforeNextRound(candidates, attempts.answeredNodes(), remaining);
+    if (pause.isPresent()) {
       after.then.add(
           () -> {
-            if (shared.scheduler().scheduleIfRunning(this::newRound, pause).isEmpty()) {
+            if (shared.scheduler().scheduleIfRunning(this::newRound, pause.getAsLong()).isEmpty()) {
               stopped(); // the coordinator is shutting down
             }
           });
@@ -333,10 +288,8 @@ final class RequestRun implements AttemptCalls.Ends {
 
   private RequestView view(RequestView.Trigger trigger, List<Candidate> candidates) {
     Set<String> runningOrAnswered = attempts.runningOrAnsweredNodes();
-    int free = 0;
     int idle = 0;
     for (Candidate c : candidates) {
-      free += triedThisRound.contains(c.nodeId()) ? 0 : 1;
       idle += runningOrAnswered.contains(c.nodeId()) ? 0 : 1;
     }
     return new RequestView(
@@ -346,9 +299,9 @@ final class RequestRun implements AttemptCalls.Ends {
         hedged,
         hedge != null && !hedge.ended,
         attempts.answers(),
-        Optional.ofNullable(fatal),
+        rounds.fatal(),
         candidates.size(),
-        free,
+        rounds.untried(candidates),
         idle,
         () -> attempts.whyNoNode(shared.cluster().nodes()),
         attempts::soFar);
@@ -358,11 +311,11 @@ final class RequestRun implements AttemptCalls.Ends {
   private void startAttempts(
       AfterLock after, Decision.Start start, List<Candidate> candidates, long remaining) {
     for (int i = 0; i < start.attempts(); i++) {
-      Optional<Candidate> picked = shared.picker().pick(candidates, triedThisRound);
+      Optional<Candidate> picked = shared.picker().pick(candidates, rounds.triedThisRound());
       if (picked.isEmpty()) {
         return;
       }
-      triedThisRound.add(picked.get().nodeId());
+      rounds.tried(picked.get().nodeId());
       AttemptOnNode a =
           new AttemptOnNode(
               picked.get(),
@@ -379,17 +332,11 @@ final class RequestRun implements AttemptCalls.Ends {
     }
   }
 
-  /** Nodes a new round could use: all but those that answered. */
-  private List<Candidate> nodesForANewRound(List<Candidate> candidates) {
-    Set<String> answered = attempts.answeredNodes();
-    return candidates.stream().filter(c -> !answered.contains(c.nodeId())).toList();
-  }
-
   /** The coordinator is shutting down and cannot schedule the next round: give up now. */
   private void stopped() {
     AfterLock after = new AfterLock();
     synchronized (this) {
-      roundPending = false;
+      rounds.cancelPause();
       if (!settled) {
         fail(after, Status.UNAVAILABLE.withDescription("the coordinator is shutting down"));
       }

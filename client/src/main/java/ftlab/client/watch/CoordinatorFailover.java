@@ -1,6 +1,7 @@
 package ftlab.client.watch;
 
 import ftlab.client.Coordinators;
+import ftlab.client.Poll;
 import ftlab.proto.Answer;
 import ftlab.proto.Failures;
 import ftlab.proto.SubmitRequest;
@@ -11,6 +12,7 @@ import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -59,24 +61,42 @@ final class CoordinatorFailover {
     }
   }
 
+  /** The pause after every coordinator failed a request, before trying them again. */
+  static final Duration ROUND_PAUSE = Duration.ofMillis(50);
+
   Result call(SubmitRequest request) {
-    long start = System.nanoTime();
-    long deadline = start + requestTimeout.toNanos();
-    long perAttempt =
-        attemptTimeout.toNanos()
-            + TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
-    TriedCoordinators failures = new TriedCoordinators();
-    String lastError = "no coordinator was tried";
-    String lastCoordinator = coordinators.address(0);
-    while (true) {
+    Trial trial = new Trial(request);
+    try {
+      return Poll.until(requestTimeout, ROUND_PAUSE, trial::round).orElseGet(trial::gaveUp);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return trial.end(null, "interrupted");
+    }
+  }
+
+  /** One request's tries, round after round: each round asks every coordinator once, in order. */
+  private final class Trial {
+    private final SubmitRequest request;
+    private final long start = System.nanoTime();
+    private final long deadline = start + requestTimeout.toNanos();
+    private final long perAttempt;
+    private final TriedCoordinators failures = new TriedCoordinators();
+    private String lastError = "no coordinator was tried";
+    private String lastCoordinator = coordinators.address(0);
+
+    Trial(SubmitRequest request) {
+      this.request = request;
+      this.perAttempt =
+          attemptTimeout.toNanos()
+              + TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
+    }
+
+    /** The request's end (an answer, or an error no other coordinator would change), or empty. */
+    Optional<Result> round() {
       for (int i : order()) {
         long remaining = deadline - System.nanoTime();
         if (remaining <= 0) {
-          return new Result(
-              null,
-              "gave up after " + requestTimeout.toMillis() + " ms: " + lastError,
-              lastCoordinator,
-              failures.sentences());
+          return Optional.empty();
         }
         lastCoordinator = coordinators.address(i);
         try {
@@ -85,28 +105,27 @@ final class CoordinatorFailover {
                   .stub(i)
                   .withDeadlineAfter(Math.min(remaining, perAttempt), TimeUnit.NANOSECONDS)
                   .submit(request);
-          return new Result(answer, null, lastCoordinator, failures.sentences());
+          return Optional.of(end(answer, null));
         } catch (StatusRuntimeException e) {
           Status status = Failures.normalize(e.getStatus());
           lastError = Coordinators.explain(status);
           if (!Failures.isRetryable(status)) { // another coordinator would fail the same way
-            return new Result(null, lastError, lastCoordinator, failures.sentences());
+            return Optional.of(end(null, lastError));
           }
           failures.failed(
               lastCoordinator, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), lastError);
           avoidUntilNanos.set(i, System.nanoTime() + AVOID_AFTER_FAILURE.toNanos());
         }
       }
-      // every coordinator failed this round; pause briefly before the next
-      long pause = Math.min(TimeUnit.MILLISECONDS.toNanos(50), deadline - System.nanoTime());
-      if (pause > 0) {
-        try {
-          TimeUnit.NANOSECONDS.sleep(pause);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return new Result(null, "interrupted", lastCoordinator, failures.sentences());
-        }
-      }
+      return Optional.empty(); // every coordinator failed this round
+    }
+
+    Result gaveUp() {
+      return end(null, "gave up after " + requestTimeout.toMillis() + " ms: " + lastError);
+    }
+
+    Result end(Answer answer, String error) {
+      return new Result(answer, error, lastCoordinator, failures.sentences());
     }
   }
 

@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
@@ -55,12 +54,6 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
    * cancels the task too.
    */
   private final Set<Context.CancellableContext> running = ConcurrentHashMap.newKeySet();
-
-  /** A worker without injected faults. */
-  WorkerService(String nodeId, int capacity) {
-    // ThreadLocalRandom must be fetched on the thread that uses it, so not once here
-    this(nodeId, capacity, NodeFaults.healthy(nodeId), ThreadLocalRandom::current);
-  }
 
   WorkerService(String nodeId, int capacity, NodeFaults faults, Supplier<RandomGenerator> random) {
     if (capacity < 1) {

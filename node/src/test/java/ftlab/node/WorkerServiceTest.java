@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import ftlab.node.faults.NodeFaults;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.Task;
 import ftlab.proto.WorkerGrpc;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -43,7 +45,9 @@ class WorkerServiceTest {
 
   private void startWorker(int capacity) throws IOException {
     String name = InProcessGrpc.uniqueName("worker");
-    worker = new WorkerService(NODE_ID, capacity);
+    worker =
+        new WorkerService(
+            NODE_ID, capacity, NodeFaults.healthy(NODE_ID), ThreadLocalRandom::current);
     grpc.register(InProcessServerBuilder.forName(name).addService(worker).build().start());
     blocking = WorkerGrpc.newBlockingStub(grpc.channel(name));
     async = WorkerGrpc.newFutureStub(grpc.channel(name));

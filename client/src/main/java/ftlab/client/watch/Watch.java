@@ -96,11 +96,6 @@ public final class Watch {
           rate, concurrency, d, count, attemptTimeout, requestTimeout, tasks, redundancy);
     }
 
-    public Settings withCount(long n) {
-      return new Settings(
-          rate, concurrency, duration, n, attemptTimeout, requestTimeout, tasks, redundancy);
-    }
-
     public Settings withTasks(TaskMix t) {
       return new Settings(
           rate, concurrency, duration, count, attemptTimeout, requestTimeout, t, redundancy);

@@ -46,6 +46,9 @@ final class Rounds {
 
   /** The nodes this request may still ask at all: {@code all} without those failed for good. */
   List<Candidate> usable(List<Candidate> all) {
+    if (failedForGood.isEmpty()) {
+      return all; // the usual case, on every event of every request: no copy
+    }
     return all.stream().filter(c -> !failedForGood.contains(c.nodeId())).toList();
   }
 

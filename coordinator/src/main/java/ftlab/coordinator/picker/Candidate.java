@@ -18,16 +18,4 @@ public record Candidate(
     int coordinatorInFlight,
     int reportedInFlight,
     int capacity,
-    long recentExtraNanos) {
-
-  /** A candidate whose speed is not known (or not held against it). */
-  public Candidate(
-      String nodeId,
-      String address,
-      NodeState state,
-      int coordinatorInFlight,
-      int reportedInFlight,
-      int capacity) {
-    this(nodeId, address, state, coordinatorInFlight, reportedInFlight, capacity, 0);
-  }
-}
+    long recentExtraNanos) {}

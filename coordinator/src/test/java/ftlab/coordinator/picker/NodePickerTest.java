@@ -20,7 +20,7 @@ class NodePickerTest {
 
   private static Candidate node(
       String id, NodeState state, int coordinatorInFlight, int reportedInFlight) {
-    return new Candidate(id, id + ":7100", state, coordinatorInFlight, reportedInFlight, 4);
+    return new Candidate(id, id + ":7100", state, coordinatorInFlight, reportedInFlight, 4, 0);
   }
 
   private static Candidate alive(String id, int coordinatorInFlight, int reportedInFlight) {

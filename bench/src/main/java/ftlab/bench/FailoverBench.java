@@ -63,7 +63,7 @@ public final class FailoverBench implements Callable<Integer> {
 
   /** Starts the node again once its process has exited (at most 15 s from now). */
   static void restartWhenExited(LocalCluster cluster, String node) throws InterruptedException {
-    Poll.until(
+    Poll.untilTrue(
         Duration.ofSeconds(15),
         Duration.ofMillis(20),
         () -> MemberProcess.status(cluster.member(node)) == MemberProcess.ProcessStatus.EXITED);

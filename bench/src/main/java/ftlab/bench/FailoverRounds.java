@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -152,33 +153,38 @@ final class FailoverRounds {
   /** Polls every 5 ms, at most {@code seconds}; returns whether the condition came true. */
   private static boolean waitUntil(BooleanSupplier condition, int seconds)
       throws InterruptedException {
-    return Poll.until(Duration.ofSeconds(seconds), Duration.ofMillis(5), condition);
+    return Poll.untilTrue(Duration.ofSeconds(seconds), Duration.ofMillis(5), condition);
   }
 
   /**
    * Times any coordinator has suspected a node other than the victim, by their own counts, asked
-   * now (each coordinator up to 5 times: a count left out would read as a change).
+   * now (each coordinator again for up to 10 s if it does not answer: a count left out would read
+   * as a change).
    */
   private static long suspicionsOfOthers(Coordinators coordinators, String victim)
       throws InterruptedException {
     long n = 0;
     for (int i = 0; i < coordinators.size(); i++) {
-      for (int tries = 1; ; tries++) {
-        try {
-          for (NodeView node : coordinators.view(i, 2_000).getNodesList()) {
-            if (!node.getNodeId().equals(victim)) {
-              n += node.getTimesSuspected();
-            }
-          }
-          break;
-        } catch (StatusRuntimeException e) {
-          if (tries == 5) {
-            throw new IllegalStateException(
-                "coordinator at " + coordinators.address(i) + " did not give its view", e);
-          }
-          TimeUnit.MILLISECONDS.sleep(200);
-        }
-      }
+      int c = i;
+      n +=
+          Poll.until(
+                  Duration.ofSeconds(10),
+                  Duration.ofMillis(200),
+                  () -> {
+                    try {
+                      return Optional.of(
+                          coordinators.view(c, 2_000).getNodesList().stream()
+                              .filter(node -> !node.getNodeId().equals(victim))
+                              .mapToLong(NodeView::getTimesSuspected)
+                              .sum());
+                    } catch (StatusRuntimeException e) {
+                      return Optional.empty();
+                    }
+                  })
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "coordinator at " + coordinators.address(c) + " did not give its view"));
     }
     return n;
   }

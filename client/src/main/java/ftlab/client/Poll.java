@@ -7,18 +7,20 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * Waiting for something by asking again, bounded in time: the one polling loop of the CLI and the
+ * Waiting for something by asking again, bounded in time: the polling loop of the CLI and the
  * benchmarks (the cluster being ready, a coordinator showing a change, a process having exited, a
- * first answer in a container's log). The first ask is at once; the last is at the deadline.
+ * first answer in a container's log, a request tried on every coordinator again). The first ask is
+ * at once, then one after each pause; the last is at the deadline.
  */
 public final class Poll {
   private Poll() {}
 
   /**
-   * Asks {@code check} every {@code every} until it gives a value, and returns it; or returns empty
-   * once {@code within} has passed.
+   * Asks {@code check} until it gives a value, and returns it, pausing {@code pause} after each ask
+   * that gives none (the ask's own time comes on top); or returns empty once {@code within} has
+   * passed.
    */
-  public static <T> Optional<T> until(Duration within, Duration every, Supplier<Optional<T>> check)
+  public static <T> Optional<T> until(Duration within, Duration pause, Supplier<Optional<T>> check)
       throws InterruptedException {
     long deadline = System.nanoTime() + within.toNanos();
     while (true) {
@@ -30,16 +32,16 @@ public final class Poll {
       if (left <= 0) {
         return Optional.empty();
       }
-      TimeUnit.NANOSECONDS.sleep(Math.min(every.toNanos(), left));
+      TimeUnit.NANOSECONDS.sleep(Math.min(pause.toNanos(), left));
     }
   }
 
-  /** Whether {@code condition} came true within {@code within}, asked every {@code every}. */
-  public static boolean until(Duration within, Duration every, BooleanSupplier condition)
+  /** Whether {@code condition} came true within {@code within}, asked again after each pause. */
+  public static boolean untilTrue(Duration within, Duration pause, BooleanSupplier condition)
       throws InterruptedException {
     return until(
             within,
-            every,
+            pause,
             () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty())
         .isPresent();
   }

@@ -24,7 +24,7 @@ class PollTest {
   void givesUpAfterTheDeadlineHavingAskedAtLeastOnce() throws InterruptedException {
     AtomicInteger asked = new AtomicInteger();
     boolean came =
-        Poll.until(
+        Poll.untilTrue(
             Duration.ZERO,
             Duration.ofMillis(1),
             () -> {

@@ -13,7 +13,9 @@ public final class Failures {
   /**
    * A trailer a node puts on every error it sends itself (at capacity, draining, a bad task). Such
    * an error is an answer: the node is up and talking, so it is no evidence that the node failed. A
-   * failed call without it (connection refused or reset, no answer in time) may well be.
+   * failed call without it (connection refused or reset, no answer in time) may well be. The
+   * coordinator also puts it on the failure it makes of an answer that came from another node than
+   * the one it called: the process at that address did answer, so that is no evidence either.
    */
   public static final Metadata.Key<String> ANSWERED_BY =
       Metadata.Key.of("ftlab-answered-by", Metadata.ASCII_STRING_MARSHALLER);

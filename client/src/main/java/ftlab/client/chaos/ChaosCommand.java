@@ -126,7 +126,7 @@ public final class ChaosCommand implements Callable<Integer> {
         names = "--fraction",
         converter = FractionConverter.class,
         paramLabel = "FRACTION",
-        description = "Of tasks, e.g. 10% or 0.1. Default: every task.")
+        description = "Of tasks, e.g. 10%% or 0.1. Default: every task.")
     Double fraction;
 
     Faults faults() {
@@ -164,7 +164,7 @@ public final class ChaosCommand implements Callable<Integer> {
         names = "--fraction",
         converter = FractionConverter.class,
         paramLabel = "FRACTION",
-        description = "Of tasks, e.g. 20% or 0.2. Default: every task.")
+        description = "Of tasks, e.g. 20%% or 0.2. Default: every task.")
     Double fraction;
 
     Faults faults() {
@@ -195,7 +195,7 @@ public final class ChaosCommand implements Callable<Integer> {
         names = "--fraction",
         converter = FractionConverter.class,
         paramLabel = "FRACTION",
-        description = "Of tasks, e.g. 30% or 0.3. Default: every task.")
+        description = "Of tasks, e.g. 30%% or 0.3. Default: every task.")
     Double fraction;
 
     Faults faults() {
@@ -460,7 +460,7 @@ public final class ChaosCommand implements Callable<Integer> {
       }
     }
     try {
-      Poll.until(
+      Poll.untilTrue(
           Duration.ofNanos(deadlineNanos - System.nanoTime()),
           POLL,
           () -> {

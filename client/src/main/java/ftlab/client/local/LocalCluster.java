@@ -309,7 +309,7 @@ public final class LocalCluster {
     AtomicLong nextReport = new AtomicLong(System.nanoTime());
     try (Coordinators coordinators = new Coordinators(addresses)) {
       boolean ready =
-          Poll.until(
+          Poll.untilTrue(
               timeout,
               Duration.ofMillis(100),
               () -> {

@@ -33,6 +33,9 @@ final class CoordinatorFailover {
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicLongArray avoidUntilNanos;
 
+  /** The pause after every coordinator failed a request, before trying them again. */
+  static final Duration ROUND_PAUSE = Duration.ofMillis(50);
+
   /** How often a coordinator that cannot be reached is tried again, at least. */
   static final Duration RECONNECT_AT_LEAST_EVERY = Duration.ofSeconds(1);
 
@@ -61,12 +64,10 @@ final class CoordinatorFailover {
     }
   }
 
-  /** The pause after every coordinator failed a request, before trying them again. */
-  static final Duration ROUND_PAUSE = Duration.ofMillis(50);
-
   Result call(SubmitRequest request) {
     Trial trial = new Trial(request);
     try {
+      // Poll's own bound is only a backstop: a round ends the request once its deadline passed
       return Poll.until(requestTimeout, ROUND_PAUSE, trial::round).orElseGet(trial::gaveUp);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -91,12 +92,15 @@ final class CoordinatorFailover {
               + TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
     }
 
-    /** The request's end (an answer, or an error no other coordinator would change), or empty. */
+    /**
+     * The request's end (an answer, an error no other coordinator would change, or the deadline
+     * passed), or empty if every coordinator failed and there is time for another round.
+     */
     Optional<Result> round() {
       for (int i : order()) {
         long remaining = deadline - System.nanoTime();
         if (remaining <= 0) {
-          return Optional.empty();
+          return Optional.of(gaveUp());
         }
         lastCoordinator = coordinators.address(i);
         try {

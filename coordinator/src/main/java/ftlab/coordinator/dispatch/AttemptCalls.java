@@ -24,10 +24,13 @@ final class AttemptCalls {
 
   /** Where an attempt's end goes: its run, which decides what next under its lock. */
   interface Ends {
-    /** The node answered (not yet checked: it may be another node than the one called). */
+    /**
+     * The node called answered (an answer from another node has already been turned into a
+     * failure).
+     */
     void onAnswer(AttemptOnNode a, ComputeResponse response);
 
-    /** The call failed: refused, broken, or the node's own error. */
+    /** The call failed: refused, broken, the node's own error, or answered by another node. */
     void onFailure(AttemptOnNode a, Throwable t);
 
     /** The attempt's timeout passed with no answer. */

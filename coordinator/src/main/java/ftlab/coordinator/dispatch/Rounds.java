@@ -2,6 +2,7 @@ package ftlab.coordinator.dispatch;
 
 import ftlab.coordinator.picker.Candidate;
 import io.grpc.Status;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -59,7 +60,7 @@ final class Rounds {
 
   /** Nodes already tried in this round, for the picker. */
   Set<String> triedThisRound() {
-    return triedThisRound;
+    return Collections.unmodifiableSet(triedThisRound);
   }
 
   /** How many of {@code candidates} have not been tried in this round. */

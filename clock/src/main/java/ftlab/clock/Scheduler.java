@@ -6,11 +6,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A process's time, all of it: what time it is, and running something later (in the coordinator's
- * dispatcher: an attempt's timeout, a hedge, the next round of attempts; in a node: the next
- * heartbeat, and giving up on one that got no reply). One port, so that unit tests drive every
- * timer and every deadline with one fake clock ({@code FakeClock}, in this module's test-jar)
- * instead of waiting.
+ * Time as a port: what time it is, and running something later. The coordinator's dispatcher gets
+ * one (an attempt's timeout, a hedge, the next round of attempts), and so does a node (the next
+ * heartbeat, a task's wait). Unit tests drive those timers and deadlines with a fake clock ({@code
+ * FakeClock}, in this module's test-jar) instead of waiting. What still runs on real time: gRPC's
+ * own deadlines and reconnects, a node's goodbye and drain, and the coordinator's failure detector
+ * (which reads time through a {@code LongSupplier} of its own, fake in its tests too).
  */
 public interface Scheduler {
   /**

@@ -49,6 +49,7 @@ public final class FakeClock implements Scheduler {
     return () -> {
       synchronized (FakeClock.this) {
         t.cancelled = true;
+        tasks.remove(t); // forgotten, so that a long test does not scan the dead
       }
     };
   }
@@ -77,6 +78,7 @@ public final class FakeClock implements Scheduler {
         }
         now = Math.max(now, next.due); // an overdue task runs late, as after a pause
         next.ran = true;
+        tasks.remove(next);
       }
       next.action.run();
     }

@@ -16,7 +16,6 @@ import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -59,12 +58,15 @@ final class HeartbeatSender implements AutoCloseable {
   private final AtomicLong sequence = new AtomicLong();
   private final Scheduler clock;
 
+  // guarded by this
+
   /** When the first tick was due: tick k is due at {@code firstTickNanos + k * interval}. */
   private long firstTickNanos;
 
+  /** The number of the last tick run. */
   private long ticks;
 
-  /** The next tick, until the beats stop; guarded by {@code this}. */
+  /** The next tick, until the beats stop. */
   private Scheduler.Cancellable nextTick;
 
   private boolean stopped;
@@ -114,6 +116,9 @@ final class HeartbeatSender implements AutoCloseable {
   private synchronized void scheduleTick(long delayNanos) {
     if (!stopped) {
       nextTick = clock.scheduleIfRunning(this::tick, delayNanos).orElse(null);
+      if (nextTick == null) {
+        log.warn("{} stops beating: its timer is shutting down", nodeId);
+      }
     }
   }
 
@@ -123,7 +128,12 @@ final class HeartbeatSender implements AutoCloseable {
         return;
       }
     }
-    beat();
+    try {
+      beat();
+    } catch (RuntimeException e) {
+      // a beat that could not be sent must not end the beating: the next tick tries again
+      log.warn("{} could not send a heartbeat: {}", nodeId, e.toString());
+    }
     long now = clock.nanoTime();
     long every = interval.toNanos();
     long nextDue;
@@ -152,8 +162,9 @@ final class HeartbeatSender implements AutoCloseable {
       beat.setFaults(now.toProto()); // unset when healthy, as membership.proto says
     }
     HeartbeatRequest hb = beat.build();
+    long sentAt = clock.nanoTime();
     for (Link link : links) {
-      link.send(hb);
+      link.send(hb, sentAt);
     }
   }
 
@@ -177,7 +188,7 @@ final class HeartbeatSender implements AutoCloseable {
             .setIncarnation(incarnation)
             .setReason(reason)
             .build();
-    List<com.google.common.util.concurrent.ListenableFuture<?>> acks = new ArrayList<>();
+    List<ListenableFuture<?>> acks = new ArrayList<>();
     for (Link link : links) {
       acks.add(
           MembershipGrpc.newFutureStub(link.channel)
@@ -240,9 +251,15 @@ final class HeartbeatSender implements AutoCloseable {
 
     /**
      * Beats lost in a row. Written by reply callbacks on gRPC's threads, one at a time (a link
-     * never has two beats out), so a volatile is enough to see the latest value.
+     * never has two beats out, and a callback lets the next beat go only once it is done), so a
+     * volatile is enough to see the latest value.
      */
     volatile long failuresInARow;
+
+    /** The beat still out, and when it was sent; only the ticks (one at a time) touch these. */
+    private ListenableFuture<HeartbeatReply> out;
+
+    private long outSentAtNanos;
 
     Link(String target, ManagedChannel channel) {
       this.target = target;
@@ -250,21 +267,33 @@ final class HeartbeatSender implements AutoCloseable {
       this.stub = MembershipGrpc.newFutureStub(channel);
     }
 
-    void send(HeartbeatRequest hb) {
-      if (!pending.compareAndSet(false, true)) {
-        return; // the previous beat is still out: the coordinator is slow or frozen
+    /**
+     * Sends {@code hb}, unless the previous beat is still out and younger than two intervals (the
+     * coordinator is slow or frozen: never two beats out at once). A beat two intervals old is
+     * worth nothing to the detector: it is given up (cancelled) at this tick, and this one goes out
+     * instead. So a frozen coordinator is sent every other beat, on any clock.
+     */
+    void send(HeartbeatRequest hb, long now) {
+      if (pending.get()) {
+        if (now - outSentAtNanos < 2 * interval.toNanos()) {
+          return;
+        }
+        out.cancel(true); // its callback, run by the cancel, lets the next beat go
+        if (pending.get()) {
+          return; // its reply is being handled on another thread at this very moment
+        }
       }
-      ListenableFuture<HeartbeatReply> reply = stub.heartbeat(hb);
-      // A beat older than two intervals is worth nothing to the detector: give up on it.
-      Optional<Scheduler.Cancellable> giveUp =
-          clock.scheduleIfRunning(() -> reply.cancel(true), 2 * interval.toNanos());
+      pending.set(true);
+      outSentAtNanos = now;
+      // A deadline as a backstop only, for a beat no tick gives up on (the node froze meanwhile)
+      out =
+          stub.withDeadlineAfter(2 * interval.toMillis() + 1_000, TimeUnit.MILLISECONDS)
+              .heartbeat(hb);
       Futures.addCallback(
-          reply,
+          out,
           new FutureCallback<HeartbeatReply>() {
             @Override
             public void onSuccess(HeartbeatReply reply) {
-              giveUp.ifPresent(Scheduler.Cancellable::cancel);
-              pending.set(false);
               failuresInARow = 0;
               if (!reachable || !everReached) {
                 log.info(
@@ -277,12 +306,11 @@ final class HeartbeatSender implements AutoCloseable {
               }
               reachable = true;
               everReached = true;
+              pending.set(false);
             }
 
             @Override
             public void onFailure(Throwable t) {
-              giveUp.ifPresent(Scheduler.Cancellable::cancel);
-              pending.set(false);
               failuresInARow++;
               // Three lost beats in a row, not one: the first beats of a starting process often
               // time out while the connection is still being set up.
@@ -302,6 +330,7 @@ final class HeartbeatSender implements AutoCloseable {
               if (failuresInARow % Math.max(1, 1000 / interval.toMillis()) == 0) {
                 channel.resetConnectBackoff();
               }
+              pending.set(false);
             }
           },
           MoreExecutors.directExecutor());

@@ -51,8 +51,8 @@ public final class NodeServer {
    * @param initialFaults the faults in force from the start (--faults, FTLAB_FAULTS)
    * @param halt ends the process on a Crash request: {@code Runtime.halt(137)} in production; tests
    *     pass something that only stops this node
-   * @param clock the heartbeats' time: a real timer in production ({@link Scheduler#of}), a fake
-   *     clock in tests
+   * @param clock the node's time (its heartbeats, its tasks' waits): a real timer in production
+   *     ({@link Scheduler#of}), a fake clock in tests
    */
   public NodeServer(
       String id,
@@ -71,7 +71,7 @@ public final class NodeServer {
     this.incarnation = System.currentTimeMillis();
     this.faults = new NodeFaults(id, initialFaults);
     // ThreadLocalRandom must be fetched on the thread that uses it, so not once here
-    this.worker = new WorkerService(id, capacity, faults, ThreadLocalRandom::current);
+    this.worker = new WorkerService(id, capacity, faults, ThreadLocalRandom::current, clock);
     this.server =
         serverBuilder
             .addService(worker)

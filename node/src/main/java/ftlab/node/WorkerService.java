@@ -1,5 +1,6 @@
 package ftlab.node;
 
+import ftlab.clock.Scheduler;
 import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.Lies;
 import ftlab.node.faults.NodeFaults;
@@ -32,12 +33,17 @@ import java.util.random.RandomGenerator;
  * order: a freeze holds the task before anything else; then, once it has a slot, it may be slowed,
  * answered with an injected error, or computed and answered with a wrong result; a freeze that
  * began meanwhile holds the answer until it is lifted.
+ *
+ * <p>Time: an echo task's delay and an injected slowness are waits on the {@link Scheduler} the
+ * worker is given (a real timer in a node process, a fake clock in tests), cut short when the task
+ * is cancelled. Each task still has a thread of its own while it runs, as real work would.
  */
 final class WorkerService extends WorkerGrpc.WorkerImplBase {
   private final String nodeId;
   private final int capacity;
   private final Semaphore slots;
   private final NodeFaults faults;
+  private final Scheduler clock;
 
   /** Per-task draws: which tasks are slowed, fail or lie. Called on the task's thread. */
   private final Supplier<RandomGenerator> random;
@@ -55,7 +61,16 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
    */
   private final Set<Context.CancellableContext> running = ConcurrentHashMap.newKeySet();
 
-  WorkerService(String nodeId, int capacity, NodeFaults faults, Supplier<RandomGenerator> random) {
+  /**
+   * @param random the per-task draws of the faults
+   * @param clock the tasks' waits (an echo's delay, an injected slowness) and their timing
+   */
+  WorkerService(
+      String nodeId,
+      int capacity,
+      NodeFaults faults,
+      Supplier<RandomGenerator> random,
+      Scheduler clock) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
     }
@@ -63,6 +78,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
     this.capacity = capacity;
     this.slots = new Semaphore(capacity);
     this.faults = faults;
+    this.clock = clock;
     this.random = random;
   }
 
@@ -148,7 +164,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
               .asException(Failures.answeredBy(nodeId)));
       return;
     }
-    long start = System.nanoTime();
+    long start = clock.nanoTime();
     FaultPlan plan = faults.current();
     FaultPlan.TaskFaults injected = plan.decide(random.get());
     TaskResult result = null;
@@ -190,7 +206,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
         ComputeResponse.newBuilder()
             .setResult(result)
             .setNodeId(nodeId)
-            .setComputeMicros((System.nanoTime() - start) / 1_000)
+            .setComputeMicros((clock.nanoTime() - start) / 1_000)
             .build());
     response.onCompleted();
   }
@@ -226,22 +242,38 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
             .asException(Failures.answeredBy(nodeId));
   }
 
-  /** Waits {@code millis}, or less if the task is cancelled first (then throws). */
-  private static void pause(Context task, long millis) throws InterruptedException {
-    CountDownLatch cancelled = new CountDownLatch(1);
-    Context.CancellationListener wake = c -> cancelled.countDown();
+  /**
+   * Waits {@code millis} on the clock, or less if the task is cancelled first (then throws). The
+   * task's thread waits; the clock wakes it.
+   */
+  private void pause(Context task, long millis) throws InterruptedException {
+    if (millis <= 0) {
+      if (task.isCancelled()) {
+        throw new Primes.CancelledException();
+      }
+      return;
+    }
+    CountDownLatch over = new CountDownLatch(1);
+    Context.CancellationListener wake = c -> over.countDown();
     task.addListener(wake, Runnable::run);
+    Optional<Scheduler.Cancellable> timer =
+        clock.scheduleIfRunning(over::countDown, TimeUnit.MILLISECONDS.toNanos(millis));
     try {
-      if (cancelled.await(millis, TimeUnit.MILLISECONDS)) {
+      if (timer.isEmpty()) {
+        throw new Primes.CancelledException(); // the node is stopping: no timer to wake us
+      }
+      over.await();
+      if (task.isCancelled()) {
         throw new Primes.CancelledException();
       }
     } finally {
       task.removeListener(wake);
+      timer.ifPresent(Scheduler.Cancellable::cancel);
     }
   }
 
   /** Runs the task, stopping early if the caller cancels (its deadline passed, or it gave up). */
-  private static TaskResult run(Task task, Context context) throws InterruptedException {
+  private TaskResult run(Task task, Context context) throws InterruptedException {
     return switch (task.getKindCase()) {
       case COUNT_PRIMES ->
           TaskResult.newBuilder()

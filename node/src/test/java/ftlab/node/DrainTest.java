@@ -42,15 +42,19 @@ class DrainTest {
     FakeCoordinator first = coordinator("coord-a", ANSWERS);
     FakeCoordinator second = coordinator("coord-b", ANSWERS);
     TestNode node = TestNode.start(grpc, "node-1", 2, List.of(first.name(), second.name()));
-    // 1.5 s: long enough that the drain surely begins while it runs, even on a machine that
-    // stalls the test for a moment
+    // 1.5 s on the node's clock, which stands still until the drain has begun
     ListenableFuture<ComputeResponse> running =
         node.async.withDeadlineAfter(30, SECONDS).compute(compute(echo(1_500, "finished")));
     // the node's own beats say when the task is running
     node.beatUntil("task running", Eventually.BOUND, () -> inFlightSeenBy(first) == 1);
 
     Duration drainTimeout = Duration.ofSeconds(5);
-    Duration took = timed(() -> node.server.drain(drainTimeout));
+    CompletableFuture<Duration> draining =
+        CompletableFuture.supplyAsync(() -> timedDrain(node, drainTimeout));
+    // the drain has begun (the goodbyes are out) and waits for the task: let its time pass
+    eventually().until(() -> first.leaves().size() + second.leaves().size(), equalTo(2));
+    node.clock.advance(SECONDS.toNanos(2));
+    Duration took = draining.get(drainTimeout.toSeconds() + 5, SECONDS);
 
     // The task running at drain time completed: SIGTERM is not a crash.
     assertThat(running.get(1, SECONDS).getResult().getEchoed()).isEqualTo("finished");
@@ -84,7 +88,8 @@ class DrainTest {
     assertThat(live.heartbeats()).hasSize(1); // the first beat, sent at start
 
     long start = System.nanoTime();
-    CompletableFuture<Void> draining = CompletableFuture.runAsync(() -> drain(node, 5));
+    CompletableFuture<Void> draining =
+        CompletableFuture.runAsync(() -> drain(node, Duration.ofSeconds(5)));
     eventually().until(() -> frozen.leaves().size(), equalTo(1));
 
     // The node has told the coordinators it is leaving: a task now must not start. UNAVAILABLE is
@@ -110,7 +115,7 @@ class DrainTest {
     node.beatUntil("task running", Eventually.BOUND, () -> inFlightSeenBy(coord) == 1);
 
     Duration drainTimeout = Duration.ofMillis(200);
-    Duration took = timed(() -> node.server.drain(drainTimeout));
+    Duration took = timedDrain(node, drainTimeout);
 
     // The drain timeout bounds how long a stopping node waits: the task is cut off, not awaited.
     assertThat(took).isLessThan(drainTimeout.plus(GOODBYE_TIMEOUT).plusSeconds(1));
@@ -128,23 +133,19 @@ class DrainTest {
     return last == null ? -1 : last.getLoad().getInFlight();
   }
 
-  private static void drain(TestNode node, int timeoutSeconds) {
+  private static Duration timedDrain(TestNode node, Duration timeout) {
+    long start = System.nanoTime();
+    drain(node, timeout);
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  private static void drain(TestNode node, Duration timeout) {
     try {
-      node.server.drain(Duration.ofSeconds(timeoutSeconds));
+      node.server.drain(timeout);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CompletionException(e);
     }
-  }
-
-  private interface Action {
-    void run() throws Exception;
-  }
-
-  private static Duration timed(Action action) throws Exception {
-    long start = System.nanoTime();
-    action.run();
-    return Duration.ofNanos(System.nanoTime() - start);
   }
 
   private static Throwable catchFailure(ListenableFuture<?> call) throws Exception {

@@ -31,14 +31,16 @@ final class FakeCoordinator {
     ANSWERS,
     /**
      * Records every call but never answers it: a coordinator that is frozen (SIGSTOP, a long GC
-     * pause). Callers see nothing until their deadline passes; the connection itself stays up.
+     * pause). Callers see nothing until they give up (a node gives up on a beat after 2 intervals
+     * of its clock); the connection itself stays up.
      */
     FROZEN
   }
 
   private final String name;
   private final Server server;
-  // written by gRPC server threads, read by the test thread
+  // written by whichever thread made the call (the server runs handlers on the caller's thread),
+  // read by the test thread
   private final List<HeartbeatRequest> heartbeats = new CopyOnWriteArrayList<>();
   private final List<LeaveRequest> leaves = new CopyOnWriteArrayList<>();
 

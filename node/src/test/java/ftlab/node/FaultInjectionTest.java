@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import ftlab.clock.FakeClock;
 import ftlab.node.faults.FaultText;
 import ftlab.node.faults.NodeFaults;
 import ftlab.node.faults.ScriptedRandom;
@@ -45,6 +46,9 @@ class FaultInjectionTest {
 
   @RegisterExtension final InProcessGrpc grpc = new InProcessGrpc();
 
+  /** The tasks' waits (an echo's delay, a slowness) run on it. */
+  private final FakeClock clock = new FakeClock();
+
   private NodeFaults faults;
   private WorkerService worker;
   private WorkerGrpc.WorkerBlockingStub blocking;
@@ -53,7 +57,7 @@ class FaultInjectionTest {
   private void startWorker(int capacity, ScriptedRandom random) throws IOException {
     String name = InProcessGrpc.uniqueName("worker");
     faults = NodeFaults.healthy(NODE_ID);
-    worker = new WorkerService(NODE_ID, capacity, faults, () -> random);
+    worker = new WorkerService(NODE_ID, capacity, faults, () -> random, clock);
     grpc.register(InProcessServerBuilder.forName(name).addService(worker).build().start());
     blocking = WorkerGrpc.newBlockingStub(grpc.channel(name));
     async = WorkerGrpc.newFutureStub(grpc.channel(name));
@@ -74,11 +78,13 @@ class FaultInjectionTest {
     startWorker(2, new ScriptedRandom(40));
     inject("slow:100ms+50ms");
 
-    long start = System.nanoTime();
-    ComputeResponse response = blocking().compute(compute(echo(0, "late")));
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    ListenableFuture<ComputeResponse> call =
+        async.withDeadlineAfter(5, SECONDS).compute(compute(echo(0, "late")));
+    // the task waits 140 ms on the clock, holding its slot, and answers when they have passed
+    Eventually.letWaitPass(clock, Duration.ofMillis(140));
+    ComputeResponse response = call.get(5, SECONDS);
 
-    assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(140));
+    assertThat(response.getComputeMicros()).isEqualTo(140_000);
     // a slow answer is still the right answer
     assertThat(response.getResult().getEchoed()).isEqualTo("late");
   }
@@ -188,16 +194,13 @@ class FaultInjectionTest {
     startWorker(2, new ScriptedRandom());
     inject("freeze");
 
-    long start = System.nanoTime();
     Status status =
         statusOf(
             () -> blocking.withDeadlineAfter(200, MILLISECONDS).compute(compute(echo(0, "never"))));
 
     // silence until the deadline: the caller cannot tell this node from a crashed-but-connected
-    // one, which is the point of a freeze
+    // one, which is the point of a freeze (gRPC's own deadline, in real time)
     assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-    assertThat(Duration.ofNanos(System.nanoTime() - start))
-        .isGreaterThanOrEqualTo(Duration.ofMillis(200));
     // the node took the caller's giving up as a cancellation and lets the next task through
     faults.heal("test");
     assertThat(blocking().compute(compute(echo(0, "next"))).getResult().getEchoed())
@@ -227,18 +230,18 @@ class FaultInjectionTest {
   @Test
   void aTaskRunningWhenTheFreezeBeginsKeepsItsSlotAndItsAnswerWaits() throws Exception {
     startWorker(2, new ScriptedRandom());
-    // long enough that the freeze surely begins while it runs, even on a machine that stalls the
-    // test for a moment between starting it and freezing the node
     ListenableFuture<ComputeResponse> running =
         async.withDeadlineAfter(30, SECONDS).compute(compute(echo(1_000, "finished")));
-    eventually().until(worker::inFlight, equalTo(1));
+    // the echo is under way: its thread waits for its 1 s to pass on the clock
+    eventually().until(() -> clock.pendingDelays().contains(SECONDS.toNanos(1)));
 
     inject("freeze");
+    clock.advance(SECONDS.toNanos(1));
 
-    // the echo ends after 1 s, but a frozen node sends nothing
+    // the echo has ended, but a frozen node sends nothing
     Awaitility.await()
-        .during(Duration.ofMillis(1_500))
-        .atMost(Duration.ofSeconds(3))
+        .during(HELD_FOR)
+        .atMost(HELD_FOR.multipliedBy(3))
         .until(() -> !running.isDone() && worker.inFlight() == 1);
     faults.heal("test");
     assertThat(running.get(5, SECONDS).getResult().getEchoed()).isEqualTo("finished");

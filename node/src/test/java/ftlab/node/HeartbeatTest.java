@@ -20,10 +20,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * What a node's heartbeats carry, and that they keep reaching every coordinator that can hear them,
  * whatever the other coordinators do. Design doc: architecture.md, section "Heartbeats".
  *
- * <p>The node's beats run on a fake clock ({@link TestNode#beats}) and its calls to the fake
- * coordinators are delivered on the test's thread, so "three beats later" is exact and takes no
- * time. Only gRPC's reconnecting to a coordinator that was down is real time (see {@link
- * #REREGISTRATION_BOUND}).
+ * <p>The node's beats run on a fake clock ({@link TestNode#beats}), and its calls to the fake
+ * coordinators are delivered on the thread that moves the clock, so "three beats later" is exact
+ * and takes no time. What is real time: gRPC's reconnecting to a coordinator that was down (see
+ * {@link #REREGISTRATION_BOUND}) and a task reaching the node on gRPC's threads; for those the
+ * tests beat until they see it ({@link TestNode#beatUntil}), bounded.
  */
 class HeartbeatTest {
   /**
@@ -154,10 +155,26 @@ class HeartbeatTest {
     // the live coordinator hears every beat, whatever the frozen one does
     assertThat(live.heartbeats()).hasSize(21);
     // The node keeps trying the frozen one too (it hears the node as soon as it thaws), but with
-    // at most one beat out at a time, given up on after 2 intervals: beats 1, 3, 5, ... 21.
+    // at most one beat out at a time: a beat still unanswered at the next-but-one tick is given
+    // up there, and that tick's beat goes instead. So beats 1, 3, 5, ... 21.
     assertThat(frozen.heartbeats())
         .extracting(HeartbeatRequest::getSequence)
         .containsExactly(1L, 3L, 5L, 7L, 9L, 11L, 13L, 15L, 17L, 19L, 21L);
+  }
+
+  @Test
+  void beatsKeepToTheirScheduleWhenOneRunsLate() {
+    FakeCoordinator coord = coordinator("coord", ANSWERS);
+    TestNode node = TestNode.start(grpc, "node-1", 2, List.of(coord.name()));
+    long half = TestNode.BEAT.toNanos() / 2;
+
+    node.clock.pauseFor(3 * half); // the tick due at 20 ms runs at 30 ms
+    node.clock.advance(0);
+    assertThat(coord.heartbeats()).hasSize(2);
+
+    // the next is due at 40 ms, as if the late one had been on time (not 20 ms after it, at 50)
+    node.clock.advance(half);
+    assertThat(coord.heartbeats()).hasSize(3);
   }
 
   @Test

@@ -205,7 +205,7 @@ class NodeAdminTest {
     assertThat(reply.getNodeId()).isEqualTo("node-3");
     // In production the halt is Runtime.halt(137); here it stops the node in-process.
     assertThat(node.halted.await(5, SECONDS)).isTrue();
-    assertSilent(node, coord);
+    node.assertBeatsStopped(coord);
     assertThat(coord.leaves()).isEmpty(); // a crash, not a graceful leave
     Status gone = statusOf(() -> node.blocking.compute(compute(echo(0, "anyone?"))));
     assertThat(gone.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
@@ -225,12 +225,12 @@ class NodeAdminTest {
   }
 
   /**
-   * The node stopped beating to the coordinator ({@link TestNode#assertBeatsStopped}), and none of
-   * its beats reported the fault: a beat is either sent with the faults in force or not sent at
-   * all.
+   * The coordinator hears no more beats from the node ({@link TestNode#assertNoBeatHeardBy}), and
+   * none of its beats reported the fault: a beat is either sent with the faults in force or not
+   * sent at all.
    */
   private static void assertSilent(TestNode node, FakeCoordinator coord) {
-    node.assertBeatsStopped(coord);
+    node.assertNoBeatHeardBy(coord);
     assertThat(coord.heartbeats())
         .extracting(HeartbeatRequest::getFaults)
         .allSatisfy(

@@ -81,10 +81,19 @@ final class TestNode {
   }
 
   /**
-   * Checks that the node has stopped beating: 10 intervals pass and none of {@code coords} hears
-   * another beat.
+   * Checks that the node has stopped beating for good (a crash, a drain): no next tick is waiting
+   * on its clock (a node whose channels are closed could still tick and lose every beat unseen),
+   * and none of {@code coords} hears another beat.
    */
   void assertBeatsStopped(FakeCoordinator... coords) {
+    assertThat(clock.pendingDelays())
+        .as("the next tick on the node's clock")
+        .doesNotContain(interval.toNanos());
+    assertNoBeatHeardBy(coords);
+  }
+
+  /** Checks that 10 intervals pass without {@code coords} hearing a beat. */
+  void assertNoBeatHeardBy(FakeCoordinator... coords) {
     int[] before = new int[coords.length];
     for (int i = 0; i < coords.length; i++) {
       before[i] = coords[i].heartbeats().size();

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import ftlab.clock.FakeClock;
 import ftlab.node.faults.NodeFaults;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.Task;
@@ -18,6 +19,7 @@ import ftlab.task.Tasks;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -39,6 +41,9 @@ class WorkerServiceTest {
 
   @RegisterExtension final InProcessGrpc grpc = new InProcessGrpc();
 
+  /** The tasks' waits (an echo's delay) run on it: nothing happens until the test moves it. */
+  private final FakeClock clock = new FakeClock();
+
   private WorkerService worker;
   private WorkerGrpc.WorkerBlockingStub blocking;
   private WorkerGrpc.WorkerFutureStub async;
@@ -47,7 +52,7 @@ class WorkerServiceTest {
     String name = InProcessGrpc.uniqueName("worker");
     worker =
         new WorkerService(
-            NODE_ID, capacity, NodeFaults.healthy(NODE_ID), ThreadLocalRandom::current);
+            NODE_ID, capacity, NodeFaults.healthy(NODE_ID), ThreadLocalRandom::current, clock);
     grpc.register(InProcessServerBuilder.forName(name).addService(worker).build().start());
     blocking = WorkerGrpc.newBlockingStub(grpc.channel(name));
     async = WorkerGrpc.newFutureStub(grpc.channel(name));
@@ -69,14 +74,22 @@ class WorkerServiceTest {
 
   @ParameterizedTest
   @MethodSource("validTasks")
-  void answersWhatTheTaskCatalogueExpects(Task task) throws IOException {
+  void answersWhatTheTaskCatalogueExpects(Task task) throws Exception {
     startWorker(2);
 
-    ComputeResponse response = blocking().compute(compute(task));
+    ListenableFuture<ComputeResponse> call =
+        async.withDeadlineAfter(5, SECONDS).compute(compute(task));
+    if (task.hasEcho() && task.getEcho().getDelayMs() > 0) {
+      Eventually.letWaitPass(clock, Duration.ofMillis(task.getEcho().getDelayMs()));
+    }
+    ComputeResponse response = call.get(5, SECONDS);
 
     // Tasks are deterministic: the node's answer must be the catalogue's, on every node.
     assertThat(response.getResult()).isEqualTo(Tasks.expectedResult(task));
     assertThat(response.getNodeId()).isEqualTo(NODE_ID);
+    // how long it took, on the clock: an echo's delay exactly (a prime count takes no clock time)
+    assertThat(response.getComputeMicros())
+        .isEqualTo(task.hasEcho() ? task.getEcho().getDelayMs() * 1_000L : 0);
     assertThat(worker.inFlight()).isZero();
   }
 

@@ -100,7 +100,8 @@ public final class Dispatcher {
       Settings settings,
       Scheduler scheduler,
       HedgePolicy.State hedging,
-      RecentExtraTime extraTime) {
+      RecentExtraTime extraTime,
+      DispatchListeners listeners) {
 
     /** Every node that may get work, with this coordinator's load on it and its recent speed. */
     List<Candidate> candidates() {
@@ -149,7 +150,16 @@ public final class Dispatcher {
             settings,
             scheduler,
             settings.hedging().newState(),
-            new RecentExtraTime());
+            new RecentExtraTime(),
+            new DispatchListeners());
+  }
+
+  /**
+   * Subscribes {@code listener} to every request's events from the next request on (metrics, the
+   * dashboard). Requests already running when it subscribes are not heard.
+   */
+  public void listen(DispatchListener listener) {
+    shared.listeners().add(listener);
   }
 
   /** The mode for requests that do not choose their own. */

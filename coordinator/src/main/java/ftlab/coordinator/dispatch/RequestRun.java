@@ -14,11 +14,13 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One request, from its first attempt to its answer: what every redundancy mode shares. It keeps
@@ -59,6 +61,15 @@ final class RequestRun implements AttemptCalls.Ends {
 
   private Scheduler.Cancellable wakeUp;
 
+  /** Whether anyone listens to this request's events (asked once, when it starts). */
+  private final boolean listening;
+
+  /** Events decided and not yet handed to the listeners, in the order decided. */
+  private List<DispatchEvent> outbox = new ArrayList<>();
+
+  /** Held while handing events over, so that they reach the listeners in the order decided. */
+  private final Object publishing = new Object();
+
   RequestRun(
       Dispatcher.Shared shared,
       SubmitRequest request,
@@ -71,6 +82,7 @@ final class RequestRun implements AttemptCalls.Ends {
     this.context = context;
     this.policy = policy;
     this.startNanos = now();
+    this.listening = shared.listeners().any();
     this.rounds = new Rounds(shared.settings().roundBackoff().toNanos());
     // the client's deadline, or the coordinator's own, on the one clock (Scheduler)
     this.deadline =
@@ -144,6 +156,7 @@ final class RequestRun implements AttemptCalls.Ends {
         return; // cancelled by us a moment before it answered: already counted
       }
       a.answered(response.getResult(), now());
+      ended(a);
       attempts.answered(a);
       stopTimeout(after, a);
       after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
@@ -200,6 +213,7 @@ final class RequestRun implements AttemptCalls.Ends {
       AfterLock after, AttemptOnNode a, Status status, boolean mayHaveRun, boolean noEvidence) {
     String detail = AttemptOnNode.failureDetail(status, a.timeoutNanos);
     a.failed(status.getCode(), detail, mayHaveRun, now());
+    ended(a);
     stopTimeout(after, a);
     after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), false));
     boolean timeUp = context.isCancelled() || deadline.isExpired();
@@ -325,6 +339,10 @@ final class RequestRun implements AttemptCalls.Ends {
               startNanos);
       attempts.add(a);
       after.launch.add(a);
+      event(
+          () ->
+              new DispatchEvent.AttemptStarted(
+                  request.getRequestId(), a.nodeId(), a.kind, a.startNanos - startNanos));
       if (start.kind() == AttemptKind.HEDGE) {
         hedged = true;
         hedge = a;
@@ -374,6 +392,7 @@ final class RequestRun implements AttemptCalls.Ends {
             .setCoordinatorMicros((now() - startNanos) / 1_000)
             .addAllTally(decision.tally());
     Answer answer = a.addAllAttempts(attempts.records()).build();
+    event(() -> new DispatchEvent.Answered(request.getRequestId(), answer, now() - startNanos));
     after.then.add(
         () -> {
           responses.onNext(answer);
@@ -385,6 +404,14 @@ final class RequestRun implements AttemptCalls.Ends {
   private void fail(AfterLock after, Status status) {
     settled = true;
     cancelRunning(after, "the request failed");
+    event(
+        () ->
+            new DispatchEvent.Failed(
+                request.getRequestId(),
+                policy.redundancy(),
+                status,
+                attempts.records(),
+                now() - startNanos));
     after.then.add(() -> responses.onError(status.asRuntimeException()));
   }
 
@@ -395,6 +422,7 @@ final class RequestRun implements AttemptCalls.Ends {
     for (AttemptOnNode a : attempts.all()) {
       if (!a.ended) {
         a.cancelled(why, now());
+        ended(a);
         stopTimeout(after, a);
         after.cancel.add(a);
         if (a.launched) {
@@ -406,13 +434,47 @@ final class RequestRun implements AttemptCalls.Ends {
     }
   }
 
+  /** The attempt has just ended: its record is final. Under the lock. */
+  private void ended(AttemptOnNode a) {
+    event(
+        () ->
+            new DispatchEvent.AttemptEnded(
+                request.getRequestId(), a.record.build(), now() - startNanos));
+  }
+
+  /** Queues an event for the listeners, if there are any. Under the lock. */
+  private void event(Supplier<DispatchEvent> e) {
+    if (listening) {
+      outbox.add(e.get());
+    }
+  }
+
   // ---- acting, outside the lock ----
+
+  /** Hands the events decided so far to the listeners, in order, whichever thread gets here. */
+  private void publish() {
+    if (!listening) {
+      return;
+    }
+    synchronized (publishing) {
+      List<DispatchEvent> batch;
+      synchronized (this) {
+        if (outbox.isEmpty()) {
+          return;
+        }
+        batch = outbox;
+        outbox = new ArrayList<>();
+      }
+      shared.listeners().publish(batch);
+    }
+  }
 
   /** Does what the decision left to do. */
   private void act(AfterLock after) {
     for (Runnable r : after.bookkeeping) {
       r.run();
     }
+    publish();
     for (AttemptOnNode a : after.cancel) {
       calls.cancel(a);
     }

@@ -1,0 +1,190 @@
+package ftlab.coordinator.dispatch;
+
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.BUSY;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HANGING;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.HEALTHY;
+import static ftlab.coordinator.dispatch.FakeWorker.Behaviour.LYING;
+import static ftlab.coordinator.dispatch.NodesFixture.MS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ftlab.clock.FakeClock;
+import ftlab.coordinator.picker.NodePicker;
+import ftlab.coordinator.picker.ScriptedRandom;
+import ftlab.proto.Answer;
+import ftlab.proto.AttemptWords;
+import ftlab.proto.CountPrimes;
+import ftlab.proto.RedundancyMode;
+import ftlab.proto.SubmitRequest;
+import ftlab.proto.Task;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The events a request publishes for metrics and the dashboard ({@link DispatchEvent}): what each
+ * mode's decisions produce, in the order decided, over real gRPC calls on one fake clock.
+ */
+class DispatchEventsTest {
+  private static final long HEDGE_MS = 40;
+  private static final HedgePolicy HEDGING =
+      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 1.0, 10);
+  private static final Dispatcher.Settings SETTINGS =
+      new Dispatcher.Settings(
+          Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMillis(1), HEDGING);
+  private static final Task PRIMES =
+      Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(100)).build();
+
+  private final NodesFixture nodes = new NodesFixture();
+  private final FakeClock clock = nodes.clock;
+  private final List<DispatchEvent> heard = new CopyOnWriteArrayList<>();
+  private int requests;
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    nodes.close();
+  }
+
+  private Dispatcher dispatcher() {
+    Dispatcher d =
+        new Dispatcher(
+            "coord-test",
+            nodes.cluster,
+            new NodePicker(ScriptedRandom.alwaysFirst()),
+            nodes.caller,
+            SETTINGS,
+            clock);
+    d.listen(heard::add);
+    return d;
+  }
+
+  private CompletableFuture<Answer> start(Dispatcher d, RedundancyMode mode, int replicas) {
+    return d.submit(
+        SubmitRequest.newBuilder()
+            .setRequestId("req-" + ++requests)
+            .setTask(PRIMES)
+            .setRedundancy(ftlab.proto.Redundancy.newBuilder().setMode(mode).setReplicas(replicas))
+            .build());
+  }
+
+  /** The events heard, one line each, as a learner would read them. */
+  private List<String> story() {
+    return heard.stream().map(DispatchEventsTest::line).toList();
+  }
+
+  private static String line(DispatchEvent e) {
+    if (e instanceof DispatchEvent.AttemptStarted s) {
+      return s.requestId() + " started " + s.nodeId() + " " + s.kind();
+    }
+    if (e instanceof DispatchEvent.AttemptEnded x) {
+      return x.requestId()
+          + " ended "
+          + x.attempt().getNodeId()
+          + " "
+          + x.attempt().getKind()
+          + " "
+          + AttemptWords.outcome(x.attempt());
+    }
+    if (e instanceof DispatchEvent.Answered a) {
+      return a.requestId() + " answered by " + a.answer().getNodeId() + " " + a.answer().getHow();
+    }
+    DispatchEvent.Failed f = (DispatchEvent.Failed) e;
+    return f.requestId() + " failed " + f.status().getCode();
+  }
+
+  @Test
+  void aRetryAfterABusyNodeTellsItsStoryInOrder() throws Exception {
+    nodes.node("node-1", BUSY);
+    nodes.node("node-2", HEALTHY);
+
+    clock.runUntilDone(start(dispatcher(), RedundancyMode.FAILOVER, 0));
+
+    assertThat(story())
+        .containsExactly(
+            "req-1 started node-1 PRIMARY",
+            "req-1 ended node-1 PRIMARY RESOURCE_EXHAUSTED",
+            "req-1 started node-2 RETRY",
+            "req-1 ended node-2 RETRY OK",
+            "req-1 answered by node-2 HOW_RETRY");
+  }
+
+  @Test
+  void aHedgeThatWinsEndsTheLoserBeforeTheAnswer() throws Exception {
+    nodes.node("node-1", HANGING);
+    nodes.node("node-2", HEALTHY);
+    CompletableFuture<Answer> answer = start(dispatcher(), RedundancyMode.HEDGED, 0);
+
+    clock.advance(HEDGE_MS * MS);
+    answer.get(5, TimeUnit.SECONDS);
+
+    assertThat(story())
+        .containsExactly(
+            "req-1 started node-1 PRIMARY",
+            "req-1 started node-2 HEDGE",
+            "req-1 ended node-2 HEDGE OK",
+            "req-1 ended node-1 PRIMARY CANCELLED",
+            "req-1 answered by node-2 HOW_HEDGE");
+    var hedge = (DispatchEvent.AttemptStarted) heard.get(1);
+    assertThat(hedge.atNanos()).as("on the coordinator's clock").isEqualTo(HEDGE_MS * MS);
+  }
+
+  @Test
+  void aVoteCarriesItsTallyAndTheOutvotedNode() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    nodes.node("node-2", LYING);
+    nodes.node("node-3", HEALTHY);
+
+    clock.runUntilDone(start(dispatcher(), RedundancyMode.VOTE, 3));
+
+    assertThat(story()).hasSize(7).endsWith("req-1 answered by node-1 HOW_VOTE");
+    var answered = (DispatchEvent.Answered) heard.get(6);
+    assertThat(answered.answer().getTallyList())
+        .extracting(b -> List.copyOf(b.getNodeIdsList()))
+        .containsExactly(List.of("node-1", "node-3"), List.of("node-2"));
+  }
+
+  @Test
+  void aFailedRequestEndsWithItsStatusAfterEveryAttempt() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    nodes.node("node-2", LYING);
+    nodes.node("node-3", FakeWorker.Behaviour.LYING_OTHERWISE);
+
+    CompletableFuture<Answer> answer = start(dispatcher(), RedundancyMode.VOTE, 3);
+    Status status = failure(answer);
+
+    assertThat(status.getCode()).isEqualTo(Status.Code.ABORTED);
+    assertThat(story()).last().isEqualTo("req-1 failed ABORTED");
+    var failed = (DispatchEvent.Failed) heard.get(heard.size() - 1);
+    assertThat(failed.status()).isEqualTo(status);
+    assertThat(failed.attempts()).hasSize(3);
+    assertThat(failed.redundancy().mode()).isEqualTo(RedundancyMode.VOTE);
+  }
+
+  @Test
+  void aListenerThatThrowsDisturbsNeitherTheRequestNorTheOtherListeners() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    Dispatcher d = dispatcher();
+    d.listen(
+        e -> {
+          throw new IllegalStateException("a broken meter");
+        });
+
+    Answer a = clock.runUntilDone(start(d, RedundancyMode.FAILOVER, 0));
+
+    assertThat(a.getNodeId()).isEqualTo("node-1");
+    assertThat(story()).last().isEqualTo("req-1 answered by node-1 HOW_PRIMARY");
+  }
+
+  private Status failure(CompletableFuture<Answer> answer) throws Exception {
+    try {
+      clock.runUntilDone(answer);
+      throw new AssertionError("expected the request to fail");
+    } catch (io.grpc.StatusRuntimeException e) {
+      return e.getStatus();
+    }
+  }
+}

@@ -1,5 +1,6 @@
 package ftlab.coordinator.dispatch;
 
+import com.google.common.base.Suppliers;
 import com.google.common.util.concurrent.ListenableFuture;
 import ftlab.clock.Scheduler;
 import ftlab.coordinator.picker.Candidate;
@@ -247,7 +248,9 @@ final class RequestRun implements AttemptCalls.Ends {
     if (settled) {
       return;
     }
-    List<Candidate> candidates = rounds.usable(shared.candidates());
+    // looked up only if needed: an answer in hand needs no look at the cluster
+    Supplier<List<Candidate>> candidates =
+        Suppliers.memoize(() -> rounds.usable(shared.candidates()))::get;
     if (trigger == RequestView.Trigger.ANSWERED
         && policy.decide(view(trigger, candidates)) instanceof Decision.Answer a) {
       answer(after, a); // an answer in hand is given, even if the deadline passed meanwhile
@@ -280,14 +283,14 @@ final class RequestRun implements AttemptCalls.Ends {
       return;
     }
     if (decision instanceof Decision.Start s) {
-      startAttempts(after, s, candidates, remaining);
+      startAttempts(after, s, candidates.get(), remaining);
     }
     if (attempts.running() > 0 || rounds.paused()) {
       return; // wait for the attempts in flight, or the next round
     }
     // Nothing in flight and no node left to try in this round: pause, then a new round
     OptionalLong pause =
-        rounds.pauseBeforeNextRound(candidates, attempts.answeredNodes(), remaining);
+        rounds.pauseBeforeNextRound(candidates.get(), attempts.answeredNodes(), remaining);
     if (pause.isPresent()) {
       after.then.add(
           () -> {
@@ -300,12 +303,7 @@ final class RequestRun implements AttemptCalls.Ends {
     fail(after, policy.giveUp(view(trigger, candidates)));
   }
 
-  private RequestView view(RequestView.Trigger trigger, List<Candidate> candidates) {
-    Set<String> runningOrAnswered = attempts.runningOrAnsweredNodes();
-    int idle = 0;
-    for (Candidate c : candidates) {
-      idle += runningOrAnswered.contains(c.nodeId()) ? 0 : 1;
-    }
+  private RequestView view(RequestView.Trigger trigger, Supplier<List<Candidate>> candidates) {
     return new RequestView(
         trigger,
         attempts.started(),
@@ -314,11 +312,18 @@ final class RequestRun implements AttemptCalls.Ends {
         hedge != null && !hedge.ended,
         attempts.answers(),
         rounds.fatal(),
-        candidates.size(),
-        rounds.untried(candidates),
-        idle,
+        Suppliers.memoize(() -> counts(candidates.get()))::get,
         () -> attempts.whyNoNode(shared.cluster().nodes()),
         attempts::soFar);
+  }
+
+  private RequestView.NodeCounts counts(List<Candidate> candidates) {
+    Set<String> runningOrAnswered = attempts.runningOrAnsweredNodes();
+    int idle = 0;
+    for (Candidate c : candidates) {
+      idle += runningOrAnswered.contains(c.nodeId()) ? 0 : 1;
+    }
+    return new RequestView.NodeCounts(candidates.size(), rounds.untried(candidates), idle);
   }
 
   /** Starts the attempts the policy asked for, each on the node the picker chooses. */

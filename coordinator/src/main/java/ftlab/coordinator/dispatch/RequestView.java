@@ -19,12 +19,8 @@ import java.util.function.Supplier;
  * @param hedgeRunning whether that hedge is still in flight
  * @param answers every attempt that answered, in the order the answers came
  * @param fatal the last error a node returned that every node would repeat (INTERNAL, say)
- * @param candidates nodes that may get work at all (ALIVE or SUSPECT), not counting nodes that
- *     returned such an error
- * @param freeNodes of those, the nodes not tried yet in this round: an attempt started now goes to
- *     one of them
- * @param idleNodes of the candidates, those neither running an attempt of this request nor having
- *     answered it: the nodes that could still answer, in this round or a later one
+ * @param nodes how many nodes could still take an attempt ({@link NodeCounts}), counted only if a
+ *     policy asks: an answer in hand needs no look at the cluster
  * @param whyNoNode "no node could answer: node-1 failed: ...; node-2 is DEAD (...)", made on demand
  * @param attemptsSoFar "3 attempts: node-1 OK, node-2 OK, node-3 still running", made on demand
  */
@@ -36,9 +32,7 @@ record RequestView(
     boolean hedgeRunning,
     List<Answered> answers,
     Optional<Status> fatal,
-    int candidates,
-    int freeNodes,
-    int idleNodes,
+    Supplier<NodeCounts> nodes,
     Supplier<String> whyNoNode,
     Supplier<String> attemptsSoFar) {
 
@@ -48,9 +42,37 @@ record RequestView(
       throw new IllegalArgumentException(
           "attempts: " + running + " running of " + started + " started");
     }
-    if (freeNodes > candidates || idleNodes > candidates) {
-      throw new IllegalArgumentException(
-          freeNodes + " free and " + idleNodes + " idle nodes of " + candidates + " candidates");
+  }
+
+  /** See {@link NodeCounts#candidates}. */
+  int candidates() {
+    return nodes.get().candidates();
+  }
+
+  /** See {@link NodeCounts#free}. */
+  int freeNodes() {
+    return nodes.get().free();
+  }
+
+  /** See {@link NodeCounts#idle}. */
+  int idleNodes() {
+    return nodes.get().idle();
+  }
+
+  /**
+   * @param candidates nodes that may get work at all (ALIVE or SUSPECT), not counting nodes that
+   *     returned an error every node would repeat
+   * @param free of those, the nodes not tried yet in this round: an attempt started now goes to one
+   *     of them
+   * @param idle of the candidates, those neither running an attempt of this request nor having
+   *     answered it: the nodes that could still answer, in this round or a later one
+   */
+  record NodeCounts(int candidates, int free, int idle) {
+    NodeCounts {
+      if (free > candidates || idle > candidates) {
+        throw new IllegalArgumentException(
+            free + " free and " + idle + " idle nodes of " + candidates + " candidates");
+      }
     }
   }
 

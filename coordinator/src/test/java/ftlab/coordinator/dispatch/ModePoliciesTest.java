@@ -89,9 +89,7 @@ class ModePoliciesTest {
           hedgeRunning,
           answers,
           Optional.ofNullable(fatal),
-          candidates,
-          free,
-          idle,
+          () -> new RequestView.NodeCounts(candidates, free, idle),
           () -> "no node could answer: node-1 is DEAD (...)",
           () -> started + " attempts: ...");
     }

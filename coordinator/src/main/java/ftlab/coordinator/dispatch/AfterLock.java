@@ -5,10 +5,11 @@ import java.util.List;
 
 /**
  * What a decision taken under a request's lock leaves to do once the lock is released, in this
- * order: bookkeeping (load counters, evidence for the failure detector, votes), cancelling
- * attempts, launching attempts (network calls, whose answers may come back at once, on this
- * thread), then the rest (answering the client, scheduling). Bookkeeping goes first so that whoever
- * gets the answer sees the cluster as it was when the answer was decided.
+ * order: bookkeeping (load counters, evidence for the failure detector, votes), handing the events
+ * decided to the listeners ({@link DispatchEvent}), cancelling attempts, launching attempts
+ * (network calls, whose answers may come back at once, on this thread), then the rest (answering
+ * the client, scheduling). Bookkeeping goes first so that whoever gets the answer sees the cluster
+ * as it was when the answer was decided.
  */
 final class AfterLock {
   final List<Runnable> bookkeeping = new ArrayList<>();

@@ -17,7 +17,8 @@ public sealed interface DispatchEvent {
   String requestId();
 
   /**
-   * An attempt was started on a node.
+   * An attempt was decided on a node; its call is made next. If the request ends before the call is
+   * made, the attempt ends CANCELLED with "may have run" false.
    *
    * @param kind primary, retry, hedge, or one of a parallel or vote mode's copies
    */
@@ -32,14 +33,17 @@ public sealed interface DispatchEvent {
   record AttemptEnded(String requestId, Attempt attempt, long atNanos) implements DispatchEvent {}
 
   /**
-   * The client got its answer. {@code answer} carries everything: the result, who answered and how,
-   * every attempt, a vote's tally, the coordinator's own time.
+   * The request is answered (the client gets the answer at about the same moment: just after the
+   * listeners hear this, or just before if another thread was handing them earlier events). {@code
+   * answer} carries everything: the result, who answered and how, every attempt, a vote's tally,
+   * the coordinator's own time.
    */
   record Answered(String requestId, Answer answer, long atNanos) implements DispatchEvent {}
 
   /**
-   * The request failed: {@code status} is what the client got (its description says why, node by
-   * node), after {@code attempts}.
+   * The request failed: {@code status} is what the client gets (its description says why, node by
+   * node), after {@code attempts}. A request refused before it ran (a bad task, a bad mode)
+   * publishes nothing: it had no attempt.
    */
   record Failed(
       String requestId, Redundancy redundancy, Status status, List<Attempt> attempts, long atNanos)

@@ -1,9 +1,11 @@
 package ftlab.coordinator.dispatch;
 
 /**
- * Hears every {@link DispatchEvent}, on the thread that released the request's lock (often the
- * coordinator's one network thread): it must be quick and must not block. An exception it throws is
- * logged and does not disturb the request.
+ * Hears every {@link DispatchEvent}. One request's events come one at a time and in order, but from
+ * whichever thread acts for the request (the coordinator's network thread, its timer thread), and
+ * different requests' events come at the same time: a listener must be thread-safe, quick, and must
+ * not block (it runs before the request's next calls are made). Whatever it throws is logged and
+ * disturbs nothing.
  */
 @FunctionalInterface
 public interface DispatchListener {

@@ -156,7 +156,8 @@ public final class Dispatcher {
 
   /**
    * Subscribes {@code listener} to every request's events from the next request on (metrics, the
-   * dashboard). Requests already running when it subscribes are not heard.
+   * dashboard): each request is heard whole, from its first attempt to its end, or not at all
+   * (those already running when it subscribes).
    */
   public void listen(DispatchListener listener) {
     shared.listeners().add(listener);

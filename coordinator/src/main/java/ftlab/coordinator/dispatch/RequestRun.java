@@ -62,14 +62,16 @@ final class RequestRun implements AttemptCalls.Ends {
 
   private Scheduler.Cancellable wakeUp;
 
-  /** Whether anyone listens to this request's events (asked once, when it starts). */
+  /** Who hears this request's events: those listening when it started, to its end. */
+  private final List<DispatchListeners.Guarded> listeners;
+
   private final boolean listening;
 
-  /** Events decided and not yet handed to the listeners, in the order decided. */
+  /** Events decided and not yet handed to the listeners, in the order decided. Guarded by this. */
   private List<DispatchEvent> outbox = new ArrayList<>();
 
-  /** Held while handing events over, so that they reach the listeners in the order decided. */
-  private final Object publishing = new Object();
+  /** A thread is handing events over: the others leave theirs to it. Guarded by this. */
+  private boolean delivering;
 
   RequestRun(
       Dispatcher.Shared shared,
@@ -83,7 +85,8 @@ final class RequestRun implements AttemptCalls.Ends {
     this.context = context;
     this.policy = policy;
     this.startNanos = now();
-    this.listening = shared.listeners().any();
+    this.listeners = shared.listeners().now();
+    this.listening = !listeners.isEmpty();
     this.rounds = new Rounds(shared.settings().roundBackoff().toNanos());
     // the client's deadline, or the coordinator's own, on the one clock (Scheduler)
     this.deadline =
@@ -456,21 +459,32 @@ final class RequestRun implements AttemptCalls.Ends {
 
   // ---- acting, outside the lock ----
 
-  /** Hands the events decided so far to the listeners, in order, whichever thread gets here. */
+  /**
+   * Hands the events decided so far to the listeners, in order. One thread at a time delivers; a
+   * thread that finds another delivering leaves its events to it (it takes them before it stops),
+   * so no thread ever waits for a listener but the one delivering.
+   */
   private void publish() {
     if (!listening) {
       return;
     }
-    synchronized (publishing) {
+    while (true) {
       List<DispatchEvent> batch;
       synchronized (this) {
-        if (outbox.isEmpty()) {
+        if (delivering || outbox.isEmpty()) {
           return;
         }
+        delivering = true;
         batch = outbox;
         outbox = new ArrayList<>();
       }
-      shared.listeners().publish(batch);
+      try {
+        DispatchListeners.deliver(listeners, batch);
+      } finally {
+        synchronized (this) {
+          delivering = false;
+        }
+      }
     }
   }
 

@@ -140,7 +140,18 @@ class DispatchEventsTest {
 
     clock.runUntilDone(start(dispatcher(), RedundancyMode.VOTE, 3));
 
-    assertThat(story()).hasSize(7).endsWith("req-1 answered by node-1 HOW_VOTE");
+    List<String> story = story();
+    assertThat(story.subList(0, 3))
+        .containsExactly(
+            "req-1 started node-1 VOTE_REPLICA",
+            "req-1 started node-2 VOTE_REPLICA",
+            "req-1 started node-3 VOTE_REPLICA");
+    assertThat(story.subList(3, 6))
+        .containsExactlyInAnyOrder(
+            "req-1 ended node-1 VOTE_REPLICA OK",
+            "req-1 ended node-2 VOTE_REPLICA OK",
+            "req-1 ended node-3 VOTE_REPLICA OK");
+    assertThat(story).hasSize(7).endsWith("req-1 answered by node-1 HOW_VOTE");
     var answered = (DispatchEvent.Answered) heard.get(6);
     assertThat(answered.answer().getTallyList())
         .extracting(b -> List.copyOf(b.getNodeIdsList()))
@@ -157,9 +168,11 @@ class DispatchEventsTest {
     Status status = failure(answer);
 
     assertThat(status.getCode()).isEqualTo(Status.Code.ABORTED);
-    assertThat(story()).last().isEqualTo("req-1 failed ABORTED");
+    assertThat(story()).hasSize(7).last().isEqualTo("req-1 failed ABORTED");
+    assertThat(story().subList(3, 6)).allMatch(line -> line.endsWith("VOTE_REPLICA OK"));
     var failed = (DispatchEvent.Failed) heard.get(heard.size() - 1);
-    assertThat(failed.status()).isEqualTo(status);
+    assertThat(failed.status().getCode()).isEqualTo(status.getCode());
+    assertThat(failed.status().getDescription()).isEqualTo(status.getDescription());
     assertThat(failed.attempts()).hasSize(3);
     assertThat(failed.redundancy().mode()).isEqualTo(RedundancyMode.VOTE);
   }
@@ -167,16 +180,43 @@ class DispatchEventsTest {
   @Test
   void aListenerThatThrowsDisturbsNeitherTheRequestNorTheOtherListeners() throws Exception {
     nodes.node("node-1", HEALTHY);
-    Dispatcher d = dispatcher();
+    Dispatcher d = dispatcher(); // the recording listener
     d.listen(
         e -> {
           throw new IllegalStateException("a broken meter");
         });
+    d.listen(
+        e -> {
+          throw new AssertionError("an Error, even");
+        });
+    List<DispatchEvent> last = new CopyOnWriteArrayList<>();
+    d.listen(last::add);
 
     Answer a = clock.runUntilDone(start(d, RedundancyMode.FAILOVER, 0));
 
     assertThat(a.getNodeId()).isEqualTo("node-1");
-    assertThat(story()).last().isEqualTo("req-1 answered by node-1 HOW_PRIMARY");
+    assertThat(story())
+        .containsExactly(
+            "req-1 started node-1 PRIMARY",
+            "req-1 ended node-1 PRIMARY OK",
+            "req-1 answered by node-1 HOW_PRIMARY");
+    assertThat(last).hasSize(3);
+  }
+
+  @Test
+  void aListenerHearsEachRequestWholeOrNotAtAll() throws Exception {
+    nodes.node("node-1", HANGING);
+    nodes.node("node-2", HEALTHY);
+    Dispatcher d = dispatcher();
+    CompletableFuture<Answer> running = start(d, RedundancyMode.HEDGED, 0);
+    List<DispatchEvent> late = new CopyOnWriteArrayList<>();
+    d.listen(late::add);
+
+    clock.advance(HEDGE_MS * MS);
+    running.get(5, TimeUnit.SECONDS);
+
+    assertThat(late).as("a request already running when it subscribed").isEmpty();
+    assertThat(story()).hasSize(5);
   }
 
   private Status failure(CompletableFuture<Answer> answer) throws Exception {

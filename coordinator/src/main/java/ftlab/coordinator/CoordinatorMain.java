@@ -150,7 +150,10 @@ public final class CoordinatorMain implements Callable<Integer> {
                     .channelType(NioSocketChannel.class)
                     .directExecutor()
                     .usePlaintext()
-                    .build());
+                    .build(),
+            // the dispatcher's timers on the same loop: a timeout scheduled by a request wakes
+            // no other thread
+            io);
     server.start();
     Runtime.getRuntime()
         .addShutdownHook(

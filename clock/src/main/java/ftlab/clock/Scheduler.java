@@ -3,6 +3,7 @@ package ftlab.clock;
 import io.grpc.Deadline;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,6 +49,24 @@ public interface Scheduler {
         return Scheduler.this.nanoTime();
       }
     };
+  }
+
+  /**
+   * A timer thread of its own for a process: one daemon thread named {@code threadName}, for the
+   * life of the process or until shut down; a cancelled task leaves its queue at once (most
+   * timeouts are cancelled long before they fall due).
+   */
+  static ScheduledExecutorService timerThread(String threadName) {
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, threadName);
+              t.setDaemon(true);
+              return t;
+            });
+    timer.setRemoveOnCancelPolicy(true);
+    return timer;
   }
 
   /** The production scheduler: {@link System#nanoTime()} and a {@link ScheduledExecutorService}. */

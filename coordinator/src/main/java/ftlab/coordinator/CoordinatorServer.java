@@ -21,9 +21,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -66,24 +64,12 @@ public final class CoordinatorServer {
       Dispatcher.Settings dispatch,
       ServerBuilder<?> serverBuilder,
       Function<String, ManagedChannel> channelFactory) {
-    this(id, detector, dispatch, Redundancy.FAILOVER, serverBuilder, channelFactory);
+    this(id, detector, dispatch, Redundancy.FAILOVER, serverBuilder, channelFactory, null);
   }
 
   /**
    * @param redundancy the mode for requests that do not choose their own, until an operator changes
    *     it
-   */
-  public CoordinatorServer(
-      String id,
-      DetectorConfig detector,
-      Dispatcher.Settings dispatch,
-      Redundancy redundancy,
-      ServerBuilder<?> serverBuilder,
-      Function<String, ManagedChannel> channelFactory) {
-    this(id, detector, dispatch, redundancy, serverBuilder, channelFactory, null);
-  }
-
-  /**
    * @param dispatchTimers where the dispatcher's timers run (each attempt's timeout, hedges, the
    *     next round): the event loop that runs the requests, in production, so that scheduling a
    *     timeout from a request's thread wakes no other thread (measured: a timer thread of its own
@@ -104,15 +90,10 @@ public final class CoordinatorServer {
     // The detector runs 4 times per heartbeat interval: it adds at most a quarter interval
     // (25 ms by default) to the time it takes to notice a silent node.
     this.tickNanos = Math.max(1, detector.intervalNanos() / 4);
-    this.detectorTimer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "failure-detector");
-              t.setDaemon(true);
-              return t;
-            });
+    this.detectorTimer = Scheduler.timerThread("failure-detector");
     this.ownDispatchTimers = dispatchTimers == null;
-    this.dispatchTimers = ownDispatchTimers ? ownDispatchTimers() : dispatchTimers;
+    this.dispatchTimers =
+        ownDispatchTimers ? Scheduler.timerThread("dispatch-timers") : dispatchTimers;
     this.dispatcher =
         new Dispatcher(
             id,
@@ -237,23 +218,6 @@ public final class CoordinatorServer {
     }
     caller.close();
     log.info("{} stopped", id);
-  }
-
-  /**
-   * A thread for the dispatcher's timers: each attempt's timeout (called off when it ends, which
-   * most do), hedges and retry rounds; a called-off timer leaves the queue at once.
-   */
-  private static ScheduledExecutorService ownDispatchTimers() {
-    ScheduledThreadPoolExecutor timers =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "dispatch-timers");
-              t.setDaemon(true);
-              return t;
-            });
-    timers.setRemoveOnCancelPolicy(true);
-    return timers;
   }
 
   public void awaitTermination() throws InterruptedException {

@@ -12,8 +12,6 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -152,7 +150,8 @@ public final class NodeMain implements Callable<Integer> {
             address -> Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build(),
             initialFaults,
             NodeAdminService.HALT,
-            Scheduler.of(nodeTimer()));
+            // the next heartbeat, the end of a task's wait: short work, on one thread
+            Scheduler.of(Scheduler.timerThread("node-timer")));
     node.start();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -167,24 +166,6 @@ public final class NodeMain implements Callable<Integer> {
                 "drain"));
     node.awaitTermination();
     return 0;
-  }
-
-  /**
-   * The node's timer (the next heartbeat, the end of a task's wait): one daemon thread, for the
-   * life of the process. What it runs is short: sending a beat is asynchronous, and waking a task
-   * is a count-down.
-   */
-  private static ScheduledExecutorService nodeTimer() {
-    ScheduledThreadPoolExecutor timer =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "node-timer");
-              t.setDaemon(true);
-              return t;
-            });
-    timer.setRemoveOnCancelPolicy(true); // a task's wait cut short leaves nothing queued
-    return timer;
   }
 
   private static String localHostName() {

@@ -12,12 +12,10 @@ import ftlab.coordinator.picker.NodePicker;
 import ftlab.coordinator.picker.ScriptedRandom;
 import ftlab.proto.Answer;
 import ftlab.proto.AttemptWords;
-import ftlab.proto.CountPrimes;
 import ftlab.proto.RedundancyMode;
 import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
 import io.grpc.Status;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,14 +28,10 @@ import org.junit.jupiter.api.Test;
  * mode's decisions produce, in the order decided, over real gRPC calls on one fake clock.
  */
 class DispatchEventsTest {
-  private static final long HEDGE_MS = 40;
-  private static final HedgePolicy HEDGING =
-      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 1.0, 10);
-  private static final Dispatcher.Settings SETTINGS =
-      new Dispatcher.Settings(
-          Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMillis(1), HEDGING);
-  private static final Task PRIMES =
-      Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(100)).build();
+  // the hedge settings and task of RedundancyModesTest: hedge after 40 ms, always a hedge to spend
+  private static final long HEDGE_MS = RedundancyModesTest.HEDGE_MS;
+  private static final Dispatcher.Settings SETTINGS = RedundancyModesTest.SETTINGS;
+  private static final Task PRIMES = RedundancyModesTest.PRIMES;
 
   private final NodesFixture nodes = new NodesFixture();
   private final FakeClock clock = nodes.clock;

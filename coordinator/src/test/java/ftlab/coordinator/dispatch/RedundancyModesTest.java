@@ -40,17 +40,17 @@ import org.junit.jupiter.api.Test;
  */
 class RedundancyModesTest {
   /** Hedge after 40 ms until the dispatcher has seen enough attempts to take their p95. */
-  private static final long HEDGE_MS = 40;
+  static final long HEDGE_MS = 40;
 
   /** Every request earns a whole hedge here, so that the budget never stands in the way. */
-  private static final HedgePolicy HEDGING =
+  static final HedgePolicy HEDGING =
       new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 1.0, 10);
 
-  private static final Dispatcher.Settings SETTINGS =
+  static final Dispatcher.Settings SETTINGS =
       new Dispatcher.Settings(
           Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMillis(1), HEDGING);
 
-  private static final Task PRIMES =
+  static final Task PRIMES =
       Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(100)).build();
 
   private static final TaskResult RIGHT = Tasks.expectedResult(PRIMES);

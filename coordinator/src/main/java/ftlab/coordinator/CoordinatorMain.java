@@ -3,6 +3,9 @@ package ftlab.coordinator;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.DetectorConfig;
+import ftlab.coordinator.metrics.CoordinatorMeters;
+import ftlab.metrics.MetricsServer;
+import ftlab.metrics.ProcessMetrics;
 import ftlab.proto.RedundancyWords;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -11,6 +14,8 @@ import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientInterceptor;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -45,6 +50,14 @@ public final class CoordinatorMain implements Callable<Integer> {
       defaultValue = "${env:FTLAB_BIND:-0.0.0.0}",
       description = "Address to listen on (env FTLAB_BIND). Default: ${DEFAULT-VALUE}.")
   String bind;
+
+  @Option(
+      names = "--http-port",
+      defaultValue = "${env:FTLAB_HTTP_PORT:-8080}",
+      description =
+          "HTTP port for GET /metrics (Prometheus text format); -1 serves none"
+              + " (env FTLAB_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
+  int httpPort;
 
   @Option(
       names = "--heartbeat-interval-ms",
@@ -116,6 +129,11 @@ public final class CoordinatorMain implements Callable<Integer> {
     if (port < 1 || port > 65535) {
       throw new CommandLine.ParameterException(new CommandLine(this), "port out of range: " + port);
     }
+    if (httpPort < -1 || httpPort > 65535 || httpPort == port) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this),
+          "--http-port must be -1 (none) or a port other than --port, got " + httpPort);
+    }
     DetectorConfig detector =
         new DetectorConfig(Duration.ofMillis(heartbeatIntervalMs), suspectAfter, deadAfter);
     Dispatcher.Settings dispatch =
@@ -133,6 +151,7 @@ public final class CoordinatorMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
+    ProcessMetrics metrics = ProcessMetrics.create("coordinator", id);
     CoordinatorServer server =
         new CoordinatorServer(
             id,
@@ -143,17 +162,25 @@ public final class CoordinatorMain implements Callable<Integer> {
                 .bossEventLoopGroup(io)
                 .workerEventLoopGroup(io)
                 .channelType(NioServerSocketChannel.class)
-                .directExecutor(),
+                .directExecutor()
+                // gRPC's own call meters (grpc_server_*), from Micrometer's binder
+                .intercept(new MetricCollectingServerInterceptor(metrics.registry())),
             address ->
                 NettyChannelBuilder.forTarget(address)
                     .eventLoopGroup(io)
                     .channelType(NioSocketChannel.class)
                     .directExecutor()
                     .usePlaintext()
+                    .intercept(new MetricCollectingClientInterceptor(metrics.registry()))
                     .build(),
             // the dispatcher's timers on the same loop: a timeout scheduled by a request wakes
             // no other thread
             io);
+    CoordinatorMeters meters =
+        new CoordinatorMeters(metrics.registry(), server.cluster(), server.dispatcher());
+    meters.listenTo(server.dispatcher());
+    server.listenMembership(meters::onMembership);
+    MetricsServer http = httpPort < 0 ? null : MetricsServer.start(bind, httpPort, metrics);
     server.start();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -162,6 +189,9 @@ public final class CoordinatorMain implements Callable<Integer> {
                   try {
                     server.stop(Duration.ofSeconds(5));
                     io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                    if (http != null) {
+                      http.close();
+                    }
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }

@@ -21,9 +21,12 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +55,10 @@ public final class CoordinatorServer {
 
   private final Server server;
   private final Dispatcher dispatcher;
+
+  /** Hear every membership event after the log: metrics, and the dashboard later. */
+  private final List<Consumer<MembershipEvent>> membershipListeners = new CopyOnWriteArrayList<>();
+
   private final long tickNanos;
 
   /**
@@ -131,6 +138,21 @@ public final class CoordinatorServer {
         dispatcher.forgetSpeed(comeBack);
       }
     }
+    for (Consumer<MembershipEvent> l : membershipListeners) {
+      try {
+        l.accept(event);
+      } catch (RuntimeException e) {
+        log.error("a membership listener failed on: {}", event.describe(), e);
+      }
+    }
+  }
+
+  /**
+   * Subscribes {@code listener} to every membership event from now on, in the order they happened,
+   * one at a time, outside the cluster's lock. Subscribe before {@link #start} to miss none.
+   */
+  public void listenMembership(Consumer<MembershipEvent> listener) {
+    membershipListeners.add(listener);
   }
 
   public CoordinatorServer start() throws IOException {

@@ -1,11 +1,15 @@
 package ftlab.node;
 
 import ftlab.clock.Scheduler;
+import ftlab.metrics.MetricsServer;
+import ftlab.metrics.ProcessMetrics;
 import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.FaultText;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientInterceptor;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -43,6 +47,14 @@ public final class NodeMain implements Callable<Integer> {
       defaultValue = "${env:FTLAB_BIND:-0.0.0.0}",
       description = "Address to listen on (env FTLAB_BIND). Default: ${DEFAULT-VALUE}.")
   String bind;
+
+  @Option(
+      names = "--http-port",
+      defaultValue = "${env:FTLAB_HTTP_PORT:-8080}",
+      description =
+          "HTTP port for GET /metrics (Prometheus text format); -1 serves none"
+              + " (env FTLAB_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
+  int httpPort;
 
   @Option(
       names = "--advertise-host",
@@ -118,6 +130,10 @@ public final class NodeMain implements Callable<Integer> {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
+    if (httpPort < -1 || httpPort > 65535 || httpPort == port) {
+      throw new IllegalArgumentException(
+          "--http-port must be -1 (none) or a port other than --port, got " + httpPort);
+    }
     if (heartbeatIntervalMs < 1) {
       throw new IllegalArgumentException(
           "heartbeat interval must be at least 1 ms, got " + heartbeatIntervalMs);
@@ -139,6 +155,7 @@ public final class NodeMain implements Callable<Integer> {
       throw new IllegalArgumentException(
           "node id must be 1-64 letters, digits, '.', '_' or '-', got '" + id + "'");
     }
+    ProcessMetrics metrics = ProcessMetrics.create("node", id);
     NodeServer node =
         new NodeServer(
             id,
@@ -146,12 +163,19 @@ public final class NodeMain implements Callable<Integer> {
             capacity,
             Duration.ofMillis(heartbeatIntervalMs),
             coordinators,
-            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port)),
-            address -> Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build(),
+            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+                // gRPC's own call meters (grpc_server_*), from Micrometer's binder
+                .intercept(new MetricCollectingServerInterceptor(metrics.registry())),
+            address ->
+                Grpc.newChannelBuilder(address, InsecureChannelCredentials.create())
+                    .intercept(new MetricCollectingClientInterceptor(metrics.registry()))
+                    .build(),
             initialFaults,
             NodeAdminService.HALT,
             // the next heartbeat, the end of a task's wait: short work, on one thread
             Scheduler.of(Scheduler.timerThread("node-timer")));
+    node.listenTasks(new NodeMeters(metrics.registry(), node));
+    MetricsServer http = httpPort < 0 ? null : MetricsServer.start(bind, httpPort, metrics);
     node.start();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -159,6 +183,9 @@ public final class NodeMain implements Callable<Integer> {
                 () -> {
                   try {
                     node.drain(Duration.ofMillis(drainTimeoutMs));
+                    if (http != null) {
+                      http.close();
+                    }
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }

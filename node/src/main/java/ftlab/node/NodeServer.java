@@ -165,6 +165,25 @@ public final class NodeServer {
     return server.getPort();
   }
 
+  /** Subscribes {@code listener} to how every task ends from now on (metrics). */
+  public void listenTasks(TaskListener listener) {
+    worker.listen(listener);
+  }
+
+  /** Tasks running right now. */
+  public int tasksRunning() {
+    return worker.inFlight();
+  }
+
+  public int capacity() {
+    return worker.capacity();
+  }
+
+  /** The faults in force now. */
+  public FaultPlan faults() {
+    return faults.current();
+  }
+
   public long incarnation() {
     return incarnation;
   }

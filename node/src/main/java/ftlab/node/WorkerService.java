@@ -15,14 +15,18 @@ import ftlab.task.Tasks;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Computes tasks, at most {@code capacity} at a time. A task beyond that is refused at once with
@@ -39,6 +43,8 @@ import java.util.random.RandomGenerator;
  * is cancelled. Each task still has a thread of its own while it runs, as real work would.
  */
 final class WorkerService extends WorkerGrpc.WorkerImplBase {
+  private static final Logger log = LoggerFactory.getLogger("node");
+
   private final String nodeId;
   private final int capacity;
   private final Semaphore slots;
@@ -60,6 +66,9 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
    * cancels the task too.
    */
   private final Set<Context.CancellableContext> running = ConcurrentHashMap.newKeySet();
+
+  /** Hear how each task ended. */
+  private final List<TaskListener> listeners = new CopyOnWriteArrayList<>();
 
   /**
    * @param random the per-task draws of the faults
@@ -89,6 +98,21 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
 
   int capacity() {
     return capacity;
+  }
+
+  /** Subscribes {@code listener} to how every task ends from now on. */
+  void listen(TaskListener listener) {
+    listeners.add(listener);
+  }
+
+  private void ended(TaskOutcome outcome) {
+    for (TaskListener l : listeners) {
+      try {
+        l.taskEnded(outcome);
+      } catch (RuntimeException e) {
+        log.error("a task listener failed on {}", outcome, e);
+      }
+    }
   }
 
   /**
@@ -141,6 +165,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
       return;
     }
     if (draining) {
+      ended(TaskOutcome.DRAINING);
       response.onError(
           Status.UNAVAILABLE
               .withDescription(
@@ -150,6 +175,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
     }
     Optional<String> problem = Tasks.problem(request.getTask());
     if (problem.isPresent()) {
+      ended(TaskOutcome.INVALID);
       response.onError(
           Status.INVALID_ARGUMENT
               .withDescription(problem.get())
@@ -157,6 +183,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
       return;
     }
     if (!slots.tryAcquire()) {
+      ended(TaskOutcome.BUSY);
       response.onError(
           Status.RESOURCE_EXHAUSTED
               .withDescription(
@@ -195,6 +222,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
       slots.release(); // before answering, so that the caller's next task finds the slot free
     }
     if (injected.error() != null) {
+      ended(TaskOutcome.INJECTED_ERROR);
       // an answer from the node itself, like its other refusals: the node is up and talking
       response.onError(
           Status.fromCode(injected.error())
@@ -202,6 +230,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
               .asException(Failures.answeredBy(nodeId)));
       return;
     }
+    ended(injected.lie() ? TaskOutcome.LIED : TaskOutcome.ANSWERED);
     response.onNext(
         ComputeResponse.newBuilder()
             .setResult(result)
@@ -230,6 +259,7 @@ final class WorkerService extends WorkerGrpc.WorkerImplBase {
 
   /** The answer to a task that was stopped before it finished. */
   private Throwable cancelled() {
+    ended(stopping ? TaskOutcome.STOPPED : TaskOutcome.CANCELLED);
     return stopping
         ? Status.UNAVAILABLE
             .withDescription(

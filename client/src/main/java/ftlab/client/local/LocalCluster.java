@@ -140,9 +140,11 @@ public final class LocalCluster {
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < layout.coordinators(); i++) {
       ports.add(layout.coordinatorBasePort() + i);
+      ports.add(layout.coordinatorBasePort() + i + LocalLayout.HTTP_PORT_OFFSET);
     }
     for (int i = 0; i < layout.nodes(); i++) {
       ports.add(layout.nodeBasePort() + i);
+      ports.add(layout.nodeBasePort() + i + LocalLayout.HTTP_PORT_OFFSET);
     }
     for (int port : ports) {
       if (!LocalLayout.isFree(port)) {
@@ -227,6 +229,8 @@ public final class LocalCluster {
             name,
             "--port",
             Integer.toString(port),
+            "--http-port",
+            Integer.toString(port + LocalLayout.HTTP_PORT_OFFSET),
             "--bind",
             "127.0.0.1",
             "--heartbeat-interval-ms",

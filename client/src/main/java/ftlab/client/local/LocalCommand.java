@@ -121,7 +121,9 @@ public final class LocalCommand implements Runnable {
   @Command(
       name = "ps",
       mixinStandardHelpOptions = true,
-      description = "List the local cluster's processes: name, role, PID, port, status.")
+      description =
+          "List the local cluster's processes: name, role, PID, port, status, and where each"
+              + " serves its metrics.")
   static final class Ps extends Where implements Callable<Integer> {
     @Override
     public Integer call() {
@@ -136,12 +138,20 @@ public final class LocalCommand implements Runnable {
 
     static String table(List<Member> members) {
       StringBuilder s = new StringBuilder();
-      s.append(String.format("%-15s %-12s %8s %6s  %s%n", "NAME", "ROLE", "PID", "PORT", "STATUS"));
+      s.append(
+          String.format(
+              "%-15s %-12s %8s %6s  %-8s %s%n",
+              "NAME", "ROLE", "PID", "PORT", "STATUS", "METRICS"));
       for (Member m : members) {
         s.append(
             String.format(
-                "%-15s %-12s %8d %6d  %s%n",
-                m.name(), m.role(), m.pid(), m.port(), MemberProcess.status(m).word()));
+                "%-15s %-12s %8d %6d  %-8s %s%n",
+                m.name(),
+                m.role(),
+                m.pid(),
+                m.port(),
+                MemberProcess.status(m).word(),
+                m.metricsUrl()));
       }
       return s.toString();
     }

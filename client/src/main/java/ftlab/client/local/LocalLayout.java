@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * The shape of a local cluster: how many coordinators and nodes, and their ports. Coordinator i
- * listens on {@code coordinatorBasePort + i - 1}, node i on {@code nodeBasePort + i - 1}.
+ * listens on {@code coordinatorBasePort + i - 1}, node i on {@code nodeBasePort + i - 1}, and each
+ * serves its metrics over HTTP on its port + {@value #HTTP_PORT_OFFSET} (7001: 8001).
  *
  * @param capacity tasks each node computes at once
  * @param heartbeatIntervalMs passed to every node and coordinator, so that they agree
@@ -17,6 +18,9 @@ public record LocalLayout(
     int nodeBasePort,
     int capacity,
     int heartbeatIntervalMs) {
+
+  /** A member's HTTP port (its metrics) is its gRPC port plus this, as in the compose lab. */
+  public static final int HTTP_PORT_OFFSET = 1000;
 
   /** 2 coordinators on 7001-7002 and 5 nodes on 7101-7105, as in the labs. */
   public static final LocalLayout DEFAULT = new LocalLayout(2, 5, 7001, 7101, 4, 100);
@@ -41,6 +45,23 @@ public record LocalLayout(
               + " overlap node ports "
               + range(nodeBasePort, nodes));
     }
+    // the HTTP ports (each gRPC port + HTTP_PORT_OFFSET) must not land on a gRPC port either
+    int coordinatorHttp = coordinatorBasePort + HTTP_PORT_OFFSET;
+    int nodeHttp = nodeBasePort + HTTP_PORT_OFFSET;
+    if (overlaps(coordinatorHttp, coordinators, nodeBasePort, nodes)
+        || overlaps(nodeHttp, nodes, coordinatorBasePort, coordinators)) {
+      throw new IllegalArgumentException(
+          "the members' HTTP ports (each gRPC port + "
+              + HTTP_PORT_OFFSET
+              + ": "
+              + range(coordinatorHttp, coordinators)
+              + " and "
+              + range(nodeHttp, nodes)
+              + ") overlap their gRPC ports "
+              + range(coordinatorBasePort, coordinators)
+              + " and "
+              + range(nodeBasePort, nodes));
+    }
     if (capacity < 1) {
       throw new IllegalArgumentException("node capacity must be at least 1, got " + capacity);
     }
@@ -50,10 +71,21 @@ public record LocalLayout(
     }
   }
 
+  private static boolean overlaps(int base1, int count1, int base2, int count2) {
+    return base1 < base2 + count2 && base2 < base1 + count1;
+  }
+
   private static void checkPorts(String what, int base, int count) {
-    if (base < 1024 || base + count - 1 > 65535) {
+    if (base < 1024 || base + count - 1 + HTTP_PORT_OFFSET > 65535) {
       throw new IllegalArgumentException(
-          what + " ports out of range: " + range(base, count) + " (allowed: 1024-65535)");
+          what
+              + " ports out of range: "
+              + range(base, count)
+              + " (allowed: 1024-"
+              + (65535 - HTTP_PORT_OFFSET)
+              + ", since each member's HTTP port is "
+              + HTTP_PORT_OFFSET
+              + " above)");
     }
   }
 
@@ -67,6 +99,9 @@ public record LocalLayout(
    */
   public static LocalLayout onFreePorts(int coordinators, int nodes, int capacity) {
     int base = freePortBlock(10 + nodes);
+    for (int tries = 0; tries < 50 && !allFree(base + HTTP_PORT_OFFSET, 10 + nodes); tries++) {
+      base = freePortBlock(10 + nodes); // and their HTTP ports free too
+    }
     return new LocalLayout(coordinators, nodes, base, base + 10, capacity, 100);
   }
 
@@ -82,7 +117,7 @@ public record LocalLayout(
    * connect to itself.
    */
   public static int freePortBlock(int size) {
-    int top = ephemeralPortsFrom() - size;
+    int top = ephemeralPortsFrom() - size - HTTP_PORT_OFFSET;
     if (top - LOWEST_PICKED_PORT < 1_000) {
       // a machine whose ephemeral ports start low (1024, say) leaves no such room: pick among
       // them, checked free, as well as can be done
@@ -92,15 +127,20 @@ public record LocalLayout(
       int base =
           LOWEST_PICKED_PORT
               + java.util.concurrent.ThreadLocalRandom.current().nextInt(top - LOWEST_PICKED_PORT);
-      boolean free = true;
-      for (int p = base; p < base + size && free; p++) {
-        free = isFree(p);
-      }
-      if (free) {
+      if (allFree(base, size)) {
         return base;
       }
     }
     throw new IllegalStateException("found no block of " + size + " free ports on 127.0.0.1");
+  }
+
+  private static boolean allFree(int base, int size) {
+    for (int p = base; p < base + size; p++) {
+      if (!isFree(p)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The first ephemeral port, from /proc on Linux; 32768 (Linux's default) elsewhere. */

@@ -37,6 +37,16 @@ public record Member(
     return "127.0.0.1:" + port;
   }
 
+  /** Its HTTP port: {@code GET /metrics} there for its meters. */
+  public int httpPort() {
+    return port + LocalLayout.HTTP_PORT_OFFSET;
+  }
+
+  /** Where Prometheus (or a browser) reads its meters. */
+  public String metricsUrl() {
+    return "http://127.0.0.1:" + httpPort() + "/metrics";
+  }
+
   public Member withProcess(long newPid, long newStartedAtMillis) {
     return new Member(name, role, newPid, newStartedAtMillis, port, command);
   }

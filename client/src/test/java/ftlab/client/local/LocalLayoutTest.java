@@ -21,7 +21,13 @@ class LocalLayoutTest {
     assertThatThrownBy(() -> new LocalLayout(0, 5, 7001, 7101, 4, 100))
         .hasMessage("number of coordinators must be between 1 and 9, got 0");
     assertThatThrownBy(() -> new LocalLayout(2, 5, 70000, 7101, 4, 100))
-        .hasMessage("coordinator ports out of range: 70000-70001 (allowed: 1024-65535)");
+        .hasMessage(
+            "coordinator ports out of range: 70000-70001 (allowed: 1024-64535, since each"
+                + " member's HTTP port is 1000 above)");
+    assertThatThrownBy(() -> new LocalLayout(2, 5, 8101, 7101, 4, 100))
+        .hasMessage(
+            "the members' HTTP ports (each gRPC port + 1000: 9101-9102 and 8101-8105) overlap"
+                + " their gRPC ports 8101-8102 and 7101-7105");
     assertThatThrownBy(() -> new LocalLayout(2, 5, 7001, 7002, 4, 100))
         .hasMessage("coordinator ports 7001-7002 overlap node ports 7002-7006");
     assertThatThrownBy(() -> new LocalLayout(2, 5, 7001, 7101, 0, 100))

@@ -1,0 +1,125 @@
+package ftlab.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A process's HTTP port: {@code GET /metrics} answers every meter in Prometheus's text format, and
+ * {@code GET /} says what is served.
+ *
+ * <p>Why the JDK's own HTTP server and not Netty's codec beside gRPC: it needs no dependency, and
+ * it runs on a thread of its own. A scrape walks every meter and writes tens of kilobytes; on the
+ * coordinator's network thread it would delay the requests (their attempts' timers run there), on
+ * this thread it only takes CPU. Scrapes are rare (every few seconds), so one thread is plenty.
+ */
+public final class MetricsServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("metrics");
+
+  /** Prometheus's text exposition format. */
+  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final HttpServer server;
+  private final ExecutorService thread;
+
+  private MetricsServer(HttpServer server, ExecutorService thread) {
+    this.server = server;
+    this.thread = thread;
+  }
+
+  /**
+   * Listens on {@code bind:port} (port 0: any free port) and serves {@code metrics}.
+   *
+   * @throws IllegalStateException with a sentence, if the port is taken or the address is not this
+   *     machine's
+   */
+  public static MetricsServer start(String bind, int port, ProcessMetrics metrics) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("HTTP port out of range: " + port);
+    }
+    HttpServer server;
+    try {
+      server = HttpServer.create(new InetSocketAddress(bind, port), 16);
+    } catch (BindException e) {
+      throw new IllegalStateException(
+          "cannot serve metrics on " + bind + ":" + port + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot serve metrics on " + bind + ":" + port + ": " + e, e);
+    }
+    ExecutorService thread =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "metrics-http");
+              t.setDaemon(true);
+              return t;
+            });
+    server.setExecutor(thread);
+    server.createContext("/", exchange -> handle(exchange, metrics));
+    server.start();
+    log.info("metrics on http://{}:{}/metrics", bind, server.getAddress().getPort());
+    return new MetricsServer(server, thread);
+  }
+
+  private static void handle(HttpExchange exchange, ProcessMetrics metrics) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      String method = exchange.getRequestMethod();
+      if (!method.equals("GET") && !method.equals("HEAD")) {
+        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+        send(exchange, 405, "text/plain; charset=utf-8", method + " is not served here: use GET\n");
+        return;
+      }
+      switch (path) {
+        case "/metrics" -> send(exchange, 200, PROMETHEUS_TEXT, metrics.scrape());
+        case "/" ->
+            send(
+                exchange,
+                200,
+                "text/plain; charset=utf-8",
+                "ftlab: GET /metrics for this process's meters (Prometheus text format)\n");
+        default ->
+            send(
+                exchange,
+                404,
+                "text/plain; charset=utf-8",
+                "nothing at " + path + ": GET /metrics for this process's meters\n");
+      }
+    } catch (RuntimeException e) {
+      log.warn("metrics request failed", e);
+      throw e;
+    }
+  }
+
+  private static void send(HttpExchange exchange, int status, String contentType, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", contentType);
+    boolean head = exchange.getRequestMethod().equals("HEAD");
+    exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
+    if (!head) {
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
+      }
+    }
+  }
+
+  /** The port it listens on (the one chosen, when started on port 0). */
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  /** Stops listening at once; a scrape under way is cut off. */
+  @Override
+  public void close() {
+    server.stop(0);
+    thread.shutdownNow();
+  }
+}

@@ -55,7 +55,7 @@ public final class CoordinatorMain implements Callable<Integer> {
       names = "--http-port",
       defaultValue = "${env:FTLAB_HTTP_PORT:-8080}",
       description =
-          "HTTP port for GET /metrics (Prometheus text format); -1 serves none"
+          "HTTP port for GET /metrics (Prometheus text format); -1: none, and no meters kept"
               + " (env FTLAB_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
   int httpPort;
 
@@ -151,36 +151,50 @@ public final class CoordinatorMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
-    ProcessMetrics metrics = ProcessMetrics.create("coordinator", id);
+    // with no HTTP port nobody can read meters: then none are kept, and nothing is counted
+    ProcessMetrics metrics = httpPort < 0 ? null : ProcessMetrics.create("coordinator", id);
+    NettyServerBuilder serverBuilder =
+        NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+            .bossEventLoopGroup(io)
+            .workerEventLoopGroup(io)
+            .channelType(NioServerSocketChannel.class)
+            .directExecutor();
+    if (metrics != null) {
+      // gRPC's own call meters (grpc_server_*), from Micrometer's binder
+      serverBuilder.intercept(new MetricCollectingServerInterceptor(metrics.registry()));
+    }
     CoordinatorServer server =
         new CoordinatorServer(
             id,
             detector,
             dispatch,
             redundancy,
-            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
-                .bossEventLoopGroup(io)
-                .workerEventLoopGroup(io)
-                .channelType(NioServerSocketChannel.class)
-                .directExecutor()
-                // gRPC's own call meters (grpc_server_*), from Micrometer's binder
-                .intercept(new MetricCollectingServerInterceptor(metrics.registry())),
-            address ->
-                NettyChannelBuilder.forTarget(address)
-                    .eventLoopGroup(io)
-                    .channelType(NioSocketChannel.class)
-                    .directExecutor()
-                    .usePlaintext()
-                    .intercept(new MetricCollectingClientInterceptor(metrics.registry()))
-                    .build(),
+            serverBuilder,
+            address -> {
+              NettyChannelBuilder channel =
+                  NettyChannelBuilder.forTarget(address)
+                      .eventLoopGroup(io)
+                      .channelType(NioSocketChannel.class)
+                      .directExecutor()
+                      .usePlaintext();
+              if (metrics != null) {
+                // the calls to nodes (grpc_client_*)
+                channel.intercept(new MetricCollectingClientInterceptor(metrics.registry()));
+              }
+              return channel.build();
+            },
             // the dispatcher's timers on the same loop: a timeout scheduled by a request wakes
             // no other thread
             io);
-    CoordinatorMeters meters =
-        new CoordinatorMeters(metrics.registry(), server.cluster(), server.dispatcher());
-    meters.listenTo(server.dispatcher());
-    server.listenMembership(meters::onMembership);
-    MetricsServer http = httpPort < 0 ? null : MetricsServer.start(bind, httpPort, metrics);
+    MetricsServer http = null;
+    if (metrics != null) {
+      CoordinatorMeters meters =
+          new CoordinatorMeters(metrics.registry(), server.cluster(), server.dispatcher());
+      meters.listenTo(server.dispatcher());
+      server.listenMembership(meters::onMembership);
+      http = MetricsServer.start(bind, httpPort, metrics);
+    }
+    MetricsServer httpServer = http;
     server.start();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -189,8 +203,8 @@ public final class CoordinatorMain implements Callable<Integer> {
                   try {
                     server.stop(Duration.ofSeconds(5));
                     io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-                    if (http != null) {
-                      http.close();
+                    if (httpServer != null) {
+                      httpServer.close();
                     }
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

@@ -52,7 +52,7 @@ public final class NodeMain implements Callable<Integer> {
       names = "--http-port",
       defaultValue = "${env:FTLAB_HTTP_PORT:-8080}",
       description =
-          "HTTP port for GET /metrics (Prometheus text format); -1 serves none"
+          "HTTP port for GET /metrics (Prometheus text format); -1: none, and no meters kept"
               + " (env FTLAB_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
   int httpPort;
 
@@ -155,7 +155,14 @@ public final class NodeMain implements Callable<Integer> {
       throw new IllegalArgumentException(
           "node id must be 1-64 letters, digits, '.', '_' or '-', got '" + id + "'");
     }
-    ProcessMetrics metrics = ProcessMetrics.create("node", id);
+    // with no HTTP port nobody can read meters: then none are kept, and nothing is counted
+    ProcessMetrics metrics = httpPort < 0 ? null : ProcessMetrics.create("node", id);
+    NettyServerBuilder serverBuilder =
+        NettyServerBuilder.forAddress(new InetSocketAddress(bind, port));
+    if (metrics != null) {
+      // gRPC's own call meters (grpc_server_*), from Micrometer's binder
+      serverBuilder.intercept(new MetricCollectingServerInterceptor(metrics.registry()));
+    }
     NodeServer node =
         new NodeServer(
             id,
@@ -163,19 +170,25 @@ public final class NodeMain implements Callable<Integer> {
             capacity,
             Duration.ofMillis(heartbeatIntervalMs),
             coordinators,
-            NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
-                // gRPC's own call meters (grpc_server_*), from Micrometer's binder
-                .intercept(new MetricCollectingServerInterceptor(metrics.registry())),
-            address ->
-                Grpc.newChannelBuilder(address, InsecureChannelCredentials.create())
-                    .intercept(new MetricCollectingClientInterceptor(metrics.registry()))
-                    .build(),
+            serverBuilder,
+            address -> {
+              var channel = Grpc.newChannelBuilder(address, InsecureChannelCredentials.create());
+              if (metrics != null) {
+                // the heartbeats to coordinators (grpc_client_*)
+                channel.intercept(new MetricCollectingClientInterceptor(metrics.registry()));
+              }
+              return channel.build();
+            },
             initialFaults,
             NodeAdminService.HALT,
             // the next heartbeat, the end of a task's wait: short work, on one thread
             Scheduler.of(Scheduler.timerThread("node-timer")));
-    node.listenTasks(new NodeMeters(metrics.registry(), node));
-    MetricsServer http = httpPort < 0 ? null : MetricsServer.start(bind, httpPort, metrics);
+    MetricsServer http = null;
+    if (metrics != null) {
+      node.listenTasks(new NodeMeters(metrics.registry(), node));
+      http = MetricsServer.start(bind, httpPort, metrics);
+    }
+    MetricsServer httpServer = http;
     node.start();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -183,8 +196,8 @@ public final class NodeMain implements Callable<Integer> {
                 () -> {
                   try {
                     node.drain(Duration.ofMillis(drainTimeoutMs));
-                    if (http != null) {
-                      http.close();
+                    if (httpServer != null) {
+                      httpServer.close();
                     }
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

@@ -3,6 +3,7 @@
 #   up (images built beforehand), first answer, stop node-2, kill node-3, pause node-4,
 #   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
 #   then start/unpause everything and see it ALIVE again; then down -v, leaving nothing behind.
+#   With the observability profile: coordinator-1's /metrics and Prometheus see the kill too.
 # Runs as its own compose project (ftlab-journey), so it never touches a lab you have running.
 # Uses `docker compose` if present, else docker-compose (COMPOSE=... to choose).
 set -euo pipefail
@@ -25,10 +26,24 @@ free_port() {
   done
   echo "found no free port on 127.0.0.1" >&2; return 1
 }
-FTLAB_COORDINATOR_1_PORT=${FTLAB_COORDINATOR_1_PORT:-$(free_port)}
-FTLAB_COORDINATOR_2_PORT=${FTLAB_COORDINATOR_2_PORT:-$(free_port)}
-while [ "$FTLAB_COORDINATOR_2_PORT" = "$FTLAB_COORDINATOR_1_PORT" ]; do FTLAB_COORDINATOR_2_PORT=$(free_port); done
-export FTLAB_COORDINATOR_1_PORT FTLAB_COORDINATOR_2_PORT
+taken=" "
+pick_port() { # VAR: a free port, distinct from the ones picked before, unless VAR is set
+  local var=$1 p=${!1:-}
+  if [ -z "$p" ]; then
+    p=$(free_port)
+    while [[ "$taken" == *" $p "* ]]; do p=$(free_port); done
+  fi
+  taken="$taken$p "
+  printf -v "$var" '%s' "$p"
+  export "${var?}"
+}
+pick_port FTLAB_COORDINATOR_1_PORT
+pick_port FTLAB_COORDINATOR_2_PORT
+pick_port FTLAB_COORDINATOR_1_HTTP_PORT
+pick_port FTLAB_COORDINATOR_2_HTTP_PORT
+pick_port FTLAB_PROMETHEUS_PORT
+# with Prometheus (the observability profile), which must see what the journey does
+export COMPOSE_PROFILES=observability
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 say() { echo "[journey $(date +%T)] $*"; }
 
@@ -99,6 +114,20 @@ more_answers 10
 say "docker compose kill node-3   (SIGKILL: a crash)"
 compose kill node-3
 expect_state node-3 DEAD coordinator-1 coordinator-2
+metrics_dead() {
+  curl -sf "http://127.0.0.1:$FTLAB_COORDINATOR_1_HTTP_PORT/metrics" \
+    | grep -E '^ftlab_node_state\{node="node-3",[^}]*state="DEAD"\} 1\.0$' >/dev/null
+}
+prom_query() { # PROMQL EXPECTED-VALUE
+  curl -sf "http://127.0.0.1:$FTLAB_PROMETHEUS_PORT/api/v1/query" --data-urlencode "query=$1" \
+    | grep -F ",\"$2\"]" >/dev/null
+}
+wait_for "coordinator-1's /metrics: node-3 DEAD" 10 metrics_dead
+say "coordinator-1's /metrics (127.0.0.1:$FTLAB_COORDINATOR_1_HTTP_PORT) says node-3 DEAD"
+wait_for "Prometheus: node-3 DEAD at both coordinators" 30 \
+  prom_query 'count(ftlab_node_state{node="node-3",state="DEAD"} == 1)' 2
+wait_for "Prometheus: both coordinators up" 30 prom_query 'count(up{job="coordinators"} == 1)' 2
+say "Prometheus (127.0.0.1:$FTLAB_PROMETHEUS_PORT) sees node-3 DEAD at both coordinators"
 more_answers 10
 
 say "docker compose pause node-4  (frozen: its port stays open)"

@@ -5,6 +5,8 @@
 #
 #   ftlab/jre:local        a jlinked Java runtime (only the modules ftlab uses) + busybox
 #   ftlab/jdk-maven:local  a full JDK + Maven + busybox, for the build stage
+#   ftlab/prometheus:local Debian's prometheus + busybox, for the compose observability profile
+#                          (made only where prometheus is installed: apt-get install prometheus)
 #
 # Then: docker build --build-arg BUILD_IMAGE=ftlab/jdk-maven:local \
 #                    --build-arg RUNTIME_IMAGE=ftlab/jre:local -t ftlab:latest .
@@ -85,4 +87,18 @@ tar -C "$jdk" -c . | docker import \
   -c 'ENV MAVEN_HOME=/opt/maven' -c 'ENV HOME=/root' \
   - ftlab/jdk-maven:local >/dev/null
 docker run --rm ftlab/jdk-maven:local mvn -v 2>&1 | sed -n 1p
+if command -v prometheus >/dev/null; then
+  echo "== ftlab/prometheus:local: $(prometheus --version 2>&1 | sed -n 1p)"
+  prom=$work/prometheus
+  base_root "$prom"
+  mkdir -p "$prom/usr/bin" "$prom/usr/share"
+  cp -L "$(command -v prometheus)" "$prom/usr/bin/prometheus"
+  [ -d /usr/share/prometheus ] && cp -rL /usr/share/prometheus "$prom/usr/share/prometheus"
+  copy_libs "$prom" "$prom/usr/bin/prometheus"
+  tar -C "$prom" -c . | docker import -c 'ENV PATH=/usr/bin:/bin' -c 'ENV HOME=/root' \
+    - ftlab/prometheus:local >/dev/null
+  docker run --rm ftlab/prometheus:local prometheus --version 2>&1 | sed -n 1p
+else
+  echo "== ftlab/prometheus:local skipped: no prometheus here (apt-get install prometheus)"
+fi
 docker images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep '^ftlab/'

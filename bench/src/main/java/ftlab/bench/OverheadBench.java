@@ -14,6 +14,8 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -71,6 +73,65 @@ public final class OverheadBench implements Callable<Integer> {
     void send();
   }
 
+  @Option(
+      names = "--compare-metrics",
+      description =
+          "Also start a second cluster whose processes keep no meters (--http-port -1), and"
+              + " measure both in the same run: what metrics cost.")
+  boolean compareMetrics;
+
+  /** A cluster of 1 coordinator and 1 node, and the two ways of sending it the trivial task. */
+  private static final class Target implements AutoCloseable {
+    final String name;
+    final LocalCluster cluster;
+    final ManagedChannel nodeChannel;
+    final Coordinators coordinator;
+    final Path direct;
+    final Path viaCoordinator;
+    final Recorder inside = new Recorder(3);
+    final Recorder directLatency = new Recorder(3);
+    final Recorder coordinatorLatency = new Recorder(3);
+    long directNanos;
+    long coordinatorNanos;
+
+    Target(String name, LocalLayout layout) throws Exception {
+      this.name = name;
+      this.cluster =
+          new LocalCluster(Files.createTempDirectory("ftlab-bench-overhead-"), Jars.locate());
+      System.err.println(
+          "starting 1 coordinator and 1 node (" + name + ") in " + cluster.stateDir());
+      cluster.up(layout, Duration.ofSeconds(90), System.err::println);
+      this.nodeChannel =
+          Grpc.newChannelBuilder(
+                  "127.0.0.1:" + layout.nodeBasePort(), InsecureChannelCredentials.create())
+              .build();
+      this.coordinator = new Coordinators(layout.coordinatorAddresses());
+      WorkerGrpc.WorkerBlockingStub node = WorkerGrpc.newBlockingStub(nodeChannel);
+      ComputeRequest directRequest =
+          ComputeRequest.newBuilder().setRequestId("b").setTask(TRIVIAL).build();
+      SubmitRequest submit = SubmitRequest.newBuilder().setRequestId("b").setTask(TRIVIAL).build();
+      this.direct = () -> node.withDeadlineAfter(5, TimeUnit.SECONDS).compute(directRequest);
+      this.viaCoordinator =
+          () ->
+              inside.recordValue(
+                  Math.max(
+                      1,
+                      coordinator
+                          .stub(0)
+                          .withDeadlineAfter(5, TimeUnit.SECONDS)
+                          .submit(submit)
+                          .getCoordinatorMicros()));
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      coordinator.close();
+      nodeChannel.shutdownNow();
+      cluster.down(Duration.ofSeconds(10), line -> {});
+      cluster.deleteState();
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     if (requests < block || block < 1 || concurrency < 1 || warmup < 0) {
@@ -84,77 +145,82 @@ public final class OverheadBench implements Callable<Integer> {
               + " --warmup "
               + warmup);
     }
-    LocalLayout layout = LocalLayout.onFreePorts(1, 1, Math.max(16, concurrency * 2));
-    LocalCluster cluster =
-        new LocalCluster(Files.createTempDirectory("ftlab-bench-overhead-"), Jars.locate());
-    System.err.println("starting 1 coordinator and 1 node in " + cluster.stateDir());
-    cluster.up(layout, Duration.ofSeconds(90), System.err::println);
-    String nodeAddress = "127.0.0.1:" + layout.nodeBasePort();
-    ManagedChannel nodeChannel =
-        Grpc.newChannelBuilder(nodeAddress, InsecureChannelCredentials.create()).build();
-    try (Coordinators coordinator = new Coordinators(layout.coordinatorAddresses())) {
-      WorkerGrpc.WorkerBlockingStub node = WorkerGrpc.newBlockingStub(nodeChannel);
-      ComputeRequest direct =
-          ComputeRequest.newBuilder().setRequestId("b").setTask(TRIVIAL).build();
-      SubmitRequest viaCoordinator =
-          SubmitRequest.newBuilder().setRequestId("b").setTask(TRIVIAL).build();
-      Path directPath = () -> node.withDeadlineAfter(5, TimeUnit.SECONDS).compute(direct);
-      Recorder inside = new Recorder(3);
-      Path coordinatorPath =
-          () ->
-              inside.recordValue(
-                  Math.max(
-                      1,
-                      coordinator
-                          .stub(0)
-                          .withDeadlineAfter(5, TimeUnit.SECONDS)
-                          .submit(viaCoordinator)
-                          .getCoordinatorMicros()));
-
+    List<Target> targets = new ArrayList<>();
+    try {
+      int capacity = Math.max(16, concurrency * 2);
+      targets.add(new Target("metrics on", LocalLayout.onFreePorts(1, 1, capacity)));
+      if (compareMetrics) {
+        targets.add(
+            new Target("metrics off", LocalLayout.onFreePorts(1, 1, capacity).withoutMetrics()));
+      }
       System.err.printf("warming up: %d requests per path%n", warmup);
-      run(directPath, warmup, new Recorder(3));
-      run(coordinatorPath, warmup, new Recorder(3));
-
-      inside.reset();
-      Recorder directLatency = new Recorder(3);
-      Recorder coordinatorLatency = new Recorder(3);
-      long directNanos = 0;
-      long coordinatorNanos = 0;
+      for (Target t : targets) {
+        run(t.direct, warmup, new Recorder(3));
+        run(t.viaCoordinator, warmup, new Recorder(3));
+        t.inside.reset();
+      }
       for (int done = 0; done < requests; done += block) {
-        directNanos += run(directPath, block, directLatency);
-        coordinatorNanos += run(coordinatorPath, block, coordinatorLatency);
+        for (Target t : targets) {
+          t.directNanos += run(t.direct, block, t.directLatency);
+          t.coordinatorNanos += run(t.viaCoordinator, block, t.coordinatorLatency);
+        }
         System.err.printf("  %d / %d per path%n", done + block, requests);
       }
-      Histogram d = directLatency.getIntervalHistogram();
-      Histogram c = coordinatorLatency.getIntervalHistogram();
-      Histogram in = inside.getIntervalHistogram();
-      double dThroughput = d.getTotalCount() / (directNanos / 1e9);
-      double cThroughput = c.getTotalCount() / (coordinatorNanos / 1e9);
-      System.out.printf(
-          "Coordinator overhead: trivial task (echo, 0 ms), %d requests per path, %d in flight,"
-              + " alternating blocks of %d%n%n",
-          d.getTotalCount(), concurrency, block);
-      System.out.println("| path | p50 ms | p99 ms | throughput req/s |");
-      System.out.println("|---|---:|---:|---:|");
-      System.out.println(row("client -> node (direct)", d, dThroughput));
-      System.out.println(row("client -> coordinator -> node", c, cThroughput));
+      report(targets);
+      return 0;
+    } finally {
+      for (Target t : targets) {
+        t.close();
+      }
+    }
+  }
+
+  private void report(List<Target> targets) {
+    System.out.printf(
+        "Coordinator overhead: trivial task (echo, 0 ms), %d requests per path, %d in flight,"
+            + " alternating blocks of %d%n%n",
+        requests, concurrency, block);
+    System.out.println("| path | p50 ms | p99 ms | throughput req/s |");
+    System.out.println("|---|---:|---:|---:|");
+    List<Histogram> viaCoordinator = new ArrayList<>();
+    List<Double> viaThroughput = new ArrayList<>();
+    for (Target t : targets) {
+      Histogram d = t.directLatency.getIntervalHistogram();
+      Histogram c = t.coordinatorLatency.getIntervalHistogram();
+      double dThroughput = d.getTotalCount() / (t.directNanos / 1e9);
+      double cThroughput = c.getTotalCount() / (t.coordinatorNanos / 1e9);
+      String suffix = targets.size() > 1 ? ", " + t.name : "";
+      System.out.println(row("client -> node (direct)" + suffix, d, dThroughput));
+      System.out.println(row("client -> coordinator -> node" + suffix, c, cThroughput));
       System.out.printf(
           Locale.ROOT,
-          "| ratio coordinator / direct | %.2fx | %.2fx | %.2fx |%n",
+          "| ratio coordinator / direct%s | %.2fx | %.2fx | %.2fx |%n",
+          suffix,
           (double) c.getValueAtPercentile(50) / d.getValueAtPercentile(50),
           (double) c.getValueAtPercentile(99) / d.getValueAtPercentile(99),
           cThroughput / dThroughput);
+      viaCoordinator.add(c);
+      viaThroughput.add(cThroughput);
+    }
+    if (targets.size() > 1) {
+      Histogram on = viaCoordinator.get(0);
+      Histogram off = viaCoordinator.get(1);
       System.out.printf(
           Locale.ROOT,
-          "%nOf the coordinator path, time inside the coordinator (from its receiving the request to"
-              + " its answer, its own call to the node included): p50 %.3f ms, p99 %.3f ms.%n",
+          "| ratio metrics on / off, through the coordinator | %.2fx | %.2fx | %.2fx |%n",
+          (double) on.getValueAtPercentile(50) / off.getValueAtPercentile(50),
+          (double) on.getValueAtPercentile(99) / off.getValueAtPercentile(99),
+          viaThroughput.get(0) / viaThroughput.get(1));
+    }
+    for (Target t : targets) {
+      Histogram in = t.inside.getIntervalHistogram();
+      System.out.printf(
+          Locale.ROOT,
+          "%nOf the coordinator path%s, time inside the coordinator (from its receiving the request"
+              + " to its answer, its own call to the node included): p50 %.3f ms, p99 %.3f ms.%n",
+          targets.size() > 1 ? " (" + t.name + ")" : "",
           in.getValueAtPercentile(50) / 1000.0,
           in.getValueAtPercentile(99) / 1000.0);
-      return 0;
-    } finally {
-      nodeChannel.shutdownNow();
-      cluster.down(Duration.ofSeconds(10), line -> {});
-      cluster.deleteState();
     }
   }
 

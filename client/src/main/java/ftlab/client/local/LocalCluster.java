@@ -138,13 +138,14 @@ public final class LocalCluster {
               + " 'ftlab local down'");
     }
     List<Integer> ports = new ArrayList<>();
+    int http = layout.metrics() ? LocalLayout.HTTP_PORT_OFFSET : 0;
     for (int i = 0; i < layout.coordinators(); i++) {
       ports.add(layout.coordinatorBasePort() + i);
-      ports.add(layout.coordinatorBasePort() + i + LocalLayout.HTTP_PORT_OFFSET);
+      ports.add(layout.coordinatorBasePort() + i + http);
     }
     for (int i = 0; i < layout.nodes(); i++) {
       ports.add(layout.nodeBasePort() + i);
-      ports.add(layout.nodeBasePort() + i + LocalLayout.HTTP_PORT_OFFSET);
+      ports.add(layout.nodeBasePort() + i + http);
     }
     for (int port : ports) {
       if (!LocalLayout.isFree(port)) {
@@ -178,13 +179,13 @@ public final class LocalCluster {
       for (int i = 1; i <= layout.coordinators(); i++) {
         int port = layout.coordinatorBasePort() + i - 1;
         String name = layout.coordinatorName(i);
-        List<String> cmd = command(coordinatorJar, name, port, interval);
+        List<String> cmd = command(coordinatorJar, name, port, interval, layout.metrics());
         started.add(launch(new Member(name, Member.COORDINATOR, 0, 0, port, cmd)));
       }
       for (int i = 1; i <= layout.nodes(); i++) {
         int port = layout.nodeBasePort() + i - 1;
         String name = layout.nodeName(i);
-        List<String> cmd = command(nodeJar, name, port, interval);
+        List<String> cmd = command(nodeJar, name, port, interval, layout.metrics());
         cmd.addAll(
             List.of(
                 "--advertise-host",
@@ -217,7 +218,8 @@ public final class LocalCluster {
   }
 
   /** The command line of a member: java, the JVM flags, the jar, and the common settings. */
-  private static List<String> command(Path jar, String name, int port, String interval) {
+  private static List<String> command(
+      Path jar, String name, int port, String interval, boolean metrics) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(JVM_FLAGS);
@@ -230,7 +232,7 @@ public final class LocalCluster {
             "--port",
             Integer.toString(port),
             "--http-port",
-            Integer.toString(port + LocalLayout.HTTP_PORT_OFFSET),
+            metrics ? Integer.toString(port + LocalLayout.HTTP_PORT_OFFSET) : "-1",
             "--bind",
             "127.0.0.1",
             "--heartbeat-interval-ms",

@@ -10,6 +10,8 @@ import java.util.List;
  *
  * @param capacity tasks each node computes at once
  * @param heartbeatIntervalMs passed to every node and coordinator, so that they agree
+ * @param metrics whether the members serve metrics (and keep meters at all); off only to measure
+ *     what they cost
  */
 public record LocalLayout(
     int coordinators,
@@ -17,13 +19,44 @@ public record LocalLayout(
     int coordinatorBasePort,
     int nodeBasePort,
     int capacity,
-    int heartbeatIntervalMs) {
+    int heartbeatIntervalMs,
+    boolean metrics) {
 
   /** A member's HTTP port (its metrics) is its gRPC port plus this, as in the compose lab. */
   public static final int HTTP_PORT_OFFSET = 1000;
 
   /** 2 coordinators on 7001-7002 and 5 nodes on 7101-7105, as in the labs. */
   public static final LocalLayout DEFAULT = new LocalLayout(2, 5, 7001, 7101, 4, 100);
+
+  /** A layout whose members serve metrics. */
+  public LocalLayout(
+      int coordinators,
+      int nodes,
+      int coordinatorBasePort,
+      int nodeBasePort,
+      int capacity,
+      int heartbeatIntervalMs) {
+    this(
+        coordinators,
+        nodes,
+        coordinatorBasePort,
+        nodeBasePort,
+        capacity,
+        heartbeatIntervalMs,
+        true);
+  }
+
+  /** The same layout, its members keeping no meters and serving no metrics. */
+  public LocalLayout withoutMetrics() {
+    return new LocalLayout(
+        coordinators,
+        nodes,
+        coordinatorBasePort,
+        nodeBasePort,
+        capacity,
+        heartbeatIntervalMs,
+        false);
+  }
 
   public LocalLayout {
     if (coordinators < 1 || coordinators > 9) {

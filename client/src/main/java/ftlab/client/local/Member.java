@@ -42,8 +42,12 @@ public record Member(
     return port + LocalLayout.HTTP_PORT_OFFSET;
   }
 
-  /** Where Prometheus (or a browser) reads its meters. */
+  /** Where Prometheus (or a browser) reads its meters; "-" if it serves none. */
   public String metricsUrl() {
+    int flag = command.indexOf("--http-port");
+    if (flag >= 0 && flag + 1 < command.size() && command.get(flag + 1).equals("-1")) {
+      return "-";
+    }
     return "http://127.0.0.1:" + httpPort() + "/metrics";
   }
 

@@ -8,6 +8,8 @@ import ftlab.client.NodeAdmin;
 import ftlab.client.local.Member;
 import ftlab.proto.Faults;
 import ftlab.proto.Slow;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -114,6 +116,22 @@ class MetricsIT {
       }
       p.awaitMoreAnswers(30);
       p.stopLoadAndAssertNoClientVisibleFailure();
+
+      // every ftlab meter served is listed in docs/metrics.md
+      String doc = Files.readString(Path.of("..", "docs", "metrics.md"));
+      for (Member m : c.cluster.members()) {
+        if (m.name().equals("node-2")) {
+          continue; // killed
+        }
+        for (Scrape.Sample sample : Scrape.of(m.metricsUrl()).samples) {
+          String meter = sample.name().replaceAll("_(bucket|count|sum|max)$", "");
+          if (meter.startsWith("ftlab_")) {
+            assertThat(doc)
+                .as("docs/metrics.md lists %s (served by %s)", meter, m.name())
+                .contains("`" + meter + "`");
+          }
+        }
+      }
     }
   }
 }

@@ -78,8 +78,31 @@ class PrometheusIT {
                 });
         p.awaitMoreAnswers(30);
         p.stopLoadAndAssertNoClientVisibleFailure();
+
+        // every query docs/metrics.md offers a learner runs on this Prometheus
+        List<String> documented = documentedQueries();
+        assertThat(documented).hasSizeGreaterThan(10);
+        for (String q : documented) {
+          prometheus.query(q); // fails with Prometheus's own error if it does not parse
+        }
+        assertThat(prometheus.query("sum by (outcome) (rate(ftlab_requests_total[1m]))"))
+            .extracting(RealPrometheus.Series::labels)
+            .contains("{\"outcome\":\"answered\"}");
       }
     }
+  }
+
+  /** The queries in docs/metrics.md's promql blocks. */
+  static List<String> documentedQueries() throws java.io.IOException {
+    String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "metrics.md"));
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("```promql\n(.*?)\n```", java.util.regex.Pattern.DOTALL)
+            .matcher(doc);
+    List<String> out = new java.util.ArrayList<>();
+    while (m.find()) {
+      out.add(m.group(1).strip());
+    }
+    return out;
   }
 
   private static double sum(List<RealPrometheus.Series> series) {

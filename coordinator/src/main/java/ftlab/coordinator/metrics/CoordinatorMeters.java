@@ -42,6 +42,16 @@ public final class CoordinatorMeters implements DispatchListener {
     1, 2, 5, 10, 20, 50, 100, 200, 300, 500, 1_000, 2_000, 5_000, 10_000
   };
 
+  private static final String REQUESTS =
+      "Requests this coordinator ended, counted as the answer or the failure is sent, by mode,"
+          + " outcome (answered, failed) and the gRPC code the client got";
+  private static final String DISAGREEMENTS =
+      "Vote-mode requests whose replicas did not all give the same result (counted when the vote"
+          + " is decided, whoever won)";
+  private static final String STALLS =
+      "Times the failure detector itself did not run for a long time (this coordinator was paused"
+          + " or starved of CPU) and restarted every node's silence clock";
+
   private final MeterRegistry registry;
   private final Cluster cluster;
   private final Map<Key, Counter> counters = new ConcurrentHashMap<>();
@@ -84,6 +94,9 @@ public final class CoordinatorMeters implements DispatchListener {
                 + " the task's expected time: the p95 of recent attempts' extra time")
         .baseUnit("seconds")
         .register(registry);
+    // the counters without tags exist from the start, at 0, so that a query finds them
+    counter("ftlab.vote.disagreements", DISAGREEMENTS);
+    counter("ftlab.detector.stalls", STALLS);
     for (NodeState s : NodeState.values()) {
       Gauge.builder("ftlab.nodes", () -> count(s))
           .description("Nodes this coordinator knows in each state, as its detector sees them now")
@@ -114,16 +127,7 @@ public final class CoordinatorMeters implements DispatchListener {
     } else if (event instanceof DispatchEvent.Failed f) {
       String mode = word(f.redundancy().mode());
       String code = f.status().getCode().name();
-      counter(
-              "ftlab.requests",
-              "Requests this coordinator ended, counted as the answer or the failure is sent, by"
-                  + " mode, outcome (answered, failed) and the gRPC code the client got",
-              "mode",
-              mode,
-              "outcome",
-              "failed",
-              "code",
-              code)
+      counter("ftlab.requests", REQUESTS, "mode", mode, "outcome", "failed", "code", code)
           .increment();
       requestTimer(mode, "failed").record(f.atNanos(), TimeUnit.NANOSECONDS);
     }
@@ -132,24 +136,11 @@ public final class CoordinatorMeters implements DispatchListener {
 
   private void answered(Answer answer, long atNanos) {
     String mode = word(answer.getRedundancy().getMode());
-    counter(
-            "ftlab.requests",
-            "Requests this coordinator ended, counted as the answer or the failure is sent, by"
-                + " mode, outcome (answered, failed) and the gRPC code the client got",
-            "mode",
-            mode,
-            "outcome",
-            "answered",
-            "code",
-            "OK")
+    counter("ftlab.requests", REQUESTS, "mode", mode, "outcome", "answered", "code", "OK")
         .increment();
     requestTimer(mode, "answered").record(atNanos, TimeUnit.NANOSECONDS);
     if (answer.getTallyCount() > 1) {
-      counter(
-              "ftlab.vote.disagreements",
-              "Vote-mode requests whose replicas did not all give the same result (counted when"
-                  + " the vote is decided, whoever won)")
-          .increment();
+      counter("ftlab.vote.disagreements", DISAGREEMENTS).increment();
       for (int i = 1; i < answer.getTallyCount(); i++) { // the winner is first
         Ballot lost = answer.getTally(i);
         for (String node : lost.getNodeIdsList()) {
@@ -223,11 +214,7 @@ public final class CoordinatorMeters implements DispatchListener {
               r.nodeId())
           .increment();
     } else if (event instanceof MembershipEvent.DetectorStalled) {
-      counter(
-              "ftlab.detector.stalls",
-              "Times the failure detector itself did not run for a long time (this coordinator"
-                  + " was paused or starved of CPU) and restarted every node's silence clock")
-          .increment();
+      counter("ftlab.detector.stalls", STALLS).increment();
     }
   }
 

@@ -1,5 +1,8 @@
 package ftlab.coordinator;
 
+import ftlab.clock.Scheduler;
+import ftlab.coordinator.dashboard.DashboardFeed;
+import ftlab.coordinator.dashboard.DashboardHttp;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.DetectorConfig;
@@ -7,6 +10,7 @@ import ftlab.coordinator.metrics.CoordinatorMeters;
 import ftlab.metrics.MetricsServer;
 import ftlab.metrics.ProcessMetrics;
 import ftlab.proto.RedundancyWords;
+import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -20,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -55,7 +60,8 @@ public final class CoordinatorMain implements Callable<Integer> {
       names = "--http-port",
       defaultValue = "${env:FTLAB_HTTP_PORT:-8080}",
       description =
-          "HTTP port for GET /metrics (Prometheus text format); -1: none, and no meters kept"
+          "HTTP port for the dashboard (GET /) and the metrics (GET /metrics, Prometheus text);"
+              + " -1: none, and no meters kept"
               + " (env FTLAB_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
   int httpPort;
 
@@ -163,6 +169,20 @@ public final class CoordinatorMain implements Callable<Integer> {
       // gRPC's own call meters (grpc_server_*), from Micrometer's binder
       serverBuilder.intercept(new MetricCollectingServerInterceptor(metrics.registry()));
     }
+    Function<String, ManagedChannel> channels =
+        address -> {
+          NettyChannelBuilder channel =
+              NettyChannelBuilder.forTarget(address)
+                  .eventLoopGroup(io)
+                  .channelType(NioSocketChannel.class)
+                  .directExecutor()
+                  .usePlaintext();
+          if (metrics != null) {
+            // the calls to nodes (grpc_client_*)
+            channel.intercept(new MetricCollectingClientInterceptor(metrics.registry()));
+          }
+          return channel.build();
+        };
     CoordinatorServer server =
         new CoordinatorServer(
             id,
@@ -170,19 +190,7 @@ public final class CoordinatorMain implements Callable<Integer> {
             dispatch,
             redundancy,
             serverBuilder,
-            address -> {
-              NettyChannelBuilder channel =
-                  NettyChannelBuilder.forTarget(address)
-                      .eventLoopGroup(io)
-                      .channelType(NioSocketChannel.class)
-                      .directExecutor()
-                      .usePlaintext();
-              if (metrics != null) {
-                // the calls to nodes (grpc_client_*)
-                channel.intercept(new MetricCollectingClientInterceptor(metrics.registry()));
-              }
-              return channel.build();
-            },
+            channels,
             // the dispatcher's timers on the same loop: a timeout scheduled by a request wakes
             // no other thread
             io);
@@ -193,6 +201,15 @@ public final class CoordinatorMain implements Callable<Integer> {
       meters.listenTo(server.dispatcher());
       server.listenMembership(meters::onMembership);
       http = MetricsServer.start(bind, httpPort, metrics);
+      // the dashboard, on the same port: http://HOST:PORT/
+      DashboardFeed feed =
+          new DashboardFeed(
+              server::view,
+              System::currentTimeMillis,
+              Scheduler.of(Scheduler.timerThread("dashboard-feed")));
+      server.dispatcher().listen(feed);
+      server.listenMembership(feed::onMembership);
+      http.route("/", new DashboardHttp(id, feed, server.cluster(), server.dispatcher(), channels));
     }
     MetricsServer httpServer = http;
     server.start();

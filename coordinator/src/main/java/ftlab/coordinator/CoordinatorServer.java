@@ -55,6 +55,7 @@ public final class CoordinatorServer {
 
   private final Server server;
   private final Dispatcher dispatcher;
+  private final CoordinatorService service;
 
   /** Hear every membership event after the log: metrics, and the dashboard later. */
   private final List<Consumer<MembershipEvent>> membershipListeners = new CopyOnWriteArrayList<>();
@@ -111,9 +112,10 @@ public final class CoordinatorServer {
             dispatch,
             Scheduler.of(dispatchTimers));
     dispatcher.setRedundancy(redundancy);
+    this.service = new CoordinatorService(id, cluster, dispatcher);
     this.server =
         serverBuilder
-            .addService(new CoordinatorService(id, cluster, dispatcher))
+            .addService(service)
             .addService(new MembershipService(id, cluster, caller::reconnectIfFailed))
             .addService(
                 ServerInterceptors.intercept(
@@ -256,5 +258,10 @@ public final class CoordinatorServer {
 
   public Dispatcher dispatcher() {
     return dispatcher;
+  }
+
+  /** The cluster as this coordinator sees it now: what {@code ftlab status} shows. */
+  public ftlab.proto.ClusterView view() {
+    return service.view();
   }
 }

@@ -1,6 +1,7 @@
 package ftlab.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -54,14 +55,17 @@ public final class MetricsServer implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("cannot serve metrics on " + bind + ":" + port + ": " + e, e);
     }
+    java.util.concurrent.atomic.AtomicInteger threads =
+        new java.util.concurrent.atomic.AtomicInteger();
     ExecutorService thread =
-        Executors.newSingleThreadExecutor(
+        Executors.newCachedThreadPool(
             r -> {
-              Thread t = new Thread(r, "metrics-http");
+              Thread t = new Thread(r, "http-" + threads.incrementAndGet());
               t.setDaemon(true);
               return t;
             });
     server.setExecutor(thread);
+    server.createContext("/metrics", exchange -> handle(exchange, metrics));
     server.createContext("/", exchange -> handle(exchange, metrics));
     server.start();
     log.info("metrics on http://{}:{}/metrics", bind, server.getAddress().getPort());
@@ -98,7 +102,8 @@ public final class MetricsServer implements AutoCloseable {
     }
   }
 
-  private static void send(HttpExchange exchange, int status, String contentType, String body)
+  /** Sends {@code body} with this status and type (headers only, for HEAD). */
+  public static void send(HttpExchange exchange, int status, String contentType, String body)
       throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", contentType);
@@ -109,6 +114,20 @@ public final class MetricsServer implements AutoCloseable {
         out.write(bytes);
       }
     }
+  }
+
+  /**
+   * Serves every path under {@code prefix} with {@code handler} (the longest matching prefix wins;
+   * {@code /metrics} stays the meters').
+   */
+  public void route(String prefix, HttpHandler handler) {
+    if (prefix.equals("/metrics")) {
+      throw new IllegalArgumentException("/metrics is the meters'");
+    }
+    if (prefix.equals("/")) {
+      server.removeContext("/");
+    }
+    server.createContext(prefix, handler);
   }
 
   /** The port it listens on (the one chosen, when started on port 0). */

@@ -1,0 +1,338 @@
+package ftlab.coordinator.dashboard;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import ftlab.clock.Scheduler;
+import ftlab.coordinator.dispatch.DispatchEvent;
+import ftlab.coordinator.dispatch.DispatchListener;
+import ftlab.coordinator.membership.MembershipEvent;
+import ftlab.proto.Answer;
+import ftlab.proto.Attempt;
+import ftlab.proto.AttemptWords;
+import ftlab.proto.ClusterView;
+import ftlab.proto.HowAnswered;
+import ftlab.proto.RedundancyWords;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What the dashboard's pages are told, as it happens: the coordinator's view of the cluster, its
+ * membership events (transitions with their reasons) and its answers with their provenance. Events
+ * are gathered as they come and sent to every open page in one batch every {@link #FLUSH_MS} ms, so
+ * that 200 answers per second cost a page 4 messages per second, and the coordinator's network
+ * thread only adds an event to a list. A page that cannot keep up is dropped (it reconnects).
+ */
+public final class DashboardFeed implements DispatchListener, AutoCloseable {
+  static final long FLUSH_MS = 250;
+
+  /** Answers per batch, at most: the page shows the latest ones, and counts the rest. */
+  static final int ANSWERS_PER_BATCH = 40;
+
+  /** What a page that opens now is shown at once. */
+  static final int RECENT_EVENTS = 100;
+
+  static final int RECENT_ANSWERS = 30;
+
+  /** Open pages, at most; one more is refused (each holds a thread of the HTTP server). */
+  static final int MAX_PAGES = 16;
+
+  private static final JsonFormat.Printer PROTO_JSON =
+      JsonFormat.printer().omittingInsignificantWhitespace();
+
+  private final Supplier<ClusterView> view;
+  private final LongSupplier wallClockMillis;
+  private final Scheduler timer;
+  private volatile boolean stopped;
+  private final Object lock = new Object();
+  private final List<Item> pendingEvents = new ArrayList<>();
+  private final List<Item> pendingAnswers = new ArrayList<>();
+
+  /** Numbers every event and answer, so that a page is never sent what its first message had. */
+  private long sequence;
+
+  /** An event or answer, numbered in the order it came. */
+  private record Item(long seq, JsonObject json) {}
+
+  private long answersDropped;
+  private final Deque<JsonObject> recentEvents = new ArrayDeque<>();
+  private final Deque<JsonObject> recentAnswers = new ArrayDeque<>();
+  private final List<Page> pages = new CopyOnWriteArrayList<>();
+
+  /** One open page: the messages waiting to be written to it. */
+  public final class Page implements AutoCloseable {
+    private final BlockingQueue<String> messages = new ArrayBlockingQueue<>(64);
+    private volatile boolean closed;
+
+    /** The first item this page has not been shown. */
+    private long from;
+
+    /** The next message, or empty if none came within {@code millis} (or the page was dropped). */
+    public Optional<String> next(long millis) throws InterruptedException {
+      if (closed) {
+        return Optional.empty();
+      }
+      return Optional.ofNullable(messages.poll(millis, TimeUnit.MILLISECONDS));
+    }
+
+    /** Whether the feed dropped this page (too slow to read) or the page closed. */
+    public boolean closed() {
+      return closed;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      synchronized (lock) {
+        pages.remove(this);
+      }
+    }
+  }
+
+  /**
+   * @param view the coordinator's view of the cluster now (what {@code ftlab status} shows)
+   * @param wallClockMillis the time stamped on events, for the page's time axis
+   * @param timer sends a batch every {@link #FLUSH_MS} ms (a thread of the feed's own in
+   *     production, a fake clock in tests)
+   */
+  public DashboardFeed(Supplier<ClusterView> view, LongSupplier wallClockMillis, Scheduler timer) {
+    this.view = view;
+    this.wallClockMillis = wallClockMillis;
+    this.timer = timer;
+    timer.scheduleIfRunning(this::flushSafely, TimeUnit.MILLISECONDS.toNanos(FLUSH_MS));
+  }
+
+  /**
+   * Opens a page: its first message is the whole picture (the view, the recent events and answers),
+   * then one batch every {@link #FLUSH_MS} ms.
+   *
+   * @return empty if {@link #MAX_PAGES} are open already
+   */
+  public Optional<Page> open() {
+    Page page = new Page();
+    JsonObject first;
+    synchronized (lock) {
+      if (pages.size() >= MAX_PAGES) {
+        return Optional.empty();
+      }
+      first = message(new ArrayList<>(recentEvents), new ArrayList<>(recentAnswers), 0);
+      page.from = sequence; // what is pending now is in the picture already
+      pages.add(page);
+    }
+    first.addProperty("first", true);
+    page.messages.add(first.toString());
+    return Optional.of(page);
+  }
+
+  /** The cluster view, as JSON: what {@code /api/view} answers. */
+  public String viewJson() {
+    return json(view.get()).toString();
+  }
+
+  /** A membership event, for the events timeline. */
+  public void onMembership(MembershipEvent event) {
+    JsonObject e = new JsonObject();
+    e.addProperty("at", wallClockMillis.getAsLong());
+    e.addProperty("text", event.describe());
+    if (event instanceof MembershipEvent.Transition t) {
+      e.addProperty("kind", "transition");
+      e.addProperty("node", t.nodeId());
+      e.addProperty("from", t.from() == null ? "NONE" : t.from().name());
+      e.addProperty("to", t.to().name());
+      e.addProperty("reason", t.reason());
+    } else if (event instanceof MembershipEvent.Restarted r) {
+      e.addProperty("kind", "restarted");
+      e.addProperty("node", r.nodeId());
+    } else {
+      e.addProperty("kind", "detector-stalled");
+    }
+    event(e);
+  }
+
+  /** Something the dashboard itself did (a fault applied, a mode switched), for the timeline. */
+  public void control(String text) {
+    JsonObject e = new JsonObject();
+    e.addProperty("at", wallClockMillis.getAsLong());
+    e.addProperty("kind", "control");
+    e.addProperty("text", text);
+    event(e);
+  }
+
+  private void event(JsonObject e) {
+    synchronized (lock) {
+      pendingEvents.add(new Item(sequence++, e));
+      recentEvents.addLast(e);
+      if (recentEvents.size() > RECENT_EVENTS) {
+        recentEvents.removeFirst();
+      }
+    }
+  }
+
+  @Override
+  public void on(DispatchEvent event) {
+    if (event instanceof DispatchEvent.Answered a) {
+      answer(answered(a));
+    } else if (event instanceof DispatchEvent.Failed f) {
+      JsonObject j = new JsonObject();
+      j.addProperty("at", wallClockMillis.getAsLong());
+      j.addProperty("request", f.requestId());
+      j.addProperty("ok", false);
+      j.addProperty("mode", f.redundancy().describe());
+      j.addProperty("code", f.status().getCode().name());
+      j.addProperty("why", f.status().getDescription());
+      j.addProperty("ms", f.atNanos() / 1e6);
+      j.add("attempts", attempts(f.attempts()));
+      answer(j);
+    }
+  }
+
+  private JsonObject answered(DispatchEvent.Answered a) {
+    Answer answer = a.answer();
+    JsonObject j = new JsonObject();
+    j.addProperty("at", wallClockMillis.getAsLong());
+    j.addProperty("request", a.requestId());
+    j.addProperty("ok", true);
+    j.addProperty("node", answer.getNodeId());
+    String how = AttemptWords.how(answer.getHow());
+    if (answer.getHow() == HowAnswered.HOW_VOTE && answer.getTallyCount() > 0) {
+      int replicas = answer.getRedundancy().getReplicas();
+      how += " " + answer.getTally(0).getNodeIdsCount() + "/" + (replicas == 0 ? 3 : replicas);
+    }
+    j.addProperty("how", how);
+    j.addProperty("mode", RedundancyWords.describe(answer.getRedundancy()));
+    j.addProperty("outvoted", answer.getTallyCount() > 1);
+    j.addProperty("ms", a.atNanos() / 1e6);
+    j.add("attempts", attempts(answer.getAttemptsList()));
+    return j;
+  }
+
+  private static JsonArray attempts(List<Attempt> attempts) {
+    JsonArray out = new JsonArray();
+    for (Attempt at : attempts) {
+      JsonObject o = new JsonObject();
+      o.addProperty("node", at.getNodeId());
+      o.addProperty("kind", AttemptWords.how(AttemptWords.howByKind(at.getKind())));
+      o.addProperty("outcome", AttemptWords.outcome(at));
+      o.addProperty("startMs", at.getStartedMicros() / 1e3);
+      o.addProperty("ms", at.getLatencyMicros() / 1e3);
+      out.add(o);
+    }
+    return out;
+  }
+
+  private void answer(JsonObject j) {
+    synchronized (lock) {
+      long seq = sequence++;
+      if (pendingAnswers.size() < ANSWERS_PER_BATCH) {
+        pendingAnswers.add(new Item(seq, j));
+      } else {
+        answersDropped++;
+      }
+      recentAnswers.addLast(j);
+      if (recentAnswers.size() > RECENT_ANSWERS) {
+        recentAnswers.removeFirst();
+      }
+    }
+  }
+
+  private void flushSafely() {
+    try {
+      flush();
+    } catch (RuntimeException e) {
+      // a bug here must not stop the feed
+      org.slf4j.LoggerFactory.getLogger("dashboard").error("dashboard feed failed", e);
+    }
+    if (!stopped) {
+      timer.scheduleIfRunning(this::flushSafely, TimeUnit.MILLISECONDS.toNanos(FLUSH_MS));
+    }
+  }
+
+  /** Sends what happened since the last batch to every open page. */
+  void flush() {
+    List<Item> events;
+    List<Item> answers;
+    long dropped;
+    List<Page> to;
+    synchronized (lock) {
+      events = new ArrayList<>(pendingEvents);
+      answers = new ArrayList<>(pendingAnswers);
+      dropped = answersDropped;
+      pendingEvents.clear();
+      pendingAnswers.clear();
+      answersDropped = 0;
+      to = new ArrayList<>(pages);
+    }
+    if (to.isEmpty()) {
+      return;
+    }
+    String shared = null;
+    for (Page p : to) {
+      String message;
+      if (events.stream().allMatch(i -> i.seq() >= p.from)
+          && answers.stream().allMatch(i -> i.seq() >= p.from)) {
+        if (shared == null) {
+          shared = message(json(events, 0), json(answers, 0), dropped).toString();
+        }
+        message = shared;
+      } else { // opened after some of these came: its first message had them
+        message = message(json(events, p.from), json(answers, p.from), 0).toString();
+      }
+      if (!p.messages.offer(message)) {
+        p.close(); // 64 batches (16 s) unread: the page is gone or stuck; it reconnects
+      }
+    }
+  }
+
+  private static List<JsonObject> json(List<Item> items, long from) {
+    List<JsonObject> out = new ArrayList<>();
+    for (Item i : items) {
+      if (i.seq() >= from) {
+        out.add(i.json());
+      }
+    }
+    return out;
+  }
+
+  private JsonObject message(List<JsonObject> events, List<JsonObject> answers, long dropped) {
+    JsonObject m = new JsonObject();
+    m.addProperty("at", wallClockMillis.getAsLong());
+    m.add("view", json(view.get()));
+    JsonArray e = new JsonArray();
+    events.forEach(e::add);
+    m.add("events", e);
+    JsonArray a = new JsonArray();
+    answers.forEach(a::add);
+    m.add("answers", a);
+    m.addProperty("answersNotShown", dropped);
+    return m;
+  }
+
+  private static JsonElement json(MessageOrBuilder proto) {
+    try {
+      return JsonParser.parseString(PROTO_JSON.print(proto));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("cannot print " + proto.getClass().getSimpleName(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    stopped = true;
+    for (Page p : pages) {
+      p.close();
+    }
+  }
+}

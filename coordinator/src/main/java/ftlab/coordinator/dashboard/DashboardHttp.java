@@ -1,0 +1,230 @@
+package ftlab.coordinator.dashboard;
+
+import com.google.gson.JsonObject;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import ftlab.coordinator.dispatch.Dispatcher;
+import ftlab.coordinator.dispatch.Redundancy;
+import ftlab.coordinator.membership.Cluster;
+import ftlab.coordinator.membership.NodeState;
+import ftlab.metrics.MetricsServer;
+import ftlab.proto.RedundancyWords;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's dashboard over HTTP, beside {@code /metrics} on the same port:
+ *
+ * <ul>
+ *   <li>{@code GET /}: the page (and its script and style, from the jar: it works offline);
+ *   <li>{@code GET /api/view}: the cluster as this coordinator sees it (JSON);
+ *   <li>{@code GET /api/stream}: server-sent events, one batch every 250 ms ({@link
+ *       DashboardFeed});
+ *   <li>{@code POST /api/nodes/NODE/ACTION}: slow, error, lie, freeze, mute-heartbeats, crash,
+ *       heal, readmit;
+ *   <li>{@code POST /api/mode?mode=vote&replicas=3}: the mode for requests that choose none.
+ * </ul>
+ *
+ * Changes need the header {@code X-Ftlab: 1}, which the page sends: a browser sends no custom
+ * header to another site without asking it first (a CORS preflight this server never grants), so
+ * another web page open in the same browser cannot click the buttons. It is not access control:
+ * anyone who can reach the port can break the lab, as anyone who can reach the gRPC port can (the
+ * security work adds identities).
+ */
+public final class DashboardHttp implements HttpHandler {
+  private static final Logger log = LoggerFactory.getLogger("dashboard");
+  private static final Pattern NODE_ACTION = Pattern.compile("^/api/nodes/([^/]+)/([a-z-]+)$");
+
+  private final String coordinatorId;
+  private final DashboardFeed feed;
+  private final Cluster cluster;
+  private final Dispatcher dispatcher;
+  private final NodeControls controls;
+
+  public DashboardHttp(
+      String coordinatorId,
+      DashboardFeed feed,
+      Cluster cluster,
+      Dispatcher dispatcher,
+      Function<String, ManagedChannel> channels) {
+    this.coordinatorId = coordinatorId;
+    this.feed = feed;
+    this.cluster = cluster;
+    this.dispatcher = dispatcher;
+    this.controls = new NodeControls(cluster, channels);
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      String method = exchange.getRequestMethod();
+      if (method.equals("POST")) {
+        post(exchange, path);
+        return;
+      }
+      if (!method.equals("GET") && !method.equals("HEAD")) {
+        exchange.getResponseHeaders().set("Allow", "GET, HEAD, POST");
+        text(exchange, 405, method + " is not served here");
+        return;
+      }
+      switch (path) {
+        case "/", "/index.html" -> resource(exchange, "index.html", "text/html; charset=utf-8");
+        case "/dashboard.js" ->
+            resource(exchange, "dashboard.js", "text/javascript; charset=utf-8");
+        case "/dashboard.css" -> resource(exchange, "dashboard.css", "text/css; charset=utf-8");
+        case "/api/view" -> MetricsServer.send(exchange, 200, "application/json", feed.viewJson());
+        case "/api/stream" -> stream(exchange);
+        default -> text(exchange, 404, "nothing at " + path + ": the dashboard is at /");
+      }
+    } catch (RuntimeException e) {
+      log.warn("dashboard request failed", e);
+      throw e;
+    }
+  }
+
+  private void post(HttpExchange exchange, String path) throws IOException {
+    if (!"1".equals(exchange.getRequestHeaders().getFirst("X-Ftlab"))) {
+      reply(
+          exchange, 403, false, "changes need the header X-Ftlab: 1 (the dashboard page sends it)");
+      return;
+    }
+    Matcher m = NODE_ACTION.matcher(path);
+    if (m.matches()) {
+      String node = m.group(1);
+      String action = m.group(2);
+      if (action.equals("readmit")) {
+        readmit(exchange, node);
+        return;
+      }
+      NodeControls.Result r = controls.apply(node, action);
+      log.info("dashboard: {} {}: {}", action, node, r.message());
+      if (r.ok()) {
+        feed.control(action + " " + node + ": " + r.message());
+      }
+      reply(exchange, r.httpStatus(), r.ok(), r.message());
+    } else if (path.equals("/api/mode")) {
+      mode(exchange);
+    } else {
+      reply(exchange, 404, false, "nothing to change at " + path);
+    }
+  }
+
+  private void readmit(HttpExchange exchange, String node) throws IOException {
+    try {
+      NodeState after = cluster.readmit(node);
+      feed.control("readmit " + node + ": " + after);
+      reply(exchange, 200, true, node + " readmitted: " + after);
+    } catch (IllegalArgumentException e) {
+      reply(exchange, 404, false, e.getMessage());
+    } catch (IllegalStateException e) {
+      reply(exchange, 409, false, e.getMessage());
+    }
+  }
+
+  private void mode(HttpExchange exchange) throws IOException {
+    Map<String, String> q = query(exchange.getRequestURI());
+    Redundancy next;
+    try {
+      int replicas =
+          q.containsKey("replicas")
+              ? Integer.parseInt(q.get("replicas"))
+              : Redundancy.DEFAULT_REPLICAS;
+      next = new Redundancy(RedundancyWords.mode(q.getOrDefault("mode", "")), replicas);
+    } catch (NumberFormatException e) {
+      reply(
+          exchange, 400, false, "replicas must be a whole number, got '" + q.get("replicas") + "'");
+      return;
+    } catch (IllegalArgumentException e) {
+      reply(exchange, 400, false, e.getMessage());
+      return;
+    }
+    Redundancy before = dispatcher.redundancy();
+    dispatcher.setRedundancy(next);
+    log.info(
+        "redundancy mode: {} (was {}), from the dashboard", next.describe(), before.describe());
+    feed.control(coordinatorId + " mode: " + next.describe() + " (was " + before.describe() + ")");
+    reply(exchange, 200, true, coordinatorId + " mode: " + next.describe());
+  }
+
+  private static Map<String, String> query(URI uri) {
+    Map<String, String> out = new HashMap<>();
+    String raw = uri.getRawQuery();
+    if (raw == null) {
+      return out;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0) {
+        out.put(
+            URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    return out;
+  }
+
+  /** Holds the exchange open and writes each batch as a server-sent event until the page goes. */
+  private void stream(HttpExchange exchange) throws IOException {
+    Optional<DashboardFeed.Page> opened = feed.open();
+    if (opened.isEmpty()) {
+      text(exchange, 503, DashboardFeed.MAX_PAGES + " dashboards are open already: close one");
+      return;
+    }
+    try (DashboardFeed.Page page = opened.get()) {
+      exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+      exchange.getResponseHeaders().set("Cache-Control", "no-store");
+      exchange.sendResponseHeaders(200, 0); // chunked: as long as it lasts
+      OutputStream out = exchange.getResponseBody();
+      out.write("retry: 1000\n\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      while (!page.closed()) {
+        Optional<String> message = page.next(15_000);
+        // nothing for 15 s: a comment, so that a page that went away is noticed
+        String chunk = message.map(msg -> "data: " + msg + "\n\n").orElse(": still here\n\n");
+        out.write(chunk.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+      }
+    } catch (IOException e) {
+      // the page went away: nothing to do
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void resource(HttpExchange exchange, String name, String type) throws IOException {
+    try (InputStream in = DashboardHttp.class.getResourceAsStream("/ftlab/dashboard/" + name)) {
+      if (in == null) {
+        text(exchange, 500, "the dashboard's " + name + " is missing from the jar");
+        return;
+      }
+      MetricsServer.send(
+          exchange, 200, type, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  private static void reply(HttpExchange exchange, int status, boolean ok, String message)
+      throws IOException {
+    JsonObject j = new JsonObject();
+    j.addProperty("ok", ok);
+    j.addProperty("message", message);
+    MetricsServer.send(exchange, status, "application/json", j.toString());
+  }
+
+  private static void text(HttpExchange exchange, int status, String message) throws IOException {
+    MetricsServer.send(exchange, status, "text/plain; charset=utf-8", message + "\n");
+  }
+}

@@ -1,0 +1,171 @@
+package ftlab.coordinator.dashboard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import ftlab.clock.FakeClock;
+import ftlab.coordinator.dispatch.DispatchEvent;
+import ftlab.coordinator.dispatch.Redundancy;
+import ftlab.coordinator.membership.MembershipEvent;
+import ftlab.coordinator.membership.NodeState;
+import ftlab.proto.Answer;
+import ftlab.proto.Attempt;
+import ftlab.proto.AttemptKind;
+import ftlab.proto.AttemptOutcome;
+import ftlab.proto.Ballot;
+import ftlab.proto.ClusterView;
+import ftlab.proto.HowAnswered;
+import ftlab.proto.RedundancyMode;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What a dashboard page is told, batch by batch ({@link DashboardFeed#flush} called by hand). */
+class DashboardFeedTest {
+  /** Only the test sends batches: its clock never moves, so the feed's own timer never fires. */
+  private final FakeClock clock = new FakeClock();
+
+  private final DashboardFeed feed =
+      new DashboardFeed(
+          () -> ClusterView.newBuilder().setCoordinatorId("coordinator-1").build(),
+          () -> 1_000L,
+          clock);
+
+  @AfterEach
+  void close() {
+    feed.close();
+  }
+
+  private static JsonObject next(DashboardFeed.Page page) throws InterruptedException {
+    Optional<String> m = page.next(2_000);
+    assertThat(m).as("a message").isPresent();
+    return JsonParser.parseString(m.get()).getAsJsonObject();
+  }
+
+  private static Answer vote(String winner, String loser) {
+    return Answer.newBuilder()
+        .setNodeId(winner)
+        .setHow(HowAnswered.HOW_VOTE)
+        .setRedundancy(
+            ftlab.proto.Redundancy.newBuilder().setMode(RedundancyMode.VOTE).setReplicas(3))
+        .addTally(Ballot.newBuilder().addNodeIds(winner).addNodeIds("node-5"))
+        .addTally(Ballot.newBuilder().addNodeIds(loser))
+        .addAttempts(
+            Attempt.newBuilder()
+                .setNodeId(loser)
+                .setKind(AttemptKind.VOTE_REPLICA)
+                .setOutcome(AttemptOutcome.ANSWERED)
+                .setStartedMicros(100)
+                .setLatencyMicros(5_000))
+        .build();
+  }
+
+  @Test
+  void aNewPageGetsThePictureThenBatchesOfWhatHappened() throws Exception {
+    feed.onMembership(
+        new MembershipEvent.Transition("node-1", null, NodeState.ALIVE, "first heartbeat"));
+    DashboardFeed.Page page = feed.open().orElseThrow();
+
+    JsonObject first = next(page);
+    assertThat(first.get("first").getAsBoolean()).isTrue();
+    assertThat(first.getAsJsonObject("view").get("coordinatorId").getAsString())
+        .isEqualTo("coordinator-1");
+    assertThat(first.getAsJsonArray("events").get(0).getAsJsonObject().get("text").getAsString())
+        .isEqualTo("node-1 joined as ALIVE: first heartbeat");
+
+    feed.onMembership(
+        new MembershipEvent.Transition(
+            "node-3", NodeState.SUSPECT, NodeState.DEAD, "no heartbeat for 612 ms"));
+    feed.on(new DispatchEvent.Answered("req-7", vote("node-2", "node-4"), 12_500_000L));
+    feed.on(
+        new DispatchEvent.Failed(
+            "req-8",
+            Redundancy.FAILOVER,
+            Status.UNAVAILABLE.withDescription("no node"),
+            List.of(),
+            3_000_000L));
+    feed.flush();
+
+    JsonObject batch = next(page);
+    assertThat(batch.has("first")).isFalse();
+    JsonObject dead = batch.getAsJsonArray("events").get(0).getAsJsonObject();
+    assertThat(dead.get("node").getAsString()).isEqualTo("node-3");
+    assertThat(dead.get("from").getAsString()).isEqualTo("SUSPECT");
+    assertThat(dead.get("to").getAsString()).isEqualTo("DEAD");
+    assertThat(dead.get("reason").getAsString()).isEqualTo("no heartbeat for 612 ms");
+    JsonObject answered = batch.getAsJsonArray("answers").get(0).getAsJsonObject();
+    assertThat(answered.get("how").getAsString()).isEqualTo("vote 2/3");
+    assertThat(answered.get("outvoted").getAsBoolean()).isTrue();
+    assertThat(answered.get("ms").getAsDouble()).isEqualTo(12.5);
+    assertThat(
+            answered.getAsJsonArray("attempts").get(0).getAsJsonObject().get("kind").getAsString())
+        .isEqualTo("vote");
+    JsonObject failed = batch.getAsJsonArray("answers").get(1).getAsJsonObject();
+    assertThat(failed.get("ok").getAsBoolean()).isFalse();
+    assertThat(failed.get("code").getAsString()).isEqualTo("UNAVAILABLE");
+  }
+
+  @Test
+  void aBusySecondIsSentInBoundedBatchesAndCounted() throws Exception {
+    DashboardFeed.Page page = feed.open().orElseThrow();
+    next(page); // the picture
+    for (int i = 0; i < 100; i++) {
+      feed.on(new DispatchEvent.Answered("req-" + i, vote("node-1", "node-2"), 1_000_000L));
+    }
+    feed.flush();
+
+    JsonObject batch = next(page);
+    assertThat(batch.getAsJsonArray("answers")).hasSize(DashboardFeed.ANSWERS_PER_BATCH);
+    assertThat(batch.get("answersNotShown").getAsLong())
+        .isEqualTo(100 - DashboardFeed.ANSWERS_PER_BATCH);
+
+    // and a page opened now sees the most recent ones
+    DashboardFeed.Page late = feed.open().orElseThrow();
+    JsonObject picture = next(late);
+    assertThat(picture.getAsJsonArray("answers")).hasSize(DashboardFeed.RECENT_ANSWERS);
+    assertThat(
+            picture
+                .getAsJsonArray("answers")
+                .get(DashboardFeed.RECENT_ANSWERS - 1)
+                .getAsJsonObject()
+                .get("request")
+                .getAsString())
+        .isEqualTo("req-99");
+  }
+
+  @Test
+  void theFeedsTimerSendsABatchEvery250Ms() throws Exception {
+    DashboardFeed.Page page = feed.open().orElseThrow();
+    next(page); // the picture
+    feed.control("freeze node-2: node-2 now has: freeze");
+    clock.advance(249_000_000L);
+    assertThat(page.next(0)).isEmpty();
+    clock.advance(1_000_000L);
+    assertThat(
+            next(page).getAsJsonArray("events").get(0).getAsJsonObject().get("kind").getAsString())
+        .isEqualTo("control");
+    clock.advance(250_000_000L);
+    assertThat(next(page).getAsJsonArray("events")).isEmpty(); // and the next, with nothing new
+  }
+
+  @Test
+  void aPageThatStopsReadingIsDroppedAndThePagesAreBounded() throws Exception {
+    DashboardFeed.Page stuck = feed.open().orElseThrow();
+    for (int i = 0; i < 70; i++) {
+      feed.flush(); // 64 unread batches: the page is gone or stuck
+    }
+    assertThat(stuck.closed()).isTrue();
+
+    List<DashboardFeed.Page> open = new ArrayList<>();
+    for (int i = 0; i < DashboardFeed.MAX_PAGES; i++) {
+      open.add(feed.open().orElseThrow());
+    }
+    assertThat(feed.open()).isEmpty();
+    open.get(0).close();
+    assertThat(feed.open()).isPresent();
+  }
+}

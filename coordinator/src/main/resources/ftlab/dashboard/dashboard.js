@@ -139,7 +139,7 @@ function addEvents(events) {
   for (const e of events) {
     const time = new Date(e.at).toLocaleTimeString([], { hour12: false }) + "." +
       String(e.at % 1000).padStart(3, "0");
-    const li = el("li", { "data-kind": e.kind || "", "data-to": e.to || "", "data-node": e.node || "" },
+    const li = el("li", { "data-kind": e.kind || "", "data-to": e.to || "", "data-node": e.node || "", "data-at": String(e.at) },
       el("time", {}, time), e.text);
     list.prepend(li);
   }

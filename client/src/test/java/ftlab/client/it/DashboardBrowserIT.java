@@ -1,0 +1,137 @@
+package ftlab.client.it;
+
+import static ftlab.proto.NodeState.ALIVE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real browser, on a real cluster under a checked load: it shows every node, its
+ * freeze button makes that tile go SUSPECT then DEAD, heal brings it back ALIVE. It prints how long
+ * the page took to show the death after the coordinator decided it, and saves screenshots under
+ * {@code target/} (the README's picture is one of them).
+ */
+class DashboardBrowserIT {
+  private static final Duration SOON = Duration.ofSeconds(10);
+
+  /** Records, in the page, when each tile's state changes (the browser's own clock). */
+  private static final String WATCH_TILES =
+      "window.ftlabChanges = [];"
+          + "new MutationObserver(ms => ms.forEach(m => {"
+          + "  if (m.attributeName === 'data-state') window.ftlabChanges.push("
+          + "    {node: m.target.dataset.node, state: m.target.dataset.state, at: Date.now()});"
+          + "})).observe(document.getElementById('nodes'),"
+          + "  {attributes: true, subtree: true, attributeFilter: ['data-state']});";
+
+  private static String tileState(ChromeDriver b, String node) {
+    return b.findElement(By.cssSelector(".node[data-node='" + node + "']"))
+        .getAttribute("data-state");
+  }
+
+  private static WebElement button(ChromeDriver b, String node, String action) {
+    return b.findElement(
+        By.cssSelector(".node[data-node='" + node + "'] button[data-action='" + action + "']"));
+  }
+
+  @Test
+  void freezingANodeFromTheDashboardTurnsItsTileSuspectThenDeadAndHealBringsItBack()
+      throws Exception {
+    try (RunningCluster c = new RunningCluster(2, 3)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(20);
+      Path profile = Files.createTempDirectory("ftlab-chromium-");
+      ChromeDriver browser = RealBrowser.start(profile);
+      try {
+        WebDriverWait wait = new WebDriverWait(browser, SOON, Duration.ofMillis(50));
+        browser.get("http://127.0.0.1:" + c.cluster.member("coordinator-1").httpPort() + "/");
+
+        wait.until(b -> b.findElements(By.cssSelector(".node[data-state='ALIVE']")).size() == 3);
+        wait.until(
+            b -> "true".equals(b.findElement(By.id("connection")).getAttribute("data-connected")));
+        wait.until(b -> b.findElements(By.cssSelector("#answers tr")).size() >= 5);
+        assertThat(browser.findElement(By.id("coordinator")).getText())
+            .contains("coordinator-1")
+            .contains("failover");
+        assertThat(browser.findElement(By.id("dead-words")).getText())
+            .isEqualTo("no heartbeat for 600 ms");
+        System.out.println("[browser] " + RealBrowser.screenshot(browser, "dashboard-alive"));
+
+        browser.executeScript(WATCH_TILES);
+        long clickedAt = (Long) browser.executeScript("return Date.now();");
+        button(browser, "node-2", "freeze").click();
+        wait.until(
+            b -> b.findElement(By.id("status")).getText().contains("node-2 now has: freeze"));
+        // the timeline has both transitions (a tile, sampled every 250 ms, may skip SUSPECT's
+        // 300 ms), and the tile ends DEAD
+        wait.until(
+            b ->
+                !b.findElements(By.cssSelector("#events li[data-node='node-2'][data-to='SUSPECT']"))
+                    .isEmpty());
+        wait.until(b -> tileState(browser, "node-2").equals("DEAD"));
+        assertThat(
+                browser.findElements(
+                    By.cssSelector("#events li[data-node='node-2'][data-to='DEAD']")))
+            .isNotEmpty();
+        assertThat(
+                browser.findElement(By.cssSelector(".node[data-node='node-2'] .reason")).getText())
+            .startsWith("no heartbeat for");
+        assertThat(tileState(browser, "node-1")).isEqualTo("ALIVE");
+        System.out.println("[browser] " + RealBrowser.screenshot(browser, "dashboard-node-2-dead"));
+
+        @SuppressWarnings("unchecked")
+        List<java.util.Map<String, Object>> changes =
+            (List<java.util.Map<String, Object>>)
+                browser.executeScript("return window.ftlabChanges;");
+        long shownDeadAt =
+            changes.stream()
+                .filter(m -> "node-2".equals(m.get("node")) && "DEAD".equals(m.get("state")))
+                .mapToLong(m -> ((Number) m.get("at")).longValue())
+                .findFirst()
+                .orElseThrow();
+        long decidedAt = eventAt(browser, "#events li[data-node='node-2'][data-to='DEAD']");
+        long appliedAt = eventAt(browser, "#events li[data-kind='control']");
+        System.out.printf(
+            Locale.ROOT,
+            "[browser] freeze clicked at 0 ms; node-2 frozen (the node's reply) at %d ms;"
+                + " coordinator-1 decided DEAD at %d ms (detection: %d ms after the freeze); the"
+                + " tile showed it at %d ms: %d ms after the decision (one machine, one wall"
+                + " clock)%n",
+            appliedAt - clickedAt,
+            decidedAt - clickedAt,
+            decidedAt - appliedAt,
+            shownDeadAt - clickedAt,
+            shownDeadAt - decidedAt);
+
+        button(browser, "node-2", "heal").click();
+        wait.until(b -> tileState(browser, "node-2").equals("ALIVE"));
+        p.awaitState("node-2", ALIVE, SOON);
+        wait.until(
+            b ->
+                browser
+                    .findElement(By.cssSelector(".node[data-node='node-2'] .faults"))
+                    .getText()
+                    .isEmpty());
+        System.out.println("[browser] " + RealBrowser.screenshot(browser, "dashboard-healed"));
+      } finally {
+        browser.quit();
+      }
+      p.awaitMoreAnswers(60);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+
+  /** The coordinator's time stamp of the newest event in the timeline that matches. */
+  private static long eventAt(ChromeDriver browser, String css) {
+    return Long.parseLong(browser.findElement(By.cssSelector(css)).getAttribute("data-at"));
+  }
+}

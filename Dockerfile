@@ -28,8 +28,8 @@ COPY docker/ftlab /app/bin/ftlab
 ENV FTLAB_HOME=/app PATH=/app/bin:$PATH
 # not root: no file here needs it, and a lab that breaks things should not run as root
 USER 10001:10001
-# gRPC (coordinator, node) and HTTP (GET /metrics)
-EXPOSE 7001 7101 8080
+# gRPC (coordinator, node) and HTTP (the dashboard, GET /metrics): gRPC + 1000
+EXPOSE 7001 7101 8001 8101
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 CMD ["/app/healthcheck"]
 ENTRYPOINT ["/app/entrypoint"]
 CMD ["node"]

@@ -3,7 +3,8 @@
 #   up (images built beforehand), first answer, stop node-2, kill node-3, pause node-4,
 #   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
 #   then start/unpause everything and see it ALIVE again; then down -v, leaving nothing behind.
-#   With the observability profile: coordinator-1's /metrics and Prometheus see the kill too.
+#   It runs with the observability profile: coordinator-1's /metrics and Prometheus must see the
+#   kill too (offline, make ftlab/prometheus:local first and set FTLAB_PROMETHEUS_IMAGE).
 # Runs as its own compose project (ftlab-journey), so it never touches a lab you have running.
 # Uses `docker compose` if present, else docker-compose (COMPOSE=... to choose).
 set -euo pipefail

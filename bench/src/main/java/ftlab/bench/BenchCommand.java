@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
       FailoverBench.class,
       OverheadBench.class,
       DockerBench.class,
-      RedundancyBench.class
+      RedundancyBench.class,
+      DashboardBench.class
     })
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

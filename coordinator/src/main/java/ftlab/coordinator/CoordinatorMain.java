@@ -58,12 +58,11 @@ public final class CoordinatorMain implements Callable<Integer> {
 
   @Option(
       names = "--http-port",
-      defaultValue = "${env:FTLAB_HTTP_PORT:-8080}",
+      defaultValue = "${env:FTLAB_HTTP_PORT:-}",
       description =
-          "HTTP port for the dashboard (GET /) and the metrics (GET /metrics, Prometheus text);"
-              + " -1: none, and no meters kept"
-              + " (env FTLAB_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
-  int httpPort;
+          "HTTP port for GET /metrics (Prometheus text) and the dashboard (GET /);"
+              + " -1: none, and no meters kept (env FTLAB_HTTP_PORT). Default: --port + 1000.")
+  String httpPortSetting;
 
   @Option(
       names = "--heartbeat-interval-ms",
@@ -135,10 +134,11 @@ public final class CoordinatorMain implements Callable<Integer> {
     if (port < 1 || port > 65535) {
       throw new CommandLine.ParameterException(new CommandLine(this), "port out of range: " + port);
     }
-    if (httpPort < -1 || httpPort > 65535 || httpPort == port) {
-      throw new CommandLine.ParameterException(
-          new CommandLine(this),
-          "--http-port must be -1 (none) or a port other than --port, got " + httpPort);
+    int httpPort;
+    try {
+      httpPort = MetricsServer.portFor(httpPortSetting, port);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
     DetectorConfig detector =
         new DetectorConfig(Duration.ofMillis(heartbeatIntervalMs), suspectAfter, deadAfter);

@@ -174,7 +174,15 @@ function connect() {
   const source = new EventSource("api/stream");
   const badge = document.getElementById("connection");
   source.onopen = () => { badge.dataset.connected = "true"; badge.textContent = "live"; };
-  source.onerror = () => { badge.dataset.connected = "false"; badge.textContent = "reconnecting…"; };
+  source.onerror = () => {
+    badge.dataset.connected = "false";
+    badge.textContent = "reconnecting…";
+    if (source.readyState === EventSource.CLOSED) {
+      // refused (too many dashboards open) or not a stream: the browser gives up, we do not
+      badge.textContent = "refused: trying again in 5 s";
+      setTimeout(connect, 5000);
+    }
+  };
   source.onmessage = (m) => {
     const batch = JSON.parse(m.data);
     if (batch.first) {

@@ -29,11 +29,11 @@ public final class MetricsServer implements AutoCloseable {
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
   private final HttpServer server;
-  private final ExecutorService thread;
+  private final ExecutorService threads;
 
-  private MetricsServer(HttpServer server, ExecutorService thread) {
+  private MetricsServer(HttpServer server, ExecutorService threads) {
     this.server = server;
-    this.thread = thread;
+    this.threads = threads;
   }
 
   /**
@@ -130,6 +130,45 @@ public final class MetricsServer implements AutoCloseable {
     server.createContext(prefix, handler);
   }
 
+  /** The HTTP port is the gRPC port plus this, unless set: 7001 serves on 8001. */
+  public static final int PORT_OFFSET = 1000;
+
+  /** What {@link #portFor} returns for "none". */
+  public static final int NONE = -1;
+
+  /**
+   * The HTTP port a process serves on, from its setting ({@code --http-port}, {@code
+   * FTLAB_HTTP_PORT}): empty for its gRPC port + {@value #PORT_OFFSET}, {@code -1} for none.
+   *
+   * @throws IllegalArgumentException naming the bad value
+   */
+  public static int portFor(String setting, int grpcPort) {
+    if (setting == null || setting.isBlank()) {
+      int port = grpcPort + PORT_OFFSET;
+      if (port > 65535) {
+        throw new IllegalArgumentException(
+            "the HTTP port would be the gRPC port + "
+                + PORT_OFFSET
+                + " = "
+                + port
+                + ", out of range: set --http-port");
+      }
+      return port;
+    }
+    int port;
+    try {
+      port = Integer.parseInt(setting.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "--http-port must be a port, or -1 for none, got '" + setting + "'");
+    }
+    if (port < NONE || port > 65535 || port == grpcPort) {
+      throw new IllegalArgumentException(
+          "--http-port must be -1 (none) or a port other than the gRPC port, got " + port);
+    }
+    return port;
+  }
+
   /** The port it listens on (the one chosen, when started on port 0). */
   public int port() {
     return server.getAddress().getPort();
@@ -139,6 +178,6 @@ public final class MetricsServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
-    thread.shutdownNow();
+    threads.shutdownNow();
   }
 }

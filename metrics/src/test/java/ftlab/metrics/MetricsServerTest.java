@@ -73,4 +73,20 @@ class MetricsServerTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("cannot serve metrics on 127.0.0.1:" + server.port());
   }
+
+  @Test
+  void theHttpPortIsTheGrpcPortPlus1000UnlessSet() {
+    assertThat(MetricsServer.portFor("", 7001)).isEqualTo(8001);
+    assertThat(MetricsServer.portFor(null, 7101)).isEqualTo(8101);
+    assertThat(MetricsServer.portFor(" 9090 ", 7001)).isEqualTo(9090);
+    assertThat(MetricsServer.portFor("-1", 7001)).isEqualTo(MetricsServer.NONE);
+    assertThat(MetricsServer.portFor("0", 7001)).isZero();
+    assertThatThrownBy(() -> MetricsServer.portFor("", 65000))
+        .hasMessage(
+            "the HTTP port would be the gRPC port + 1000 = 66000, out of range: set --http-port");
+    assertThatThrownBy(() -> MetricsServer.portFor("7001", 7001))
+        .hasMessage("--http-port must be -1 (none) or a port other than the gRPC port, got 7001");
+    assertThatThrownBy(() -> MetricsServer.portFor("web", 7001))
+        .hasMessage("--http-port must be a port, or -1 for none, got 'web'");
+  }
 }

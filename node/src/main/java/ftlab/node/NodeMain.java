@@ -50,11 +50,11 @@ public final class NodeMain implements Callable<Integer> {
 
   @Option(
       names = "--http-port",
-      defaultValue = "${env:FTLAB_HTTP_PORT:-8080}",
+      defaultValue = "${env:FTLAB_HTTP_PORT:-}",
       description =
-          "HTTP port for GET /metrics (Prometheus text format); -1: none, and no meters kept"
-              + " (env FTLAB_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
-  int httpPort;
+          "HTTP port for GET /metrics (Prometheus text);"
+              + " -1: none, and no meters kept (env FTLAB_HTTP_PORT). Default: --port + 1000.")
+  String httpPortSetting;
 
   @Option(
       names = "--advertise-host",
@@ -130,10 +130,7 @@ public final class NodeMain implements Callable<Integer> {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port out of range: " + port);
     }
-    if (httpPort < -1 || httpPort > 65535 || httpPort == port) {
-      throw new IllegalArgumentException(
-          "--http-port must be -1 (none) or a port other than --port, got " + httpPort);
-    }
+    int httpPort = MetricsServer.portFor(httpPortSetting, port);
     if (heartbeatIntervalMs < 1) {
       throw new IllegalArgumentException(
           "heartbeat interval must be at least 1 ms, got " + heartbeatIntervalMs);

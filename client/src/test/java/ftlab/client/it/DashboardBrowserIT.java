@@ -85,7 +85,6 @@ class DashboardBrowserIT {
         assertThat(
                 browser.findElement(By.cssSelector(".node[data-node='node-2'] .reason")).getText())
             .startsWith("no heartbeat for");
-        assertThat(tileState(browser, "node-1")).isEqualTo("ALIVE");
         System.out.println("[browser] " + RealBrowser.screenshot(browser, "dashboard-node-2-dead"));
 
         @SuppressWarnings("unchecked")
@@ -103,7 +102,7 @@ class DashboardBrowserIT {
         System.out.printf(
             Locale.ROOT,
             "[browser] freeze clicked at 0 ms; node-2 frozen (the node's reply) at %d ms;"
-                + " coordinator-1 decided DEAD at %d ms (detection: %d ms after the freeze); the"
+                + " coordinator-1 decided DEAD at %d ms (%d ms after the node's reply); the"
                 + " tile showed it at %d ms: %d ms after the decision (one machine, one wall"
                 + " clock)%n",
             appliedAt - clickedAt,

@@ -93,7 +93,16 @@ final class RealPrometheus implements AutoCloseable {
       await("Prometheus ready on port " + port + " (log: " + log + ")")
           .atMost(Duration.ofSeconds(30))
           .pollInterval(Duration.ofMillis(200))
-          .until(() -> p.isAlive() && prometheus.get("/-/ready").statusCode() == 200);
+          // refused connections until it listens
+          .ignoreExceptionsInstanceOf(IOException.class)
+          .until(
+              () -> {
+                if (!p.isAlive()) {
+                  throw new AssertionError(
+                      "prometheus exited with " + p.exitValue() + ": see " + log);
+                }
+                return prometheus.get("/-/ready").statusCode() == 200;
+              });
     } catch (RuntimeException e) {
       prometheus.close();
       throw e;

@@ -72,6 +72,9 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
   private final Deque<JsonObject> recentAnswers = new ArrayDeque<>();
   private final List<Page> pages = new CopyOnWriteArrayList<>();
 
+  /** Put in a page's queue when it closes, to wake the thread that writes to it. */
+  private static final String CLOSED = new String("closed");
+
   /** One open page: the messages waiting to be written to it. */
   public final class Page implements AutoCloseable {
     private final BlockingQueue<String> messages = new ArrayBlockingQueue<>(64);
@@ -85,7 +88,8 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
       if (closed) {
         return Optional.empty();
       }
-      return Optional.ofNullable(messages.poll(millis, TimeUnit.MILLISECONDS));
+      String m = messages.poll(millis, TimeUnit.MILLISECONDS);
+      return m == null || m == CLOSED ? Optional.empty() : Optional.of(m);
     }
 
     /** Whether the feed dropped this page (too slow to read) or the page closed. */
@@ -99,6 +103,8 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
       synchronized (lock) {
         pages.remove(this);
       }
+      messages.clear();
+      messages.offer(CLOSED); // wakes the thread waiting for the next message
     }
   }
 
@@ -123,17 +129,21 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
    */
   public Optional<Page> open() {
     Page page = new Page();
-    JsonObject first;
+    // the view is built outside the lock: it takes the cluster's lock, and the network thread
+    // waits for this one to add an event
+    JsonElement picture = json(view.get());
     synchronized (lock) {
       if (pages.size() >= MAX_PAGES) {
         return Optional.empty();
       }
-      first = message(new ArrayList<>(recentEvents), new ArrayList<>(recentAnswers), 0);
+      JsonObject first =
+          message(picture, new ArrayList<>(recentEvents), new ArrayList<>(recentAnswers), 0);
+      first.addProperty("first", true);
+      // queued before the page joins: no batch can overtake it
+      page.messages.add(first.toString());
       page.from = sequence; // what is pending now is in the picture already
       pages.add(page);
     }
-    first.addProperty("first", true);
-    page.messages.add(first.toString());
     return Optional.of(page);
   }
 
@@ -284,11 +294,12 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
       if (events.stream().allMatch(i -> i.seq() >= p.from)
           && answers.stream().allMatch(i -> i.seq() >= p.from)) {
         if (shared == null) {
-          shared = message(json(events, 0), json(answers, 0), dropped).toString();
+          shared = message(json(view.get()), json(events, 0), json(answers, 0), dropped).toString();
         }
         message = shared;
       } else { // opened after some of these came: its first message had them
-        message = message(json(events, p.from), json(answers, p.from), 0).toString();
+        message =
+            message(json(view.get()), json(events, p.from), json(answers, p.from), 0).toString();
       }
       if (!p.messages.offer(message)) {
         p.close(); // 64 batches (16 s) unread: the page is gone or stuck; it reconnects
@@ -306,10 +317,11 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     return out;
   }
 
-  private JsonObject message(List<JsonObject> events, List<JsonObject> answers, long dropped) {
+  private JsonObject message(
+      JsonElement view, List<JsonObject> events, List<JsonObject> answers, long dropped) {
     JsonObject m = new JsonObject();
     m.addProperty("at", wallClockMillis.getAsLong());
-    m.add("view", json(view.get()));
+    m.add("view", view);
     JsonArray e = new JsonArray();
     events.forEach(e::add);
     m.add("events", e);

@@ -53,6 +53,8 @@ public final class DashboardHttp implements HttpHandler {
   private final Cluster cluster;
   private final Dispatcher dispatcher;
   private final NodeControls controls;
+  private final java.util.concurrent.atomic.AtomicInteger streams =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public DashboardHttp(
       String coordinatorId,
@@ -87,7 +89,14 @@ public final class DashboardHttp implements HttpHandler {
             resource(exchange, "dashboard.js", "text/javascript; charset=utf-8");
         case "/dashboard.css" -> resource(exchange, "dashboard.css", "text/css; charset=utf-8");
         case "/api/view" -> MetricsServer.send(exchange, 200, "application/json", feed.viewJson());
-        case "/api/stream" -> stream(exchange);
+        case "/api/stream" -> {
+          if (method.equals("HEAD")) {
+            exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+            exchange.sendResponseHeaders(200, -1);
+          } else {
+            stream(exchange);
+          }
+        }
         default -> text(exchange, 404, "nothing at " + path + ": the dashboard is at /");
       }
     } catch (RuntimeException e) {
@@ -121,6 +130,28 @@ public final class DashboardHttp implements HttpHandler {
     } else {
       reply(exchange, 404, false, "nothing to change at " + path);
     }
+  }
+
+  /**
+   * Whether a change may come through this Host: an IP address, localhost, or a name without dots
+   * (a container's, in the compose lab). A web page that points a name of its own at this port (DNS
+   * rebinding) comes with that name, which has dots, and is refused.
+   */
+  static boolean hostAllowed(String host) {
+    if (host == null || host.isBlank()) {
+      return false;
+    }
+    String name = host.strip();
+    if (name.startsWith("[")) { // [::1]:8001
+      return true;
+    }
+    int colon = name.lastIndexOf(':');
+    if (colon >= 0) {
+      name = name.substring(0, colon);
+    }
+    return name.equalsIgnoreCase("localhost")
+        || name.matches("\\d{1,3}(\\.\\d{1,3}){3}")
+        || name.matches("[A-Za-z0-9_-]+");
   }
 
   private void readmit(HttpExchange exchange, String node) throws IOException {
@@ -179,8 +210,16 @@ public final class DashboardHttp implements HttpHandler {
 
   /** Holds the exchange open and writes each batch as a server-sent event until the page goes. */
   private void stream(HttpExchange exchange) throws IOException {
+    // counted by the threads that write, not by the feed's pages: a page the feed dropped may
+    // still hold its thread in a write to a client that stopped reading
+    if (streams.incrementAndGet() > DashboardFeed.MAX_PAGES) {
+      streams.decrementAndGet();
+      text(exchange, 503, DashboardFeed.MAX_PAGES + " dashboards are open already: close one");
+      return;
+    }
     Optional<DashboardFeed.Page> opened = feed.open();
     if (opened.isEmpty()) {
+      streams.decrementAndGet();
       text(exchange, 503, DashboardFeed.MAX_PAGES + " dashboards are open already: close one");
       return;
     }
@@ -202,6 +241,8 @@ public final class DashboardHttp implements HttpHandler {
       // the page went away: nothing to do
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      streams.decrementAndGet();
     }
   }
 

@@ -46,8 +46,8 @@ public final class CoordinatorMeters implements DispatchListener {
       "Requests this coordinator ended, counted as the answer or the failure is sent, by mode,"
           + " outcome (answered, failed) and the gRPC code the client got";
   private static final String DISAGREEMENTS =
-      "Vote-mode requests whose replicas did not all give the same result (counted when the vote"
-          + " is decided, whoever won)";
+      "Answered vote-mode requests whose replicas did not all give the same result (counted when"
+          + " the vote is decided); a vote with no majority fails with ABORTED instead";
   private static final String STALLS =
       "Times the failure detector itself did not run for a long time (this coordinator was paused"
           + " or starved of CPU) and restarted every node's silence clock";

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /** What a dashboard page is told, batch by batch ({@link DashboardFeed#flush} called by hand). */
 class DashboardFeedTest {
-  /** Only the test sends batches: its clock never moves, so the feed's own timer never fires. */
+  /** The feed's timer: it fires only when a test moves this clock; most call flush() instead. */
   private final FakeClock clock = new FakeClock();
 
   private final DashboardFeed feed =

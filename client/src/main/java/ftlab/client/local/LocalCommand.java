@@ -111,6 +111,17 @@ public final class LocalCommand implements Runnable {
       String d = dir == null ? "" : " --dir " + dir;
       System.out.println("next: ftlab watch" + d + "            (a stream of checked answers)");
       System.out.println("      ftlab status" + d + "           (what each coordinator sees)");
+      members.stream()
+          .filter(m -> m.role().equals(Member.COORDINATOR))
+          .findFirst()
+          .ifPresent(
+              m ->
+                  System.out.println(
+                      "      http://127.0.0.1:"
+                          + m.httpPort()
+                          + "/  ("
+                          + m.name()
+                          + "'s dashboard, in a browser)"));
       System.out.println("      kill -9 PID, kill -STOP PID / kill -CONT PID, kill PID   (faults)");
       System.out.println("      ftlab local start" + d + " NAME (start a stopped member again)");
       System.out.println("      ftlab local down" + d + "       (stop everything)");

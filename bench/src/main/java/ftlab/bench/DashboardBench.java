@@ -77,9 +77,10 @@ public final class DashboardBench implements Callable<Integer> {
     Page(HttpClient http, String url) throws Exception {
       HttpResponse<InputStream> r =
           http.send(
-              HttpRequest.newBuilder(URI.create(url)).build(),
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
               HttpResponse.BodyHandlers.ofInputStream());
       if (r.statusCode() != 200) {
+        r.body().close();
         throw new IllegalStateException(url + " answered " + r.statusCode());
       }
       body = r.body();
@@ -131,9 +132,11 @@ public final class DashboardBench implements Callable<Integer> {
             .withTasks(new TaskMix("echo", 7, 20_000, 10));
     List<Round> done = new ArrayList<>();
     try (Coordinators coordinators = new Coordinators(layout.coordinatorAddresses())) {
-      System.err.printf("warming up for %d s%n", warmup);
-      new Watch(coordinators, load.withDuration(Duration.ofSeconds(warmup)))
-          .run(o -> {}, s -> {}, Duration.ofSeconds(5));
+      if (warmup > 0) {
+        System.err.printf("warming up for %d s%n", warmup);
+        new Watch(coordinators, load.withDuration(Duration.ofSeconds(warmup)))
+            .run(o -> {}, s -> {}, Duration.ofSeconds(5));
+      }
       for (int r = 0; r < rounds; r++) {
         for (int open : new int[] {0, pages}) {
           List<Page> opened = new ArrayList<>();

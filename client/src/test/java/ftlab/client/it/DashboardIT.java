@@ -53,6 +53,26 @@ class DashboardIT {
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * A POST with the page's header and the Host given, over a plain socket (Java's HTTP client will
+   * not set Host); returns the whole answer.
+   */
+  private static String rawPost(int port, String path, String host) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5_000);
+      socket
+          .getOutputStream()
+          .write(
+              ("POST "
+                      + path
+                      + " HTTP/1.1\r\nHost: "
+                      + host
+                      + "\r\nX-Ftlab: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
   /** The batches of one open stream, as they arrive. */
   private static final class Stream implements AutoCloseable {
     final BlockingQueue<JsonObject> batches = new LinkedBlockingQueue<>();
@@ -160,6 +180,14 @@ class DashboardIT {
         HttpResponse<String> refused = post(base + "/api/nodes/node-2/freeze", false);
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(refused.body()).contains("X-Ftlab: 1");
+
+        // and one through someone else's name pointed at this port (DNS rebinding)
+        String rebound =
+            rawPost(
+                c.cluster.member("coordinator-1").httpPort(),
+                "/api/mode?mode=vote",
+                "evil.example.com");
+        assertThat(rebound).startsWith("HTTP/1.1 403").contains("not at 'evil.example.com");
 
         HttpResponse<String> frozen = post(base + "/api/nodes/node-2/freeze", true);
         assertThat(frozen.statusCode()).as(frozen.body()).isEqualTo(200);

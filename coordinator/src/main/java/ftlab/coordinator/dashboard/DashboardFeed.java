@@ -39,7 +39,7 @@ import java.util.function.Supplier;
 public final class DashboardFeed implements DispatchListener, AutoCloseable {
   static final long FLUSH_MS = 250;
 
-  /** Answers per batch, at most: the page shows the latest ones, and counts the rest. */
+  /** Answers per batch, at most: the first ones of the batch are listed, the rest counted. */
   static final int ANSWERS_PER_BATCH = 40;
 
   /** What a page that opens now is shown at once. */

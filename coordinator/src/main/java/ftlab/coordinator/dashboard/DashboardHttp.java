@@ -111,6 +111,17 @@ public final class DashboardHttp implements HttpHandler {
           exchange, 403, false, "changes need the header X-Ftlab: 1 (the dashboard page sends it)");
       return;
     }
+    String host = exchange.getRequestHeaders().getFirst("Host");
+    if (!hostAllowed(host)) {
+      reply(
+          exchange,
+          403,
+          false,
+          "changes are taken only at an IP address, localhost or a container's name, not at '"
+              + host
+              + "'");
+      return;
+    }
     Matcher m = NODE_ACTION.matcher(path);
     if (m.matches()) {
       String node = m.group(1);
@@ -212,35 +223,36 @@ public final class DashboardHttp implements HttpHandler {
   private void stream(HttpExchange exchange) throws IOException {
     // counted by the threads that write, not by the feed's pages: a page the feed dropped may
     // still hold its thread in a write to a client that stopped reading
-    if (streams.incrementAndGet() > DashboardFeed.MAX_PAGES) {
-      streams.decrementAndGet();
-      text(exchange, 503, DashboardFeed.MAX_PAGES + " dashboards are open already: close one");
-      return;
-    }
-    Optional<DashboardFeed.Page> opened = feed.open();
-    if (opened.isEmpty()) {
-      streams.decrementAndGet();
-      text(exchange, 503, DashboardFeed.MAX_PAGES + " dashboards are open already: close one");
-      return;
-    }
-    try (DashboardFeed.Page page = opened.get()) {
-      exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-      exchange.getResponseHeaders().set("Cache-Control", "no-store");
-      exchange.sendResponseHeaders(200, 0); // chunked: as long as it lasts
-      OutputStream out = exchange.getResponseBody();
-      out.write("retry: 1000\n\n".getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      while (!page.closed()) {
-        Optional<String> message = page.next(15_000);
-        // nothing for 15 s: a comment, so that a page that went away is noticed
-        String chunk = message.map(msg -> "data: " + msg + "\n\n").orElse(": still here\n\n");
-        out.write(chunk.getBytes(StandardCharsets.UTF_8));
-        out.flush();
+    streams.incrementAndGet();
+    try {
+      Optional<DashboardFeed.Page> opened =
+          streams.get() > DashboardFeed.MAX_PAGES ? Optional.empty() : feed.open();
+      if (opened.isEmpty()) {
+        text(exchange, 503, DashboardFeed.MAX_PAGES + " dashboards are open already: close one");
+        return;
       }
-    } catch (IOException e) {
-      // the page went away: nothing to do
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      try (DashboardFeed.Page page = opened.get()) {
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(200, 0); // chunked: as long as it lasts
+        OutputStream out = exchange.getResponseBody();
+        out.write("retry: 1000\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        while (!page.closed()) {
+          Optional<String> message = page.next(15_000);
+          if (message.isEmpty() && page.closed()) {
+            break;
+          }
+          // nothing for 15 s: a comment, so that a page that went away is noticed
+          String chunk = message.map(msg -> "data: " + msg + "\n\n").orElse(": still here\n\n");
+          out.write(chunk.getBytes(StandardCharsets.UTF_8));
+          out.flush();
+        }
+      } catch (IOException e) {
+        // the page went away: nothing to do
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     } finally {
       streams.decrementAndGet();
     }

@@ -47,7 +47,8 @@ public final class CoordinatorMeters implements DispatchListener {
           + " outcome (answered, failed) and the gRPC code the client got";
   private static final String DISAGREEMENTS =
       "Answered vote-mode requests whose replicas did not all give the same result (counted when"
-          + " the vote is decided); a vote with no majority fails with ABORTED instead";
+          + " the vote is decided); a vote with no majority fails instead (ABORTED, or UNAVAILABLE"
+          + " when too few replicas answered)";
   private static final String STALLS =
       "Times the failure detector itself did not run for a long time (this coordinator was paused"
           + " or starved of CPU) and restarted every node's silence clock";

@@ -207,14 +207,23 @@ class DashboardIT {
         HttpResponse<String> vote = post(base + "/api/mode?mode=vote&replicas=3", true);
         assertThat(vote.body()).contains("coordinator-1 mode: vote x3");
         stream.until(
-            "vote mode in the view",
+            "the switch in the timeline",
             Duration.ofSeconds(5),
             b ->
-                b.getAsJsonObject("view")
-                    .getAsJsonObject("redundancy")
-                    .get("mode")
-                    .getAsString()
-                    .equals("VOTE"));
+                b.getAsJsonArray("events").asList().stream()
+                        .map(JsonElement::getAsJsonObject)
+                        .anyMatch(
+                            e ->
+                                e.get("kind").getAsString().equals("mode")
+                                    && e.get("text")
+                                        .getAsString()
+                                        .equals("coordinator-1 mode: vote x3 (was failover)"))
+                    // in the same batch as the view that shows it
+                    && b.getAsJsonObject("view")
+                        .getAsJsonObject("redundancy")
+                        .get("mode")
+                        .getAsString()
+                        .equals("VOTE"));
         HttpResponse<String> bad = post(base + "/api/mode?mode=majority", true);
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).contains("mode must be one of failover, hedged, parallel, vote");

@@ -272,6 +272,9 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
 
   /** Sends what happened since the last batch to every open page. */
   void flush() {
+    ClusterView now = view.get();
+    modeSwitches(now);
+    JsonElement viewJson = json(now);
     List<Item> events;
     List<Item> answers;
     long dropped;
@@ -294,17 +297,35 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
       if (events.stream().allMatch(i -> i.seq() >= p.from)
           && answers.stream().allMatch(i -> i.seq() >= p.from)) {
         if (shared == null) {
-          shared = message(json(view.get()), json(events, 0), json(answers, 0), dropped).toString();
+          shared = message(viewJson, json(events, 0), json(answers, 0), dropped).toString();
         }
         message = shared;
       } else { // opened after some of these came: its first message had them
-        message =
-            message(json(view.get()), json(events, p.from), json(answers, p.from), 0).toString();
+        message = message(viewJson, json(events, p.from), json(answers, p.from), 0).toString();
       }
       if (!p.messages.offer(message)) {
         p.close(); // 64 batches (16 s) unread: the page is gone or stuck; it reconnects
       }
     }
+  }
+
+  /** The mode last seen; read and written by {@link #flush} only, one at a time. */
+  private String lastMode;
+
+  /**
+   * A mode switch, whoever made it ({@code ftlab mode}, the page's own switch), becomes an event:
+   * the coordinator's mode is read at every batch and compared with the last one seen.
+   */
+  private void modeSwitches(ClusterView now) {
+    String mode = RedundancyWords.describe(now.getRedundancy());
+    if (lastMode != null && !mode.equals(lastMode)) {
+      JsonObject e = new JsonObject();
+      e.addProperty("at", wallClockMillis.getAsLong());
+      e.addProperty("kind", "mode");
+      e.addProperty("text", now.getCoordinatorId() + " mode: " + mode + " (was " + lastMode + ")");
+      event(e);
+    }
+    lastMode = mode;
   }
 
   private static List<JsonObject> json(List<Item> items, long from) {

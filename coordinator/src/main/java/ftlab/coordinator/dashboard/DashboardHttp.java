@@ -198,7 +198,7 @@ public final class DashboardHttp implements HttpHandler {
     dispatcher.setRedundancy(next);
     log.info(
         "redundancy mode: {} (was {}), from the dashboard", next.describe(), before.describe());
-    feed.control(coordinatorId + " mode: " + next.describe() + " (was " + before.describe() + ")");
+    // the feed sees the switch at its next batch, as it sees one made with 'ftlab mode'
     reply(exchange, 200, true, coordinatorId + " mode: " + next.describe());
   }
 

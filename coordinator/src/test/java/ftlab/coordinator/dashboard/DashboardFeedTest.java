@@ -29,11 +29,15 @@ class DashboardFeedTest {
   /** The feed's timer: it fires only when a test moves this clock; most call flush() instead. */
   private final FakeClock clock = new FakeClock();
 
-  private final DashboardFeed feed =
-      new DashboardFeed(
-          () -> ClusterView.newBuilder().setCoordinatorId("coordinator-1").build(),
-          () -> 1_000L,
-          clock);
+  /** The coordinator's view as the feed reads it; a test may change its mode. */
+  private volatile ClusterView view =
+      ClusterView.newBuilder()
+          .setCoordinatorId("coordinator-1")
+          .setRedundancy(
+              ftlab.proto.Redundancy.newBuilder().setMode(RedundancyMode.FAILOVER).setReplicas(1))
+          .build();
+
+  private final DashboardFeed feed = new DashboardFeed(() -> view, () -> 1_000L, clock);
 
   @AfterEach
   void close() {
@@ -167,5 +171,26 @@ class DashboardFeedTest {
     assertThat(feed.open()).isEmpty();
     open.get(0).close();
     assertThat(feed.open()).isPresent();
+  }
+
+  @Test
+  void aModeSwitchMadeAnywhereIsAnEventAtTheNextBatch() throws Exception {
+    DashboardFeed.Page page = feed.open().orElseThrow();
+    next(page); // the picture
+    feed.flush();
+    assertThat(next(page).getAsJsonArray("events")).isEmpty();
+
+    view =
+        view.toBuilder()
+            .setRedundancy(
+                ftlab.proto.Redundancy.newBuilder().setMode(RedundancyMode.VOTE).setReplicas(3))
+            .build();
+    feed.flush();
+
+    JsonObject e = next(page).getAsJsonArray("events").get(0).getAsJsonObject();
+    assertThat(e.get("kind").getAsString()).isEqualTo("mode");
+    assertThat(e.get("text").getAsString()).isEqualTo("coordinator-1 mode: vote x3 (was failover)");
+    feed.flush();
+    assertThat(next(page).getAsJsonArray("events")).isEmpty(); // once
   }
 }

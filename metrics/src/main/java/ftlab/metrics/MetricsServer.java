@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,8 +56,7 @@ public final class MetricsServer implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("cannot serve metrics on " + bind + ":" + port + ": " + e, e);
     }
-    java.util.concurrent.atomic.AtomicInteger threads =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger threads = new AtomicInteger();
     ExecutorService thread =
         Executors.newCachedThreadPool(
             r -> {

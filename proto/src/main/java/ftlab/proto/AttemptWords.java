@@ -38,6 +38,11 @@ public final class AttemptWords {
     };
   }
 
+  /** An attempt's kind in one word: "primary", "retry", "hedge", "parallel" or "vote". */
+  public static String kind(AttemptKind kind) {
+    return how(howByKind(kind));
+  }
+
   /** The provenance of an answer won by an attempt of this kind, outside vote mode. */
   public static HowAnswered howByKind(AttemptKind kind) {
     return switch (kind) {

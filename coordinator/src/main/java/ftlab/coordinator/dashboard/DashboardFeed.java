@@ -234,7 +234,7 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     for (Attempt at : attempts) {
       JsonObject o = new JsonObject();
       o.addProperty("node", at.getNodeId());
-      o.addProperty("kind", AttemptWords.how(AttemptWords.howByKind(at.getKind())));
+      o.addProperty("kind", AttemptWords.kind(at.getKind()));
       o.addProperty("outcome", AttemptWords.outcome(at));
       o.addProperty("startMs", at.getStartedMicros() / 1e3);
       o.addProperty("ms", at.getLatencyMicros() / 1e3);

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,8 +54,7 @@ public final class DashboardHttp implements HttpHandler {
   private final Cluster cluster;
   private final Dispatcher dispatcher;
   private final NodeControls controls;
-  private final java.util.concurrent.atomic.AtomicInteger streams =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger streams = new AtomicInteger();
 
   public DashboardHttp(
       String coordinatorId,

@@ -9,7 +9,6 @@ import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
-import ftlab.proto.AttemptKind;
 import ftlab.proto.AttemptOutcome;
 import ftlab.proto.AttemptWords;
 import ftlab.proto.Ballot;
@@ -167,7 +166,7 @@ public final class CoordinatorMeters implements DispatchListener {
             "node",
             node,
             "kind",
-            kind(a.getKind()),
+            AttemptWords.kind(a.getKind()),
             "outcome",
             a.getOutcome() == AttemptOutcome.ANSWERED
                 ? "answered"
@@ -310,9 +309,5 @@ public final class CoordinatorMeters implements DispatchListener {
     return m == RedundancyMode.REDUNDANCY_MODE_UNSPECIFIED || m == RedundancyMode.UNRECOGNIZED
         ? "unknown"
         : m.name().toLowerCase(Locale.ROOT);
-  }
-
-  private static String kind(AttemptKind k) {
-    return AttemptWords.how(AttemptWords.howByKind(k));
   }
 }

@@ -13,14 +13,19 @@ import ftlab.coordinator.dispatch.DispatchListener;
 import ftlab.coordinator.membership.MembershipEvent;
 import ftlab.proto.Answer;
 import ftlab.proto.Attempt;
+import ftlab.proto.AttemptOutcome;
 import ftlab.proto.AttemptWords;
 import ftlab.proto.ClusterView;
+import ftlab.proto.FaultWords;
 import ftlab.proto.HowAnswered;
+import ftlab.proto.NodeView;
 import ftlab.proto.RedundancyWords;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -70,6 +75,11 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
   private long answersDropped;
   private final Deque<JsonObject> recentEvents = new ArrayDeque<>();
   private final Deque<JsonObject> recentAnswers = new ArrayDeque<>();
+  private final RequestSeconds seconds = new RequestSeconds();
+
+  /** Each node's faults as its heartbeats last reported them; read and written by flush only. */
+  private final Map<String, String> lastFaults = new HashMap<>();
+
   private final List<Page> pages = new CopyOnWriteArrayList<>();
 
   /** Put in a page's queue when it closes, to wake the thread that writes to it. */
@@ -137,7 +147,12 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
         return Optional.empty();
       }
       JsonObject first =
-          message(picture, new ArrayList<>(recentEvents), new ArrayList<>(recentAnswers), 0);
+          message(
+              picture,
+              new ArrayList<>(recentEvents),
+              new ArrayList<>(recentAnswers),
+              0,
+              seconds.kept());
       first.addProperty("first", true);
       // queued before the page joins: no batch can overtake it
       page.messages.add(first.toString());
@@ -172,30 +187,59 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     event(e);
   }
 
-  /** Something the dashboard itself did (a fault applied, a mode switched), for the timeline. */
-  public void control(String text) {
+  /** Something done from the dashboard to a node (a fault, a heal, a readmit), for the timeline. */
+  public void control(String nodeId, String action, String text) {
     JsonObject e = new JsonObject();
     e.addProperty("at", wallClockMillis.getAsLong());
     e.addProperty("kind", "control");
+    e.addProperty("node", nodeId);
+    e.addProperty("action", action);
     e.addProperty("text", text);
     event(e);
   }
 
   private void event(JsonObject e) {
     synchronized (lock) {
-      pendingEvents.add(new Item(sequence++, e));
-      recentEvents.addLast(e);
-      if (recentEvents.size() > RECENT_EVENTS) {
-        recentEvents.removeFirst();
-      }
+      eventLocked(e);
+    }
+  }
+
+  private void eventLocked(JsonObject e) {
+    pendingEvents.add(new Item(sequence++, e));
+    recentEvents.addLast(e);
+    if (recentEvents.size() > RECENT_EVENTS) {
+      recentEvents.removeFirst();
+    }
+  }
+
+  /** The charts' episodes (failovers, hedges, outvoted replicas began or stopped) as events. */
+  private void episodesLocked(List<RequestSeconds.Episode> episodes) {
+    for (RequestSeconds.Episode ep : episodes) {
+      JsonObject e = new JsonObject();
+      e.addProperty("at", ep.atMillis());
+      e.addProperty("kind", ep.kind());
+      e.addProperty("text", ep.text());
+      eventLocked(e);
     }
   }
 
   @Override
   public void on(DispatchEvent event) {
     if (event instanceof DispatchEvent.Answered a) {
+      Answer answer = a.answer();
+      List<String> outvoted = new ArrayList<>();
+      for (int i = 1; i < answer.getTallyCount(); i++) {
+        outvoted.addAll(answer.getTally(i).getNodeIdsList());
+      }
+      ended(
+          true,
+          a.atNanos(),
+          answer.getAttemptsList(),
+          answer.getHow() == HowAnswered.HOW_HEDGE,
+          outvoted);
       answer(answered(a));
     } else if (event instanceof DispatchEvent.Failed f) {
+      ended(false, f.atNanos(), f.attempts(), false, List.of());
       JsonObject j = new JsonObject();
       j.addProperty("at", wallClockMillis.getAsLong());
       j.addProperty("request", f.requestId());
@@ -229,6 +273,37 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     return j;
   }
 
+  /** Counts a request that ended in its second, for the charts. */
+  private void ended(
+      boolean answered,
+      long requestNanos,
+      List<Attempt> attempts,
+      boolean hedgeWon,
+      List<String> outvoted) {
+    int retries = 0;
+    int hedges = 0;
+    List<String> failed = new ArrayList<>();
+    for (Attempt at : attempts) {
+      switch (at.getKind()) {
+        case RETRY -> retries++;
+        case HEDGE -> hedges++;
+        default -> {}
+      }
+      if (at.getOutcome() == AttemptOutcome.FAILED) {
+        failed.add(at.getNodeId() + " " + at.getFailureCode());
+      }
+    }
+    RequestSeconds.Ended e =
+        new RequestSeconds.Ended(
+            answered, requestNanos, retries, hedges, hedgeWon, failed, outvoted);
+    List<RequestSeconds.Episode> episodes = new ArrayList<>();
+    long now = wallClockMillis.getAsLong();
+    synchronized (lock) {
+      seconds.record(now, e, episodes);
+      episodesLocked(episodes);
+    }
+  }
+
   private static JsonArray attempts(List<Attempt> attempts) {
     JsonArray out = new JsonArray();
     for (Attempt at : attempts) {
@@ -238,6 +313,9 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
       o.addProperty("outcome", AttemptWords.outcome(at));
       o.addProperty("startMs", at.getStartedMicros() / 1e3);
       o.addProperty("ms", at.getLatencyMicros() / 1e3);
+      if (!at.getDetail().isEmpty()) {
+        o.addProperty("detail", at.getDetail());
+      }
       out.add(o);
     }
     return out;
@@ -274,12 +352,17 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
   void flush() {
     ClusterView now = view.get();
     modeSwitches(now);
+    faultChanges(now);
     JsonElement viewJson = json(now);
     List<Item> events;
     List<Item> answers;
     long dropped;
     List<Page> to;
+    List<RequestSeconds.Second> closed;
     synchronized (lock) {
+      RequestSeconds.Closed c = seconds.closeBefore(wallClockMillis.getAsLong());
+      episodesLocked(c.episodes());
+      closed = c.seconds();
       events = new ArrayList<>(pendingEvents);
       answers = new ArrayList<>(pendingAnswers);
       dropped = answersDropped;
@@ -297,11 +380,12 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
       if (events.stream().allMatch(i -> i.seq() >= p.from)
           && answers.stream().allMatch(i -> i.seq() >= p.from)) {
         if (shared == null) {
-          shared = message(viewJson, json(events, 0), json(answers, 0), dropped).toString();
+          shared = message(viewJson, json(events, 0), json(answers, 0), dropped, closed).toString();
         }
         message = shared;
       } else { // opened after some of these came: its first message had them
-        message = message(viewJson, json(events, p.from), json(answers, p.from), 0).toString();
+        message =
+            message(viewJson, json(events, p.from), json(answers, p.from), 0, closed).toString();
       }
       if (!p.messages.offer(message)) {
         p.close(); // 64 batches (16 s) unread: the page is gone or stuck; it reconnects
@@ -328,6 +412,35 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     lastMode = mode;
   }
 
+  /**
+   * A node's faults, as its heartbeats report them, applied or cleared (by the page, by {@code
+   * ftlab chaos}, by a scenario), become an event: the charts shade the window between the two.
+   */
+  private void faultChanges(ClusterView now) {
+    Map<String, String> seen = new HashMap<>();
+    for (NodeView n : now.getNodesList()) {
+      String faults = FaultWords.describeOr(n.getFaults(), "");
+      seen.put(n.getNodeId(), faults);
+      String before = lastFaults.getOrDefault(n.getNodeId(), "");
+      if (faults.equals(before)) {
+        continue;
+      }
+      JsonObject e = new JsonObject();
+      e.addProperty("at", wallClockMillis.getAsLong());
+      e.addProperty("kind", "fault");
+      e.addProperty("node", n.getNodeId());
+      e.addProperty("faults", faults);
+      e.addProperty(
+          "text",
+          faults.isEmpty()
+              ? n.getNodeId() + " reports no faults any more (it had: " + before + ")"
+              : n.getNodeId() + " reports faults: " + faults);
+      event(e);
+    }
+    lastFaults.clear();
+    lastFaults.putAll(seen);
+  }
+
   private static List<JsonObject> json(List<Item> items, long from) {
     List<JsonObject> out = new ArrayList<>();
     for (Item i : items) {
@@ -339,7 +452,11 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
   }
 
   private JsonObject message(
-      JsonElement view, List<JsonObject> events, List<JsonObject> answers, long dropped) {
+      JsonElement view,
+      List<JsonObject> events,
+      List<JsonObject> answers,
+      long dropped,
+      List<RequestSeconds.Second> closedSeconds) {
     JsonObject m = new JsonObject();
     m.addProperty("at", wallClockMillis.getAsLong());
     m.add("view", view);
@@ -350,7 +467,28 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     answers.forEach(a::add);
     m.add("answers", a);
     m.addProperty("answersNotShown", dropped);
+    JsonArray s = new JsonArray();
+    for (RequestSeconds.Second sec : closedSeconds) {
+      s.add(second(sec));
+    }
+    m.add("seconds", s);
     return m;
+  }
+
+  private static JsonObject second(RequestSeconds.Second s) {
+    JsonObject o = new JsonObject();
+    o.addProperty("t", s.startMillis());
+    o.addProperty("answered", s.answered());
+    o.addProperty("failed", s.failed());
+    if (!Double.isNaN(s.p50Ms())) {
+      o.addProperty("p50", s.p50Ms());
+      o.addProperty("p99", s.p99Ms());
+    }
+    o.addProperty("retries", s.retries());
+    o.addProperty("hedges", s.hedges());
+    o.addProperty("hedgesWon", s.hedgesWon());
+    o.addProperty("outvoted", s.outvoted());
+    return o;
   }
 
   private static JsonElement json(MessageOrBuilder proto) {

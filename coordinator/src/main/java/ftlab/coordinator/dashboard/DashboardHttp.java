@@ -133,7 +133,7 @@ public final class DashboardHttp implements HttpHandler {
       NodeControls.Result r = controls.apply(node, action);
       log.info("dashboard: {} {}: {}", action, node, r.message());
       if (r.ok()) {
-        feed.control(action + " " + node + ": " + r.message());
+        feed.control(node, action, action + " " + node + ": " + r.message());
       }
       reply(exchange, r.httpStatus(), r.ok(), r.message());
     } else if (path.equals("/api/mode")) {
@@ -168,7 +168,7 @@ public final class DashboardHttp implements HttpHandler {
   private void readmit(HttpExchange exchange, String node) throws IOException {
     try {
       NodeState after = cluster.readmit(node);
-      feed.control("readmit " + node + ": " + after);
+      feed.control(node, "readmit", "readmit " + node + ": " + after);
       reply(exchange, 200, true, node + " readmitted: " + after);
     } catch (IllegalArgumentException e) {
       reply(exchange, 404, false, e.getMessage());

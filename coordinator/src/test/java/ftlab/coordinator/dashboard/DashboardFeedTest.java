@@ -2,6 +2,7 @@ package ftlab.coordinator.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import ftlab.clock.FakeClock;
@@ -15,8 +16,11 @@ import ftlab.proto.AttemptKind;
 import ftlab.proto.AttemptOutcome;
 import ftlab.proto.Ballot;
 import ftlab.proto.ClusterView;
+import ftlab.proto.Faults;
 import ftlab.proto.HowAnswered;
+import ftlab.proto.NodeView;
 import ftlab.proto.RedundancyMode;
+import ftlab.proto.Slow;
 import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +41,10 @@ class DashboardFeedTest {
               ftlab.proto.Redundancy.newBuilder().setMode(RedundancyMode.FAILOVER).setReplicas(1))
           .build();
 
-  private final DashboardFeed feed = new DashboardFeed(() -> view, () -> 1_000L, clock);
+  /** The wall clock the feed stamps events with; a test may move it. */
+  private volatile long wallMillis = 1_000L;
+
+  private final DashboardFeed feed = new DashboardFeed(() -> view, () -> wallMillis, clock);
 
   @AfterEach
   void close() {
@@ -145,7 +152,7 @@ class DashboardFeedTest {
   void theFeedsTimerSendsABatchEvery250Ms() throws Exception {
     DashboardFeed.Page page = feed.open().orElseThrow();
     next(page); // the picture
-    feed.control("freeze node-2: node-2 now has: freeze");
+    feed.control("node-2", "freeze", "freeze node-2: node-2 now has: freeze");
     clock.advance(249_000_000L);
     assertThat(page.next(0)).isEmpty();
     clock.advance(1_000_000L);
@@ -192,5 +199,82 @@ class DashboardFeedTest {
     assertThat(e.get("text").getAsString()).isEqualTo("coordinator-1 mode: vote x3 (was failover)");
     feed.flush();
     assertThat(next(page).getAsJsonArray("events")).isEmpty(); // once
+  }
+
+  @Test
+  void faultsAppliedAndClearedAnywhereAreEventsForTheChartsWindows() throws Exception {
+    DashboardFeed.Page page = feed.open().orElseThrow();
+    next(page); // the picture
+    NodeView healthy = NodeView.newBuilder().setNodeId("node-2").build();
+    view = view.toBuilder().addNodes(healthy).build();
+    feed.flush();
+    assertThat(next(page).getAsJsonArray("events")).isEmpty();
+
+    view =
+        view.toBuilder()
+            .setNodes(
+                0,
+                healthy.toBuilder()
+                    .setFaults(Faults.newBuilder().setSlow(Slow.newBuilder().setDelayMs(500))))
+            .build();
+    feed.flush();
+    JsonObject applied = next(page).getAsJsonArray("events").get(0).getAsJsonObject();
+    assertThat(applied.get("kind").getAsString()).isEqualTo("fault");
+    assertThat(applied.get("node").getAsString()).isEqualTo("node-2");
+    assertThat(applied.get("faults").getAsString()).isEqualTo("slow 500 ms on every task");
+    feed.flush();
+    assertThat(next(page).getAsJsonArray("events")).isEmpty(); // once
+
+    view = view.toBuilder().setNodes(0, healthy).build();
+    feed.flush();
+    JsonObject cleared = next(page).getAsJsonArray("events").get(0).getAsJsonObject();
+    assertThat(cleared.get("faults").getAsString()).isEmpty();
+    assertThat(cleared.get("text").getAsString())
+        .isEqualTo("node-2 reports no faults any more (it had: slow 500 ms on every task)");
+  }
+
+  @Test
+  void everySecondIsChartedTheQuietOnesTooAndANewPageGetsTheLastFiveMinutes() throws Exception {
+    DashboardFeed.Page page = feed.open().orElseThrow();
+    next(page); // the picture
+    wallMillis = 10_100;
+    feed.on(new DispatchEvent.Answered("req-1", vote("node-1", "node-4"), 4_000_000L));
+    feed.on(
+        new DispatchEvent.Failed(
+            "req-2",
+            new Redundancy(RedundancyMode.FAILOVER, 1),
+            Status.UNAVAILABLE.withDescription("every node failed"),
+            List.of(
+                Attempt.newBuilder()
+                    .setNodeId("node-2")
+                    .setKind(AttemptKind.PRIMARY)
+                    .setOutcome(AttemptOutcome.FAILED)
+                    .setFailureCode("UNAVAILABLE")
+                    .build()),
+            8_000_000L));
+    wallMillis = 12_300; // seconds 10 and 11 are over
+    feed.flush();
+
+    JsonObject batch = next(page);
+    JsonArray seconds = batch.getAsJsonArray("seconds");
+    assertThat(seconds).hasSize(2);
+    JsonObject busy = seconds.get(0).getAsJsonObject();
+    assertThat(busy.get("t").getAsLong()).isEqualTo(10_000);
+    assertThat(busy.get("answered").getAsLong()).isEqualTo(1);
+    assertThat(busy.get("failed").getAsLong()).isEqualTo(1);
+    assertThat(busy.get("outvoted").getAsLong()).isEqualTo(1);
+    assertThat(busy.get("p50").getAsDouble()).isBetween(3.9, 4.1);
+    assertThat(busy.get("p99").getAsDouble()).isBetween(7.9, 8.1);
+    JsonObject quiet = seconds.get(1).getAsJsonObject();
+    assertThat(quiet.get("t").getAsLong()).isEqualTo(11_000);
+    assertThat(quiet.get("answered").getAsLong()).isZero();
+    assertThat(quiet.has("p50")).as("no time without a request").isFalse();
+    assertThat(batch.getAsJsonArray("events").toString())
+        .contains("failover began: attempts failing (node-2 UNAVAILABLE x1)")
+        .contains("outvoted began: votes disagree: node-4 x1 outvoted")
+        .contains("failover stopped: 1 failed attempts in 1 s");
+
+    DashboardFeed.Page later = feed.open().orElseThrow();
+    assertThat(next(later).getAsJsonArray("seconds")).hasSize(2);
   }
 }

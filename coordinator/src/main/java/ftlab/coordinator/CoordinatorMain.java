@@ -22,6 +22,7 @@ import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientIntercept
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -63,6 +64,17 @@ public final class CoordinatorMain implements Callable<Integer> {
           "HTTP port for GET /metrics (Prometheus text) and the dashboard (GET /);"
               + " -1: none, and no meters kept (env FTLAB_HTTP_PORT). Default: --port + 1000.")
   String httpPortSetting;
+
+  @Option(
+      names = "--dashboards",
+      defaultValue = "${env:FTLAB_DASHBOARDS:-}",
+      paramLabel = "ID=URL,...",
+      description =
+          "Every coordinator's dashboard as a browser reaches it, so that each page links to the"
+              + " others and shows what they concluded, e.g."
+              + " coordinator-1=http://127.0.0.1:8001,coordinator-2=http://127.0.0.1:8002"
+              + " (env FTLAB_DASHBOARDS). Default: none but this one.")
+  String dashboardsSetting;
 
   @Option(
       names = "--heartbeat-interval-ms",
@@ -135,8 +147,10 @@ public final class CoordinatorMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "port out of range: " + port);
     }
     int httpPort;
+    Map<String, String> dashboards;
     try {
       httpPort = MetricsServer.portFor(httpPortSetting, port);
+      dashboards = DashboardHttp.parseDashboards(dashboardsSetting);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
@@ -209,7 +223,9 @@ public final class CoordinatorMain implements Callable<Integer> {
               Scheduler.of(Scheduler.timerThread("dashboard-feed")));
       server.dispatcher().listen(feed);
       server.listenMembership(feed::onMembership);
-      http.route("/", new DashboardHttp(id, feed, server.cluster(), server.dispatcher(), channels));
+      http.route(
+          "/",
+          new DashboardHttp(id, feed, server.cluster(), server.dispatcher(), channels, dashboards));
     }
     MetricsServer httpServer = http;
     server.start();

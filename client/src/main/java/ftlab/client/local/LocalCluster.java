@@ -180,6 +180,9 @@ public final class LocalCluster {
         int port = layout.coordinatorBasePort() + i - 1;
         String name = layout.coordinatorName(i);
         List<String> cmd = command(coordinatorJar, name, port, interval, layout.metrics());
+        if (layout.metrics()) {
+          cmd.addAll(List.of("--dashboards", layout.dashboards()));
+        }
         started.add(launch(new Member(name, Member.COORDINATOR, 0, 0, port, cmd)));
       }
       for (int i = 1; i <= layout.nodes(); i++) {

@@ -213,6 +213,19 @@ public record LocalLayout(
     return "127.0.0.1:" + (nodeBasePort + i - 1);
   }
 
+  /** Every coordinator's dashboard, as its {@code --dashboards} setting lists them. */
+  public String dashboards() {
+    List<String> out = new ArrayList<>();
+    for (int i = 1; i <= coordinators; i++) {
+      out.add(
+          coordinatorName(i)
+              + "=http://127.0.0.1:"
+              + (coordinatorBasePort + i - 1 + HTTP_PORT_OFFSET)
+              + "/");
+    }
+    return String.join(",", out);
+  }
+
   /** host:port of every coordinator, on the loopback interface. */
   public List<String> coordinatorAddresses() {
     List<String> out = new ArrayList<>();

@@ -1,5 +1,6 @@
 package ftlab.coordinator.dashboard;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
@@ -17,6 +18,8 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,6 +50,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class DashboardHttp implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger("dashboard");
+
+  /** The page, in the jar. */
+  private static final String PAGE = "/ftlab/dashboard/";
+
+  /** uPlot, the charts' library, from its WebJar (the version is the parent pom's). */
+  static final String UPLOT = "/META-INF/resources/webjars/uplot/1.6.30/dist/";
+
   private static final Pattern NODE_ACTION = Pattern.compile("^/api/nodes/([^/]+)/([a-z-]+)$");
 
   private final String coordinatorId;
@@ -55,14 +65,23 @@ public final class DashboardHttp implements HttpHandler {
   private final Dispatcher dispatcher;
   private final NodeControls controls;
   private final AtomicInteger streams = new AtomicInteger();
+  private final Map<String, String> dashboards;
+  private final List<String> dashboardOrder;
 
+  /**
+   * @param dashboards every coordinator's dashboard as a browser reaches it, by coordinator id
+   *     (this one's too), in the order the page lists them: see {@link #parseDashboards}
+   */
   public DashboardHttp(
       String coordinatorId,
       DashboardFeed feed,
       Cluster cluster,
       Dispatcher dispatcher,
-      Function<String, ManagedChannel> channels) {
+      Function<String, ManagedChannel> channels,
+      Map<String, String> dashboards) {
     this.coordinatorId = coordinatorId;
+    this.dashboards = Map.copyOf(dashboards);
+    this.dashboardOrder = List.copyOf(dashboards.keySet());
     this.feed = feed;
     this.cluster = cluster;
     this.dispatcher = dispatcher;
@@ -84,11 +103,23 @@ public final class DashboardHttp implements HttpHandler {
         return;
       }
       switch (path) {
-        case "/", "/index.html" -> resource(exchange, "index.html", "text/html; charset=utf-8");
+        case "/", "/index.html" ->
+            resource(exchange, PAGE + "index.html", "text/html; charset=utf-8");
         case "/dashboard.js" ->
-            resource(exchange, "dashboard.js", "text/javascript; charset=utf-8");
-        case "/dashboard.css" -> resource(exchange, "dashboard.css", "text/css; charset=utf-8");
-        case "/api/view" -> MetricsServer.send(exchange, 200, "application/json", feed.viewJson());
+            resource(exchange, PAGE + "dashboard.js", "text/javascript; charset=utf-8");
+        case "/dashboard.css" ->
+            resource(exchange, PAGE + "dashboard.css", "text/css; charset=utf-8");
+        case "/api/view" -> {
+          // read-only, and what anyone who reaches the port may see: the other coordinators'
+          // pages (other origins: another port) read it to show what their coordinator concluded
+          exchange.getResponseHeaders().set("Access-Control-Allow-Origin", "*");
+          MetricsServer.send(exchange, 200, "application/json", feed.viewJson());
+        }
+        case "/api/coordinators" ->
+            MetricsServer.send(exchange, 200, "application/json", coordinatorsJson());
+        case "/uplot.js" ->
+            resource(exchange, UPLOT + "uPlot.iife.min.js", "text/javascript; charset=utf-8");
+        case "/uplot.css" -> resource(exchange, UPLOT + "uPlot.min.css", "text/css; charset=utf-8");
         case "/api/stream" -> {
           if (method.equals("HEAD")) {
             exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
@@ -202,6 +233,69 @@ public final class DashboardHttp implements HttpHandler {
     reply(exchange, 200, true, coordinatorId + " mode: " + next.describe());
   }
 
+  /**
+   * Reads {@code --dashboards}: "coordinator-1=http://127.0.0.1:8001,coordinator-2=http://..."
+   * (empty: none known but this one).
+   *
+   * @throws IllegalArgumentException with a sentence saying what is wrong
+   */
+  public static Map<String, String> parseDashboards(String setting) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (setting == null || setting.isBlank()) {
+      return out;
+    }
+    for (String pair : setting.split(",")) {
+      String p = pair.strip();
+      int eq = p.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException(
+            "'"
+                + p
+                + "' is not ID=URL: write every coordinator's dashboard as, e.g.,"
+                + " coordinator-1=http://127.0.0.1:8001,coordinator-2=http://127.0.0.1:8002");
+      }
+      String id = p.substring(0, eq).strip();
+      String url = p.substring(eq + 1).strip();
+      URI uri;
+      try {
+        uri = URI.create(url);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "'" + url + "' (for " + id + ") is not an http:// URL with a host", e);
+      }
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          || uri.getHost() == null) {
+        throw new IllegalArgumentException(
+            "'" + url + "' (for " + id + ") is not an http:// URL with a host");
+      }
+      if (out.put(id, url.endsWith("/") ? url : url + "/") != null) {
+        throw new IllegalArgumentException(id + " is given twice");
+      }
+    }
+    return out;
+  }
+
+  /** Every coordinator's dashboard the page can link to, this one marked. */
+  private String coordinatorsJson() {
+    JsonArray out = new JsonArray();
+    boolean self = false;
+    for (String id : dashboardOrder) {
+      JsonObject c = new JsonObject();
+      c.addProperty("id", id);
+      c.addProperty("url", dashboards.get(id));
+      c.addProperty("self", id.equals(coordinatorId));
+      self |= id.equals(coordinatorId);
+      out.add(c);
+    }
+    if (!self) { // this one is not in the list: it is the page's own anyway
+      JsonObject c = new JsonObject();
+      c.addProperty("id", coordinatorId);
+      c.addProperty("self", true);
+      out.add(c);
+    }
+    return out.toString();
+  }
+
   private static Map<String, String> query(URI uri) {
     Map<String, String> out = new HashMap<>();
     String raw = uri.getRawQuery();
@@ -259,7 +353,7 @@ public final class DashboardHttp implements HttpHandler {
   }
 
   private static void resource(HttpExchange exchange, String name, String type) throws IOException {
-    try (InputStream in = DashboardHttp.class.getResourceAsStream("/ftlab/dashboard/" + name)) {
+    try (InputStream in = DashboardHttp.class.getResourceAsStream(name)) {
       if (in == null) {
         text(exchange, 500, "the dashboard's " + name + " is missing from the jar");
         return;

@@ -1,6 +1,8 @@
 package ftlab.coordinator.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import org.junit.jupiter.api.Test;
 
@@ -19,5 +21,29 @@ class DashboardHttpTest {
     assertThat(DashboardHttp.hostAllowed("evil.example.com:8001")).isFalse();
     assertThat(DashboardHttp.hostAllowed("")).isFalse();
     assertThat(DashboardHttp.hostAllowed(null)).isFalse();
+  }
+
+  @Test
+  void everyCoordinatorsDashboardIsReadFromOneSetting() {
+    assertThat(
+            DashboardHttp.parseDashboards(
+                "coordinator-1=http://127.0.0.1:8001, coordinator-2=http://127.0.0.1:8002/"))
+        .containsExactly(
+            entry("coordinator-1", "http://127.0.0.1:8001/"),
+            entry("coordinator-2", "http://127.0.0.1:8002/"));
+    assertThat(DashboardHttp.parseDashboards("")).isEmpty();
+    assertThatThrownBy(() -> DashboardHttp.parseDashboards("http://127.0.0.1:8001"))
+        .hasMessageContaining("is not ID=URL");
+    assertThatThrownBy(() -> DashboardHttp.parseDashboards("c1=127.0.0.1:8001"))
+        .hasMessage("'127.0.0.1:8001' (for c1) is not an http:// URL with a host");
+    assertThatThrownBy(() -> DashboardHttp.parseDashboards("c1=http://a:1,c1=http://b:2"))
+        .hasMessage("c1 is given twice");
+  }
+
+  @Test
+  void theChartsLibraryIsInTheJar() {
+    assertThat(DashboardHttp.class.getResource(DashboardHttp.UPLOT + "uPlot.iife.min.js"))
+        .as("uPlot's WebJar at the version DashboardHttp.UPLOT names")
+        .isNotNull();
   }
 }

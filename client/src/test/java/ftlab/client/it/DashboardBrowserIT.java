@@ -64,6 +64,30 @@ class DashboardBrowserIT {
             .contains("failover");
         assertThat(browser.findElement(By.id("dead-words")).getText())
             .isEqualTo("no heartbeat for 600 ms");
+        // the charts: a point a second, drawn by uPlot from the jar
+        wait.until(
+            b -> Integer.parseInt(b.findElement(By.id("chart")).getAttribute("data-points")) >= 2);
+        assertThat(browser.findElements(By.cssSelector("#chart canvas"))).isNotEmpty();
+        // the other coordinator, one click away, and what it concluded
+        WebElement other =
+            browser.findElement(
+                By.cssSelector("#coordinators a[data-coordinator='coordinator-2']"));
+        assertThat(other.getAttribute("href"))
+            .isEqualTo("http://127.0.0.1:" + c.cluster.member("coordinator-2").httpPort() + "/");
+        wait.until(b -> "true".equals(other.getAttribute("data-reachable")));
+        assertThat(other.getText()).contains("3 ALIVE");
+        // one request, attempt by attempt: the row clicked is the one drawn
+        WebElement row = browser.findElement(By.cssSelector("#answers tr"));
+        String request = row.getAttribute("data-request");
+        int attempts = Integer.parseInt(row.findElements(By.tagName("td")).get(3).getText());
+        row.click();
+        wait.until(
+            b ->
+                request.equals(
+                    b.findElement(By.cssSelector("#lanes svg")).getAttribute("data-request")));
+        assertThat(browser.findElements(By.cssSelector("#lanes svg g.attempt"))).hasSize(attempts);
+        assertThat(browser.findElement(By.id("follow")).isDisplayed()).isTrue();
+        browser.findElement(By.id("follow")).click();
         System.out.println("[browser] " + RealBrowser.screenshot(browser, "dashboard-alive"));
 
         browser.executeScript(WATCH_TILES);
@@ -78,6 +102,19 @@ class DashboardBrowserIT {
                 !b.findElements(By.cssSelector("#events li[data-node='node-2'][data-to='SUSPECT']"))
                     .isEmpty());
         wait.until(b -> tileState(browser, "node-2").equals("DEAD"));
+        // the click is confirmed as 'ftlab chaos' confirms it: the coordinator's view shows it
+        wait.until(
+            b -> "yes".equals(b.findElement(By.id("status")).getAttribute("data-confirmed")));
+        assertThat(browser.findElement(By.id("status")).getText())
+            .contains("coordinator-1 sees it: it is silent: SUSPECT")
+            .containsPattern("\\d+ ms after the click");
+        // and the charts shade node-2's time out of ALIVE
+        assertThat(
+                (Long)
+                    browser.executeScript(
+                        "return faultWindows().filter(w => w.node === 'node-2'"
+                            + " && w.kind === 'down').length;"))
+            .isEqualTo(1L);
         assertThat(
                 browser.findElements(
                     By.cssSelector("#events li[data-node='node-2'][data-to='DEAD']")))
@@ -113,6 +150,11 @@ class DashboardBrowserIT {
 
         button(browser, "node-2", "heal").click();
         wait.until(b -> tileState(browser, "node-2").equals("ALIVE"));
+        wait.until(
+            b ->
+                b.findElement(By.id("status"))
+                    .getText()
+                    .contains("coordinator-1 sees it: it beats again: ALIVE"));
         p.awaitState("node-2", ALIVE, SOON);
         wait.until(
             b ->

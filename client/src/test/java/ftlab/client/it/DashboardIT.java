@@ -4,6 +4,7 @@ import static ftlab.proto.NodeState.ALIVE;
 import static ftlab.proto.NodeState.DEAD;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -161,6 +162,16 @@ class DashboardIT {
       assertThat(get(base + "/dashboard.js").body()).contains("new EventSource");
       assertThat(get(base + "/metrics").body()).contains("ftlab_nodes"); // still the meters'
       assertThat(get(base + "/nope").statusCode()).isEqualTo(404);
+      assertThat(get(base + "/uplot.js").body()).contains("uPlot"); // the charts, from the jar
+      assertThat(get(base + "/api/view").headers().firstValue("Access-Control-Allow-Origin"))
+          .as("the other coordinators' pages read the view")
+          .contains("*");
+      JsonArray coordinators =
+          JsonParser.parseString(get(base + "/api/coordinators").body()).getAsJsonArray();
+      assertThat(coordinators).hasSize(2);
+      assertThat(coordinators.get(1).getAsJsonObject().get("url").getAsString())
+          .isEqualTo(base(c, "coordinator-2") + "/");
+      assertThat(coordinators.get(0).getAsJsonObject().get("self").getAsBoolean()).isTrue();
 
       JsonObject view = JsonParser.parseString(get(base + "/api/view").body()).getAsJsonObject();
       assertThat(view.get("coordinatorId").getAsString()).isEqualTo("coordinator-1");
@@ -175,6 +186,19 @@ class DashboardIT {
         assertThat(hasTransition(first, "node-2", "ALIVE")).isTrue();
         stream.until(
             "answers", Duration.ofSeconds(10), b -> b.getAsJsonArray("answers").size() > 0);
+        // the charts' seconds: each batch brings the seconds that closed, with what ended in them
+        stream.until(
+            "a second with answers, charted",
+            Duration.ofSeconds(5),
+            b -> {
+              for (var second : b.getAsJsonArray("seconds")) {
+                JsonObject sec = second.getAsJsonObject();
+                if (sec.get("answered").getAsLong() > 0 && sec.has("p99")) {
+                  return true;
+                }
+              }
+              return false;
+            });
 
         // a change without the page's header is refused, with a sentence
         HttpResponse<String> refused = post(base + "/api/nodes/node-2/freeze", false);

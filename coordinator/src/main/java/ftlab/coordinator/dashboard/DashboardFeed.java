@@ -268,6 +268,11 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     j.addProperty("how", how);
     j.addProperty("mode", RedundancyWords.describe(answer.getRedundancy()));
     j.addProperty("outvoted", answer.getTallyCount() > 1);
+    JsonArray outvotedNodes = new JsonArray();
+    for (int i = 1; i < answer.getTallyCount(); i++) {
+      answer.getTally(i).getNodeIdsList().forEach(outvotedNodes::add);
+    }
+    j.add("outvotedNodes", outvotedNodes);
     j.addProperty("ms", a.atNanos() / 1e6);
     j.add("attempts", attempts(answer.getAttemptsList()));
     return j;

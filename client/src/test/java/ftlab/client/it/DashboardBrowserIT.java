@@ -79,8 +79,9 @@ class DashboardBrowserIT {
         // one request, attempt by attempt: the row clicked is the one drawn
         WebElement row = browser.findElement(By.cssSelector("#answers tr"));
         String request = row.getAttribute("data-request");
-        int attempts = Integer.parseInt(row.findElements(By.tagName("td")).get(3).getText());
-        row.click();
+        List<WebElement> cells = row.findElements(By.tagName("td"));
+        int attempts = Integer.parseInt(cells.get(3).getText());
+        cells.get(0).click();
         wait.until(
             b ->
                 request.equals(
@@ -108,12 +109,13 @@ class DashboardBrowserIT {
         assertThat(browser.findElement(By.id("status")).getText())
             .contains("coordinator-1 sees it: it is silent: SUSPECT")
             .containsPattern("\\d+ ms after the click");
-        // and the charts shade node-2's time out of ALIVE
+        // and the charts shade node-2's time out of ALIVE, still open (an earlier window, a false
+        // suspicion while the cluster's JVMs started together, may be there too)
         assertThat(
                 (Long)
                     browser.executeScript(
                         "return faultWindows().filter(w => w.node === 'node-2'"
-                            + " && w.kind === 'down').length;"))
+                            + " && w.kind === 'down' && w.to === null && w.label === 'DEAD').length;"))
             .isEqualTo(1L);
         assertThat(
                 browser.findElements(

@@ -61,6 +61,12 @@ final class RequestSeconds {
   private final Histogram times = new Histogram(2);
   private final Deque<Second> kept = new ArrayDeque<>();
 
+  /**
+   * Seconds closed but not yet handed out by {@link #closeBefore}: under steady traffic a second is
+   * closed by the first request of the next one, between two batches.
+   */
+  private final Deque<Second> unreported = new ArrayDeque<>();
+
   /** The second being counted, in seconds since the epoch; -1 before the first call. */
   private long current = -1;
 
@@ -82,7 +88,7 @@ final class RequestSeconds {
 
   /** A request ended at {@code nowMillis} (wall clock). */
   void record(long nowMillis, Ended e, List<Episode> out) {
-    advanceTo(nowMillis / 1000, out, null);
+    advanceTo(nowMillis / 1000, out);
     if (e.answered()) {
       answered++;
     } else {
@@ -103,11 +109,15 @@ final class RequestSeconds {
     }
   }
 
-  /** Closes every second before the one {@code nowMillis} falls in. */
+  /**
+   * Closes every second before the one {@code nowMillis} falls in, and hands out every second
+   * closed since the last call (some may have been closed by {@link #record}).
+   */
   Closed closeBefore(long nowMillis) {
-    List<Second> seconds = new ArrayList<>();
     List<Episode> episodes = new ArrayList<>();
-    advanceTo(nowMillis / 1000, episodes, seconds);
+    advanceTo(nowMillis / 1000, episodes);
+    List<Second> seconds = new ArrayList<>(unreported);
+    unreported.clear();
     return new Closed(seconds, episodes);
   }
 
@@ -116,7 +126,7 @@ final class RequestSeconds {
     return new ArrayList<>(kept);
   }
 
-  private void advanceTo(long second, List<Episode> episodes, List<Second> closed) {
+  private void advanceTo(long second, List<Episode> episodes) {
     if (current < 0) {
       current = second;
       return;
@@ -124,16 +134,16 @@ final class RequestSeconds {
     if (second <= current) {
       return; // the same second (or the wall clock stepped back): counted in the current one
     }
-    close(episodes, closed);
+    close(episodes);
     // quiet seconds, as many as the charts keep
     for (long s = Math.max(current + 1, second - KEPT); s < second; s++) {
       current = s;
-      close(episodes, closed);
+      close(episodes);
     }
     current = second;
   }
 
-  private void close(List<Episode> episodes, List<Second> closed) {
+  private void close(List<Episode> episodes) {
     long start = current * 1000;
     double p50 = Double.NaN;
     double p99 = Double.NaN;
@@ -146,8 +156,9 @@ final class RequestSeconds {
     if (kept.size() > KEPT) {
       kept.removeFirst();
     }
-    if (closed != null) {
-      closed.add(s);
+    unreported.addLast(s);
+    if (unreported.size() > KEPT) {
+      unreported.removeFirst();
     }
     long retried = retries;
     failoverRun.second(

@@ -38,6 +38,20 @@ class RequestSecondsTest {
   }
 
   @Test
+  void aSecondClosedByTheNextOnesFirstRequestIsStillHandedOut() {
+    seconds.record(1_100, answered(2), episodes);
+    seconds.record(2_010, answered(3), episodes); // steady traffic: this closes second 1
+    seconds.record(3_020, answered(4), episodes); // and this second 2, between two batches
+
+    assertThat(seconds.closeBefore(3_250).seconds())
+        .extracting(RequestSeconds.Second::startMillis, RequestSeconds.Second::answered)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(1_000L, 1L),
+            org.assertj.core.groups.Tuple.tuple(2_000L, 1L));
+    assertThat(seconds.closeBefore(3_500).seconds()).as("each handed out once").isEmpty();
+  }
+
+  @Test
   void quietSecondsAreClosedTooAsManyAsTheChartsKeep() {
     seconds.record(1_000, answered(2), episodes);
     RequestSeconds.Closed closed = seconds.closeBefore(4_500);
@@ -50,7 +64,7 @@ class RequestSecondsTest {
 
     // an hour without a batch (a stopped process): only the last five minutes are made up
     closed = seconds.closeBefore(3_604_000);
-    assertThat(closed.seconds()).hasSize(RequestSeconds.KEPT + 1);
+    assertThat(closed.seconds()).hasSize(RequestSeconds.KEPT);
     assertThat(seconds.kept()).hasSize(RequestSeconds.KEPT);
     assertThat(seconds.kept().get(RequestSeconds.KEPT - 1).startMillis()).isEqualTo(3_603_000);
   }

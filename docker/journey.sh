@@ -107,6 +107,15 @@ first=$(( $(ms) - t0 ))
 say "first answer $first ms after up"
 more_answers 10
 
+# each dashboard links to the other at the URL a browser on this host uses (FTLAB_DASHBOARDS)
+dashboards_linked() {
+  curl -sf "http://127.0.0.1:$FTLAB_COORDINATOR_1_HTTP_PORT/api/coordinators" \
+    | grep -F "\"url\":\"http://127.0.0.1:$FTLAB_COORDINATOR_2_HTTP_PORT/\"" >/dev/null \
+    && curl -sf "http://127.0.0.1:$FTLAB_COORDINATOR_2_HTTP_PORT/api/view" | grep -F '"coordinatorId":"coordinator-2"' >/dev/null
+}
+wait_for "coordinator-1's dashboard linking coordinator-2's" 10 dashboards_linked
+say "coordinator-1's dashboard (127.0.0.1:$FTLAB_COORDINATOR_1_HTTP_PORT) links coordinator-2's (:$FTLAB_COORDINATOR_2_HTTP_PORT), which answers"
+
 say "docker compose stop node-2   (SIGTERM: a graceful leave)"
 compose stop node-2
 expect_state node-2 LEFT coordinator-1 coordinator-2

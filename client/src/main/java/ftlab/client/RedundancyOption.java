@@ -11,7 +11,7 @@ public final class RedundancyOption {
   private RedundancyOption() {}
 
   /**
-   * @param replicas for parallel and vote; 0 = the coordinator's default (3)
+   * @param replicas for parallel and vote; 0 = the coordinator's own count
    * @throws IllegalArgumentException naming the bad value and the choices
    */
   public static Redundancy parse(String mode, int replicas) {

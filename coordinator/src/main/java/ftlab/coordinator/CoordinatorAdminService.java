@@ -36,7 +36,7 @@ final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdmi
       SetRedundancyRequest request, StreamObserver<RedundancyReply> response) {
     Redundancy next;
     try {
-      next = Redundancy.fromProto(request.getRedundancy());
+      next = Redundancy.fromProto(request.getRedundancy(), dispatcher.redundancy().replicas());
     } catch (IllegalArgumentException e) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
       return;

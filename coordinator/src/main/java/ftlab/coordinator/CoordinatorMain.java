@@ -137,8 +137,9 @@ public final class CoordinatorMain implements Callable<Integer> {
       names = "--replicas",
       defaultValue = "${env:FTLAB_REPLICAS:-3}",
       description =
-          "Nodes that get each task at once in parallel and vote modes (env FTLAB_REPLICAS)."
-              + " Default: ${DEFAULT-VALUE}.")
+          "Nodes that get each task at once in parallel and vote modes, whatever the mode it"
+              + " starts in: 'ftlab mode vote' and requests that ask for vote or parallel without a"
+              + " count get this many (env FTLAB_REPLICAS). Default: ${DEFAULT-VALUE}.")
   int replicas;
 
   @Override

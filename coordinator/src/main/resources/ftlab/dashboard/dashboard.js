@@ -62,6 +62,12 @@ function clock(at) {
 // ---- the cluster map ----
 
 function renderView(view) {
+  if (!lastView || modeWords(view.redundancy) !== modeWords(lastView.redundancy)) {
+    // the form starts from the coordinator's own mode and replicas, and follows a switch
+    const r = view.redundancy || {};
+    if (r.mode) document.getElementById("mode").value = r.mode.toLowerCase();
+    if (r.replicas) document.getElementById("replicas").value = r.replicas;
+  }
   lastView = view;
   viewReceivedAt = performance.now();
   document.getElementById("coordinator").textContent =
@@ -103,7 +109,7 @@ function renderView(view) {
 function modeWords(r) {
   if (!r || !r.mode) return "?";
   const m = r.mode.toLowerCase();
-  return (m === "parallel" || m === "vote") ? m + " x" + (r.replicas || 3) : m;
+  return (m === "parallel" || m === "vote") && r.replicas ? m + " x" + r.replicas : m;
 }
 
 function newTile(id) {

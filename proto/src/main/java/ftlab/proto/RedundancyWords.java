@@ -29,13 +29,16 @@ public final class RedundancyWords {
     return m;
   }
 
-  /** "failover", "hedged", "parallel x3", "vote x3" (replicas 0 means the default, 3). */
+  /**
+   * "failover", "hedged", "parallel x3", "vote x3"; "vote" alone for a request that leaves the
+   * count to the coordinator (replicas 0).
+   */
   public static String describe(Redundancy r) {
     if (r.getMode() == RedundancyMode.REDUNDANCY_MODE_UNSPECIFIED) {
       return "each coordinator's own mode";
     }
     String name = r.getMode().name().toLowerCase(Locale.ROOT);
     boolean many = r.getMode() == RedundancyMode.PARALLEL || r.getMode() == RedundancyMode.VOTE;
-    return many ? name + " x" + (r.getReplicas() == 0 ? 3 : r.getReplicas()) : name;
+    return many && r.getReplicas() > 0 ? name + " x" + r.getReplicas() : name;
   }
 }

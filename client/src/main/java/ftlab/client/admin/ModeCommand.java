@@ -40,7 +40,9 @@ public final class ModeCommand implements Callable<Integer> {
   @Option(
       names = "--replicas",
       defaultValue = "0",
-      description = "Nodes per request in parallel and vote modes. Default: 3.")
+      description =
+          "Nodes per request in parallel and vote modes. Default: each coordinator's own (its"
+              + " FTLAB_REPLICAS, or the last count given here).")
   int replicas;
 
   @Override

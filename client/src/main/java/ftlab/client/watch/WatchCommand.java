@@ -127,7 +127,8 @@ public final class WatchCommand implements Callable<Integer> {
       names = "--replicas",
       defaultValue = "0",
       description =
-          "With --mode parallel or vote: nodes per request. Default: the coordinator's (3).")
+          "With --mode parallel or vote: nodes per request. Default: the coordinator's own (its"
+              + " FTLAB_REPLICAS, or the last count given with 'ftlab mode').")
   int replicas;
 
   @Option(names = "--quiet", description = "Print only the summaries, not a line per answer.")

@@ -263,7 +263,7 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     String how = AttemptWords.how(answer.getHow());
     if (answer.getHow() == HowAnswered.HOW_VOTE && answer.getTallyCount() > 0) {
       int replicas = answer.getRedundancy().getReplicas();
-      how += " " + answer.getTally(0).getNodeIdsCount() + "/" + (replicas == 0 ? 3 : replicas);
+      how += " " + answer.getTally(0).getNodeIdsCount() + "/" + replicas;
     }
     j.addProperty("how", how);
     j.addProperty("mode", RedundancyWords.describe(answer.getRedundancy()));

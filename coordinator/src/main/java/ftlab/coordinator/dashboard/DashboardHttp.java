@@ -215,7 +215,7 @@ public final class DashboardHttp implements HttpHandler {
       int replicas =
           q.containsKey("replicas")
               ? Integer.parseInt(q.get("replicas"))
-              : Redundancy.DEFAULT_REPLICAS;
+              : dispatcher.redundancy().replicas();
       next = new Redundancy(RedundancyWords.mode(q.getOrDefault("mode", "")), replicas);
     } catch (NumberFormatException e) {
       reply(

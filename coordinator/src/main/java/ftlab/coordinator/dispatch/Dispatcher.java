@@ -127,8 +127,12 @@ public final class Dispatcher {
   private final Shared shared;
   private final AtomicInteger running = new AtomicInteger();
 
-  /** The coordinator's mode, for every request that does not choose its own. */
-  private volatile Redundancy redundancy = Redundancy.FAILOVER;
+  /**
+   * The coordinator's mode, for every request that does not choose its own; its replicas are also
+   * what a request gets that asks for parallel or vote without a count.
+   */
+  private volatile Redundancy redundancy =
+      new Redundancy(RedundancyMode.FAILOVER, Redundancy.DEFAULT_REPLICAS);
 
   /**
    * @param scheduler the clock, and the timers: attempt timeouts, hedges, the next round ({@link
@@ -240,7 +244,7 @@ public final class Dispatcher {
     if (request.hasRedundancy()
         && request.getRedundancy().getMode() != RedundancyMode.REDUNDANCY_MODE_UNSPECIFIED) {
       try {
-        r = Redundancy.fromProto(request.getRedundancy());
+        r = Redundancy.fromProto(request.getRedundancy(), r.replicas());
       } catch (IllegalArgumentException e) {
         responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
         return;

@@ -17,7 +17,9 @@ import ftlab.proto.RedundancyWords;
  *       lies.
  * </ul>
  *
- * @param replicas nodes that get the task at once in parallel and vote modes (ignored otherwise)
+ * @param replicas nodes that get the task at once in parallel and vote modes; in failover and
+ *     hedged mode it is kept, unused, as the coordinator's setting for when it switches to one of
+ *     those
  */
 public record Redundancy(RedundancyMode mode, int replicas) {
   public static final int DEFAULT_REPLICAS = 3;
@@ -37,9 +39,7 @@ public record Redundancy(RedundancyMode mode, int replicas) {
           case VOTE -> 3; // with 2, a single liar turns every answer into a tie
           default -> 1;
         };
-    if (mode == RedundancyMode.FAILOVER || mode == RedundancyMode.HEDGED) {
-      replicas = 1;
-    } else if (replicas < min || replicas > MAX_REPLICAS) {
+    if (replicas < min || replicas > MAX_REPLICAS) {
       throw new IllegalArgumentException(
           "replicas for "
               + mode.name().toLowerCase()
@@ -53,13 +53,19 @@ public record Redundancy(RedundancyMode mode, int replicas) {
   }
 
   /**
-   * The redundancy a request or an admin call asks for; {@code replicas} 0 means the default (3).
+   * The redundancy a request or an admin call asks for; {@code replicas} 0 means the coordinator's
+   * own ({@code ownReplicas}: its {@code --replicas}, or the last count given with 'ftlab mode').
    *
    * @throws IllegalArgumentException naming the bad value
    */
-  public static Redundancy fromProto(ftlab.proto.Redundancy r) {
-    int replicas = r.getReplicas() == 0 ? DEFAULT_REPLICAS : r.getReplicas();
+  public static Redundancy fromProto(ftlab.proto.Redundancy r, int ownReplicas) {
+    int replicas = r.getReplicas() == 0 ? ownReplicas : r.getReplicas();
     return new Redundancy(r.getMode(), replicas);
+  }
+
+  /** Nodes that get each request at once: {@link #replicas} in parallel and vote modes, else 1. */
+  public int nodesPerRequest() {
+    return mode == RedundancyMode.PARALLEL || mode == RedundancyMode.VOTE ? replicas : 1;
   }
 
   public ftlab.proto.Redundancy toProto() {

@@ -72,7 +72,7 @@ public final class CoordinatorMeters implements DispatchListener {
           .tag("mode", word(m))
           .register(registry);
     }
-    Gauge.builder("ftlab.redundancy.replicas", () -> dispatcher.redundancy().replicas())
+    Gauge.builder("ftlab.redundancy.replicas", () -> dispatcher.redundancy().nodesPerRequest())
         .description(
             "Nodes that get each request at once in this coordinator's mode (1 in failover and"
                 + " hedged mode)")

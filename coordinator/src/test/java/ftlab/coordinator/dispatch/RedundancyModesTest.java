@@ -406,6 +406,25 @@ class RedundancyModesTest {
   }
 
   @Test
+  void aRequestForVoteWithoutACountGetsTheCoordinatorsReplicasEvenInFailoverMode()
+      throws Exception {
+    for (int i = 1; i <= 5; i++) {
+      nodes.node("node-" + i, HEALTHY);
+    }
+    Dispatcher d = dispatcher(SETTINGS);
+    d.setRedundancy(new Redundancy(RedundancyMode.FAILOVER, 5)); // FTLAB_REPLICAS=5
+
+    Answer byCoordinator = run(d, null);
+    Answer vote = run(d, mode(RedundancyMode.VOTE, 0));
+    Answer voteOfThree = run(d, mode(RedundancyMode.VOTE, 3));
+
+    assertThat(byCoordinator.getAttemptsCount()).isEqualTo(1);
+    assertThat(vote.getRedundancy().getReplicas()).isEqualTo(5);
+    assertThat(vote.getAttemptsCount()).isEqualTo(5);
+    assertThat(voteOfThree.getAttemptsCount()).as("a count given wins").isEqualTo(3);
+  }
+
+  @Test
   void aBadRedundancyInARequestIsRejected() throws Exception {
     FakeWorker node = nodes.node("node-1", HEALTHY);
 

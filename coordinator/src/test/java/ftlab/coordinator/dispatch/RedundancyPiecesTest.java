@@ -32,9 +32,25 @@ class RedundancyPiecesTest {
         .hasMessageStartingWith("redundancy mode must be one of failover, hedged, parallel, vote");
     assertThat(
             Redundancy.fromProto(
-                ftlab.proto.Redundancy.newBuilder().setMode(RedundancyMode.VOTE).build()))
-        .as("replicas 0 means the default")
-        .isEqualTo(new Redundancy(RedundancyMode.VOTE, 3));
+                ftlab.proto.Redundancy.newBuilder().setMode(RedundancyMode.VOTE).build(), 5))
+        .as("replicas 0 means the coordinator's own")
+        .isEqualTo(new Redundancy(RedundancyMode.VOTE, 5));
+  }
+
+  @Test
+  void aCoordinatorInFailoverKeepsItsReplicasForWhenItSwitches() {
+    // FTLAB_MODE=failover, FTLAB_REPLICAS=5: the 5 is not dropped
+    Redundancy own = new Redundancy(RedundancyMode.FAILOVER, 5);
+    assertThat(own.replicas()).isEqualTo(5);
+    assertThat(own.nodesPerRequest()).isEqualTo(1);
+    assertThat(own.describe()).isEqualTo("failover");
+    // 'ftlab mode vote' (no count) and a request asking for parallel without one get the 5
+    ftlab.proto.Redundancy vote =
+        ftlab.proto.Redundancy.newBuilder().setMode(RedundancyMode.VOTE).build();
+    assertThat(Redundancy.fromProto(vote, own.replicas()).describe()).isEqualTo("vote x5");
+    assertThat(Redundancy.fromProto(vote, own.replicas()).nodesPerRequest()).isEqualTo(5);
+    assertThatThrownBy(() -> new Redundancy(RedundancyMode.FAILOVER, 0))
+        .hasMessage("replicas for failover must be between 1 and 9, got 0");
   }
 
   @Test

@@ -168,6 +168,13 @@ public final class CoordinatorMain implements Callable<Integer> {
     EventLoopGroup io = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
     Redundancy redundancy;
     try {
+      if (replicas < 2 || replicas > Redundancy.MAX_REPLICAS) {
+        throw new IllegalArgumentException(
+            "--replicas (FTLAB_REPLICAS) must be between 2 and "
+                + Redundancy.MAX_REPLICAS
+                + " (vote needs 3), got "
+                + replicas);
+      }
       redundancy = new Redundancy(RedundancyWords.mode(mode), replicas);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());

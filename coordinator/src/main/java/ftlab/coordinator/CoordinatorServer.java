@@ -12,6 +12,7 @@ import ftlab.coordinator.membership.NodeState;
 import ftlab.coordinator.picker.NodePicker;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.MembershipGrpc;
+import ftlab.proto.RedundancyMode;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -72,7 +73,14 @@ public final class CoordinatorServer {
       Dispatcher.Settings dispatch,
       ServerBuilder<?> serverBuilder,
       Function<String, ManagedChannel> channelFactory) {
-    this(id, detector, dispatch, Redundancy.FAILOVER, serverBuilder, channelFactory, null);
+    this(
+        id,
+        detector,
+        dispatch,
+        new Redundancy(RedundancyMode.FAILOVER, Redundancy.DEFAULT_REPLICAS),
+        serverBuilder,
+        channelFactory,
+        null);
   }
 
   /**

@@ -1,7 +1,7 @@
 // The ftlab dashboard: one page per coordinator, fed by its server-sent events (/api/stream), a
 // batch every 250 ms: the coordinator's view of the cluster, its events, its answers, and the
 // seconds that closed (for the charts). Times on the charts are the coordinator's clock; the
-// confirmation of a click uses the browser's clock only (see confirm()).
+// confirmation of a click uses the browser's clock only (see confirmClick()).
 "use strict";
 
 const STATES = ["ALIVE", "SUSPECT", "DEAD", "LEFT", "QUARANTINED"];
@@ -103,7 +103,7 @@ function renderView(view) {
     if (!seen.has(tile.dataset.node)) tile.remove();
   }
   tickAges();
-  confirm();
+  confirmClick();
 }
 
 function modeWords(r) {
@@ -194,7 +194,9 @@ async function nodeControl(id, action) {
     const expect = expectation(action, before);
     pending = expect && { id, action, sentAt, expect, message: body.message };
     say(body.message + (expect ? ` · waiting for ${coordinatorName()} to see it (${expect.what})…` : ""), true);
-    confirm();
+    // the verdict comes with a view received after the click; if none comes (the stream is down),
+    // this says so when the time is up
+    if (pending) setTimeout(confirmClick, CONFIRM_WITHIN_MS + 100);
   } catch (e) {
     say("the coordinator did not answer: " + e.message, false, "no");
   }
@@ -204,16 +206,20 @@ function coordinatorName() { return (lastView && lastView.coordinatorId) || "the
 
 // Only the browser's clock is read: the view reports durations, so "when the view arrived, minus
 // how long it had been showing the change" is when the coordinator came to show it, at the latest.
-function confirm() {
+function confirmClick() {
   if (!pending || !lastView) return;
   const p = pending;
   const n = (lastView.nodes || []).find(x => x.nodeId === p.id);
-  const elapsed = viewReceivedAt - p.sentAt;
-  if (n && p.expect.shows(n)) {
-    const after = Math.max(0, Math.round(viewReceivedAt - p.expect.shownFor(n) - p.sentAt));
+  const fresh = viewReceivedAt > p.sentAt; // a view made before the click proves nothing
+  if (fresh && n && p.expect.shows(n)) {
+    const after = Math.round(viewReceivedAt - p.expect.shownFor(n) - p.sentAt);
     pending = null;
-    say(`${p.message} · ${coordinatorName()} sees it: ${p.expect.what}, ${after} ms after the click`, true, "yes");
-  } else if (elapsed > CONFIRM_WITHIN_MS) {
+    if (after < 0) {
+      say(`${p.message} · ${coordinatorName()} showed that already before the click: ${p.expect.what}`, true, "yes");
+    } else {
+      say(`${p.message} · ${coordinatorName()} sees it: ${p.expect.what}, ${after} ms after the click`, true, "yes");
+    }
+  } else if (performance.now() - p.sentAt > CONFIRM_WITHIN_MS) {
     pending = null;
     const now = n ? `${n.state}${faultWords(n.faults) ? ", " + faultWords(n.faults) : ", no faults"}` : "no such node any more";
     say(`${p.message} · ${coordinatorName()} does not see it after ${CONFIRM_WITHIN_MS / 1000} s: it has ${p.id} ${now}`, false, "no");
@@ -240,7 +246,12 @@ let others = [];
 async function loadCoordinators() {
   const nav = document.getElementById("coordinators");
   let list = [];
-  try { list = await (await fetch("api/coordinators")).json(); } catch (e) { return; }
+  try {
+    list = await (await fetch("api/coordinators")).json();
+  } catch (e) {
+    setTimeout(loadCoordinators, 5000); // the coordinator is not answering yet
+    return;
+  }
   nav.replaceChildren();
   for (const c of list) {
     if (c.self) {
@@ -256,41 +267,45 @@ async function loadCoordinators() {
     nav.append(el("span", { class: "peer" }, "no other coordinator's dashboard known (FTLAB_DASHBOARDS)"));
   }
   pollOthers();
-  setInterval(pollOthers, 2000);
 }
 
-// what each other coordinator concluded, beside this one's view: a difference stands out
+// What each other coordinator concluded, beside this one's view: a difference stands out (only
+// while this page's own stream is live: a stale view proves no disagreement). One round at a
+// time, every peer at once; the next round 2 s after this one ends.
 async function pollOthers() {
-  for (const o of others) {
-    const words = o.link.querySelector(".peer");
-    try {
-      const r = await fetch(o.url + "api/view", { cache: "no-store", signal: AbortSignal.timeout(1500) });
-      const view = await r.json();
-      const counts = {};
-      const differ = [];
-      const here = new Map(((lastView && lastView.nodes) || []).map(n => [n.nodeId, stateOf(n)]));
-      for (const n of view.nodes || []) {
-        const s = stateOf(n);
-        counts[s] = (counts[s] || 0) + 1;
-        if (here.has(n.nodeId) && here.get(n.nodeId) !== s) differ.push(`${n.nodeId} ${s} (here ${here.get(n.nodeId)})`);
-      }
-      words.textContent = STATES.filter(s => counts[s]).map(s => counts[s] + " " + s).join(" · ") || "no nodes";
-      if (differ.length) words.textContent += " · sees " + differ.join(", ");
-      o.link.dataset.reachable = "true";
-      o.link.dataset.differs = differ.length ? "true" : "false";
-      o.link.title = `what ${o.id} concluded (open its dashboard): ` +
-        (view.nodes || []).map(n => `${n.nodeId} ${stateOf(n)}`).join(", ");
-    } catch (e) {
-      words.textContent = "not answering";
-      o.link.dataset.reachable = "false";
-      o.link.title = `${o.id}'s dashboard did not answer within 1.5 s`;
+  await Promise.all(others.map(pollOne));
+  setTimeout(pollOthers, 2000);
+}
+
+async function pollOne(o) {
+  const words = o.link.querySelector(".peer");
+  try {
+    const r = await fetch(o.url + "api/view", { cache: "no-store", signal: AbortSignal.timeout(1500) });
+    const view = await r.json();
+    const counts = {};
+    const differ = [];
+    const live = document.getElementById("connection").dataset.connected === "true";
+    const here = new Map(((live && lastView && lastView.nodes) || []).map(n => [n.nodeId, stateOf(n)]));
+    for (const n of view.nodes || []) {
+      const s = stateOf(n);
+      counts[s] = (counts[s] || 0) + 1;
+      if (here.has(n.nodeId) && here.get(n.nodeId) !== s) differ.push(`${n.nodeId} ${s} (here ${here.get(n.nodeId)})`);
     }
+    words.textContent = STATES.filter(s => counts[s]).map(s => counts[s] + " " + s).join(" · ") || "no nodes";
+    if (differ.length) words.textContent += " · sees " + differ.join(", ");
+    o.link.dataset.reachable = "true";
+    o.link.dataset.differs = differ.length ? "true" : "false";
+    o.link.title = `what ${o.id} concluded (open its dashboard): ` +
+      (view.nodes || []).map(n => `${n.nodeId} ${stateOf(n)}`).join(", ");
+  } catch (e) {
+    words.textContent = "not answering";
+    o.link.dataset.reachable = "false";
+    o.link.title = `${o.id}'s dashboard did not answer within 1.5 s`;
   }
 }
 
 // ---- live answers, and one request attempt by attempt ----
 
-const answersById = new Map();
 let selected = null; // the answer held in the swimlanes; null: follow the latest interesting one
 
 function addAnswers(answers, notShown) {
@@ -303,21 +318,20 @@ function addAnswers(answers, notShown) {
       el("td", {}, id),
       el("td", {}, a.ok ? a.node : "FAILED " + (a.code || "")),
       el("td", {}, a.ok ? a.how : (a.mode || "")),
-      el("td", { title: attempts.map(t => `${t.node} ${t.kind} ${t.outcome} at ${t.startMs.toFixed(1)} ms`).join("\n") },
+      el("td", { title: attempts.map(t => `${t.node} ${t.kind} ${t.outcome} at ${num(t.startMs).toFixed(1)} ms`).join("\n") },
         String(attempts.length)),
-      el("td", {}, a.ms.toFixed(1)));
+      el("td", {}, num(a.ms).toFixed(1)));
     if (!a.ok) row.title = a.why || "";
     row.addEventListener("click", () => hold(a));
     body.prepend(row);
-    answersById.set(id, a);
     if (attempts.length > 1 || !a.ok || a.outvoted) latestInteresting = a;
   }
   while (body.rows.length > MAX_ANSWERS) {
-    answersById.delete(body.rows[body.rows.length - 1].dataset.request);
     body.deleteRow(body.rows.length - 1);
   }
   document.getElementById("answers-note").textContent =
     notShown > 0 ? `(${notShown} more in the last 250 ms not listed)` : "latest first; click one to see its attempts";
+  addToStrip(answers);
   if (!selected) {
     const a = latestInteresting || (!document.querySelector("#lanes svg") && answers[answers.length - 1]);
     if (a) drawLanes(a);
@@ -358,11 +372,11 @@ function drawLanes(a) {
   const W = Math.max(320, box.clientWidth || 480);
   const rowH = 34, top = 22, left = 96, right = 70;
   const H = top + rowH * (nodes.length + 1) + 18;
-  const end = Math.max(a.ms, ...attempts.map(t => t.startMs + t.ms), 0.001);
+  const end = Math.max(num(a.ms), ...attempts.map(t => num(t.startMs) + num(t.ms)), 0.001);
   const x = ms => left + (W - left - right) * ms / end;
   const y = i => top + rowH * i + rowH / 2;
   const title = `${a.request}: ` + (a.ok ? `answered by ${a.node} (${a.how})` : `FAILED ${a.code || ""}`) +
-    ` in ${a.ms.toFixed(1)} ms, ${a.mode || ""}`;
+    ` in ${num(a.ms).toFixed(1)} ms, ${a.mode || ""}`;
   const s = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, "data-request": a.request || "", role: "img", "aria-label": title });
   s.append(svg("text", { x: 4, y: 14, class: "lane-title" }, title));
   const lanes = ["coordinator", ...nodes];
@@ -373,14 +387,14 @@ function drawLanes(a) {
   attempts.forEach(t => {
     const r = nodes.indexOf(t.node) + 1;
     const color = outcomeColor(t, a);
-    const x0 = x(t.startMs), x1 = x(t.startMs + t.ms);
+    const x0 = x(num(t.startMs)), x1 = x(num(t.startMs) + num(t.ms));
     const outcome = (a.outvotedNodes || []).includes(t.node) && t.outcome === "OK" ? "outvoted" : t.outcome;
     const g = svg("g", { class: "attempt", "data-node": t.node, "data-kind": t.kind, "data-outcome": outcome },
-      svg("title", {}, `${t.node}: ${t.kind}, sent at ${t.startMs.toFixed(1)} ms, ${outcome} after ${t.ms.toFixed(1)} ms` +
+      svg("title", {}, `${t.node}: ${t.kind}, sent at ${num(t.startMs).toFixed(1)} ms, ${outcome} after ${num(t.ms).toFixed(1)} ms` +
         (t.detail ? `\n${t.detail}` : "")),
       svg("line", { x1: x0, y1: y(0) + 3, x2: x0, y2: y(r) - 7, stroke: "#5d6675", "marker-end": "url(#arrow)" }),
       svg("rect", { x: x0, y: y(r) - 6, width: Math.max(2, x1 - x0), height: 12, rx: 3, fill: color }),
-      svg("text", { x: x0 + 3, y: y(r) - 9, class: "attempt-words" }, `${t.kind} ${outcome} ${t.ms.toFixed(1)} ms`));
+      svg("text", { x: x0 + 3, y: y(r) - 9, class: "attempt-words" }, `${t.kind} ${outcome} ${num(t.ms).toFixed(1)} ms`));
     if (t.outcome === "CANCELLED") {
       g.append(svg("text", { x: x1 + 2, y: y(r) + 4, class: "cancelled" }, "×"));
     } else {
@@ -388,13 +402,49 @@ function drawLanes(a) {
     }
     s.append(g);
   });
-  const xa = x(a.ms);
+  const xa = x(num(a.ms));
   s.append(svg("line", { x1: xa, x2: xa, y1: top, y2: H - 14, class: a.ok ? "answer-line" : "answer-line failed" }));
-  s.append(svg("text", { x: xa + 3, y: H - 4, class: "lane-axis" }, (a.ok ? "answer " : "failed ") + a.ms.toFixed(1) + " ms"));
+  s.append(svg("text", { x: xa + 3, y: H - 4, class: "lane-axis" }, (a.ok ? "answer " : "failed ") + num(a.ms).toFixed(1) + " ms"));
   s.append(svg("text", { x: left, y: H - 4, class: "lane-axis" }, "0 ms"));
   s.prepend(svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" },
     svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#5d6675" }))));
   box.replaceChildren(s);
+}
+
+// The rolling strip: the latest requests that took extra attempts (or failed, or had a replica
+// outvoted), each drawn small, the newest first; a click holds one in the lanes above.
+const STRIP = 6;
+const strip = [];
+
+function addToStrip(answers) {
+  for (const a of answers) {
+    if ((a.attempts || []).length > 1 || !a.ok || a.outvoted) {
+      strip.unshift(a);
+    }
+  }
+  strip.splice(STRIP);
+  const box = document.getElementById("strip");
+  box.replaceChildren(...strip.map(miniLanes));
+  box.hidden = strip.length === 0;
+}
+
+function miniLanes(a) {
+  const attempts = a.attempts || [];
+  const nodes = [...new Set(attempts.map(t => t.node))];
+  const W = 120, rowH = 9, H = rowH * (nodes.length + 1) + 2;
+  const end = Math.max(num(a.ms), ...attempts.map(t => num(t.startMs) + num(t.ms)), 0.001);
+  const x = ms => 2 + (W - 4) * ms / end;
+  const s = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+  attempts.forEach(t => {
+    const r = nodes.indexOf(t.node) + 1;
+    s.append(svg("rect", { x: x(num(t.startMs)), y: rowH * r, width: Math.max(2, x(num(t.startMs) + num(t.ms)) - x(num(t.startMs))), height: rowH - 3, rx: 2, fill: outcomeColor(t, a) }));
+  });
+  s.append(svg("line", { x1: x(num(a.ms)), x2: x(num(a.ms)), y1: 0, y2: H, class: a.ok ? "answer-line" : "answer-line failed" }));
+  const b = el("button", { type: "button", class: "mini", "data-request": a.request || "",
+    title: `${a.request}: ${a.ok ? a.node + " (" + a.how + ")" : "FAILED " + (a.code || "")}, ${attempts.length} attempts, ${num(a.ms).toFixed(1)} ms` },
+    s, el("span", {}, `${a.request} · ${a.ok ? a.how : "FAILED"} · ${num(a.ms).toFixed(0)} ms`));
+  b.addEventListener("click", () => hold(a));
+  return b;
 }
 
 // ---- events ----
@@ -425,7 +475,9 @@ let chart = null;
 
 function addSeconds(list) {
   for (const s of list) {
-    seconds.t.push(s.t / 1000);
+    const t = s.t / 1000;
+    if (seconds.t.length && t <= seconds.t[seconds.t.length - 1]) continue; // had it already
+    seconds.t.push(t);
     seconds.answered.push(num(s.answered));
     seconds.failed.push(num(s.failed));
     seconds.p50.push(s.p50 === undefined ? null : Math.max(0.01, s.p50));
@@ -564,9 +616,9 @@ function connect() {
     if (batch.first) {
       document.getElementById("answers").replaceChildren();
       document.getElementById("events").replaceChildren();
-      answersById.clear();
       chartEvents.length = 0;
       for (const k of Object.keys(seconds)) seconds[k].length = 0;
+      strip.length = 0;
     }
     addEvents(batch.events || []);
     renderView(batch.view);

@@ -43,6 +43,16 @@ class DashboardIT {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** GET /api/view as a page at {@code origin} asks for it. */
+  private static HttpResponse<String> viewFrom(String base, String origin) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(base + "/api/view"))
+            .header("Origin", origin)
+            .timeout(Duration.ofSeconds(5))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   private static HttpResponse<String> post(String url, boolean withHeader) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(url))
@@ -163,9 +173,16 @@ class DashboardIT {
       assertThat(get(base + "/metrics").body()).contains("ftlab_nodes"); // still the meters'
       assertThat(get(base + "/nope").statusCode()).isEqualTo(404);
       assertThat(get(base + "/uplot.js").body()).contains("uPlot"); // the charts, from the jar
-      assertThat(get(base + "/api/view").headers().firstValue("Access-Control-Allow-Origin"))
-          .as("the other coordinators' pages read the view")
-          .contains("*");
+      String other = base(c, "coordinator-2");
+      assertThat(viewFrom(base, other).headers().firstValue("Access-Control-Allow-Origin"))
+          .as("the other coordinator's page reads the view")
+          .contains(other);
+      assertThat(
+              viewFrom(base, "https://evil.example.com")
+                  .headers()
+                  .firstValue("Access-Control-Allow-Origin"))
+          .as("another web site in the same browser does not")
+          .isEmpty();
       JsonArray coordinators =
           JsonParser.parseString(get(base + "/api/coordinators").body()).getAsJsonArray();
       assertThat(coordinators).hasSize(2);

@@ -93,6 +93,9 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     /** The first item this page has not been shown. */
     private long from;
 
+    /** The first second (its start, wall clock) this page has not been shown. */
+    private long secondsFrom = Long.MIN_VALUE;
+
     /** The next message, or empty if none came within {@code millis} (or the page was dropped). */
     public Optional<String> next(long millis) throws InterruptedException {
       if (closed) {
@@ -146,13 +149,13 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
       if (pages.size() >= MAX_PAGES) {
         return Optional.empty();
       }
+      List<RequestSeconds.Second> kept = seconds.kept();
       JsonObject first =
-          message(
-              picture,
-              new ArrayList<>(recentEvents),
-              new ArrayList<>(recentAnswers),
-              0,
-              seconds.kept());
+          message(picture, new ArrayList<>(recentEvents), new ArrayList<>(recentAnswers), 0, kept);
+      if (!kept.isEmpty()) {
+        // a second closed by a request is handed to the pages at the next batch: not twice here
+        page.secondsFrom = kept.get(kept.size() - 1).startMillis() + 1;
+      }
       first.addProperty("first", true);
       // queued before the page joins: no batch can overtake it
       page.messages.add(first.toString());
@@ -383,14 +386,18 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     for (Page p : to) {
       String message;
       if (events.stream().allMatch(i -> i.seq() >= p.from)
-          && answers.stream().allMatch(i -> i.seq() >= p.from)) {
+          && answers.stream().allMatch(i -> i.seq() >= p.from)
+          && closed.stream().allMatch(s -> s.startMillis() >= p.secondsFrom)) {
         if (shared == null) {
           shared = message(viewJson, json(events, 0), json(answers, 0), dropped, closed).toString();
         }
         message = shared;
       } else { // opened after some of these came: its first message had them
+        List<RequestSeconds.Second> newSeconds =
+            closed.stream().filter(s -> s.startMillis() >= p.secondsFrom).toList();
         message =
-            message(viewJson, json(events, p.from), json(answers, p.from), 0, closed).toString();
+            message(viewJson, json(events, p.from), json(answers, p.from), 0, newSeconds)
+                .toString();
       }
       if (!p.messages.offer(message)) {
         p.close(); // 64 batches (16 s) unread: the page is gone or stuck; it reconnects

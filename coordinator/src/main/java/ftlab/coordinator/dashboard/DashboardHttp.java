@@ -110,9 +110,14 @@ public final class DashboardHttp implements HttpHandler {
         case "/dashboard.css" ->
             resource(exchange, PAGE + "dashboard.css", "text/css; charset=utf-8");
         case "/api/view" -> {
-          // read-only, and what anyone who reaches the port may see: the other coordinators'
-          // pages (other origins: another port) read it to show what their coordinator concluded
-          exchange.getResponseHeaders().set("Access-Control-Allow-Origin", "*");
+          // read-only; the other coordinators' pages (other origins: another port) read it to
+          // show what their coordinator concluded; another web site open in the same browser may
+          // not
+          String origin = exchange.getRequestHeaders().getFirst("Origin");
+          if (origin != null && originAllowed(origin)) {
+            exchange.getResponseHeaders().set("Access-Control-Allow-Origin", origin);
+            exchange.getResponseHeaders().set("Vary", "Origin");
+          }
           MetricsServer.send(exchange, 200, "application/json", feed.viewJson());
         }
         case "/api/coordinators" ->
@@ -273,6 +278,36 @@ public final class DashboardHttp implements HttpHandler {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether a page at {@code origin} may read the view: a coordinator's dashboard listed in {@code
+   * --dashboards}, or any page on this machine's loopback address (a browser here that typed
+   * localhost rather than 127.0.0.1).
+   */
+  boolean originAllowed(String origin) {
+    URI o;
+    try {
+      o = URI.create(origin);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (o.getHost() == null) {
+      return false;
+    }
+    String host = o.getHost();
+    if (host.equalsIgnoreCase("localhost") || host.equals("127.0.0.1") || host.equals("[::1]")) {
+      return true;
+    }
+    for (String url : dashboards.values()) {
+      URI d = URI.create(url);
+      if (d.getScheme().equalsIgnoreCase(o.getScheme())
+          && d.getHost().equalsIgnoreCase(host)
+          && d.getPort() == o.getPort()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Every coordinator's dashboard the page can link to, this one marked. */

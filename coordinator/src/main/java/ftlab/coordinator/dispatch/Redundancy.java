@@ -53,13 +53,16 @@ public record Redundancy(RedundancyMode mode, int replicas) {
   }
 
   /**
-   * The redundancy a request or an admin call asks for; {@code replicas} 0 means the coordinator's
-   * own ({@code ownReplicas}: its {@code --replicas}, or the last count given with 'ftlab mode').
+   * The redundancy a request or an admin call asks for. In parallel and vote modes, {@code
+   * replicas} 0 means the coordinator's own ({@code ownReplicas}: its {@code --replicas}, or the
+   * last count given with 'ftlab mode'); in failover and hedged mode a count means nothing, and the
+   * coordinator's own is kept.
    *
    * @throws IllegalArgumentException naming the bad value
    */
   public static Redundancy fromProto(ftlab.proto.Redundancy r, int ownReplicas) {
-    int replicas = r.getReplicas() == 0 ? ownReplicas : r.getReplicas();
+    boolean many = r.getMode() == RedundancyMode.PARALLEL || r.getMode() == RedundancyMode.VOTE;
+    int replicas = many && r.getReplicas() != 0 ? r.getReplicas() : ownReplicas;
     return new Redundancy(r.getMode(), replicas);
   }
 

@@ -277,4 +277,24 @@ class DashboardFeedTest {
     DashboardFeed.Page later = feed.open().orElseThrow();
     assertThat(next(later).getAsJsonArray("seconds")).hasSize(2);
   }
+
+  @Test
+  void aPageOpenedBetweenASecondsCloseAndTheNextBatchGetsThatSecondOnce() throws Exception {
+    Answer answer = vote("node-1", "node-4");
+    wallMillis = 10_100;
+    feed.on(new DispatchEvent.Answered("req-1", answer, 4_000_000L));
+    wallMillis = 11_050;
+    feed.on(new DispatchEvent.Answered("req-2", answer, 4_000_000L)); // closes second 10
+
+    DashboardFeed.Page page = feed.open().orElseThrow();
+    JsonArray picture = next(page).getAsJsonArray("seconds");
+    assertThat(picture).hasSize(1);
+    assertThat(picture.get(0).getAsJsonObject().get("t").getAsLong()).isEqualTo(10_000);
+
+    wallMillis = 12_100; // closes second 11
+    feed.flush();
+    JsonArray batch = next(page).getAsJsonArray("seconds");
+    assertThat(batch).hasSize(1);
+    assertThat(batch.get(0).getAsJsonObject().get("t").getAsLong()).isEqualTo(11_000);
+  }
 }

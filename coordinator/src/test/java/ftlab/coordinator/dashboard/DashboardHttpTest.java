@@ -41,6 +41,24 @@ class DashboardHttpTest {
   }
 
   @Test
+  void theViewMayBeReadByTheOtherDashboardsAndPagesOnThisMachineOnly() {
+    DashboardHttp http =
+        new DashboardHttp(
+            "coordinator-1",
+            null,
+            null,
+            null,
+            address -> null,
+            DashboardHttp.parseDashboards("coordinator-2=http://10.0.0.5:8002"));
+    assertThat(http.originAllowed("http://10.0.0.5:8002")).isTrue();
+    assertThat(http.originAllowed("http://127.0.0.1:8002")).isTrue();
+    assertThat(http.originAllowed("http://localhost:8001")).isTrue();
+    assertThat(http.originAllowed("http://10.0.0.5:9999")).isFalse();
+    assertThat(http.originAllowed("https://evil.example.com")).isFalse();
+    assertThat(http.originAllowed("null")).isFalse();
+  }
+
+  @Test
   void theChartsLibraryIsInTheJar() {
     assertThat(DashboardHttp.class.getResource(DashboardHttp.UPLOT + "uPlot.iife.min.js"))
         .as("uPlot's WebJar at the version DashboardHttp.UPLOT names")

@@ -51,6 +51,10 @@ class RedundancyPiecesTest {
     assertThat(Redundancy.fromProto(vote, own.replicas()).nodesPerRequest()).isEqualTo(5);
     assertThatThrownBy(() -> new Redundancy(RedundancyMode.FAILOVER, 0))
         .hasMessage("replicas for failover must be between 1 and 9, got 0");
+    // 'ftlab mode hedged --replicas 1': a count means nothing to hedged; the coordinator's stays
+    ftlab.proto.Redundancy hedgedOfOne =
+        ftlab.proto.Redundancy.newBuilder().setMode(RedundancyMode.HEDGED).setReplicas(1).build();
+    assertThat(Redundancy.fromProto(hedgedOfOne, own.replicas()).replicas()).isEqualTo(5);
   }
 
   @Test

@@ -8,8 +8,14 @@ import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyReply;
 import ftlab.proto.RedundancyWords;
 import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,6 +55,7 @@ public final class ModeCommand implements Callable<Integer> {
   public Integer call() {
     Redundancy wanted = mode == null ? null : RedundancyOption.parse(mode, replicas);
     int ok = 0;
+    List<ClusterView> seen = new ArrayList<>();
     try (Coordinators coordinators = Coordinators.connected(coordinatorOption.resolve())) {
       for (int i = 0; i < coordinators.size(); i++) {
         String where = coordinators.address(i);
@@ -61,6 +68,7 @@ public final class ModeCommand implements Callable<Integer> {
           } else {
             ClusterView v = coordinators.view(i, 2_000);
             System.out.println(describe(v, where));
+            seen.add(v);
           }
           ok++;
         } catch (StatusRuntimeException e) {
@@ -68,7 +76,29 @@ public final class ModeCommand implements Callable<Integer> {
         }
       }
     }
+    disagreement(seen).ifPresent(System.out::println);
     return ok > 0 ? 0 : 1;
+  }
+
+  /**
+   * A sentence if these coordinators are not in the same mode: after a restart a coordinator is
+   * back in its FTLAB_MODE, while the others keep what 'ftlab mode' set.
+   */
+  static Optional<String> disagreement(List<ClusterView> views) {
+    Set<String> modes = new LinkedHashSet<>();
+    for (ClusterView v : views) {
+      modes.add(RedundancyWords.describe(v.getRedundancy()));
+    }
+    if (modes.size() < 2) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "the coordinators are not in the same mode ("
+            + views.stream()
+                .map(v -> v.getCoordinatorId() + " " + RedundancyWords.describe(v.getRedundancy()))
+                .collect(Collectors.joining(", "))
+            + "): a restarted coordinator starts in its FTLAB_MODE again, the others keep what"
+            + " 'ftlab mode' set; 'ftlab mode MODE' sets them all");
   }
 
   /** "coordinator-1 at 127.0.0.1:7001: hedged (hedge after 4.2 ms, budget 9.5 hedges)". */

@@ -14,7 +14,11 @@ if [ -z "${COMPOSE:-}" ]; then
   if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
 fi
 PROJECT=ftlab-journey
-compose() { $COMPOSE -p "$PROJECT" "$@"; }
+# Settings as a learner's .env file gives them (a file of its own, not the checkout's .env): each
+# must reach the processes, which the journey checks below
+ENV_FILE=$(mktemp)
+printf 'JAVA_OPTS=-XX:+PrintCommandLineFlags\nFTLAB_IO_THREADS=2\n' >"$ENV_FILE"
+compose() { $COMPOSE -p "$PROJECT" --env-file "$ENV_FILE" "$@"; }
 
 # Its own published ports, not the lab's 7001/7002, so that a lab or a local cluster already
 # running here does not stop it: free ones below the kernel's ephemeral range (32768 up), where no
@@ -61,6 +65,7 @@ cleanup() {
     save_logs
   fi
   compose down -v --remove-orphans >/dev/null 2>&1 || true
+  rm -f "$ENV_FILE"
   exit $status
 }
 trap cleanup EXIT
@@ -106,6 +111,19 @@ wait_for "the first answer" 60 first_answer
 first=$(( $(ms) - t0 ))
 say "first answer $first ms after up"
 more_answers 10
+
+# the env file's settings reached the containers, and JAVA_OPTS the JVM itself (the flag prints the
+# JVM's flags when it starts)
+if ! docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(compose ps -q coordinator-1)" \
+    | grep -x 'FTLAB_IO_THREADS=2' >/dev/null; then
+  say "FTLAB_IO_THREADS from the env file did not reach coordinator-1's container"; exit 1
+fi
+for s in coordinator-1 node-1 client; do
+  if ! compose logs --no-color "$s" | grep -F -- '-XX:+PrintCommandLineFlags' >/dev/null; then
+    say "JAVA_OPTS from the env file did not reach $s's JVM"; exit 1
+  fi
+done
+say "the env file's FTLAB_IO_THREADS reached coordinator-1, its JAVA_OPTS the JVMs of coordinator-1, node-1 and the client"
 
 # each dashboard links to the other at the URL a browser on this host uses (FTLAB_DASHBOARDS)
 dashboards_linked() {

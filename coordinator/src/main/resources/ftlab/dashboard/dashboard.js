@@ -308,13 +308,23 @@ async function pollOne(o) {
 
 let selected = null; // the answer held in the swimlanes; null: follow the latest interesting one
 
+// An answer worth drawing: it failed, a replica was outvoted, an attempt failed, or it took more
+// attempts than its mode sends at once (a retry, a hedge); a vote's 3 attempts are no news.
+function interesting(a) {
+  const attempts = a.attempts || [];
+  const many = /^(?:vote|parallel) x(\d+)/.exec(a.mode || "");
+  const atOnce = many ? Number(many[1]) : 1;
+  return !a.ok || a.outvoted || attempts.length > atOnce ||
+    attempts.some(t => t.outcome !== "OK" && t.outcome !== "CANCELLED");
+}
+
 function addAnswers(answers, notShown) {
   const body = document.getElementById("answers");
   let latestInteresting = null;
   for (const a of answers) {
     const attempts = a.attempts || [];
     const id = a.request || "";
-    const row = el("tr", { class: a.ok ? (a.outvoted ? "outvoted" : (attempts.length > 1 ? "extra" : "")) : "failed", "data-request": id },
+    const row = el("tr", { class: a.ok ? (a.outvoted ? "outvoted" : (interesting(a) ? "extra" : "")) : "failed", "data-request": id },
       el("td", {}, id),
       el("td", {}, a.ok ? a.node : "FAILED " + (a.code || "")),
       el("td", {}, a.ok ? a.how : (a.mode || "")),
@@ -324,7 +334,7 @@ function addAnswers(answers, notShown) {
     if (!a.ok) row.title = a.why || "";
     row.addEventListener("click", () => hold(a));
     body.prepend(row);
-    if (attempts.length > 1 || !a.ok || a.outvoted) latestInteresting = a;
+    if (interesting(a)) latestInteresting = a;
   }
   while (body.rows.length > MAX_ANSWERS) {
     body.deleteRow(body.rows.length - 1);
@@ -351,7 +361,7 @@ function hold(a) {
 document.getElementById("follow").addEventListener("click", () => {
   selected = null;
   document.getElementById("follow").hidden = true;
-  document.getElementById("lanes-note").textContent = "the latest with more than one attempt; click an answer to hold it";
+  document.getElementById("lanes-note").textContent = "the latest that took extra attempts; click an answer to hold it";
   for (const r of document.querySelectorAll("#answers tr.selected")) r.classList.remove("selected");
 });
 
@@ -418,7 +428,7 @@ const strip = [];
 
 function addToStrip(answers) {
   for (const a of answers) {
-    if ((a.attempts || []).length > 1 || !a.ok || a.outvoted) {
+    if (interesting(a)) {
       strip.unshift(a);
     }
   }

@@ -3,6 +3,7 @@ package ftlab.client.local;
 import ftlab.client.DurationConverter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -109,22 +110,34 @@ public final class LocalCommand implements Runnable {
       System.out.print(Ps.table(members));
       System.out.println();
       String d = dir == null ? "" : " --dir " + dir;
-      System.out.println("next: ftlab watch" + d + "            (a stream of checked answers)");
-      System.out.println("      ftlab status" + d + "           (what each coordinator sees)");
+      String me = invokedAs(System.getProperty("ftlab.home"), Path.of(""));
+      List<String[]> next = new ArrayList<>();
+      next.add(new String[] {me + " watch" + d, "(a stream of checked answers)"});
+      next.add(new String[] {me + " status" + d, "(what each coordinator sees)"});
       members.stream()
           .filter(m -> m.role().equals(Member.COORDINATOR))
           .findFirst()
           .ifPresent(
               m ->
-                  System.out.println(
-                      "      http://127.0.0.1:"
-                          + m.httpPort()
-                          + "/  ("
-                          + m.name()
-                          + "'s dashboard, in a browser)"));
-      System.out.println("      kill -9 PID, kill -STOP PID / kill -CONT PID, kill PID   (faults)");
-      System.out.println("      ftlab local start" + d + " NAME (start a stopped member again)");
-      System.out.println("      ftlab local down" + d + "       (stop everything)");
+                  next.add(
+                      new String[] {
+                        "http://127.0.0.1:" + m.httpPort() + "/",
+                        "(" + m.name() + "'s dashboard, in a browser)"
+                      }));
+      next.add(new String[] {me + " local start" + d + " NAME", "(start a stopped member again)"});
+      next.add(new String[] {me + " local down" + d, "(stop everything)"});
+      int width = next.stream().mapToInt(l -> l[0].length()).max().orElse(0);
+      for (int i = 0; i < next.size(); i++) {
+        if (i == 3) {
+          System.out.println(
+              "      kill -9 PID, kill -STOP PID / kill -CONT PID, kill PID   (faults)");
+        }
+        System.out.printf(
+            "%s%-" + width + "s  %s%n",
+            i == 0 ? "next: " : "      ",
+            next.get(i)[0],
+            next.get(i)[1]);
+      }
       return 0;
     }
   }
@@ -201,5 +214,20 @@ public final class LocalCommand implements Runnable {
       System.out.println("local cluster stopped");
       return 0;
     }
+  }
+
+  /**
+   * How the user types this command: {@code ./ftlab} in the checkout it runs from (the script sets
+   * {@code ftlab.home}), the script's path from elsewhere, {@code ftlab} when it is on the PATH.
+   */
+  static String invokedAs(String home, Path workingDir) {
+    if (home == null || home.isBlank()) {
+      return "ftlab";
+    }
+    Path h = Path.of(home).toAbsolutePath().normalize();
+    if (h.equals(workingDir.toAbsolutePath().normalize())) {
+      return "./ftlab";
+    }
+    return h.resolve("ftlab").toString();
   }
 }

@@ -36,10 +36,12 @@ import java.util.function.Supplier;
 
 /**
  * What the dashboard's pages are told, as it happens: the coordinator's view of the cluster, its
- * membership events (transitions with their reasons) and its answers with their provenance. Events
- * are gathered as they come and sent to every open page in one batch every {@link #FLUSH_MS} ms, so
- * that 200 answers per second cost a page 4 messages per second, and the coordinator's network
- * thread only adds an event to a list. A page that cannot keep up is dropped (it reconnects).
+ * events (transitions with their reasons, faults applied and cleared, mode switches, runs of
+ * failovers, hedges and outvoted replicas), its answers with their provenance, and each second's
+ * figures for the charts ({@link RequestSeconds}). Events are gathered as they come and sent to
+ * every open page in one batch every {@link #FLUSH_MS} ms, so that 200 answers per second cost a
+ * page 4 messages per second; the coordinator's network thread only adds an answer to a list and
+ * counts it in its second. A page that cannot keep up is dropped (it reconnects).
  */
 public final class DashboardFeed implements DispatchListener, AutoCloseable {
   static final long FLUSH_MS = 250;
@@ -240,7 +242,7 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
           answer.getAttemptsList(),
           answer.getHow() == HowAnswered.HOW_HEDGE,
           outvoted);
-      answer(answered(a));
+      answer(answered(a, outvoted));
     } else if (event instanceof DispatchEvent.Failed f) {
       ended(false, f.atNanos(), f.attempts(), false, List.of());
       JsonObject j = new JsonObject();
@@ -256,7 +258,10 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     }
   }
 
-  private JsonObject answered(DispatchEvent.Answered a) {
+  /**
+   * @param outvoted the nodes whose results lost the vote (the tally's ballots after the first)
+   */
+  private JsonObject answered(DispatchEvent.Answered a, List<String> outvoted) {
     Answer answer = a.answer();
     JsonObject j = new JsonObject();
     j.addProperty("at", wallClockMillis.getAsLong());
@@ -272,9 +277,7 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     j.addProperty("mode", RedundancyWords.describe(answer.getRedundancy()));
     j.addProperty("outvoted", answer.getTallyCount() > 1);
     JsonArray outvotedNodes = new JsonArray();
-    for (int i = 1; i < answer.getTallyCount(); i++) {
-      answer.getTally(i).getNodeIdsList().forEach(outvotedNodes::add);
-    }
+    outvoted.forEach(outvotedNodes::add);
     j.add("outvotedNodes", outvotedNodes);
     j.addProperty("ms", a.atNanos() / 1e6);
     j.add("attempts", attempts(answer.getAttemptsList()));

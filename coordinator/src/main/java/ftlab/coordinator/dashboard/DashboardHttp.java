@@ -17,11 +17,14 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -34,7 +37,11 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code GET /}: the page (and its script and style, from the jar: it works offline);
- *   <li>{@code GET /api/view}: the cluster as this coordinator sees it (JSON);
+ *   <li>{@code GET /api/view}: the cluster as this coordinator sees it (JSON); the other
+ *       coordinators' dashboards ({@code --dashboards}) and pages on the loopback address may read
+ *       it from their pages (CORS), other web sites may not;
+ *   <li>{@code GET /api/coordinators}: every coordinator's dashboard, for the page's header;
+ *   <li>{@code GET /uplot.js}, {@code /uplot.css}: the charts' library, from its WebJar;
  *   <li>{@code GET /api/stream}: server-sent events, one batch every 250 ms ({@link
  *       DashboardFeed});
  *   <li>{@code POST /api/nodes/NODE/ACTION}: slow, error, lie, freeze, mute-heartbeats, crash,
@@ -65,8 +72,12 @@ public final class DashboardHttp implements HttpHandler {
   private final Dispatcher dispatcher;
   private final NodeControls controls;
   private final AtomicInteger streams = new AtomicInteger();
+
+  /** Every coordinator's dashboard URL by id, in the order the page lists them. */
   private final Map<String, String> dashboards;
-  private final List<String> dashboardOrder;
+
+  /** Their origins ("http://host:port"), which may read {@code /api/view} from their pages. */
+  private final Set<String> dashboardOrigins = new HashSet<>();
 
   /**
    * @param dashboards every coordinator's dashboard as a browser reaches it, by coordinator id
@@ -80,8 +91,10 @@ public final class DashboardHttp implements HttpHandler {
       Function<String, ManagedChannel> channels,
       Map<String, String> dashboards) {
     this.coordinatorId = coordinatorId;
-    this.dashboards = Map.copyOf(dashboards);
-    this.dashboardOrder = List.copyOf(dashboards.keySet());
+    this.dashboards = Collections.unmodifiableMap(new LinkedHashMap<>(dashboards));
+    for (String url : dashboards.values()) {
+      dashboardOrigins.add(origin(URI.create(url)));
+    }
     this.feed = feed;
     this.cluster = cluster;
     this.dispatcher = dispatcher;
@@ -299,22 +312,23 @@ public final class DashboardHttp implements HttpHandler {
     if (host.equalsIgnoreCase("localhost") || host.equals("127.0.0.1") || host.equals("[::1]")) {
       return true;
     }
-    for (String url : dashboards.values()) {
-      URI d = URI.create(url);
-      if (d.getScheme().equalsIgnoreCase(o.getScheme())
-          && d.getHost().equalsIgnoreCase(host)
-          && d.getPort() == o.getPort()) {
-        return true;
-      }
-    }
-    return false;
+    return dashboardOrigins.contains(origin(o));
+  }
+
+  /** A URL's origin, as a browser's Origin header gives it: "http://10.0.0.5:8002". */
+  private static String origin(URI u) {
+    return u.getScheme().toLowerCase(Locale.ROOT)
+        + "://"
+        + u.getHost().toLowerCase(Locale.ROOT)
+        + ":"
+        + u.getPort();
   }
 
   /** Every coordinator's dashboard the page can link to, this one marked. */
   private String coordinatorsJson() {
     JsonArray out = new JsonArray();
     boolean self = false;
-    for (String id : dashboardOrder) {
+    for (String id : dashboards.keySet()) {
       JsonObject c = new JsonObject();
       c.addProperty("id", id);
       c.addProperty("url", dashboards.get(id));

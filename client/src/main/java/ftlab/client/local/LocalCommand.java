@@ -111,6 +111,7 @@ public final class LocalCommand implements Runnable {
       System.out.println();
       String d = dir == null ? "" : " --dir " + dir;
       String me = invokedAs(System.getProperty("ftlab.home"), Path.of(""));
+      // each line: what to type or open, and what it is for; the words lined up
       List<String[]> next = new ArrayList<>();
       next.add(new String[] {me + " watch" + d, "(a stream of checked answers)"});
       next.add(new String[] {me + " status" + d, "(what each coordinator sees)"});
@@ -124,19 +125,16 @@ public final class LocalCommand implements Runnable {
                         "http://127.0.0.1:" + m.httpPort() + "/",
                         "(" + m.name() + "'s dashboard, in a browser)"
                       }));
+      String[] faults = {"kill -9 PID, kill -STOP PID / kill -CONT PID, kill PID", "(faults)"};
+      next.add(faults);
       next.add(new String[] {me + " local start" + d + " NAME", "(start a stopped member again)"});
       next.add(new String[] {me + " local down" + d, "(stop everything)"});
-      int width = next.stream().mapToInt(l -> l[0].length()).max().orElse(0);
-      for (int i = 0; i < next.size(); i++) {
-        if (i == 3) {
-          System.out.println(
-              "      kill -9 PID, kill -STOP PID / kill -CONT PID, kill PID   (faults)");
-        }
-        System.out.printf(
-            "%s%-" + width + "s  %s%n",
-            i == 0 ? "next: " : "      ",
-            next.get(i)[0],
-            next.get(i)[1]);
+      // the faults line is too long to set the others' width: it keeps its own
+      int width =
+          next.stream().filter(l -> l != faults).mapToInt(l -> l[0].length()).max().orElse(0);
+      for (String[] line : next) {
+        String what = line == faults ? line[0] + " " : String.format("%-" + width + "s", line[0]);
+        System.out.println((line == next.get(0) ? "next: " : "      ") + what + "  " + line[1]);
       }
       return 0;
     }

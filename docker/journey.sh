@@ -2,7 +2,8 @@
 # The compose journey: the README's Docker lab, command by command, checked.
 #   up (images built beforehand), first answer, stop node-2, kill node-3, pause node-4,
 #   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
-#   then start/unpause everything and see it ALIVE again; then down -v, leaving nothing behind.
+#   then start/unpause everything and see it ALIVE again; scale the pool to 2 (pool-1 and pool-2
+#   join and answer); then down -v, leaving nothing behind.
 #   It runs with the observability profile: coordinator-1's /metrics and Prometheus must see the
 #   kill too (offline, make ftlab/prometheus:local first and set FTLAB_PROMETHEUS_IMAGE).
 # Runs as its own compose project (ftlab-journey), so it never touches a lab you have running.
@@ -64,10 +65,12 @@ cleanup() {
     compose logs --no-color --tail=40 client coordinator-1 coordinator-2 2>/dev/null || true
     save_logs
   fi
-  compose down -v --remove-orphans >/dev/null 2>&1 || true
+  down_all >/dev/null 2>&1 || true
   rm -f "$ENV_FILE"
   exit $status
 }
+# down with every profile: Compose v2 leaves the containers of a profile it is not given
+down_all() { COMPOSE_PROFILES=observability,pool compose down -v --remove-orphans; }
 trap cleanup EXIT
 
 # waits (polling every 0.5 s, at most $2 seconds) until the command in $3... succeeds
@@ -173,6 +176,14 @@ compose start coordinator-1 node-2 node-3
 for n in node-1 node-2 node-3 node-4 node-5; do expect_state "$n" ALIVE coordinator-1 coordinator-2; done
 more_answers 10
 
+say "docker compose up -d --scale pool=2 pool   (two more nodes: pool-1 and pool-2)"
+compose up -d --scale pool=2 pool
+for n in pool-1 pool-2; do expect_state "$n" ALIVE coordinator-1 coordinator-2; done
+pool_answered() { compose logs --no-color client 2>/dev/null | grep -E ' verified +pool-[12] ' >/dev/null; }
+wait_for "an answer computed by a pool node" 60 pool_answered
+say "the client got an answer from $(compose logs --no-color client | grep -oE ' verified +pool-[12] ' | head -1 | awk '{print $2}')"
+more_answers 10
+
 say "stopping the client: its final summary"
 compose stop client
 summary=$(compose logs --no-color client | grep '== ' | tail -1)
@@ -187,12 +198,12 @@ fi
 
 # FTLAB_JOURNEY_KEEP_LOGS=1 keeps every service's whole log of a passing journey too
 if [ -n "${FTLAB_JOURNEY_KEEP_LOGS:-}" ]; then save_logs; fi
-say "docker compose down -v"
-compose down -v --remove-orphans
+say "docker compose --profile pool --profile observability down -v"
+down_all
 left=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
 nets=$(docker network ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
 vols=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
 if [ "$left$nets$vols" != "000" ]; then
   say "left behind: $left containers, $nets networks, $vols volumes"; exit 1
 fi
-say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause and a coordinator stop; nothing left behind"
+say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause and a coordinator stop; pool-1 and pool-2 joined and answered; nothing left behind"

@@ -18,8 +18,9 @@ JDK=${JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 # the modules the fat jars need (jdeps --print-module-deps), plus the ones they load by reflection:
 # java.logging (gRPC logs through it), java.xml (logback's config), java.management (logback JMX),
-# jdk.crypto.ec (TLS, for the security labs), jdk.httpserver (GET /metrics)
-MODULES=java.base,java.logging,java.management,java.naming,java.sql,java.xml,jdk.unsupported,jdk.jfr,jdk.crypto.ec,jdk.httpserver
+# jdk.crypto.ec (TLS, for the security labs), jdk.httpserver (GET /metrics), jdk.naming.dns (a pool
+# node's reverse DNS lookup of its own container name, for FTLAB_ID=pool-{replica})
+MODULES=java.base,java.logging,java.management,java.naming,java.sql,java.xml,jdk.unsupported,jdk.jfr,jdk.crypto.ec,jdk.httpserver,jdk.naming.dns
 
 [ -x "$JDK/bin/jlink" ] || { echo "no JDK with jlink at $JDK (set JDK=...)" >&2; exit 2; }
 [ -x "$BUSYBOX" ] || { echo "no static busybox at $BUSYBOX (apt-get install busybox-static)" >&2; exit 2; }

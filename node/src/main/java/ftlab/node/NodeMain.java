@@ -31,9 +31,9 @@ public final class NodeMain implements Callable<Integer> {
       names = "--id",
       defaultValue = "${env:FTLAB_ID:-node-1}",
       description =
-          "This node's name (env FTLAB_ID); {host} is replaced by the host name, so that the"
-              + " replicas of a scaled service get different names (pool-{host})."
-              + " Default: ${DEFAULT-VALUE}.")
+          "This node's name (env FTLAB_ID); {host} is replaced by the host name, and"
+              + " {replica} by the number Docker Compose gives this replica of a scaled service"
+              + " (pool-{replica}: pool-1, pool-2, ...). Default: ${DEFAULT-VALUE}.")
   String id;
 
   @Option(
@@ -148,6 +148,20 @@ public final class NodeMain implements Callable<Integer> {
     String host =
         advertiseHost == null || advertiseHost.isBlank() ? localHostName() : advertiseHost;
     id = id.replace("{host}", localHostName());
+    if (id.contains("{replica}")) {
+      try {
+        id = id.replace("{replica}", Integer.toString(ComposeReplica.ofThisContainer()));
+      } catch (IllegalStateException e) {
+        throw new IllegalArgumentException(
+            "node id '"
+                + id
+                + "': {replica} is the number Docker Compose gives this container (pool-2 in"
+                + " ftlab-pool-2), but "
+                + e.getMessage()
+                + "; outside Compose, use {host} or a name of your own",
+            e);
+      }
+    }
     if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new IllegalArgumentException(
           "node id must be 1-64 letters, digits, '.', '_' or '-', got '" + id + "'");

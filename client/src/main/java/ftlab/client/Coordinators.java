@@ -42,7 +42,11 @@ public final class Coordinators implements AutoCloseable {
     }
     this.addresses = List.copyOf(addresses);
     for (String a : addresses) {
-      channels.add(Grpc.newChannelBuilder(a, InsecureChannelCredentials.create()).build());
+      channels.add(
+          Grpc.newChannelBuilder(a, InsecureChannelCredentials.create())
+              // a late failed name lookup must not cut a working link (architecture.md)
+              .defaultLoadBalancingPolicy("round_robin")
+              .build());
     }
   }
 

@@ -3,6 +3,7 @@ package ftlab.containers;
 import static ftlab.proto.NodeState.ALIVE;
 import static ftlab.proto.NodeState.DEAD;
 import static ftlab.proto.NodeState.LEFT;
+import static ftlab.proto.NodeState.SUSPECT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,6 +28,11 @@ class ContainerChaosIT {
   private static final Duration DETECT = Duration.ofSeconds(10);
 
   private static final Duration RECOVER = Duration.ofSeconds(60);
+
+  /** How long the partition test cuts a node off, and then watches that it stays back. */
+  private static final Duration PARTITION = Duration.ofSeconds(12);
+
+  private static final Duration STAYS = Duration.ofSeconds(12);
 
   @BeforeAll
   static void dockerIsThere() {
@@ -142,10 +148,25 @@ class ContainerChaosIT {
       p.awaitState("node-2", DEAD, DETECT);
       p.awaitMoreAnswers(60);
       p.assertSuspectedAgainSince("node-2", suspected); // ALIVE -> SUSPECT -> DEAD
+      // The fault's length, not a wait for something: long enough that the node's name lookups of
+      // its coordinators fail during the partition (Docker's DNS is cut off too, and a lookup
+      // gives up after seconds), as they do in a learner's partition lab.
+      Thread.sleep(PARTITION.toMillis());
 
       c.reconnect("node-2"); // its heartbeats get through again (perhaps from a new IP address)
       p.awaitState("node-2", ALIVE, RECOVER);
+      long back = System.nanoTime();
       p.awaitMoreAnswersFrom("node-2", 10);
+      // and it stays: a name lookup that failed during the partition and answers late must not
+      // cut the link that works again (gRPC's pick_first drops a connection on a failed lookup: the
+      // channels use round_robin, which keeps a READY one), and the coordinators must not go on
+      // calling it over their connection from before the partition (TCP waits out retransmission
+      // timeouts that grew during it: they connect afresh). Before those fixes node-2 was DEAD
+      // again 0.5 s after it came back, for 10 s, then SUSPECT by failed calls for seconds.
+      Thread.sleep(STAYS.toMillis());
+      assertThat(p.statesSeen("node-2", back))
+          .as("node-2's states since it came back (sampled)")
+          .doesNotContain(SUSPECT, DEAD);
       p.stopLoadAndAssertNoClientVisibleFailure();
     }
   }

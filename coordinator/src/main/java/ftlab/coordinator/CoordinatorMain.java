@@ -198,6 +198,8 @@ public final class CoordinatorMain implements Callable<Integer> {
                   .eventLoopGroup(io)
                   .channelType(NioSocketChannel.class)
                   .directExecutor()
+                  // a late failed name lookup must not cut a working link (architecture.md)
+                  .defaultLoadBalancingPolicy("round_robin")
                   .usePlaintext();
           if (metrics != null) {
             // the calls to nodes (grpc_client_*)

@@ -133,17 +133,34 @@ public final class CoordinatorServer {
             .build();
   }
 
-  /** Logs every membership event and reconnects at once to a node that has come back. */
+  /**
+   * Logs every membership event and reconnects at once to a node that has come back: on a fresh
+   * connection if it was DEAD or restarted (the old one may be stuck behind a partition's TCP
+   * retransmission backoff).
+   */
   private void onEvent(MembershipEvent event) {
     log.info("{}", event.describe());
     String comeBack = null;
+    boolean afresh = false;
     if (event instanceof MembershipEvent.Transition t && t.to() == NodeState.ALIVE) {
       comeBack = t.nodeId();
+      afresh = t.from() == NodeState.DEAD || t.from() == NodeState.LEFT;
     } else if (event instanceof MembershipEvent.Restarted r) {
       comeBack = r.nodeId();
+      afresh = true;
     }
     if (comeBack != null) {
-      cluster.node(comeBack).ifPresent(n -> caller.reconnectNow(n.address()));
+      boolean fresh = afresh;
+      cluster
+          .node(comeBack)
+          .ifPresent(
+              n -> {
+                if (fresh) {
+                  caller.connectAfresh(n.address());
+                } else {
+                  caller.reconnectNow(n.address());
+                }
+              });
       if (dispatcher != null) { // null only for events during construction
         dispatcher.forgetSpeed(comeBack);
       }

@@ -183,7 +183,10 @@ public final class NodeMain implements Callable<Integer> {
             coordinators,
             serverBuilder,
             address -> {
-              var channel = Grpc.newChannelBuilder(address, InsecureChannelCredentials.create());
+              var channel =
+                  Grpc.newChannelBuilder(address, InsecureChannelCredentials.create())
+                      // a late failed name lookup must not cut a working link (architecture.md)
+                      .defaultLoadBalancingPolicy("round_robin");
               if (metrics != null) {
                 // the heartbeats to coordinators (grpc_client_*)
                 channel.intercept(new MetricCollectingClientInterceptor(metrics.registry()));

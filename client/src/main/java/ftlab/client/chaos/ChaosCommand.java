@@ -13,6 +13,7 @@ import ftlab.proto.Lie;
 import ftlab.proto.NodeView;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -399,7 +400,8 @@ public final class ChaosCommand implements Callable<Integer> {
                 + address
                 + " did not answer: "
                 + Coordinators.explain(e)
-                + cluster.stateOf(node),
+                + cluster.stateOf(node)
+                + (unknownHost(e) ? elsewhere(address) : ""),
             e);
       }
       if (!before.getNodeId().equals(node)) {
@@ -604,6 +606,31 @@ public final class ChaosCommand implements Callable<Integer> {
       }
     }
     return new Cluster(coordinators, views, problems, "");
+  }
+
+  /** Whether the call failed because the node's host name means nothing here. */
+  private static boolean unknownHost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof UnknownHostException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Where the command works instead: the nodes of the Docker lab advertise names that only its own
+   * network knows (node-2:7101), and their ports are not published.
+   */
+  private String elsewhere(String address) {
+    String host = address.substring(0, address.lastIndexOf(':'));
+    return ". The name "
+        + host
+        + " is known only where the node runs: in the Docker lab, run ftlab inside the lab's"
+        + " network, e.g. `docker compose exec client ftlab chaos "
+        + node
+        + " ...`"
+        + (nodeAddress == null ? ", or give --node-address HOST:PORT" : "");
   }
 
   /** Where the node is: {@code --node-address}, or its address in the freshest view that has it. */

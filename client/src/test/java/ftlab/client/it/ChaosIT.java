@@ -105,5 +105,19 @@ class ChaosIT {
     assertThat(unknown.err())
         .contains("ftlab: no node named 'node-9'; the coordinators know node-1, node-2")
         .doesNotContain("\tat ");
+
+    // a node name that means nothing here (as the Docker lab's node-2 from the host): where to run
+    // it instead (.invalid never resolves, RFC 2606)
+    FtlabCli.Run unreachable =
+        ftlab("chaos", "node-2", "--node-address", "node-2.invalid:7101", "lie", "--wait", "0");
+    assertThat(unreachable.exit()).isEqualTo(2);
+    assertThat(unreachable.err())
+        .contains("ftlab: node-2 at node-2.invalid:7101 did not answer: UNAVAILABLE")
+        .contains(
+            "The name node-2.invalid is known only where the node runs: in the Docker lab, run"
+                + " ftlab inside the lab's network, e.g. `docker compose exec client ftlab chaos"
+                + " node-2 ...`")
+        .doesNotContain("--node-address HOST:PORT")
+        .doesNotContain("\tat ");
   }
 }

@@ -92,6 +92,15 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
     channel(address).getState(true);
   }
 
+  @Override
+  public void connectAfresh(String address) {
+    ManagedChannel old = channels.get(address);
+    if (old != null) {
+      retire(address, old);
+    }
+    channel(address).getState(true);
+  }
+
   /**
    * If the connection to this address has failed and gRPC is waiting out its reconnect backoff,
    * reconnect now. Called for nodes whose heartbeats say they are alive: the backoff (up to 2

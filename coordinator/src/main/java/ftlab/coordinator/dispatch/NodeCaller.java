@@ -33,4 +33,11 @@ public interface NodeCaller {
    * reconnect backoff, reconnect now rather than when the backoff ends.
    */
   void reconnectNow(String address);
+
+  /**
+   * The node at this address is back after it was DEAD, or restarted: a connection opened before
+   * may be dead without knowing it (after a network partition, TCP waits out retransmission
+   * timeouts that grew to seconds before it sends anything again), so drop it and connect anew.
+   */
+  void connectAfresh(String address);
 }

@@ -356,6 +356,9 @@ class RedundancyModesTest {
 
           @Override
           public void reconnectNow(String address) {}
+
+          @Override
+          public void connectAfresh(String address) {}
         };
     Dispatcher d =
         new Dispatcher(

@@ -2,7 +2,8 @@
 # The compose journey: the README's Docker lab, command by command, checked.
 #   up (images built beforehand), first answer, stop node-2, kill node-3, pause node-4,
 #   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
-#   then start/unpause everything and see it ALIVE again; scale the pool to 2 (pool-1 and pool-2
+#   then start/unpause everything and see it ALIVE again; cut node-5 off the network and back
+#   (Lab 1b), freeze coordinator-2 and thaw it (Lab 1c); scale the pool to 2 (pool-1 and pool-2
 #   join and answer); then down -v, leaving nothing behind.
 #   It runs with the observability profile: coordinator-1's /metrics and Prometheus must see the
 #   kill too (offline, make ftlab/prometheus:local first and set FTLAB_PROMETHEUS_IMAGE).
@@ -18,7 +19,8 @@ PROJECT=ftlab-journey
 # Settings as a learner's .env file gives them (a file of its own, not the checkout's .env): each
 # must reach the processes, which the journey checks below
 ENV_FILE=$(mktemp)
-printf 'JAVA_OPTS=-XX:+PrintCommandLineFlags\nFTLAB_IO_THREADS=2\n' >"$ENV_FILE"
+# (and a network of its own: the lab's is named ftlab)
+printf 'JAVA_OPTS=-XX:+PrintCommandLineFlags\nFTLAB_IO_THREADS=2\nFTLAB_NETWORK=ftlab-journey\n' >"$ENV_FILE"
 compose() { $COMPOSE -p "$PROJECT" --env-file "$ENV_FILE" "$@"; }
 
 # Its own published ports, not the lab's 7001/7002, so that a lab or a local cluster already
@@ -176,6 +178,21 @@ compose start coordinator-1 node-2 node-3
 for n in node-1 node-2 node-3 node-4 node-5; do expect_state "$n" ALIVE coordinator-1 coordinator-2; done
 more_answers 10
 
+say "Lab 1b: docker network disconnect ftlab-journey node-5   (a partition)"
+docker network disconnect ftlab-journey "$(compose ps -q node-5)"
+expect_state node-5 DEAD coordinator-1 coordinator-2
+more_answers 10
+say "docker network connect --alias node-5 ftlab-journey node-5"
+docker network connect --alias node-5 ftlab-journey "$(compose ps -q node-5)"
+expect_state node-5 ALIVE coordinator-1 coordinator-2
+more_answers 10
+
+say "Lab 1c: docker compose pause coordinator-2   (a frozen coordinator: the client goes to coordinator-1)"
+compose pause coordinator-2
+more_answers 15
+compose unpause coordinator-2
+more_answers 10
+
 say "docker compose up -d --scale pool=2 pool   (two more nodes: pool-1 and pool-2)"
 compose up -d --scale pool=2 pool
 for n in pool-1 pool-2; do expect_state "$n" ALIVE coordinator-1 coordinator-2; done
@@ -206,4 +223,4 @@ vols=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" 
 if [ "$left$nets$vols" != "000" ]; then
   say "left behind: $left containers, $nets networks, $vols volumes"; exit 1
 fi
-say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause and a coordinator stop; pool-1 and pool-2 joined and answered; nothing left behind"
+say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause, a coordinator stop, a partition and a frozen coordinator; pool-1 and pool-2 joined and answered; nothing left behind"

@@ -335,4 +335,78 @@ class CoordinatorServerTest {
           .isEqualTo(ServingStatus.SERVING);
     }
   }
+
+  /**
+   * Server reflection lists the services, as grpcurl asks: in the stable v1 and in v1alpha, the
+   * only version older grpcurl builds and Postman know.
+   */
+  @Test
+  void reflectionListsTheServicesInBothVersions() throws Exception {
+    List<String> v1 = new ArrayList<>();
+    var done1 = new CountDownLatch(1);
+    var request1 =
+        io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel)
+            .serverReflectionInfo(
+                new io.grpc.stub.StreamObserver<io.grpc.reflection.v1.ServerReflectionResponse>() {
+                  @Override
+                  public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
+                    r.getListServicesResponse().getServiceList().forEach(s -> v1.add(s.getName()));
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done1.countDown();
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    done1.countDown();
+                  }
+                });
+    request1.onNext(
+        io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+    request1.onCompleted();
+
+    List<String> v1alpha = new ArrayList<>();
+    var done2 = new CountDownLatch(1);
+    var request2 =
+        io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(channel)
+            .serverReflectionInfo(
+                new io.grpc.stub.StreamObserver<
+                    io.grpc.reflection.v1alpha.ServerReflectionResponse>() {
+                  @Override
+                  public void onNext(io.grpc.reflection.v1alpha.ServerReflectionResponse r) {
+                    r.getListServicesResponse()
+                        .getServiceList()
+                        .forEach(s -> v1alpha.add(s.getName()));
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done2.countDown();
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    done2.countDown();
+                  }
+                });
+    request2.onNext(
+        io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
+            .setListServices("")
+            .build());
+    request2.onCompleted();
+
+    assertThat(done1.await(5, TimeUnit.SECONDS)).as("v1 answered").isTrue();
+    assertThat(done2.await(5, TimeUnit.SECONDS)).as("v1alpha answered").isTrue();
+    assertThat(v1)
+        .contains(
+            CoordinatorGrpc.SERVICE_NAME,
+            MembershipGrpc.SERVICE_NAME,
+            "ftlab.v1.CoordinatorAdmin",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection");
+    assertThat(v1alpha).containsExactlyInAnyOrderElementsOf(v1);
+  }
 }

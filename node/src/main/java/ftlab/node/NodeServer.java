@@ -11,6 +11,7 @@ import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.time.Duration;
@@ -80,6 +81,9 @@ public final class NodeServer {
                     new NodeAdminService(id, faults, halt), new AdminAccess()))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
+            // and v1alpha: grpcurl builds older than its v1 support (2023) and Postman ask only for
+            // it
+            .addService(ProtoReflectionService.newInstance())
             .build();
     this.heartbeats =
         new HeartbeatSender(

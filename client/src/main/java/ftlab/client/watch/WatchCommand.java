@@ -212,6 +212,19 @@ public final class WatchCommand implements Callable<Integer> {
     }
   }
 
+  /** One answer's columns (then its notes): {@link #line}. */
+  static final String ROW = "%-7s %-30s %-10s %-8s %-9s %-8s %-5d %-14s %9s";
+
+  /** The summary every 5 s: {@link #intervalLine}. */
+  static final String INTERVAL =
+      "-- %s  last %.0f s: %d ok, %d failed, %d wrong, %d retried, %s extra attempts | p50 %s ms"
+          + "  p99 %s ms | %s";
+
+  /** The verdict at the end: {@link #finalLine}. */
+  static final String FINAL =
+      "== %s in %.1f s: %d sent, %d ok, %d failed, %d wrong, %d retried, %s extra attempts,"
+          + " %d coordinator failovers | p50 %s ms  p99 %s ms  max %s ms | %s";
+
   static String header() {
     return String.format(
         "%-7s %-30s %-10s %-8s %-9s %-8s %-5s %-14s %9s",
@@ -239,7 +252,7 @@ public final class WatchCommand implements Callable<Integer> {
     StringBuilder s =
         new StringBuilder(
             String.format(
-                "%-7s %-30s %-10s %-8s %-9s %-8s %-5d %-14s %9s",
+                ROW,
                 id,
                 task,
                 answer,
@@ -284,8 +297,7 @@ public final class WatchCommand implements Callable<Integer> {
 
   static String intervalLine(Summary s) {
     return String.format(
-        "-- %s  last %.0f s: %d ok, %d failed, %d wrong, %d retried, %s extra attempts | p50 %s ms"
-            + "  p99 %s ms | %s",
+        INTERVAL,
         LocalTime.now().format(CLOCK),
         s.durationS(),
         s.ok(),
@@ -300,8 +312,7 @@ public final class WatchCommand implements Callable<Integer> {
 
   static String finalLine(Summary s) {
     return String.format(
-            "== %s in %.1f s: %d sent, %d ok, %d failed, %d wrong, %d retried, %s extra attempts,"
-                + " %d coordinator failovers | p50 %s ms  p99 %s ms  max %s ms | %s",
+            FINAL,
             s.allCorrect() ? "PASS" : "FAIL",
             s.durationS(),
             s.sent(),

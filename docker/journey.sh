@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The compose journey: the README's Docker lab, command by command, checked.
-#   up (images built beforehand), first answer, stop node-2, kill node-3, pause node-4,
+#   build, the offline recipe (docker save, rmi, docker load), up, first answer, stop node-2, kill node-3, pause node-4,
 #   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
 #   then start/unpause everything and see it ALIVE again; cut node-5 off the network and back
 #   (Lab 1b), freeze coordinator-2 and thaw it (Lab 1c); scale the pool to 2 (pool-1 and pool-2
@@ -106,8 +106,25 @@ expect_state() { # NODE STATE COORDINATOR...
 }
 first_answer() { compose logs --no-color client 2>/dev/null | grep ' verified ' >/dev/null; }
 
+# an image tag of its own, so that taking it away and loading it back (below) never touches the
+# image of a lab running here
+export FTLAB_IMAGE=ftlab:journey
 say "building the image (${FTLAB_BUILD_IMAGE:-public base images})"
 compose build --quiet 2>/dev/null || compose build
+
+# The offline workshop's recipe, as the README writes it: the images saved into one file, then
+# loaded where there is no network; `up` then builds and pulls nothing.
+prometheus_image=${FTLAB_PROMETHEUS_IMAGE:-prom/prometheus:v2.53.3}
+images=("$FTLAB_IMAGE")
+if docker image inspect "$prometheus_image" >/dev/null 2>&1; then images+=("$prometheus_image"); fi
+bundle_dir=$(mktemp -d)
+say "docker save -o ftlab-images.tar ${images[*]}   (the offline recipe)"
+docker save -o "$bundle_dir/ftlab-images.tar" "${images[@]}"
+say "$(du -m "$bundle_dir/ftlab-images.tar" | cut -f1) MB; docker rmi $FTLAB_IMAGE, then docker load -i ftlab-images.tar"
+docker rmi "$FTLAB_IMAGE" >/dev/null
+docker load -i "$bundle_dir/ftlab-images.tar"
+rm -rf "$bundle_dir"
+docker image inspect "$FTLAB_IMAGE" >/dev/null || { say "docker load did not bring $FTLAB_IMAGE back"; exit 1; }
 
 say "docker compose up -d   (coordinators published on 127.0.0.1:$FTLAB_COORDINATOR_1_PORT and :$FTLAB_COORDINATOR_2_PORT)"
 t0=$(ms)

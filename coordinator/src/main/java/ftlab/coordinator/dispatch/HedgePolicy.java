@@ -9,7 +9,8 @@ import java.util.Arrays;
  *
  * <pre>
  *   hedge delay = the task's expected time + the p95 of recent attempts' extra time
- *                 (latency beyond the expected time), at least minDelay
+ *                 (latency beyond the expected time), at least minDelay; until MIN_SAMPLES
+ *                 attempts have been seen, the expected time + initialDelay (50 ms)
  *   budget      = tokens: each hedged request adds 0.05 (up to 10), a hedge takes 1; none to start
  *                 => at most 5% more attempts in the long run, with bursts of up to 10
  * </pre>

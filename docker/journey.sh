@@ -20,7 +20,8 @@ PROJECT=ftlab-journey
 # must reach the processes, which the journey checks below
 ENV_FILE=$(mktemp)
 # (and a network of its own: the lab's is named ftlab)
-printf 'JAVA_OPTS=-XX:+PrintCommandLineFlags\nFTLAB_IO_THREADS=2\nFTLAB_NETWORK=ftlab-journey\n' >"$ENV_FILE"
+printf 'JAVA_OPTS=-XX:+PrintCommandLineFlags\nFTLAB_IO_THREADS=2\n' >"$ENV_FILE"
+export FTLAB_NETWORK=ftlab-journey   # (exported: a value in the caller's shell must not win)
 compose() { $COMPOSE -p "$PROJECT" --env-file "$ENV_FILE" "$@"; }
 
 # Its own published ports, not the lab's 7001/7002, so that a lab or a local cluster already
@@ -69,6 +70,7 @@ cleanup() {
   fi
   down_all >/dev/null 2>&1 || true
   rm -f "$ENV_FILE"
+  rm -rf "${bundle_dir:-}"
   exit $status
 }
 # down with every profile: Compose v2 leaves the containers of a profile it is not given
@@ -126,9 +128,9 @@ docker load -i "$bundle_dir/ftlab-images.tar"
 rm -rf "$bundle_dir"
 docker image inspect "$FTLAB_IMAGE" >/dev/null || { say "docker load did not bring $FTLAB_IMAGE back"; exit 1; }
 
-say "docker compose up -d   (coordinators published on 127.0.0.1:$FTLAB_COORDINATOR_1_PORT and :$FTLAB_COORDINATOR_2_PORT)"
+say "docker compose up -d --no-build   (coordinators published on 127.0.0.1:$FTLAB_COORDINATOR_1_PORT and :$FTLAB_COORDINATOR_2_PORT)"
 t0=$(ms)
-compose up -d
+compose up -d --no-build   # as the offline recipe types it: build nothing, the image is loaded
 wait_for "the first answer" 60 first_answer
 first=$(( $(ms) - t0 ))
 say "first answer $first ms after up"
@@ -195,19 +197,26 @@ compose start coordinator-1 node-2 node-3
 for n in node-1 node-2 node-3 node-4 node-5; do expect_state "$n" ALIVE coordinator-1 coordinator-2; done
 more_answers 10
 
-say "Lab 1b: docker network disconnect ftlab-journey node-5   (a partition)"
-docker network disconnect ftlab-journey "$(compose ps -q node-5)"
+say "Lab 1b: docker network disconnect $FTLAB_NETWORK node-5   (a partition, held 12 s)"
+docker network disconnect "$FTLAB_NETWORK" "$(compose ps -q node-5)"
 expect_state node-5 DEAD coordinator-1 coordinator-2
 more_answers 10
-say "docker network connect --alias node-5 ftlab-journey node-5"
-docker network connect --alias node-5 ftlab-journey "$(compose ps -q node-5)"
+sleep 12 # the partition's length: long enough for its name lookups to fail (architecture.md)
+say "docker network connect --alias node-5 $FTLAB_NETWORK node-5"
+docker network connect --alias node-5 "$FTLAB_NETWORK" "$(compose ps -q node-5)"
 expect_state node-5 ALIVE coordinator-1 coordinator-2
-more_answers 10
+node5_answers() { compose logs --no-color client 2>/dev/null | grep -cE ' verified +node-5 ' || true; }
+node5_more() { [ "$(node5_answers)" -ge "$1" ]; }
+wait_for "node-5 answering again" 60 node5_more $(( $(node5_answers) + 3 ))
+say "node-5 answers again"
 
-say "Lab 1c: docker compose pause coordinator-2   (a frozen coordinator: the client goes to coordinator-1)"
-compose pause coordinator-2
+say "Lab 1c: docker compose pause coordinator-1   (frozen: the client goes to coordinator-2)"
+compose pause coordinator-1
 more_answers 15
-compose unpause coordinator-2
+compose unpause coordinator-1
+detector_noticed() { compose logs --no-color coordinator-1 2>/dev/null | grep -F 'failure detector did not run for' >/dev/null; }
+wait_for "coordinator-1 saying its detector did not run while paused" 15 detector_noticed
+say "coordinator-1: $(compose logs --no-color coordinator-1 | grep -oE 'failure detector did not run for [0-9]+ ms' | head -1) (it restarts its silence clocks instead of suspecting every node)"
 more_answers 10
 
 say "docker compose up -d --scale pool=2 pool   (two more nodes: pool-1 and pool-2)"

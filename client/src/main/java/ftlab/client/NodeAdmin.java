@@ -28,7 +28,11 @@ public final class NodeAdmin implements AutoCloseable {
    * @param address the node's host:port
    */
   public NodeAdmin(String address) {
-    this.channel = Grpc.newChannelBuilder(address, InsecureChannelCredentials.create()).build();
+    this.channel =
+        Grpc.newChannelBuilder(address, InsecureChannelCredentials.create())
+            // as every channel here (architecture.md): a late failed lookup keeps a working link
+            .defaultLoadBalancingPolicy("round_robin")
+            .build();
   }
 
   private NodeAdminGrpc.NodeAdminBlockingStub stub() {

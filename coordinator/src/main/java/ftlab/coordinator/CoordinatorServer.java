@@ -148,7 +148,7 @@ public final class CoordinatorServer {
     boolean afresh = false;
     if (event instanceof MembershipEvent.Transition t && t.to() == NodeState.ALIVE) {
       comeBack = t.nodeId();
-      afresh = t.from() == NodeState.DEAD || t.from() == NodeState.LEFT;
+      afresh = t.from() == NodeState.DEAD || t.from() == NodeState.LEFT || t.newProcess();
     } else if (event instanceof MembershipEvent.Restarted r) {
       comeBack = r.nodeId();
       afresh = true;

@@ -7,6 +7,7 @@ import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.naming.NamingException;
+import javax.naming.NoInitialContextException;
 import javax.naming.directory.Attribute;
 import javax.naming.directory.InitialDirContext;
 
@@ -29,8 +30,8 @@ final class ComposeReplica {
   private ComposeReplica() {}
 
   /**
-   * The replica number in a container's DNS name ({@code ftlab-pool-2.ftlab_default.} gives 2), or
-   * empty when the name does not end in one.
+   * The replica number in a container's DNS name ({@code ftlab-pool-2.ftlab.} gives 2), or empty
+   * when the name does not end in one.
    */
   static OptionalInt numberIn(String dnsName) {
     String name = dnsName.endsWith(".") ? dnsName.substring(0, dnsName.length() - 1) : dnsName;
@@ -70,6 +71,10 @@ final class ComposeReplica {
     } catch (UnknownHostException e) {
       throw new IllegalStateException("cannot find this host's address: " + e.getMessage(), e);
     }
+    if (own.getAddress().length != 4) {
+      throw new IllegalStateException(
+          "this host's address " + own.getHostAddress() + " is not IPv4, as Docker's DNS needs");
+    }
     String asked = reverseName(own);
     String answer;
     try {
@@ -84,6 +89,11 @@ final class ComposeReplica {
       } finally {
         context.close();
       }
+    } catch (NoInitialContextException e) {
+      throw new IllegalStateException(
+          "this Java runtime has no DNS client (the module jdk.naming.dns): an image made by"
+              + " docker/make-base-images.sh before pool nodes were numbered; make it again",
+          e);
     } catch (NamingException e) {
       throw new IllegalStateException(
           "a reverse DNS lookup of this container's address "

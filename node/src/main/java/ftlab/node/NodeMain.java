@@ -151,7 +151,7 @@ public final class NodeMain implements Callable<Integer> {
     if (id.contains("{replica}")) {
       try {
         id = id.replace("{replica}", Integer.toString(ComposeReplica.ofThisContainer()));
-      } catch (IllegalStateException e) {
+      } catch (RuntimeException e) {
         throw new IllegalArgumentException(
             "node id '"
                 + id

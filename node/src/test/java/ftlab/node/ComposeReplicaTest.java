@@ -12,7 +12,7 @@ class ComposeReplicaTest {
   @Test
   void readsTheReplicaNumberFromBothComposeNamings() {
     // Compose v2 and 1.29, as Docker's DNS answers a reverse lookup (with or without the root dot)
-    assertThat(ComposeReplica.numberIn("ftlab-pool-2.ftlab_default.")).hasValue(2);
+    assertThat(ComposeReplica.numberIn("ftlab-pool-2.ftlab.")).hasValue(2);
     assertThat(ComposeReplica.numberIn("ftlab_pool_12.ftlab_default")).hasValue(12);
     // a project name with dashes and digits of its own
     assertThat(ComposeReplica.numberIn("ftlab-journey-2-pool-3.ftlab-journey-2_default"))

@@ -630,7 +630,10 @@ public final class ChaosCommand implements Callable<Integer> {
         + " network, e.g. `docker compose exec client ftlab chaos "
         + node
         + " ...`"
-        + (nodeAddress == null ? ", or give --node-address HOST:PORT" : "");
+        + (nodeAddress == null
+            ? "; elsewhere, give an address of the node that works from here with --node-address"
+                + " HOST:PORT"
+            : "");
   }
 
   /** Where the node is: {@code --node-address}, or its address in the freshest view that has it. */

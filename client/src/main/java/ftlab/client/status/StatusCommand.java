@@ -49,8 +49,8 @@ public final class StatusCommand implements Callable<Integer> {
   /** The view as a table, one row per node. */
   public static String table(ClusterView view, String address) {
     StringBuilder s = new StringBuilder();
-    // columns as wide as the longest id, address and reason (pool nodes are named after their
-    // container); FAULTS comes last, after the reasons, so that it lines up
+    // columns as wide as the longest id, address and reason (a pool node's address is its
+    // container's id); FAULTS comes last, after the reasons, so that it lines up
     int idWidth = 10;
     int addressWidth = 21;
     int whyWidth = 3;

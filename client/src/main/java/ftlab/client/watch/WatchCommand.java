@@ -215,6 +215,9 @@ public final class WatchCommand implements Callable<Integer> {
   /** One answer's columns (then its notes): {@link #line}. */
   static final String ROW = "%-7s %-30s %-10s %-8s %-9s %-8s %-5d %-14s %9s";
 
+  /** A request that got no answer (then the coordinators' failures): {@link #line}. */
+  static final String FAILED_ROW = "%-7s %-30s FAILED after %s: %s";
+
   /** The summary every 5 s: {@link #intervalLine}. */
   static final String INTERVAL =
       "-- %s  last %.0f s: %d ok, %d failed, %d wrong, %d retried, %s extra attempts | p50 %s ms"
@@ -239,9 +242,7 @@ public final class WatchCommand implements Callable<Integer> {
     String task = Tasks.describe(o.task());
     if (o.failed()) {
       StringBuilder s =
-          new StringBuilder(
-              String.format(
-                  "%-7s %-30s FAILED after %s: %s", id, task, ms(o.latencyNanos()), o.error()));
+          new StringBuilder(String.format(FAILED_ROW, id, task, ms(o.latencyNanos()), o.error()));
       for (String f : o.coordinatorFailures()) {
         s.append("  [coordinator ").append(f).append("]");
       }

@@ -41,6 +41,9 @@ class DocSamplesTest {
           "^(#\\d+)\\s+(\\S+)\\s+(\\S+)\\s+(verified|WRONG)\\s+(\\S+)\\s+(vote \\d+/\\d+|\\S+)"
               + "\\s+(\\d+)\\s+(\\S+)\\s+(\\d+(?:\\.\\d+)? ms)(.*)$");
 
+  private static final Pattern FAILED =
+      Pattern.compile("^(#\\d+)\\s+(\\S+) FAILED after (\\S+ ms): (.*)$");
+
   private static final Pattern STATUS_FIRST =
       Pattern.compile(
           "^(\\S+) at (\\S+): (\\d+) nodes; SUSPECT after (\\d+) ms, DEAD after (\\d+) ms without a"
@@ -88,6 +91,16 @@ class DocSamplesTest {
     int checked = 0;
     for (Sample s : samples()) {
       if (!s.text().matches("^#\\d+ .*")) {
+        continue;
+      }
+      Matcher f = FAILED.matcher(s.text());
+      if (f.matches()) {
+        assertThat(s.text())
+            .as("%s, as the watch prints it", s.where())
+            .isEqualTo(
+                String.format(
+                    WatchCommand.FAILED_ROW, f.group(1), f.group(2), f.group(3), f.group(4)));
+        checked++;
         continue;
       }
       Matcher m = ANSWER.matcher(s.text());
@@ -202,6 +215,45 @@ class DocSamplesTest {
       tables++;
     }
     assertThat(tables).as("status tables found").isGreaterThanOrEqualTo(4);
+  }
+
+  /**
+   * Rows shown without their table (a node's line picked out in a lab) have the columns of a row,
+   * in order, with a reason and faults after them.
+   */
+  @Test
+  void everyStatusRowOutsideATableHasTheColumns() throws IOException {
+    List<Sample> all = samples();
+    int rows = 0;
+    for (int i = 0; i < all.size(); i++) {
+      Sample s = all.get(i);
+      if (!s.text().matches("^(node|pool)-\\d+ +(ALIVE|SUSPECT|DEAD|LEFT|QUARANTINED) .*")
+          || inTable(all, i)) {
+        continue;
+      }
+      assertThat(s.text())
+          .as("%s, a status row", s.where())
+          .matches(STATUS_ROW_HEAD.pattern().replace("\\s*$", "") + "  \\S.*  \\S.*");
+      rows++;
+    }
+    assertThat(rows).as("rows outside tables found").isGreaterThanOrEqualTo(2);
+  }
+
+  /** Whether the line is a row under a NODE header, with no blank line between. */
+  private static boolean inTable(List<Sample> all, int i) {
+    for (int j = i - 1; j >= 0; j--) {
+      Sample up = all.get(j);
+      if (!up.file().equals(all.get(i).file()) || up.line() != all.get(i).line() - (i - j)) {
+        return false;
+      }
+      if (up.text().startsWith("NODE ")) {
+        return true;
+      }
+      if (up.text().isBlank()) {
+        return false;
+      }
+    }
+    return false;
   }
 
   private static void checkTable(Sample header, Matcher first, List<Sample> rows) {

@@ -27,6 +27,7 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
   private final Function<String, ManagedChannel> channelFactory;
   private final long backstopNanos;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
   /**
    * @param channelFactory opens a channel to an address: plaintext TCP in production, in-process in
@@ -49,6 +50,10 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
   public ListenableFuture<ComputeResponse> compute(
       String address, String nodeId, ComputeRequest request, long timeoutNanos) {
     ManagedChannel channel = channel(address);
+    if (channel.isShutdown()) {
+      channel = channel(address); // retired a moment ago (connectAfresh): take its successor
+    }
+    ManagedChannel used = channel;
     ListenableFuture<ComputeResponse> call =
         WorkerGrpc.newFutureStub(channel)
             .withDeadlineAfter(timeoutNanos + backstopNanos, TimeUnit.NANOSECONDS)
@@ -59,7 +64,7 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
           @Override
           public void onSuccess(ComputeResponse response) {
             if (!response.getNodeId().isEmpty() && !response.getNodeId().equals(nodeId)) {
-              retire(address, channel);
+              retire(address, used);
             }
           }
 
@@ -84,6 +89,9 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
 
   @Override
   public void reconnectNow(String address) {
+    if (closed) {
+      return;
+    }
     ManagedChannel channel = channels.get(address);
     if (channel != null) {
       channel.resetConnectBackoff();
@@ -94,6 +102,9 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
 
   @Override
   public void connectAfresh(String address) {
+    if (closed) {
+      return; // a membership event that arrived while the coordinator stopped
+    }
     ManagedChannel old = channels.get(address);
     if (old != null) {
       retire(address, old);
@@ -119,6 +130,7 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     channels.values().forEach(ManagedChannel::shutdownNow);
   }
 }

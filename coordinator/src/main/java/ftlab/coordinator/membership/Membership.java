@@ -110,12 +110,15 @@ public final class Membership {
         // ALIVE: it came back before anyone noticed; QUARANTINED: a restart does not end it
         return List.of(new MembershipEvent.Restarted(m.nodeId, old, hb.incarnation()));
       }
-      return List.of(
+      MembershipEvent.Transition back =
           move(
               m,
               NodeState.ALIVE,
               "restarted (incarnation " + old + " -> " + hb.incarnation() + ")",
-              nowNanos));
+              nowNanos);
+      return List.of(
+          new MembershipEvent.Transition(
+              back.nodeId(), back.from(), back.to(), back.reason(), true));
     }
     if (hb.sequence() <= m.lastSequence || m.state == NodeState.LEFT) {
       return List.of(); // reordered, duplicated, or sent while the node was leaving

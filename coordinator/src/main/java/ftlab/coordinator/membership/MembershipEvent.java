@@ -13,14 +13,21 @@ public sealed interface MembershipEvent {
    * A node changed state, or joined ({@code from == null}).
    *
    * @param reason why, in words, with the numbers that decided it
+   * @param newProcess the move was made by a heartbeat of a new incarnation (a restarted node):
+   *     connections to the old process are worth nothing
    */
-  record Transition(String nodeId, NodeState from, NodeState to, String reason)
+  record Transition(String nodeId, NodeState from, NodeState to, String reason, boolean newProcess)
       implements MembershipEvent {
     public Transition {
       if (from != null && !from.canBecome(to)) {
         throw new IllegalStateException(
             "illegal transition for " + nodeId + ": " + from + " -> " + to + " (" + reason + ")");
       }
+    }
+
+    /** A move of the same process (or a node's first beat). */
+    public Transition(String nodeId, NodeState from, NodeState to, String reason) {
+      this(nodeId, from, to, reason, false);
     }
 
     @Override

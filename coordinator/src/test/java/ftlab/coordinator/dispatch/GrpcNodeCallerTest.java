@@ -48,6 +48,17 @@ class GrpcNodeCallerTest {
   }
 
   @Test
+  void nothingIsOpenedAfterClose() {
+    caller.reconnectNow("node-1:7101");
+    caller.close();
+
+    caller.connectAfresh("node-1:7101");
+    caller.reconnectNow("node-2:7101");
+
+    assertThat(opened).hasSize(1).allMatch(ManagedChannel::isShutdown);
+  }
+
+  @Test
   void aNodeNeverConnectedToGetsItsFirstConnection() {
     caller.connectAfresh("node-3:7101");
 

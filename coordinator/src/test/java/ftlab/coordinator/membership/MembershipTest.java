@@ -134,6 +134,29 @@ class MembershipTest {
   }
 
   @Test
+  void aComebackSaysWhetherItIsANewProcess() {
+    // the coordinator opens fresh connections to a new process (CoordinatorServer.onEvent)
+    beat("node-1", 1, 1);
+    advance(310); // SUSPECT
+    beat("node-1", 1, 2); // the same process again
+    beat("node-2", 1, 1);
+    advance(310);
+    beat("node-2", 2, 1); // restarted while SUSPECT
+
+    List<MembershipEvent.Transition> backs =
+        events.stream()
+            .filter(e -> e instanceof MembershipEvent.Transition t && t.to() == NodeState.ALIVE)
+            .map(e -> (MembershipEvent.Transition) e)
+            .filter(t -> t.from() == NodeState.SUSPECT)
+            .toList();
+    assertThat(backs)
+        .extracting(MembershipEvent.Transition::nodeId, MembershipEvent.Transition::newProcess)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("node-1", false),
+            org.assertj.core.groups.Tuple.tuple("node-2", true));
+  }
+
+  @Test
   void goodbyeFromAnOldIncarnationDoesNotRemoveItsSuccessor() {
     beat("node-1", 1, 1);
     beat("node-1", 2, 1);

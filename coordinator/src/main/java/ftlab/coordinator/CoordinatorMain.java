@@ -258,7 +258,16 @@ public final class CoordinatorMain implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * gRPC's own warning, with a stack trace, for a node's name that does not resolve (once a second
+   * while a node is cut off): the failed attempts and the transitions say it in one line. Held
+   * here: java.util.logging keeps loggers only weakly.
+   */
+  private static final java.util.logging.Logger GRPC_CHANNEL_LOG =
+      java.util.logging.Logger.getLogger("io.grpc.internal.ManagedChannelImpl");
+
   public static void main(String[] args) {
+    GRPC_CHANNEL_LOG.setLevel(java.util.logging.Level.SEVERE);
     CommandLine cli = new CommandLine(new CoordinatorMain());
     // bad settings and busy ports are the user's to fix: one sentence, no stack trace
     cli.setExecutionExceptionHandler(

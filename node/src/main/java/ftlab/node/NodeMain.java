@@ -230,7 +230,16 @@ public final class NodeMain implements Callable<Integer> {
     }
   }
 
+  /**
+   * gRPC's own warning, with a stack trace, for a coordinator's name that does not resolve (once a
+   * second while a partition lasts): the heartbeat log says it in one line. Held here:
+   * java.util.logging keeps loggers only weakly.
+   */
+  private static final java.util.logging.Logger GRPC_CHANNEL_LOG =
+      java.util.logging.Logger.getLogger("io.grpc.internal.ManagedChannelImpl");
+
   public static void main(String[] args) {
+    GRPC_CHANNEL_LOG.setLevel(java.util.logging.Level.SEVERE);
     System.exit(commandLine().execute(args));
   }
 

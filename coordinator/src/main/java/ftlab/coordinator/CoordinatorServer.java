@@ -24,6 +24,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -154,17 +155,12 @@ public final class CoordinatorServer {
       afresh = true;
     }
     if (comeBack != null) {
-      boolean fresh = afresh;
-      cluster
-          .node(comeBack)
-          .ifPresent(
-              n -> {
-                if (fresh) {
-                  caller.connectAfresh(n.address());
-                } else {
-                  caller.reconnectNow(n.address());
-                }
-              });
+      Optional<String> address = cluster.node(comeBack).map(n -> n.address());
+      if (address.isPresent() && afresh) {
+        caller.connectAfresh(address.get());
+      } else {
+        address.ifPresent(caller::reconnectNow);
+      }
       if (dispatcher != null) { // null only for events during construction
         dispatcher.forgetSpeed(comeBack);
       }

@@ -342,63 +342,27 @@ class CoordinatorServerTest {
    */
   @Test
   void reflectionListsTheServicesInBothVersions() throws Exception {
-    List<String> v1 = new ArrayList<>();
-    var done1 = new CountDownLatch(1);
-    var request1 =
-        io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel)
-            .serverReflectionInfo(
-                new io.grpc.stub.StreamObserver<io.grpc.reflection.v1.ServerReflectionResponse>() {
-                  @Override
-                  public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
-                    r.getListServicesResponse().getServiceList().forEach(s -> v1.add(s.getName()));
-                  }
+    List<String> v1 =
+        listServices(
+            "v1",
+            io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel)::serverReflectionInfo,
+            io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build(),
+            r ->
+                r.getListServicesResponse().getServiceList().stream()
+                    .map(io.grpc.reflection.v1.ServiceResponse::getName)
+                    .toList());
+    List<String> v1alpha =
+        listServices(
+            "v1alpha",
+            io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(channel)::serverReflectionInfo,
+            io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
+                .setListServices("")
+                .build(),
+            r ->
+                r.getListServicesResponse().getServiceList().stream()
+                    .map(io.grpc.reflection.v1alpha.ServiceResponse::getName)
+                    .toList());
 
-                  @Override
-                  public void onError(Throwable t) {
-                    done1.countDown();
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    done1.countDown();
-                  }
-                });
-    request1.onNext(
-        io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
-    request1.onCompleted();
-
-    List<String> v1alpha = new ArrayList<>();
-    var done2 = new CountDownLatch(1);
-    var request2 =
-        io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(channel)
-            .serverReflectionInfo(
-                new io.grpc.stub.StreamObserver<
-                    io.grpc.reflection.v1alpha.ServerReflectionResponse>() {
-                  @Override
-                  public void onNext(io.grpc.reflection.v1alpha.ServerReflectionResponse r) {
-                    r.getListServicesResponse()
-                        .getServiceList()
-                        .forEach(s -> v1alpha.add(s.getName()));
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    done2.countDown();
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    done2.countDown();
-                  }
-                });
-    request2.onNext(
-        io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
-            .setListServices("")
-            .build());
-    request2.onCompleted();
-
-    assertThat(done1.await(5, TimeUnit.SECONDS)).as("v1 answered").isTrue();
-    assertThat(done2.await(5, TimeUnit.SECONDS)).as("v1alpha answered").isTrue();
     assertThat(v1)
         .contains(
             CoordinatorGrpc.SERVICE_NAME,
@@ -408,5 +372,39 @@ class CoordinatorServerTest {
             "grpc.reflection.v1.ServerReflection",
             "grpc.reflection.v1alpha.ServerReflection");
     assertThat(v1alpha).containsExactlyInAnyOrderElementsOf(v1);
+  }
+
+  /** Asks one version of the reflection service to list the services: its stream, one request. */
+  private static <Q, R> List<String> listServices(
+      String version,
+      java.util.function.Function<io.grpc.stub.StreamObserver<R>, io.grpc.stub.StreamObserver<Q>>
+          open,
+      Q request,
+      java.util.function.Function<R, List<String>> names)
+      throws InterruptedException {
+    List<String> out = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var done = new CountDownLatch(1);
+    io.grpc.stub.StreamObserver<Q> requests =
+        open.apply(
+            new io.grpc.stub.StreamObserver<R>() {
+              @Override
+              public void onNext(R response) {
+                out.addAll(names.apply(response));
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                done.countDown();
+              }
+
+              @Override
+              public void onCompleted() {
+                done.countDown();
+              }
+            });
+    requests.onNext(request);
+    requests.onCompleted();
+    assertThat(done.await(5, TimeUnit.SECONDS)).as("%s answered", version).isTrue();
+    return out;
   }
 }

@@ -110,15 +110,13 @@ public final class Membership {
         // ALIVE: it came back before anyone noticed; QUARANTINED: a restart does not end it
         return List.of(new MembershipEvent.Restarted(m.nodeId, old, hb.incarnation()));
       }
-      MembershipEvent.Transition back =
+      return List.of(
           move(
               m,
               NodeState.ALIVE,
               "restarted (incarnation " + old + " -> " + hb.incarnation() + ")",
-              nowNanos);
-      return List.of(
-          new MembershipEvent.Transition(
-              back.nodeId(), back.from(), back.to(), back.reason(), true));
+              nowNanos,
+              true));
     }
     if (hb.sequence() <= m.lastSequence || m.state == NodeState.LEFT) {
       return List.of(); // reordered, duplicated, or sent while the node was leaving
@@ -327,8 +325,17 @@ public final class Membership {
 
   private static MembershipEvent.Transition move(
       Member m, NodeState to, String reason, long nowNanos) {
+    return move(m, to, reason, nowNanos, false);
+  }
+
+  /**
+   * @param newProcess the move is made by a beat of a new incarnation
+   */
+  private static MembershipEvent.Transition move(
+      Member m, NodeState to, String reason, long nowNanos, boolean newProcess) {
     // the Transition constructor checks the move against NodeState's table and throws if illegal
-    MembershipEvent.Transition t = new MembershipEvent.Transition(m.nodeId, m.state, to, reason);
+    MembershipEvent.Transition t =
+        new MembershipEvent.Transition(m.nodeId, m.state, to, reason, newProcess);
     if (to == NodeState.ALIVE) {
       m.welcomedNanos = nowNanos;
     }

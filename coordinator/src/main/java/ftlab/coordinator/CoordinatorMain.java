@@ -6,6 +6,7 @@ import ftlab.coordinator.dashboard.DashboardHttp;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.DetectorConfig;
+import ftlab.coordinator.membership.MembershipLimits;
 import ftlab.coordinator.metrics.CoordinatorMeters;
 import ftlab.metrics.MetricsServer;
 import ftlab.metrics.ProcessMetrics;
@@ -142,6 +143,23 @@ public final class CoordinatorMain implements Callable<Integer> {
               + " count get this many (env FTLAB_REPLICAS). Default: ${DEFAULT-VALUE}.")
   int replicas;
 
+  @Option(
+      names = "--max-nodes",
+      defaultValue = "${env:FTLAB_MAX_NODES:-128}",
+      description =
+          "Nodes this coordinator tracks at most; a new node id beyond that takes the place of the"
+              + " node DEAD or LEFT the longest, or is refused with RESOURCE_EXHAUSTED"
+              + " (env FTLAB_MAX_NODES). Default: ${DEFAULT-VALUE}.")
+  int maxNodes;
+
+  @Option(
+      names = "--forget-after-s",
+      defaultValue = "${env:FTLAB_FORGET_AFTER_S:-300}",
+      description =
+          "Seconds a DEAD or LEFT node stays in the table and in 'ftlab status' before it is"
+              + " forgotten (env FTLAB_FORGET_AFTER_S). Default: ${DEFAULT-VALUE}.")
+  long forgetAfterSeconds;
+
   @Override
   public Integer call() throws Exception {
     if (port < 1 || port > 65535) {
@@ -157,6 +175,16 @@ public final class CoordinatorMain implements Callable<Integer> {
     }
     DetectorConfig detector =
         new DetectorConfig(Duration.ofMillis(heartbeatIntervalMs), suspectAfter, deadAfter);
+    MembershipLimits limits;
+    try {
+      limits =
+          new MembershipLimits(
+              maxNodes,
+              Duration.ofSeconds(forgetAfterSeconds),
+              MembershipLimits.DEFAULT.incarnationLeeway());
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
     Dispatcher.Settings dispatch =
         new Dispatcher.Settings(
             Duration.ofMillis(attemptTimeoutMs),
@@ -213,6 +241,7 @@ public final class CoordinatorMain implements Callable<Integer> {
             detector,
             dispatch,
             redundancy,
+            limits,
             serverBuilder,
             channels,
             // the dispatcher's timers on the same loop: a timeout scheduled by a request wakes

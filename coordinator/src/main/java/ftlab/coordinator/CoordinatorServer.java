@@ -7,8 +7,10 @@ import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.coordinator.membership.MembershipEvent;
+import ftlab.coordinator.membership.MembershipLimits;
 import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
+import ftlab.coordinator.membership.QuarantineConfig;
 import ftlab.coordinator.picker.NodePicker;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.MembershipGrpc;
@@ -80,6 +82,7 @@ public final class CoordinatorServer {
         detector,
         dispatch,
         new Redundancy(RedundancyMode.FAILOVER, Redundancy.DEFAULT_REPLICAS),
+        MembershipLimits.DEFAULT,
         serverBuilder,
         channelFactory,
         null);
@@ -88,6 +91,8 @@ public final class CoordinatorServer {
   /**
    * @param redundancy the mode for requests that do not choose their own, until an operator changes
    *     it
+   * @param limits the membership table's size limit, how long gone nodes stay in it, and how far
+   *     ahead of this coordinator's clock an incarnation may be
    * @param dispatchTimers where the dispatcher's timers run (each attempt's timeout, hedges, the
    *     next round): the event loop that runs the requests, in production, so that scheduling a
    *     timeout from a request's thread wakes no other thread (measured: a timer thread of its own
@@ -99,12 +104,20 @@ public final class CoordinatorServer {
       DetectorConfig detector,
       Dispatcher.Settings dispatch,
       Redundancy redundancy,
+      MembershipLimits limits,
       ServerBuilder<?> serverBuilder,
       Function<String, ManagedChannel> channelFactory,
       ScheduledExecutorService dispatchTimers) {
     this.id = id;
     this.caller = new GrpcNodeCaller(channelFactory);
-    this.cluster = new Cluster(detector, System::nanoTime, this::onEvent);
+    this.cluster =
+        new Cluster(
+            detector,
+            QuarantineConfig.DEFAULT,
+            limits,
+            System::nanoTime,
+            System::currentTimeMillis,
+            this::onEvent);
     // The detector runs 4 times per heartbeat interval: it adds at most a quarter interval
     // (25 ms by default) to the time it takes to notice a silent node.
     this.tickNanos = Math.max(1, detector.intervalNanos() / 4);
@@ -144,7 +157,15 @@ public final class CoordinatorServer {
    * retransmission backoff).
    */
   private void onEvent(MembershipEvent event) {
-    log.info("{}", event.describe());
+    if (event instanceof MembershipEvent.Refused r) {
+      if (r.report()) {
+        log.warn("{}", event.describe());
+      }
+    } else if (event instanceof MembershipEvent.Conflict) {
+      log.warn("{}", event.describe());
+    } else {
+      log.info("{}", event.describe());
+    }
     String comeBack = null;
     boolean afresh = false;
     if (event instanceof MembershipEvent.Transition t && t.to() == NodeState.ALIVE) {
@@ -153,6 +174,15 @@ public final class CoordinatorServer {
     } else if (event instanceof MembershipEvent.Restarted r) {
       comeBack = r.nodeId();
       afresh = true;
+    } else if (event instanceof MembershipEvent.Conflict c) {
+      comeBack = c.nodeId(); // back at the address of the process that keeps the id
+    } else if (event instanceof MembershipEvent.Forgotten f) {
+      if (cluster.nodes().stream().noneMatch(n -> f.address().equals(n.address()))) {
+        caller.forget(f.address()); // unless another node has its address now
+      }
+      if (dispatcher != null) {
+        dispatcher.forgetSpeed(f.nodeId());
+      }
     }
     if (comeBack != null) {
       Optional<String> address = cluster.node(comeBack).map(n -> n.address());

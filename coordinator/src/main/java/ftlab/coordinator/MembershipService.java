@@ -2,7 +2,7 @@ package ftlab.coordinator;
 
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.Heartbeat;
-import ftlab.coordinator.membership.NodeState;
+import ftlab.coordinator.membership.MembershipEvent;
 import ftlab.proto.HeartbeatReply;
 import ftlab.proto.HeartbeatRequest;
 import ftlab.proto.LeaveReply;
@@ -72,15 +72,31 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
       return;
     }
+    Cluster.Beat beat = cluster.heartbeat(hb);
+    if (beat.refusal() != null) {
+      response.onError(refusalStatus(beat.refusal()).asException());
+      return;
+    }
     checkInterval(request);
-    NodeState state = cluster.heartbeat(hb);
     heardFrom.accept(hb.address());
     response.onNext(
         HeartbeatReply.newBuilder()
             .setCoordinatorId(coordinatorId)
-            .setState(ProtoStates.toProto(state))
+            .setState(ProtoStates.toProto(beat.state()))
             .build());
     response.onCompleted();
+  }
+
+  /** The status a refused heartbeat gets: its code says which kind, its description why. */
+  private Status refusalStatus(MembershipEvent.Refused r) {
+    Status code =
+        switch (r.kind()) {
+          case FUTURE_INCARNATION -> Status.FAILED_PRECONDITION;
+          case ID_TAKEN -> Status.ALREADY_EXISTS;
+          case TABLE_FULL -> Status.RESOURCE_EXHAUSTED;
+        };
+    return code.withDescription(
+        coordinatorId + " refused the heartbeat of " + r.nodeId() + ": " + r.reason());
   }
 
   @Override

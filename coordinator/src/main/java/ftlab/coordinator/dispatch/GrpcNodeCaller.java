@@ -105,11 +105,20 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
     if (closed) {
       return; // a membership event that arrived while the coordinator stopped
     }
+    forget(address);
+    channel(address).getState(true);
+  }
+
+  /**
+   * Closes the connection to an address no node has any more (its node was forgotten), so that a
+   * coordinator that saw many nodes come and go does not keep a connection to each. Calls still
+   * running on it finish; a later call to the address opens a new one.
+   */
+  public void forget(String address) {
     ManagedChannel old = channels.get(address);
     if (old != null) {
       retire(address, old);
     }
-    channel(address).getState(true);
   }
 
   /**

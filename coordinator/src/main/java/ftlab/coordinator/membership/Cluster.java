@@ -25,6 +25,7 @@ import java.util.function.LongSupplier;
 public final class Cluster {
   private final Membership membership;
   private final LongSupplier nanoClock;
+  private final LongSupplier wallClock;
   private final Consumer<MembershipEvent> listener;
   private final SuspicionCounts suspicions = new SuspicionCounts();
   private final Object lock = new Object();
@@ -56,25 +57,67 @@ public final class Cluster {
       QuarantineConfig quarantine,
       LongSupplier nanoClock,
       Consumer<MembershipEvent> listener) {
-    this.membership = new Membership(config, quarantine);
+    this(
+        config,
+        quarantine,
+        MembershipLimits.DEFAULT,
+        nanoClock,
+        System::currentTimeMillis,
+        listener);
+  }
+
+  /**
+   * @param wallClock {@link System#currentTimeMillis} in production: a node's incarnation is its
+   *     start time, and one far ahead of this clock is not believed
+   */
+  public Cluster(
+      DetectorConfig config,
+      QuarantineConfig quarantine,
+      MembershipLimits limits,
+      LongSupplier nanoClock,
+      LongSupplier wallClock,
+      Consumer<MembershipEvent> listener) {
+    this.membership = new Membership(config, quarantine, limits);
     this.nanoClock = nanoClock;
+    this.wallClock = wallClock;
     this.listener = suspicions.andThen(listener);
   }
+
+  public MembershipLimits limits() {
+    return membership.limits();
+  }
+
+  /**
+   * What became of a heartbeat: the node's state afterwards, or why it was refused.
+   *
+   * @param refusal null if the beat was taken
+   */
+  public record Beat(NodeState state, MembershipEvent.Refused refusal) {}
 
   public DetectorConfig config() {
     return membership.config();
   }
 
-  /** Applies a heartbeat; returns the node's state afterwards. */
-  public NodeState heartbeat(Heartbeat hb) {
-    NodeState after;
+  /** Applies a heartbeat. */
+  public Beat heartbeat(Heartbeat hb) {
+    Beat beat;
     synchronized (lock) {
       long now = nanoClock.getAsLong();
-      enqueue(membership.onHeartbeat(hb, now));
-      after = membership.node(hb.nodeId(), now).orElseThrow().state();
+      List<MembershipEvent> happened = membership.onHeartbeat(hb, now, wallClock.getAsLong());
+      enqueue(happened);
+      MembershipEvent.Refused refused = null;
+      for (MembershipEvent e : happened) {
+        if (e instanceof MembershipEvent.Refused r) {
+          refused = r;
+        }
+      }
+      beat =
+          refused != null
+              ? new Beat(null, refused)
+              : new Beat(membership.node(hb.nodeId(), now).orElseThrow().state(), null);
     }
     events.drain();
-    return after;
+    return beat;
   }
 
   public void leave(String nodeId, long incarnation, String reason) {
@@ -188,9 +231,15 @@ public final class Cluster {
     return traffic.computeIfAbsent(nodeId, id -> new Traffic());
   }
 
-  /** Called under the lock: queues the events in the order they happened. */
+  /**
+   * Called under the lock: queues the events in the order they happened, and drops this
+   * coordinator's counters of forgotten nodes.
+   */
   private void enqueue(List<MembershipEvent> happened) {
     for (MembershipEvent e : happened) {
+      if (e instanceof MembershipEvent.Forgotten f) {
+        traffic.remove(f.nodeId());
+      }
       events.executeLater(() -> listener.accept(e));
     }
   }

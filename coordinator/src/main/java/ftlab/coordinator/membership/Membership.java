@@ -1,9 +1,12 @@
 package ftlab.coordinator.membership;
 
 import ftlab.proto.Faults;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +31,14 @@ import java.util.Optional;
  *   <li>a heartbeat: ALIVE again (from LEFT only if the node restarted, i.e. a new incarnation).
  * </ol>
  *
+ * <p>Anyone who can reach the port can send a heartbeat (in plaintext mode there are no
+ * identities), so the table is guarded against beats that would do lasting harm ({@link
+ * MembershipLimits}): an incarnation far ahead of this coordinator's clock is not believed; when a
+ * process takes a node id over with a newer incarnation and the process it replaced still beats,
+ * the first keeps the id ({@link MembershipEvent.Conflict}); a goodbye followed by beats for more
+ * than {@link #GOODBYE_GRACE} was not the node's own; the table has a size limit, and DEAD and LEFT
+ * members are forgotten after a while.
+ *
  * <p>Apart from failures, there is the quarantine of nodes that lie (vote mode): a node outvoted
  * too often ({@link QuarantineConfig}) is QUARANTINED and gets no work until an operator readmits
  * it or the quarantine expires; heartbeats, silence, goodbyes and restarts do not end it.
@@ -35,20 +46,59 @@ import java.util.Optional;
 public final class Membership {
   private final DetectorConfig config;
   private final QuarantineConfig quarantine;
+  private final MembershipLimits limits;
   private final Map<String, Member> members = new LinkedHashMap<>();
+
+  /**
+   * How long beats of the same process may go on after its goodbye. A node says goodbye before it
+   * stops beating (a goodbye has a 1 s deadline), so its last beats may arrive a moment later;
+   * beats that go on longer come from a node that never said goodbye: one forged Leave must not
+   * take a working node out for good.
+   */
+  static final Duration GOODBYE_GRACE = Duration.ofSeconds(2);
+
+  /** How often at most each kind of refusal is reported (the others are counted). */
+  static final Duration REFUSAL_REPORT_INTERVAL = Duration.ofSeconds(10);
+
+  private final Map<MembershipEvent.Refusal, Long> lastReported =
+      new EnumMap<>(MembershipEvent.Refusal.class);
+  private final Map<MembershipEvent.Refusal, Long> unreported =
+      new EnumMap<>(MembershipEvent.Refusal.class);
 
   /** When {@link #tick} last ran; used to notice that the coordinator itself was stalled. */
   private long lastTickNanos;
 
   private boolean ticked;
 
+  /** When {@link #tick} last found that the detector had not run for a long time. */
+  private long stallSeenNanos;
+
+  private boolean stallSeen;
+
+  /**
+   * For this long after a stall, the order in which beats are read says nothing about the order in
+   * which they were sent: a paused coordinator reads what piled up in its sockets, from every
+   * connection, in no useful order. Beats of an older process, and beats after a goodbye, are then
+   * taken as late rather than as evidence of a second process or of a forged goodbye.
+   */
+  static final Duration STALL_SETTLE = Duration.ofSeconds(2);
+
   public Membership(DetectorConfig config) {
     this(config, QuarantineConfig.DEFAULT);
   }
 
   public Membership(DetectorConfig config, QuarantineConfig quarantine) {
+    this(config, quarantine, MembershipLimits.DEFAULT);
+  }
+
+  public Membership(DetectorConfig config, QuarantineConfig quarantine, MembershipLimits limits) {
     this.config = config;
     this.quarantine = quarantine;
+    this.limits = limits;
+  }
+
+  public MembershipLimits limits() {
+    return limits;
   }
 
   public DetectorConfig config() {
@@ -76,8 +126,25 @@ public final class Membership {
     /** Its most recent votes, oldest first: true where the majority overruled it. */
     final ArrayDeque<Boolean> votes = new ArrayDeque<>();
 
+    /** The process this one took the id over from (a restart), if any: it should be silent. */
+    Process replaced;
+
+    /** A process refused the id because this one still beats ({@link MembershipEvent.Conflict}). */
+    Process rival;
+
     Member(String nodeId) {
       this.nodeId = nodeId;
+    }
+  }
+
+  /** One process that claimed a node id: its incarnation, address and last beat's sequence. */
+  private record Process(long incarnation, String address, long lastSequence) {
+    static Process of(Member m) {
+      return new Process(m.incarnation, m.address, m.lastSequence);
+    }
+
+    String describe() {
+      return "incarnation " + incarnation + " at " + address;
     }
   }
 
@@ -85,25 +152,55 @@ public final class Membership {
    * A heartbeat arrived. Joins an unknown node, refreshes a known one, brings a SUSPECT or DEAD
    * node back, and ignores beats that are stale: from an older incarnation (a late beat of a
    * process that has since restarted), with a sequence number already seen (reordered), or from a
-   * process that has already said goodbye.
+   * process that has just said goodbye. Refuses ({@link MembershipEvent.Refused}) a beat whose
+   * incarnation is from the future, one from a process whose id another live process holds, and a
+   * new id when the table is full.
+   *
+   * @param wallMillis this coordinator's wall clock ({@link System#currentTimeMillis()}): a node's
+   *     incarnation is its start time on its own wall clock
    */
-  public List<MembershipEvent> onHeartbeat(Heartbeat hb, long nowNanos) {
+  public List<MembershipEvent> onHeartbeat(Heartbeat hb, long nowNanos, long wallMillis) {
+    long ahead = hb.incarnation() - wallMillis;
+    if (ahead > limits.incarnationLeeway().toMillis()) {
+      return List.of(
+          refuse(
+              hb,
+              MembershipEvent.Refusal.FUTURE_INCARNATION,
+              "its incarnation "
+                  + hb.incarnation()
+                  + " (a start time in ms) is "
+                  + ahead / 1000
+                  + " s ahead of this coordinator's clock, more than the "
+                  + limits.incarnationLeeway().toSeconds()
+                  + " s allowed: not believed (are the machines' clocks in sync?)",
+              nowNanos));
+    }
     Member m = members.get(hb.nodeId());
     if (m == null) {
-      m = new Member(hb.nodeId());
-      members.put(hb.nodeId(), m);
-      accept(m, hb, nowNanos);
-      m.state = NodeState.ALIVE;
-      m.reason = "first heartbeat (incarnation " + hb.incarnation() + ", " + hb.address() + ")";
-      m.sinceNanos = nowNanos;
-      m.welcomedNanos = nowNanos;
-      return List.of(new MembershipEvent.Transition(m.nodeId, null, NodeState.ALIVE, m.reason));
+      return join(hb, nowNanos);
     }
     if (hb.incarnation() < m.incarnation) {
-      return List.of(); // a late beat from a process that has since been replaced
+      return olderProcess(m, hb, nowNanos);
     }
     if (hb.incarnation() > m.incarnation) {
+      if (m.rival != null
+          && m.rival.incarnation() == hb.incarnation()
+          && m.state != NodeState.DEAD
+          && m.state != NodeState.LEFT) {
+        return List.of(
+            refuse(
+                hb,
+                MembershipEvent.Refusal.ID_TAKEN,
+                "the id "
+                    + m.nodeId
+                    + " is held by another process that still beats ("
+                    + Process.of(m).describe()
+                    + "): give each node its own id",
+                nowNanos));
+      }
       long old = m.incarnation;
+      m.replaced = Process.of(m);
+      m.rival = null;
       accept(m, hb, nowNanos);
       m.welcomedNanos = nowNanos;
       if (m.state == NodeState.ALIVE || m.state == NodeState.QUARANTINED) {
@@ -118,8 +215,27 @@ public final class Membership {
               nowNanos,
               true));
     }
-    if (hb.sequence() <= m.lastSequence || m.state == NodeState.LEFT) {
-      return List.of(); // reordered, duplicated, or sent while the node was leaving
+    if (hb.sequence() <= m.lastSequence) {
+      return List.of(); // reordered or duplicated
+    }
+    if (m.state == NodeState.LEFT) {
+      if (nowNanos - m.sinceNanos <= GOODBYE_GRACE.toNanos() || settlingAfterStall(nowNanos)) {
+        return List.of(); // sent while the node was leaving
+      }
+      long after = nowNanos - m.sinceNanos;
+      accept(m, hb, nowNanos);
+      return List.of(
+          move(
+              m,
+              NodeState.ALIVE,
+              "heartbeat #"
+                  + hb.sequence()
+                  + " of the same process arrived "
+                  + millis(after)
+                  + " ms after its goodbye (a leaving node stops beating within "
+                  + GOODBYE_GRACE.toMillis()
+                  + " ms): the goodbye was not its own",
+              nowNanos));
     }
     long silence = nowNanos - m.lastHeardNanos;
     accept(m, hb, nowNanos);
@@ -136,6 +252,136 @@ public final class Membership {
               nowNanos));
     }
     return List.of();
+  }
+
+  /** A heartbeat from an id not in the table: it joins, if there is room. */
+  private List<MembershipEvent> join(Heartbeat hb, long nowNanos) {
+    List<MembershipEvent> events = new ArrayList<>(2);
+    if (members.size() >= limits.maxNodes()) {
+      Member gone = longestGone();
+      if (gone == null) {
+        return List.of(
+            refuse(
+                hb,
+                MembershipEvent.Refusal.TABLE_FULL,
+                "this coordinator already tracks "
+                    + members.size()
+                    + " nodes, its limit (--max-nodes), none of them DEAD or LEFT: a new node id"
+                    + " is refused until one is",
+                nowNanos));
+      }
+      members.remove(gone.nodeId);
+      events.add(
+          new MembershipEvent.Forgotten(
+              gone.nodeId,
+              gone.address,
+              gone.state,
+              "to make room for "
+                  + hb.nodeId()
+                  + ": "
+                  + limits.maxNodes()
+                  + " nodes is the limit (--max-nodes), and it was "
+                  + gone.state
+                  + " for "
+                  + millis(nowNanos - gone.sinceNanos) / 1000
+                  + " s, the longest"));
+    }
+    Member m = new Member(hb.nodeId());
+    members.put(hb.nodeId(), m);
+    accept(m, hb, nowNanos);
+    m.state = NodeState.ALIVE;
+    m.reason = "first heartbeat (incarnation " + hb.incarnation() + ", " + hb.address() + ")";
+    m.sinceNanos = nowNanos;
+    m.welcomedNanos = nowNanos;
+    events.add(new MembershipEvent.Transition(m.nodeId, null, NodeState.ALIVE, m.reason));
+    return events;
+  }
+
+  /** The member DEAD or LEFT for the longest time, or null if there is none. */
+  private Member longestGone() {
+    Member gone = null;
+    for (Member m : members.values()) {
+      if ((m.state == NodeState.DEAD || m.state == NodeState.LEFT)
+          && (gone == null || m.sinceNanos - gone.sinceNanos < 0)) {
+        gone = m;
+      }
+    }
+    return gone;
+  }
+
+  /**
+   * A beat from an older incarnation than the node's. Usually a late beat of a process that has
+   * since been replaced: ignored. But if it is the process the current one replaced, and it beats
+   * on (a sequence number not seen before), or if the current process is DEAD or LEFT, then the
+   * older process is alive: two processes claim the id, and the one that had it first keeps it.
+   */
+  private List<MembershipEvent> olderProcess(Member m, Heartbeat hb, long nowNanos) {
+    boolean replacedBeatsOn =
+        m.replaced != null
+            && m.replaced.incarnation() == hb.incarnation()
+            && hb.sequence() > m.replaced.lastSequence();
+    boolean currentGone = m.state == NodeState.DEAD || m.state == NodeState.LEFT;
+    if ((!replacedBeatsOn && !currentGone) || settlingAfterStall(nowNanos)) {
+      return List.of(); // a late beat from a process that has since been replaced
+    }
+    Process current = Process.of(m);
+    String why =
+        replacedBeatsOn
+            ? "incarnation "
+                + hb.incarnation()
+                + " beats on (heartbeat #"
+                + hb.sequence()
+                + ") after incarnation "
+                + current.incarnation()
+                + " took the id over"
+            : "incarnation "
+                + hb.incarnation()
+                + " beats while the newer incarnation "
+                + current.incarnation()
+                + " is "
+                + m.state;
+    accept(m, hb, nowNanos);
+    m.replaced = null;
+    m.rival = current;
+    List<MembershipEvent> events = new ArrayList<>(2);
+    events.add(
+        new MembershipEvent.Conflict(
+            m.nodeId,
+            hb.incarnation(),
+            hb.address(),
+            current.incarnation(),
+            current.address(),
+            why));
+    if (m.state == NodeState.SUSPECT || currentGone) {
+      events.add(move(m, NodeState.ALIVE, "its first process beats again: " + why, nowNanos, true));
+    }
+    return events;
+  }
+
+  /**
+   * Whether this coordinator is reading beats that piled up while it was stalled: the detector has
+   * not run for longer than the suspect threshold (the stall is not over, or its first tick has not
+   * come yet), or it found a stall less than {@link #STALL_SETTLE} ago.
+   */
+  private boolean settlingAfterStall(long nowNanos) {
+    return (ticked && nowNanos - lastTickNanos > config.suspectAfterNanos())
+        || (stallSeen && nowNanos - stallSeenNanos < STALL_SETTLE.toNanos());
+  }
+
+  /** Counts a refusal, and reports it if none of its kind was reported for a while. */
+  private MembershipEvent.Refused refuse(
+      Heartbeat hb, MembershipEvent.Refusal kind, String reason, long nowNanos) {
+    Long last = lastReported.get(kind);
+    boolean report = last == null || nowNanos - last >= REFUSAL_REPORT_INTERVAL.toNanos();
+    long since = unreported.getOrDefault(kind, 0L);
+    if (report) {
+      lastReported.put(kind, nowNanos);
+      unreported.put(kind, 0L);
+    } else {
+      unreported.put(kind, since + 1);
+    }
+    return new MembershipEvent.Refused(
+        hb.nodeId(), hb.address(), kind, reason, report, report ? since : 0);
   }
 
   private static void accept(Member m, Heartbeat hb, long nowNanos) {
@@ -196,14 +442,33 @@ public final class Membership {
       // may be waiting unread in socket buffers. Judging the nodes now would blame them for our
       // own stall, so give every node a fresh window instead.
       events.add(new MembershipEvent.DetectorStalled(millis(nowNanos - lastTickNanos)));
+      stallSeen = true;
+      stallSeenNanos = nowNanos;
       for (Member m : members.values()) {
         m.lastHeardNanos = nowNanos;
       }
     }
     ticked = true;
     lastTickNanos = nowNanos;
-    for (Member m : members.values()) {
+    for (Iterator<Member> it = members.values().iterator(); it.hasNext(); ) {
+      Member m = it.next();
       long silence = nowNanos - m.lastHeardNanos;
+      if ((m.state == NodeState.DEAD || m.state == NodeState.LEFT)
+          && nowNanos - m.sinceNanos >= limits.forgetAfter().toNanos()) {
+        it.remove();
+        events.add(
+            new MembershipEvent.Forgotten(
+                m.nodeId,
+                m.address,
+                m.state,
+                m.state
+                    + " for "
+                    + millis(nowNanos - m.sinceNanos) / 1000
+                    + " s (forget-after "
+                    + limits.forgetAfter().toSeconds()
+                    + " s)"));
+        continue;
+      }
       if (m.state == NodeState.QUARANTINED) {
         if (nowNanos - m.sinceNanos >= quarantine.expiry().toNanos()) {
           events.add(

@@ -53,6 +53,87 @@ public sealed interface MembershipEvent {
   }
 
   /**
+   * Two processes claim one node id: the one that had it before still beats after another took it
+   * over with a newer incarnation (a second node started with the same id, or a forged heartbeat).
+   * The first keeps the id; the other's heartbeats are refused from now on, while the first lives.
+   */
+  record Conflict(
+      String nodeId,
+      long keptIncarnation,
+      String keptAddress,
+      long refusedIncarnation,
+      String refusedAddress,
+      String reason)
+      implements MembershipEvent {
+    @Override
+    public String describe() {
+      return nodeId
+          + ": two processes claim this id: "
+          + reason
+          + "; keeping incarnation "
+          + keptIncarnation
+          + " at "
+          + keptAddress
+          + ", refusing incarnation "
+          + refusedIncarnation
+          + " at "
+          + refusedAddress
+          + " (a second node started with the same id, or a forged heartbeat)";
+    }
+  }
+
+  /** Why a heartbeat was refused. */
+  enum Refusal {
+    /** Its incarnation is too far ahead of this coordinator's clock to be a real start time. */
+    FUTURE_INCARNATION,
+    /** Another process holds the node id and still beats ({@link Conflict}). */
+    ID_TAKEN,
+    /** The table holds {@link MembershipLimits#maxNodes()} members, none of them DEAD or LEFT. */
+    TABLE_FULL
+  }
+
+  /**
+   * A heartbeat was refused: the beat changed nothing. Every refusal is one event (to count it);
+   * {@code report} is true for the first of its kind in a while, so that a flood of them is one log
+   * line every few seconds, not one per beat.
+   *
+   * @param refusedSinceReport refusals of this kind since the last reported one, not reported
+   */
+  record Refused(
+      String nodeId,
+      String address,
+      Refusal kind,
+      String reason,
+      boolean report,
+      long refusedSinceReport)
+      implements MembershipEvent {
+    @Override
+    public String describe() {
+      return "refused a heartbeat from "
+          + nodeId
+          + " at "
+          + address
+          + ": "
+          + reason
+          + (refusedSinceReport > 0
+              ? " (" + refusedSinceReport + " more refused for this reason since the last report)"
+              : "");
+    }
+  }
+
+  /**
+   * A DEAD or LEFT node was taken out of the table ({@link MembershipLimits}): it no longer shows
+   * in the status, and a heartbeat from it later is a first heartbeat.
+   */
+  record Forgotten(String nodeId, String address, NodeState was, String reason)
+      implements MembershipEvent {
+    @Override
+    public String describe() {
+      return nodeId + " forgotten (" + was + "): " + reason;
+    }
+  }
+
+  /**
    * The detector itself was not run for a long time (the coordinator was paused or starved of CPU).
    * Silence measured across that gap says nothing about the nodes, so their clocks were restarted
    * instead of declaring every node dead at once.

@@ -17,6 +17,8 @@ final class SuspicionCounts implements Consumer<MembershipEvent> {
   public void accept(MembershipEvent e) {
     if (e instanceof MembershipEvent.Transition t && t.to() == NodeState.SUSPECT) {
       counts.computeIfAbsent(t.nodeId(), id -> new AtomicLong()).incrementAndGet();
+    } else if (e instanceof MembershipEvent.Forgotten f) {
+      counts.remove(f.nodeId());
     }
   }
 

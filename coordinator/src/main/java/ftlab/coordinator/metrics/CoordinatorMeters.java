@@ -15,6 +15,7 @@ import ftlab.proto.Ballot;
 import ftlab.proto.RedundancyMode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -215,7 +216,52 @@ public final class CoordinatorMeters implements DispatchListener {
           .increment();
     } else if (event instanceof MembershipEvent.DetectorStalled) {
       counter("ftlab.detector.stalls", STALLS).increment();
+    } else if (event instanceof MembershipEvent.Refused r) {
+      counter(
+              "ftlab.heartbeats.refused",
+              "Heartbeats this coordinator refused, by reason: future_incarnation (an incarnation"
+                  + " too far ahead of its clock), id_taken (another live process holds the node"
+                  + " id), table_full (--max-nodes reached)",
+              "reason",
+              r.kind().name().toLowerCase(Locale.ROOT))
+          .increment();
+    } else if (event instanceof MembershipEvent.Conflict) {
+      counter(
+              "ftlab.node.id.conflicts",
+              "Times two processes claimed one node id and the first kept it (not tagged by node:"
+                  + " a flood of forged ids must not make a meter each)")
+          .increment();
+    } else if (event instanceof MembershipEvent.Forgotten f) {
+      counter(
+              "ftlab.membership.forgotten",
+              "DEAD or LEFT nodes taken out of the table (after --forget-after-s, or to make room),"
+                  + " by the state they were in",
+              "state",
+              f.was().name())
+          .increment();
+      forgetNode(f.nodeId());
     }
+  }
+
+  /** Removes every meter of a node that was forgotten: its gauges and its counters. */
+  private void forgetNode(String nodeId) {
+    nodesWithGauges.remove(nodeId);
+    counters.keySet().removeIf(k -> tagged(k.tags(), nodeId));
+    for (Meter m : registry.getMeters()) {
+      if (nodeId.equals(m.getId().getTag("node"))) {
+        registry.remove(m);
+      }
+    }
+  }
+
+  /** Whether tag values given as name, value, name, value... include node=nodeId. */
+  private static boolean tagged(List<String> tags, String nodeId) {
+    for (int i = 0; i + 1 < tags.size(); i += 2) {
+      if (tags.get(i).equals("node") && tags.get(i + 1).equals(nodeId)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void nodeGauges(String nodeId) {

@@ -20,6 +20,10 @@ class QuarantineTest {
 
   private final Membership membership =
       new Membership(DetectorConfig.DEFAULT, QuarantineConfig.DEFAULT);
+
+  /** The coordinator's wall clock: incarnations in these tests are far behind it. */
+  private static final long WALL = 1_800_000_000_000L;
+
   private long now = 1_000 * MS;
   private long sequence;
   private final List<MembershipEvent> events = new ArrayList<>();
@@ -27,7 +31,7 @@ class QuarantineTest {
   private void beat(String node, long incarnation) {
     events.addAll(
         membership.onHeartbeat(
-            new Heartbeat(node, "127.0.0.1:7101", incarnation, ++sequence, 0, 4), now));
+            new Heartbeat(node, "127.0.0.1:7101", incarnation, ++sequence, 0, 4), now, WALL));
   }
 
   private void vote(String node, boolean outvoted) {
@@ -157,7 +161,7 @@ class QuarantineTest {
     Faults lying = Faults.newBuilder().setLie(Lie.newBuilder().setFraction(0.3)).build();
     events.addAll(
         membership.onHeartbeat(
-            new Heartbeat("node-2", "127.0.0.1:7102", 1, ++sequence, 0, 4, lying), now));
+            new Heartbeat("node-2", "127.0.0.1:7102", 1, ++sequence, 0, 4, lying), now, WALL));
     assertThat(node("node-2").faults()).isEqualTo(lying);
     beat("node-2", 1);
     assertThat(node("node-2").faults()).isEqualTo(Faults.getDefaultInstance());

@@ -1,0 +1,250 @@
+package ftlab.coordinator.membership;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ftlab.coordinator.membership.MembershipEvent.Conflict;
+import ftlab.coordinator.membership.MembershipEvent.Forgotten;
+import ftlab.coordinator.membership.MembershipEvent.Refusal;
+import ftlab.coordinator.membership.MembershipEvent.Refused;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What keeps the membership table honest when anyone can send a heartbeat ({@link
+ * MembershipLimits}): each attack of issue 10 that did lasting harm in plaintext, played against
+ * the state machine on a fake clock.
+ */
+class MembershipGuardsTest {
+  private static final long MS = 1_000_000L;
+  private static final long WALL = 1_800_000_000_000L;
+  private static final String REAL = "10.0.0.5:7101";
+  private static final String FORGER = "10.0.0.66:7101";
+
+  private Membership membership = new Membership(DetectorConfig.DEFAULT);
+  private long now = 1_000 * MS;
+  private final List<MembershipEvent> events = new ArrayList<>();
+
+  private List<MembershipEvent> beat(String node, String address, long incarnation, long seq) {
+    List<MembershipEvent> happened =
+        membership.onHeartbeat(new Heartbeat(node, address, incarnation, seq, 0, 4), now, WALL);
+    events.addAll(happened);
+    return happened;
+  }
+
+  /** Advances the clock in 10 ms ticks, the real node beating every 100 ms from {@code seq}. */
+  private long beatOn(String node, long incarnation, long seq, long millis) {
+    for (long t = 10; t <= millis; t += 10) {
+      now += 10 * MS;
+      events.addAll(membership.tick(now));
+      if (t % 100 == 0) {
+        beat(node, REAL, incarnation, seq++);
+      }
+    }
+    return seq;
+  }
+
+  private void silence(long millis) {
+    for (long t = 0; t < millis; t += 10) {
+      now += 10 * MS;
+      events.addAll(membership.tick(now));
+    }
+  }
+
+  private NodeSnapshot node(String id) {
+    return membership.node(id, now).orElseThrow();
+  }
+
+  private <T extends MembershipEvent> List<T> eventsOf(Class<T> type) {
+    return events.stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
+  @Test
+  void anIncarnationFarAheadOfTheClockIsNotBelieved() {
+    List<MembershipEvent> refused = beat("node-1", FORGER, WALL + 61_000, 1);
+    assertThat(refused).hasSize(1);
+    Refused r = (Refused) refused.get(0);
+    assertThat(r.kind()).isEqualTo(Refusal.FUTURE_INCARNATION);
+    assertThat(r.describe())
+        .isEqualTo(
+            "refused a heartbeat from node-1 at 10.0.0.66:7101: its incarnation 1800000061000 (a"
+                + " start time in ms) is 61 s ahead of this coordinator's clock, more than the 60 s"
+                + " allowed: not believed (are the machines' clocks in sync?)");
+    assertThat(membership.node("node-1", now)).isEmpty();
+
+    beat("node-1", REAL, WALL + 59_000, 1); // a clock 59 s fast: within the leeway
+    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
+  }
+
+  @Test
+  void oneForgedNewerIncarnationCannotLockTheRealNodeOut() {
+    long seq = 1;
+    beat("node-1", REAL, WALL - 5_000, seq++);
+    seq = beatOn("node-1", WALL - 5_000, seq, 300);
+
+    now += 40 * MS;
+    beat("node-1", FORGER, WALL, 1); // looks like a restart: it takes the id over at once
+    assertThat(node("node-1").address()).isEqualTo(FORGER);
+
+    seq = beatOn("node-1", WALL - 5_000, seq, 100); // but the first process beats on
+    NodeSnapshot n = node("node-1");
+    assertThat(n.address()).isEqualTo(REAL);
+    assertThat(n.incarnation()).isEqualTo(WALL - 5_000);
+    assertThat(n.state()).isEqualTo(NodeState.ALIVE);
+    assertThat(eventsOf(Conflict.class))
+        .singleElement()
+        .extracting(Conflict::describe)
+        .isEqualTo(
+            "node-1: two processes claim this id: incarnation 1799999995000 beats on (heartbeat #5)"
+                + " after incarnation 1800000000000 took the id over; keeping incarnation"
+                + " 1799999995000 at 10.0.0.5:7101, refusing incarnation 1800000000000 at"
+                + " 10.0.0.66:7101 (a second node started with the same id, or a forged heartbeat)");
+
+    // the forger (or a second process with the same id) is refused while the first one lives
+    List<MembershipEvent> again = beat("node-1", FORGER, WALL, 2);
+    assertThat(again).singleElement().isInstanceOf(Refused.class);
+    assertThat(((Refused) again.get(0)).kind()).isEqualTo(Refusal.ID_TAKEN);
+    beatOn("node-1", WALL - 5_000, seq, 2_000);
+    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(node("node-1").address()).isEqualTo(REAL);
+  }
+
+  @Test
+  void aForgedIncarnationCannotShutOutTheRealNodesRestart() {
+    beat("node-1", REAL, WALL - 60_000, 1);
+    silence(700); // the real node is down
+    beat("node-1", FORGER, WALL + 50_000, 1); // a forged beat, as far ahead as is believed
+    silence(700); // and silent after it
+    assertThat(node("node-1").state()).isEqualTo(NodeState.DEAD);
+
+    beat("node-1", REAL, WALL, 1); // the real node restarts: an incarnation older than the forged
+    NodeSnapshot n = node("node-1");
+    assertThat(n.state()).isEqualTo(NodeState.ALIVE);
+    assertThat(n.address()).isEqualTo(REAL);
+    assertThat(n.reason())
+        .isEqualTo(
+            "its first process beats again: incarnation 1800000000000 beats while the newer"
+                + " incarnation 1800000050000 is DEAD");
+  }
+
+  @Test
+  void aRestartIsStillARestart() {
+    long seq = beatOn("node-1", WALL - 5_000, 1, 300);
+    silence(200); // killed, and restarted at once: the old process never beats again
+    beat("node-1", "10.0.0.9:7101", WALL, 1);
+    seq = 2;
+    for (long t = 0; t < 2_000; t += 100) {
+      silence(100);
+      beat("node-1", "10.0.0.9:7101", WALL, seq++);
+    }
+    assertThat(node("node-1").address()).isEqualTo("10.0.0.9:7101");
+    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(eventsOf(Conflict.class)).isEmpty();
+    assertThat(seq).isGreaterThan(1);
+  }
+
+  @Test
+  void aForgedGoodbyeEndsWhenTheNodeBeatsOn() {
+    long seq = beatOn("node-2", 1, 1, 300);
+    events.addAll(membership.onLeave("node-2", 1, "forged", now));
+    assertThat(node("node-2").state()).isEqualTo(NodeState.LEFT);
+
+    seq = beatOn("node-2", 1, seq, 2_000); // within the grace: beats a leaving node had sent
+    assertThat(node("node-2").state()).isEqualTo(NodeState.LEFT);
+    beatOn("node-2", 1, seq, 200);
+    assertThat(node("node-2").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(node("node-2").reason())
+        .matches(
+            "heartbeat #\\d+ of the same process arrived 2\\d\\d\\d ms after its goodbye \\(a"
+                + " leaving node stops beating within 2000 ms\\): the goodbye was not its own");
+  }
+
+  @Test
+  void beatsReadAfterAStallDoNotUndoAGoodbye() {
+    long seq = beatOn("node-2", 1, 1, 300);
+    events.addAll(membership.onLeave("node-2", 1, "SIGTERM", now));
+    now += 5_000 * MS; // this coordinator was paused; beats sent before the node stopped piled up
+    beat("node-2", REAL, 1, seq++);
+    silence(100); // the first ticks: a stall is found
+    beat("node-2", REAL, 1, seq);
+    assertThat(node("node-2").state()).isEqualTo(NodeState.LEFT);
+  }
+
+  @Test
+  void deadAndLeftNodesAreForgottenAfterForgetAfter() {
+    membership =
+        new Membership(
+            DetectorConfig.DEFAULT,
+            QuarantineConfig.DEFAULT,
+            new MembershipLimits(128, Duration.ofSeconds(30), Duration.ofSeconds(60)));
+    beat("node-1", REAL, 1, 1);
+    beat("node-2", "10.0.0.6:7101", 1, 1);
+    events.addAll(membership.onLeave("node-2", 1, "SIGTERM", now));
+    silence(29_000);
+    assertThat(membership.nodes(now))
+        .extracting(NodeSnapshot::state)
+        .containsExactly(NodeState.DEAD, NodeState.LEFT);
+    silence(1_000);
+    assertThat(membership.nodes(now)).extracting(NodeSnapshot::nodeId).containsExactly("node-1");
+    silence(700); // node-1 went DEAD 610 ms after its last beat, node-2 LEFT at once
+    assertThat(membership.nodes(now)).isEmpty();
+    assertThat(eventsOf(Forgotten.class))
+        .extracting(Forgotten::describe)
+        .containsExactly(
+            "node-2 forgotten (LEFT): LEFT for 30 s (forget-after 30 s)",
+            "node-1 forgotten (DEAD): DEAD for 30 s (forget-after 30 s)");
+
+    beat("node-1", REAL, 1, 2); // back later: a newcomer
+    assertThat(node("node-1").reason()).isEqualTo("first heartbeat (incarnation 1, 10.0.0.5:7101)");
+  }
+
+  @Test
+  void aFloodOfIdsCannotGrowTheTableBeyondItsLimit() {
+    membership =
+        new Membership(
+            DetectorConfig.DEFAULT,
+            QuarantineConfig.DEFAULT,
+            new MembershipLimits(3, Duration.ofMinutes(5), Duration.ofSeconds(60)));
+    beat("node-1", REAL, 1, 1);
+    for (int i = 1; i <= 500; i++) {
+      beat("ghost-" + i, FORGER, 1, 1);
+    }
+    assertThat(membership.nodes(now)).hasSize(3);
+    List<Refused> refused = eventsOf(Refused.class);
+    assertThat(refused).hasSize(498).allMatch(r -> r.kind() == Refusal.TABLE_FULL);
+    assertThat(refused.get(0).describe())
+        .isEqualTo(
+            "refused a heartbeat from ghost-3 at 10.0.0.66:7101: this coordinator already tracks"
+                + " 3 nodes, its limit (--max-nodes), none of them DEAD or LEFT: a new node id is"
+                + " refused until one is");
+    // one report, the rest counted: a flood is one log line every 10 s
+    assertThat(refused.stream().filter(Refused::report).count()).isEqualTo(1);
+
+    beatOn("node-1", 1, 2, 700); // the ghosts fall silent and die; node-1 beats on
+    silence(10_000);
+    events.clear();
+    beat("node-9", "10.0.0.9:7101", 1, 1); // a real newcomer takes the longest-dead ghost's place
+    assertThat(node("node-9").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(eventsOf(Forgotten.class))
+        .singleElement()
+        .extracting(Forgotten::describe)
+        .asString()
+        .startsWith("ghost-1 forgotten (DEAD): to make room for node-9: 3 nodes is the limit");
+    assertThat(membership.nodes(now)).hasSize(3);
+  }
+
+  @Test
+  void refusalsOfOneKindAreReportedOnceEveryTenSeconds() {
+    beat("x", FORGER, WALL + 100_000, 1);
+    beat("x", FORGER, WALL + 100_000, 2);
+    beat("x", FORGER, WALL + 100_000, 3);
+    silence(10_000);
+    beat("x", FORGER, WALL + 100_000, 4);
+    List<Refused> refused = eventsOf(Refused.class);
+    assertThat(refused).extracting(Refused::report).containsExactly(true, false, false, true);
+    assertThat(refused.get(3).refusedSinceReport()).isEqualTo(2);
+    assertThat(refused.get(3).describe())
+        .endsWith("(2 more refused for this reason since the last report)");
+  }
+}

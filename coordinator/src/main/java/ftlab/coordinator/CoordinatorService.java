@@ -49,7 +49,15 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                         TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos())))
             .setRedundancy(dispatcher.redundancy().toProto())
             .setHedgeDelayMicros(dispatcher.hedging().baseDelayNanos() / 1_000)
-            .setHedgeBudget(dispatcher.hedging().budget());
+            .setHedgeBudget(dispatcher.hedging().budget())
+            .setHeartbeatsRefused(cluster.heartbeatsRefused())
+            .setIdConflicts(cluster.idConflicts());
+    cluster
+        .latestGuardEvent()
+        .ifPresent(
+            e ->
+                view.setLastGuardEvent(e.describe())
+                    .setLastGuardEventAgeMs(TimeUnit.NANOSECONDS.toMillis(e.ageNanos())));
     for (NodeSnapshot n : cluster.nodes()) {
       view.addNodes(
           NodeView.newBuilder()

@@ -12,6 +12,7 @@ import ftlab.proto.LeaveRequest;
 import ftlab.proto.Load;
 import ftlab.proto.MembershipGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -217,6 +218,20 @@ final class HeartbeatSender implements AutoCloseable {
     }
   }
 
+  /**
+   * The coordinator's refusal of a beat (its id is taken by another process, its incarnation is too
+   * far ahead of the coordinator's clock, the coordinator's table is full), or null if the beat
+   * failed otherwise.
+   */
+  private static Status refusal(Throwable t) {
+    Status s = Status.fromThrowable(t);
+    return switch (s.getCode()) {
+      case ALREADY_EXISTS, FAILED_PRECONDITION, RESOURCE_EXHAUSTED ->
+          s.getDescription() == null ? null : s;
+      default -> null;
+    };
+  }
+
   /** "UNAVAILABLE: io exception (Connection refused: /127.0.0.1:7002)" from a failed call. */
   private static String rootMessage(Throwable e) {
     Throwable t = e;
@@ -255,6 +270,9 @@ final class HeartbeatSender implements AutoCloseable {
      * volatile is enough to see the latest value.
      */
     volatile long failuresInARow;
+
+    /** The reason the coordinator gave for refusing the last beats, if it refused them. */
+    volatile String refusedWith;
 
     /** The beat still out, and when it was sent; only the ticks (one at a time) touch these. */
     private ListenableFuture<HeartbeatReply> out;
@@ -295,6 +313,7 @@ final class HeartbeatSender implements AutoCloseable {
             @Override
             public void onSuccess(HeartbeatReply reply) {
               failuresInARow = 0;
+              refusedWith = null;
               if (!reachable || !everReached) {
                 log.info(
                     "{} {} with {} ({}): it is {} there",
@@ -312,6 +331,19 @@ final class HeartbeatSender implements AutoCloseable {
             @Override
             public void onFailure(Throwable t) {
               failuresInARow++;
+              Status refusal = refusal(t);
+              if (refusal != null) {
+                // the coordinator is there and says no: say why at once, and once, not as
+                // "cannot reach"
+                reachable = false;
+                String why = refusal.getDescription();
+                if (!why.equals(refusedWith)) {
+                  refusedWith = why;
+                  log.warn("{}'s heartbeats are refused: {}", nodeId, why);
+                }
+                pending.set(false);
+                return;
+              }
               // Three lost beats in a row, not one: the first beats of a starting process often
               // time out while the connection is still being set up.
               if (reachable && failuresInARow >= 3) {

@@ -71,6 +71,18 @@ public final class StatusCommand implements Callable<Integer> {
             view.getDetector().getSuspectAfterMs(),
             view.getDetector().getDeadAfterMs(),
             view.hasRedundancy() ? RedundancyWords.describe(view.getRedundancy()) : "failover"));
+    if (view.getHeartbeatsRefused() > 0 || view.getIdConflicts() > 0) {
+      // the membership's guards (docs/security.md): forged or mistaken heartbeats
+      s.append(
+          String.format(
+              "guards: %d heartbeat%s refused, %d id conflict%s; latest, %s ago: %s%n",
+              view.getHeartbeatsRefused(),
+              view.getHeartbeatsRefused() == 1 ? "" : "s",
+              view.getIdConflicts(),
+              view.getIdConflicts() == 1 ? "" : "s",
+              age(view.getLastGuardEventAgeMs()),
+              view.getLastGuardEvent()));
+    }
     String row =
         "%-"
             + idWidth

@@ -82,4 +82,27 @@ class StatusFormatTest {
     assertThat(lines).hasSize(2);
     assertThat(lines.get(1)).endsWith("WHY  FAULTS");
   }
+
+  @Test
+  void whatTheGuardsDidShowsUnderTheHeaderOnlyWhenTheyDidSomething() {
+    ClusterView quiet = view(node("node-1", NodeState.ALIVE, "first heartbeat"));
+    assertThat(StatusCommand.table(quiet, "127.0.0.1:7001")).doesNotContain("guards");
+
+    ClusterView attacked =
+        quiet.toBuilder()
+            .setHeartbeatsRefused(2740)
+            .setIdConflicts(1)
+            .setLastGuardEvent(
+                "refused a heartbeat from ghost-3000 at 127.0.0.1:1: this coordinator already"
+                    + " tracks 128 nodes, its limit (--max-nodes), none of them DEAD or LEFT: a new"
+                    + " node id is refused until one is")
+            .setLastGuardEventAgeMs(2_100)
+            .build();
+    assertThat(StatusCommand.table(attacked, "127.0.0.1:7001").lines().toList().get(1))
+        .isEqualTo(
+            "guards: 2740 heartbeats refused, 1 id conflict; latest, 2100 ms ago: refused a"
+                + " heartbeat from ghost-3000 at 127.0.0.1:1: this coordinator already tracks 128"
+                + " nodes, its limit (--max-nodes), none of them DEAD or LEFT: a new node id is"
+                + " refused until one is");
+  }
 }

@@ -28,6 +28,7 @@ public final class Cluster {
   private final LongSupplier wallClock;
   private final Consumer<MembershipEvent> listener;
   private final SuspicionCounts suspicions = new SuspicionCounts();
+  private final GuardCounts guards;
   private final Object lock = new Object();
   private final SynchronizationContext events =
       new SynchronizationContext(
@@ -80,7 +81,8 @@ public final class Cluster {
     this.membership = new Membership(config, quarantine, limits);
     this.nanoClock = nanoClock;
     this.wallClock = wallClock;
-    this.listener = suspicions.andThen(listener);
+    this.guards = new GuardCounts(nanoClock);
+    this.listener = suspicions.andThen(guards).andThen(listener);
   }
 
   public MembershipLimits limits() {
@@ -221,6 +223,27 @@ public final class Cluster {
     Traffic t = traffic.get(nodeId);
     return t == null ? 0 : t.failedAttempts.get();
   }
+
+  /** Heartbeats refused here since this coordinator started. */
+  public long heartbeatsRefused() {
+    return guards.refused();
+  }
+
+  /** Node ids that two processes claimed here (the first kept it). */
+  public long idConflicts() {
+    return guards.conflicts();
+  }
+
+  /** The latest refusal or conflict in words, and how long ago, if there was one. */
+  public Optional<GuardEvent> latestGuardEvent() {
+    GuardCounts.Latest l = guards.latest();
+    return l == null
+        ? Optional.empty()
+        : Optional.of(new GuardEvent(l.describe(), nanoClock.getAsLong() - l.atNanos()));
+  }
+
+  /** A refusal or an id conflict, in words, and how long ago it was. */
+  public record GuardEvent(String describe, long ageNanos) {}
 
   /** How many times the node went ALIVE -> SUSPECT here. */
   public long timesSuspected(String nodeId) {

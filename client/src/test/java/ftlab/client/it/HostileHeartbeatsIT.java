@@ -181,6 +181,15 @@ class HostileHeartbeatsIT {
           .contains("its limit (--max-nodes), none of them DEAD or LEFT");
       assertThat(node(v, "node-1").getState()).isEqualTo(ALIVE);
       assertThat(node(v, "node-2").getState()).isEqualTo(ALIVE);
+      // counted in the meters too, and the node-tagged meters are as bounded as the table
+      Scrape scrape = Scrape.of(c.cluster.member("coordinator-1").metricsUrl());
+      assertThat(scrape.sum("ftlab_heartbeats_refused_total", "reason", "table_full"))
+          .isEqualTo((double) v.getHeartbeatsRefused());
+      assertThat(
+              scrape.samples.stream()
+                  .filter(x -> x.name().equals("ftlab_node_capacity_tasks"))
+                  .count())
+          .isLessThanOrEqualTo(128);
 
       // a real node still gets in: the ghosts fell silent, and it takes the place of the one
       // dead the longest

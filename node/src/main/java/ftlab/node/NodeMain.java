@@ -115,7 +115,7 @@ public final class NodeMain implements Callable<Integer> {
       description =
           "Faults to inject from the start (env FTLAB_FAULTS; empty: none), comma-separated:"
               + " slow:DELAY[+JITTER], error[:CODE], lie, freeze, mute-heartbeats, each but the"
-              + " last two with an optional @FRACTION of tasks; e.g. 'slow:200ms+50ms@10%,lie@30%'."
+              + " last two with an optional @FRACTION of tasks; e.g. 'slow:200ms+50ms@10%%,lie@30%%'."
               + " Change them later with 'ftlab chaos'.")
   String faults;
 

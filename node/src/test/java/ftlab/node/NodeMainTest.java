@@ -2,8 +2,11 @@ package ftlab.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** The node's command line: settings are checked before anything starts. */
@@ -24,5 +27,21 @@ class NodeMainTest {
             "ftlab-node: bad --faults (env FTLAB_FAULTS): the fraction in 'lie@150%' must be more"
                 + " than 0 and at most 100%, got 150%"
                 + System.lineSeparator());
+  }
+
+  @Test
+  void helpRendersWithoutPicocliWarnings() {
+    PrintStream err = System.err;
+    ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+    String usage;
+    try {
+      // picocli reports a description it cannot format (a bare % is a format specifier) on stderr
+      System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
+      usage = NodeMain.commandLine().getUsageMessage();
+    } finally {
+      System.setErr(err);
+    }
+    assertThat(warnings.toString(StandardCharsets.UTF_8)).isEmpty();
+    assertThat(usage).contains("lie@30%").doesNotContain("%n");
   }
 }

@@ -15,6 +15,7 @@ import java.util.Set;
  *                            ▲  or a call to it failed        │                            │
  *                            └──────── heartbeat ─────────────┘◀─────── heartbeat ─────────┘
  *   ALIVE, SUSPECT, DEAD ── Leave ──▶ LEFT ── heartbeat of a new incarnation (restart) ──▶ ALIVE
+ *                                     LEFT ── beats of the same process 2 s after it ──▶ ALIVE
  *   ALIVE, SUSPECT ── outvoted too often ──▶ QUARANTINED ── readmitted, or expired ──▶ ALIVE (DEAD
  *                                                           if it went silent meanwhile)
  * </pre>
@@ -26,7 +27,10 @@ public enum NodeState {
   SUSPECT,
   /** Silent for longer than the dead timeout. It gets no work until it beats again. */
   DEAD,
-  /** It said goodbye (a graceful shutdown). Not a failure. It gets no work. */
+  /**
+   * It said goodbye (a graceful shutdown). Not a failure. It gets no work. DEAD and LEFT nodes are
+   * forgotten after a while ({@link MembershipLimits#forgetAfter()}).
+   */
   LEFT,
   /**
    * Outvoted too often in vote mode: its answers disagree with the majority, so it may be lying. It
@@ -43,7 +47,8 @@ public enum NodeState {
     LEGAL.put(ALIVE, EnumSet.of(SUSPECT, LEFT, QUARANTINED));
     LEGAL.put(SUSPECT, EnumSet.of(ALIVE, DEAD, LEFT, QUARANTINED));
     LEGAL.put(DEAD, EnumSet.of(ALIVE, LEFT));
-    // only a restarted process (a new incarnation) comes back from LEFT
+    // a restarted process (a new incarnation) comes back from LEFT, or the same one if it beats on
+    // well after the goodbye (the goodbye was not its own: Membership.GOODBYE_GRACE)
     LEGAL.put(LEFT, EnumSet.of(ALIVE));
     // only an operator's readmission or the expiry ends a quarantine
     LEGAL.put(QUARANTINED, EnumSet.of(ALIVE, DEAD));

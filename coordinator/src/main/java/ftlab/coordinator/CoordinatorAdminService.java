@@ -3,6 +3,7 @@ package ftlab.coordinator;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.Cluster;
+import ftlab.coordinator.membership.NodeIds;
 import ftlab.coordinator.membership.NodeState;
 import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.ReadmitReply;
@@ -11,6 +12,7 @@ import ftlab.proto.RedundancyReply;
 import ftlab.proto.SetRedundancyRequest;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +56,11 @@ final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdmi
 
   @Override
   public void readmit(ReadmitRequest request, StreamObserver<ReadmitReply> response) {
+    Optional<String> bad = NodeIds.problem(request.getNodeId());
+    if (bad.isPresent()) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(bad.get()).asException());
+      return;
+    }
     NodeState after;
     try {
       after = cluster.readmit(request.getNodeId());

@@ -12,6 +12,7 @@ import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
 import ftlab.coordinator.membership.QuarantineConfig;
 import ftlab.coordinator.picker.NodePicker;
+import ftlab.proto.BadRequests;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.MembershipGrpc;
 import ftlab.proto.RedundancyMode;
@@ -138,11 +139,15 @@ public final class CoordinatorServer {
     this.service = new CoordinatorService(id, cluster, dispatcher);
     this.server =
         serverBuilder
-            .addService(service)
-            .addService(new MembershipService(id, cluster, caller::reconnectIfFailed))
+            // ftlab's services answer requests that are not protobuf with INVALID_ARGUMENT
+            .addService(BadRequests.guard(service.bindService()))
             .addService(
-                ServerInterceptors.intercept(
-                    new CoordinatorAdminService(id, dispatcher, cluster), new AdminAccess()))
+                BadRequests.guard(
+                    new MembershipService(id, cluster, caller::reconnectIfFailed).bindService()))
+            .addService(
+                BadRequests.guard(
+                    ServerInterceptors.intercept(
+                        new CoordinatorAdminService(id, dispatcher, cluster), new AdminAccess())))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             // and v1alpha: grpcurl builds older than its v1 support (2023) and Postman ask only for

@@ -3,6 +3,7 @@ package ftlab.coordinator;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.Heartbeat;
 import ftlab.coordinator.membership.MembershipEvent;
+import ftlab.coordinator.membership.NodeIds;
 import ftlab.proto.HeartbeatReply;
 import ftlab.proto.HeartbeatRequest;
 import ftlab.proto.LeaveReply;
@@ -10,6 +11,7 @@ import ftlab.proto.LeaveRequest;
 import ftlab.proto.MembershipGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -72,6 +74,17 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
       return;
     }
+    if (request.getIntervalMs() < 0) {
+      response.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "heartbeat interval must not be negative (0: not said), got "
+                      + request.getIntervalMs()
+                      + " ms from "
+                      + hb.nodeId())
+              .asException());
+      return;
+    }
     Cluster.Beat beat = cluster.heartbeat(hb);
     if (beat.refusal() != null) {
       response.onError(refusalStatus(beat.refusal()).asException());
@@ -101,6 +114,12 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
 
   @Override
   public void leave(LeaveRequest request, StreamObserver<LeaveReply> response) {
+    Optional<String> bad = NodeIds.problem(request.getNodeId());
+    if (bad.isPresent()) {
+      response.onError(
+          Status.INVALID_ARGUMENT.withDescription("goodbye with " + bad.get()).asException());
+      return;
+    }
     cluster.leave(request.getNodeId(), request.getIncarnation(), request.getReason());
     response.onNext(LeaveReply.newBuilder().setCoordinatorId(coordinatorId).build());
     response.onCompleted();

@@ -24,8 +24,10 @@ import ftlab.proto.NodeView;
 import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
 import ftlab.task.Tasks;
+import io.grpc.CallOptions;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -33,7 +35,11 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCalls;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,7 +118,7 @@ class CoordinatorServerTest {
   // ---- a node's side: serve Worker, beat, say goodbye ----
 
   private String address(String nodeId) {
-    return names + "/" + nodeId;
+    return names + "." + nodeId + ":7101"; // a HOST:PORT, as heartbeats must give
   }
 
   private FakeWorker startNode(String nodeId) throws IOException {
@@ -320,7 +326,43 @@ class CoordinatorServerTest {
     assertThat(badBeat.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(badBeat.getStatus().getDescription())
         .isEqualTo("heartbeat sequence must start at 1, got 0 from node-1");
+
+    // not protobuf at all: grpc-java alone would answer UNKNOWN (BadRequests)
+    MethodDescriptor<byte[], byte[]> rawSubmit =
+        CoordinatorGrpc.getSubmitMethod().toBuilder(RAW, RAW).build();
+    StatusRuntimeException garbage =
+        catchThrowableOfType(
+            StatusRuntimeException.class,
+            () ->
+                ClientCalls.blockingUnaryCall(
+                    channel,
+                    rawSubmit,
+                    CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS),
+                    new byte[] {0x0F, 0x01}));
+    assertThat(garbage.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(garbage.getStatus().getDescription())
+        .isEqualTo(
+            "the request is not a valid ftlab.v1.SubmitRequest (Protocol message tag had invalid"
+                + " wire type.)");
   }
+
+  /** Bytes as they are, for requests that are not protobuf. */
+  private static final MethodDescriptor.Marshaller<byte[]> RAW =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
 
   @Test
   void healthServiceAnswersServing() {

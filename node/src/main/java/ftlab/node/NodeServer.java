@@ -3,6 +3,7 @@ package ftlab.node;
 import ftlab.clock.Scheduler;
 import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.NodeFaults;
+import ftlab.proto.BadRequests;
 import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.WorkerGrpc;
 import io.grpc.ManagedChannel;
@@ -75,10 +76,12 @@ public final class NodeServer {
     this.worker = new WorkerService(id, capacity, faults, ThreadLocalRandom::current, clock);
     this.server =
         serverBuilder
-            .addService(worker)
+            // ftlab's services answer requests that are not protobuf with INVALID_ARGUMENT
+            .addService(BadRequests.guard(worker.bindService()))
             .addService(
-                ServerInterceptors.intercept(
-                    new NodeAdminService(id, faults, halt), new AdminAccess()))
+                BadRequests.guard(
+                    ServerInterceptors.intercept(
+                        new NodeAdminService(id, faults, halt), new AdminAccess())))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             // and v1alpha: grpcurl builds older than its v1 support (2023) and Postman ask only for

@@ -203,6 +203,9 @@ public final class Dispatcher {
     }
   }
 
+  /** The longest request id a client may give (the CLI's are like "#12" or a UUID). */
+  public static final int MAX_REQUEST_ID = 128;
+
   /**
    * Starts the request and returns at once; the future completes with the answer, or fails with the
    * error's {@link io.grpc.StatusException}. For tests and tools that want to act while it runs.
@@ -235,6 +238,18 @@ public final class Dispatcher {
    * per request, and the gRPC server can run it on its network threads.
    */
   public void dispatch(SubmitRequest request, StreamObserver<Answer> responses) {
+    if (request.getRequestId().length() > MAX_REQUEST_ID) {
+      // it comes back in the answer and in the dashboard's events: a caller's label, not a payload
+      responses.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "request_id must be at most "
+                      + MAX_REQUEST_ID
+                      + " characters, got "
+                      + request.getRequestId().length())
+              .asException());
+      return;
+    }
     Optional<String> problem = Tasks.problem(request.getTask());
     if (problem.isPresent()) {
       responses.onError(Status.INVALID_ARGUMENT.withDescription(problem.get()).asException());

@@ -550,8 +550,15 @@ public final class Membership {
   public List<MembershipEvent> readmit(String nodeId, long nowNanos) {
     Member m = members.get(nodeId);
     if (m == null) {
+      List<String> known = new ArrayList<>(members.keySet());
+      known.sort(NodeIds.NATURAL);
       throw new IllegalArgumentException(
-          "no node " + nodeId + " here; known nodes: " + members.keySet());
+          "no node "
+              + nodeId
+              + " here; known nodes: "
+              + (known.size() <= 10
+                  ? known
+                  : known.subList(0, 10) + " and " + (known.size() - 10) + " more"));
     }
     if (m.state != NodeState.QUARANTINED) {
       throw new IllegalStateException(nodeId + " is " + m.state + ", not QUARANTINED");

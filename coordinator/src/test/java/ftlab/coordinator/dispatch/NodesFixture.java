@@ -67,7 +67,7 @@ final class NodesFixture implements AutoCloseable {
   }
 
   String address(String nodeId) {
-    return names + "/" + nodeId;
+    return names + "." + nodeId + ":7101"; // a HOST:PORT, as heartbeats must give
   }
 
   /** Starts a fake node and makes it known to the cluster with a first heartbeat. */

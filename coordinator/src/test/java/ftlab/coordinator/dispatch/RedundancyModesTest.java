@@ -348,7 +348,7 @@ class RedundancyModesTest {
                   String nodeId,
                   ftlab.proto.ComputeRequest request,
                   long timeoutNanos) {
-            if (address.endsWith("node-1")) {
+            if (address.endsWith("node-1:7101")) {
               throw new IllegalArgumentException("no name resolver for '" + address + "'");
             }
             return nodes.caller.compute(address, nodeId, request, timeoutNanos);

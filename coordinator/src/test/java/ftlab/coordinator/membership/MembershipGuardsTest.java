@@ -247,4 +247,28 @@ class MembershipGuardsTest {
     assertThat(refused.get(3).describe())
         .endsWith("(2 more refused for this reason since the last report)");
   }
+
+  @Test
+  void idsAndAddressesThatWouldHarmLogsOrTablesAreRefused() {
+    assertThat(NodeIds.problem("node-3")).isEmpty();
+    assertThat(NodeIds.problem("pool-12")).isEmpty();
+    assertThat(NodeIds.problem("a1b2c3d4e5f6.ftlab")).isEmpty();
+    assertThat(NodeIds.problem("node 1"))
+        .hasValueSatisfying(p -> assertThat(p).contains("'node 1'"));
+    assertThat(NodeIds.problem("node-1\nnode-2")).isPresent();
+    assertThat(NodeIds.problem("n".repeat(129)))
+        .hasValue("a node id must be at most 128 characters, got 129");
+    assertThat(NodeIds.problem("x".repeat(100) + "!"))
+        .hasValue(
+            "a node id is letters, digits, '.', '_' and '-', starting with a letter or a digit, got"
+                + " 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (101"
+                + " characters)");
+
+    for (String ok : List.of("127.0.0.1:7101", "node-1:7101", "[::1]:7101", "a1b2c3:1")) {
+      assertThat(Heartbeat.addressProblem(ok)).as(ok).isEmpty();
+    }
+    for (String bad : List.of("127.0.0.1", "node-1:0", "node-1:70000", "node 1:7101", ":7101")) {
+      assertThat(Heartbeat.addressProblem(bad)).as(bad).isPresent();
+    }
+  }
 }

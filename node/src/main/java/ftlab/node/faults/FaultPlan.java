@@ -1,5 +1,6 @@
 package ftlab.node.faults;
 
+import ftlab.proto.BadRequests;
 import ftlab.proto.FaultWords;
 import ftlab.proto.Faults;
 import io.grpc.Status;
@@ -216,8 +217,7 @@ public record FaultPlan(Slow slow, Errors errors, Lie lie, boolean freeze, boole
                 .filter(c -> c != Status.Code.OK)
                 .map(Enum::name)
                 .collect(Collectors.joining(", "))
-            + "), got '"
-            + name
-            + "'");
+            + "), got "
+            + BadRequests.quote(name));
   }
 }

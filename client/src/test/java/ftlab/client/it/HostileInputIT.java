@@ -1,0 +1,546 @@
+package ftlab.client.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import ftlab.client.local.Member;
+import ftlab.client.local.MemberProcess;
+import ftlab.proto.ComputeRequest;
+import ftlab.proto.CoordinatorAdminGrpc;
+import ftlab.proto.CoordinatorGrpc;
+import ftlab.proto.CountPrimes;
+import ftlab.proto.Echo;
+import ftlab.proto.Error;
+import ftlab.proto.Faults;
+import ftlab.proto.FaultsReply;
+import ftlab.proto.GetFaultsRequest;
+import ftlab.proto.HeartbeatRequest;
+import ftlab.proto.LeaveRequest;
+import ftlab.proto.Lie;
+import ftlab.proto.Load;
+import ftlab.proto.MembershipGrpc;
+import ftlab.proto.NodeAdminGrpc;
+import ftlab.proto.ReadmitRequest;
+import ftlab.proto.Redundancy;
+import ftlab.proto.RedundancyMode;
+import ftlab.proto.SetFaultsRequest;
+import ftlab.proto.SetRedundancyRequest;
+import ftlab.proto.Slow;
+import ftlab.proto.SubmitRequest;
+import ftlab.proto.Task;
+import ftlab.proto.WorkerGrpc;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile input to every RPC of every ftlab server (coordinator: Coordinator, CoordinatorAdmin,
+ * Membership; node: Worker, NodeAdmin), in plaintext, with no credentials, under a checked load:
+ * bytes that are not protobuf, messages too large, values out of range, ids and strings far too
+ * long, unknown methods. Each must get a clear status (never UNKNOWN, never a stack trace in the
+ * description), change nothing it must not change, crash nothing, and the load must get no failure.
+ */
+class HostileInputIT {
+  /** Where forged heartbeats say a node is: nothing listens there. */
+  private static final String NOWHERE = "127.0.0.1:1";
+
+  /** One request: where it goes, which method, what it is, its bytes. */
+  private record Case(
+      String server,
+      MethodDescriptor<?, ?> method,
+      String what,
+      byte[] payload,
+      Set<Status.Code> ok) {}
+
+  /** Which methods take which parser, and whether a request that parses may be sent at all. */
+  private record Rpc(
+      MethodDescriptor<?, ?> method, Parser<? extends Message> parser, boolean safe) {}
+
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream.readAllBytes();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
+
+  /** A status code no case may get: the server did not know what happened. */
+  private static final Set<Status.Code> NEVER = Set.of(Status.Code.UNKNOWN);
+
+  private static final Set<Status.Code> REFUSED =
+      Set.of(
+          Status.Code.INVALID_ARGUMENT,
+          Status.Code.FAILED_PRECONDITION,
+          Status.Code.NOT_FOUND,
+          Status.Code.OUT_OF_RANGE,
+          Status.Code.RESOURCE_EXHAUSTED);
+
+  /** What a request that gRPC cannot parse gets: gRPC's own INTERNAL, or a refusal. */
+  private static final Set<Status.Code> UNPARSEABLE =
+      Set.of(Status.Code.INTERNAL, Status.Code.INVALID_ARGUMENT, Status.Code.RESOURCE_EXHAUSTED);
+
+  private static final List<byte[]> MALFORMED =
+      List.of(
+          new byte[] {(byte) 0xFF}, // a tag cut short
+          new byte[] {0x0A, 0x05, 0x01}, // field 1 says 5 bytes follow, 1 does
+          new byte[] {0x0F, 0x01}, // wire type 7 does not exist
+          new byte[] {0x0B}, // a group that never ends
+          filled(11, (byte) 0xFF), // a varint longer than 10 bytes
+          new byte[] {0x00, 0x01}, // field number 0
+          new byte[] {0x0A, 0x02, (byte) 0xC3, 0x28}, // field 1: bad UTF-8 (or a bad message)
+          new byte[] {0x12, 0x02, (byte) 0xC3, 0x28}, // field 2: the same
+          new byte[] {0x1A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F}, // 4 GiB
+          nested(200)); // deeper than protobuf's recursion limit
+
+  private static byte[] filled(int n, byte b) {
+    byte[] a = new byte[n];
+    Arrays.fill(a, b);
+    return a;
+  }
+
+  /** Field 2 holding field 2 holding ... {@code depth} times: messages nested too deep. */
+  private static byte[] nested(int depth) {
+    byte[] inner = new byte[0];
+    for (int i = 0; i < depth; i++) {
+      byte[] outer = new byte[inner.length + 1 + varintSize(inner.length)];
+      outer[0] = 0x12;
+      int at = writeVarint(outer, 1, inner.length);
+      System.arraycopy(inner, 0, outer, at, inner.length);
+      inner = outer;
+    }
+    return inner;
+  }
+
+  private static int varintSize(int v) {
+    int n = 1;
+    while ((v >>>= 7) != 0) {
+      n++;
+    }
+    return n;
+  }
+
+  private static int writeVarint(byte[] into, int at, int v) {
+    while ((v & ~0x7F) != 0) {
+      into[at++] = (byte) ((v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    into[at++] = (byte) v;
+    return at;
+  }
+
+  private static String repeat(char c, int n) {
+    return String.valueOf(c).repeat(n);
+  }
+
+  /** Every method of every service, with its parser and whether a parseable request is safe. */
+  private static List<Rpc> rpcs() {
+    return List.of(
+        new Rpc(CoordinatorGrpc.getSubmitMethod(), SubmitRequest.parser(), true),
+        new Rpc(
+            CoordinatorGrpc.getGetClusterMethod(), ftlab.proto.GetClusterRequest.parser(), true),
+        new Rpc(CoordinatorAdminGrpc.getSetRedundancyMethod(), SetRedundancyRequest.parser(), true),
+        new Rpc(CoordinatorAdminGrpc.getReadmitMethod(), ReadmitRequest.parser(), true),
+        new Rpc(MembershipGrpc.getHeartbeatMethod(), HeartbeatRequest.parser(), true),
+        new Rpc(MembershipGrpc.getLeaveMethod(), LeaveRequest.parser(), true),
+        new Rpc(WorkerGrpc.getComputeMethod(), ComputeRequest.parser(), true),
+        new Rpc(NodeAdminGrpc.getSetFaultsMethod(), SetFaultsRequest.parser(), true),
+        new Rpc(NodeAdminGrpc.getHealMethod(), ftlab.proto.HealRequest.parser(), true),
+        new Rpc(NodeAdminGrpc.getGetFaultsMethod(), GetFaultsRequest.parser(), true),
+        // any request that parses crashes the node: that is what it is for
+        new Rpc(NodeAdminGrpc.getCrashMethod(), ftlab.proto.CrashRequest.parser(), false));
+  }
+
+  private static boolean onNode(MethodDescriptor<?, ?> m) {
+    String service = m.getServiceName();
+    return service.equals(WorkerGrpc.SERVICE_NAME) || service.equals(NodeAdminGrpc.SERVICE_NAME);
+  }
+
+  private static boolean parses(Parser<? extends Message> parser, byte[] payload) {
+    try {
+      parser.parseFrom(payload);
+      return true;
+    } catch (InvalidProtocolBufferException e) {
+      return false;
+    }
+  }
+
+  private static List<Case> cases() {
+    List<Case> cases = new ArrayList<>();
+    Random random = new Random(20261203);
+    for (Rpc rpc : rpcs()) {
+      String server = onNode(rpc.method()) ? "node-1" : "coordinator-1";
+      List<byte[]> payloads = new ArrayList<>(MALFORMED);
+      for (int i = 0; i < 24; i++) {
+        byte[] b = new byte[1 + random.nextInt(64)];
+        random.nextBytes(b);
+        payloads.add(b);
+      }
+      int n = 0;
+      for (byte[] p : payloads) {
+        n++;
+        boolean parseable = parses(rpc.parser(), p);
+        if (parseable && !rpc.safe()) {
+          continue; // it would do what it is for
+        }
+        cases.add(
+            new Case(
+                server,
+                rpc.method(),
+                (parseable ? "bytes that parse #" : "not protobuf #") + n,
+                p,
+                parseable ? any() : UNPARSEABLE));
+      }
+      // larger than gRPC's 4 MiB limit
+      cases.add(
+          new Case(
+              server,
+              rpc.method(),
+              "5 MiB",
+              filled(5 << 20, (byte) 0x01),
+              Set.of(Status.Code.RESOURCE_EXHAUSTED)));
+    }
+    semantic(cases);
+    return cases;
+  }
+
+  /** Every code but UNKNOWN: for requests whose meaning the test does not pin down. */
+  private static Set<Status.Code> any() {
+    Set<Status.Code> all = new java.util.HashSet<>(Arrays.asList(Status.Code.values()));
+    all.removeAll(NEVER);
+    return all;
+  }
+
+  private static void add(
+      List<Case> cases, String server, MethodDescriptor<?, ?> m, String what, Message request) {
+    cases.add(new Case(server, m, what, request.toByteArray(), REFUSED));
+  }
+
+  /** Well-formed requests with values out of range: each must be refused, and change nothing. */
+  private static void semantic(List<Case> cases) {
+    String c1 = "coordinator-1";
+    MethodDescriptor<?, ?> submit = CoordinatorGrpc.getSubmitMethod();
+    MethodDescriptor<?, ?> compute = WorkerGrpc.getComputeMethod();
+    Map<String, Task> badTasks = new TreeMap<>();
+    badTasks.put("no task", Task.getDefaultInstance());
+    badTasks.put("from > to", primes(100, 10));
+    badTasks.put("negative from", primes(-5, 10));
+    badTasks.put("Long.MIN_VALUE", primes(Long.MIN_VALUE, 10));
+    badTasks.put("Long.MAX_VALUE", primes(Long.MAX_VALUE - 1, Long.MAX_VALUE));
+    badTasks.put("a range of 10^12", primes(0, 1_000_000_000_000L));
+    badTasks.put("a range of 10^18", primes(1, 1_000_000_000_000_000_000L));
+    badTasks.put("echo delay -1", echo(-1, "x"));
+    badTasks.put("echo delay MAX", echo(Integer.MAX_VALUE, "x"));
+    badTasks.put("echo delay 1 h", echo(3_600_000, "x"));
+    badTasks.put("echo of 3 MiB", echo(0, repeat('x', 3 << 20)));
+    for (Map.Entry<String, Task> t : badTasks.entrySet()) {
+      add(
+          cases,
+          c1,
+          submit,
+          "task: " + t.getKey(),
+          SubmitRequest.newBuilder().setRequestId("fuzz").setTask(t.getValue()).build());
+      add(
+          cases,
+          "node-1",
+          compute,
+          "task: " + t.getKey(),
+          ComputeRequest.newBuilder().setRequestId("fuzz").setTask(t.getValue()).build());
+    }
+    Task good = primes(1000, 2000);
+    List<Redundancy> badRedundancy =
+        List.of(
+            Redundancy.newBuilder().setModeValue(99).build(),
+            Redundancy.newBuilder().setModeValue(-1).build(),
+            Redundancy.newBuilder().setMode(RedundancyMode.VOTE).setReplicas(2).build(),
+            Redundancy.newBuilder().setMode(RedundancyMode.VOTE).setReplicas(-3).build(),
+            Redundancy.newBuilder().setMode(RedundancyMode.PARALLEL).setReplicas(1).build(),
+            Redundancy.newBuilder().setMode(RedundancyMode.PARALLEL).setReplicas(1_000).build(),
+            Redundancy.newBuilder()
+                .setMode(RedundancyMode.VOTE)
+                .setReplicas(Integer.MAX_VALUE)
+                .build(),
+            Redundancy.newBuilder()
+                .setMode(RedundancyMode.VOTE)
+                .setReplicas(Integer.MIN_VALUE)
+                .build());
+    for (Redundancy r : badRedundancy) {
+      String what = "redundancy " + r.getModeValue() + " x " + r.getReplicas();
+      add(
+          cases,
+          c1,
+          submit,
+          what,
+          SubmitRequest.newBuilder().setRequestId("fuzz").setTask(good).setRedundancy(r).build());
+      add(
+          cases,
+          c1,
+          CoordinatorAdminGrpc.getSetRedundancyMethod(),
+          what,
+          SetRedundancyRequest.newBuilder().setRedundancy(r).build());
+    }
+    add(
+        cases,
+        c1,
+        CoordinatorAdminGrpc.getSetRedundancyMethod(),
+        "no redundancy",
+        SetRedundancyRequest.getDefaultInstance());
+    add(
+        cases,
+        c1,
+        submit,
+        "request id of 100 KB",
+        SubmitRequest.newBuilder().setRequestId(repeat('r', 100_000)).setTask(good).build());
+    for (String id : List.of("", "no-such-node", repeat('n', 100_000), "node-1")) {
+      add(
+          cases,
+          c1,
+          CoordinatorAdminGrpc.getReadmitMethod(),
+          "readmit '" + abbreviate(id) + "'",
+          ReadmitRequest.newBuilder().setNodeId(id).build());
+    }
+    long now = System.currentTimeMillis();
+    Map<String, HeartbeatRequest> badBeats = new TreeMap<>();
+    badBeats.put("no id", beat("", NOWHERE, now, 1).build());
+    badBeats.put("no address", beat("fuzz-1", "", now, 1).build());
+    badBeats.put("sequence 0", beat("fuzz-1", NOWHERE, now, 0).build());
+    badBeats.put("sequence -1", beat("fuzz-1", NOWHERE, now, -1).build());
+    badBeats.put("incarnation from the future", beat("fuzz-1", NOWHERE, Long.MAX_VALUE, 1).build());
+    badBeats.put("id of 100 KB", beat(repeat('n', 100_000), NOWHERE, now, 1).build());
+    badBeats.put("id with a newline", beat("node-1\nnode-2", NOWHERE, now, 1).build());
+    badBeats.put("id with a space", beat("node 1", NOWHERE, now, 1).build());
+    badBeats.put("address of 100 KB", beat("fuzz-1", repeat('a', 100_000), now, 1).build());
+    badBeats.put("address without a port", beat("fuzz-1", "127.0.0.1", now, 1).build());
+    badBeats.put("address with port 0", beat("fuzz-1", "127.0.0.1:0", now, 1).build());
+    badBeats.put("address with port 70000", beat("fuzz-1", "127.0.0.1:70000", now, 1).build());
+    badBeats.put(
+        "negative capacity",
+        beat("fuzz-1", NOWHERE, now, 1).setLoad(Load.newBuilder().setCapacity(-4)).build());
+    badBeats.put(
+        "negative load",
+        beat("fuzz-1", NOWHERE, now, 1)
+            .setLoad(Load.newBuilder().setCapacity(4).setInFlight(-1))
+            .build());
+    badBeats.put("interval -100 ms", beat("fuzz-1", NOWHERE, now, 1).setIntervalMs(-100).build());
+    for (Map.Entry<String, HeartbeatRequest> b : badBeats.entrySet()) {
+      add(cases, c1, MembershipGrpc.getHeartbeatMethod(), "heartbeat: " + b.getKey(), b.getValue());
+    }
+    for (String id : List.of("", repeat('n', 100_000))) {
+      add(
+          cases,
+          c1,
+          MembershipGrpc.getLeaveMethod(),
+          "leave '" + abbreviate(id) + "'",
+          LeaveRequest.newBuilder().setNodeId(id).setIncarnation(1).build());
+    }
+    List<Faults> badFaults =
+        List.of(
+            Faults.newBuilder().setSlow(Slow.newBuilder().setDelayMs(-1)).build(),
+            Faults.newBuilder().setSlow(Slow.newBuilder().setDelayMs(100).setJitterMs(-1)).build(),
+            Faults.newBuilder().setSlow(Slow.newBuilder().setDelayMs(Integer.MAX_VALUE)).build(),
+            Faults.newBuilder().setSlow(Slow.newBuilder().setDelayMs(100).setFraction(1.5)).build(),
+            Faults.newBuilder()
+                .setSlow(Slow.newBuilder().setDelayMs(100).setFraction(-0.5))
+                .build(),
+            Faults.newBuilder()
+                .setSlow(Slow.newBuilder().setDelayMs(100).setFraction(Double.NaN))
+                .build(),
+            Faults.newBuilder().setError(Error.newBuilder().setCode("NOT_A_CODE")).build(),
+            Faults.newBuilder().setError(Error.newBuilder().setCode(repeat('E', 100_000))).build(),
+            Faults.newBuilder()
+                .setError(Error.newBuilder().setCode("UNAVAILABLE").setFraction(2))
+                .build(),
+            Faults.newBuilder().setLie(Lie.newBuilder().setFraction(Double.NaN)).build(),
+            Faults.newBuilder()
+                .setLie(Lie.newBuilder().setFraction(Double.POSITIVE_INFINITY))
+                .build(),
+            Faults.newBuilder().setLie(Lie.newBuilder().setFraction(-1)).build());
+    int i = 0;
+    for (Faults f : badFaults) {
+      add(
+          cases,
+          "node-1",
+          NodeAdminGrpc.getSetFaultsMethod(),
+          "faults #" + ++i,
+          SetFaultsRequest.newBuilder().setFaults(f).build());
+    }
+    // methods no server has
+    for (String name :
+        List.of("ftlab.v1.Coordinator/Nope", "ftlab.v1.Nope/Submit", "ftlab.v1.Worker/Submit")) {
+      for (String server : List.of(c1, "node-1")) {
+        cases.add(
+            new Case(
+                server,
+                MethodDescriptor.<byte[], byte[]>newBuilder()
+                    .setType(MethodDescriptor.MethodType.UNARY)
+                    .setFullMethodName(name)
+                    .setRequestMarshaller(BYTES)
+                    .setResponseMarshaller(BYTES)
+                    .build(),
+                "unknown method",
+                new byte[0],
+                Set.of(Status.Code.UNIMPLEMENTED)));
+      }
+    }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 20 ? s.substring(0, 8) + "...(" + s.length() + " chars)" : s;
+  }
+
+  private static Task primes(long from, long to) {
+    return Task.newBuilder()
+        .setCountPrimes(CountPrimes.newBuilder().setFrom(from).setTo(to))
+        .build();
+  }
+
+  private static Task echo(int delayMs, String value) {
+    return Task.newBuilder().setEcho(Echo.newBuilder().setDelayMs(delayMs).setValue(value)).build();
+  }
+
+  private static HeartbeatRequest.Builder beat(
+      String node, String address, long incarnation, long seq) {
+    return HeartbeatRequest.newBuilder()
+        .setNodeId(node)
+        .setAddress(address)
+        .setIncarnation(incarnation)
+        .setSequence(seq)
+        .setIntervalMs(100)
+        .setLoad(Load.newBuilder().setCapacity(4));
+  }
+
+  /** Sends the case's bytes as they are; returns the status it got. */
+  private static Status send(ManagedChannel channel, Case c) {
+    MethodDescriptor<byte[], byte[]> raw =
+        MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(c.method().getFullMethodName())
+            .setRequestMarshaller(BYTES)
+            .setResponseMarshaller(BYTES)
+            .build();
+    try {
+      ClientCalls.blockingUnaryCall(
+          channel, raw, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), c.payload());
+      return Status.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus();
+    }
+  }
+
+  @Test
+  void everyRpcSurvivesHostileInputWithAClearStatus() throws Exception {
+    List<Case> cases = cases();
+    try (RunningCluster c = new RunningCluster(2, 3)) {
+      ClusterProbe p = c.probe;
+      Map<String, ManagedChannel> channels = new TreeMap<>();
+      for (Member m : c.cluster.members()) {
+        channels.put(m.name(), ManagedChannelBuilder.forTarget(m.address()).usePlaintext().build());
+      }
+      Map<String, Double> threadsBefore = gauge(c, "jvm_threads_live_threads");
+      Map<String, Double> heapBefore = gauge(c, "jvm_memory_used_bytes", "area", "heap");
+      p.startLoad();
+      p.awaitMoreAnswers(40);
+
+      Map<String, Map<Status.Code, Integer>> byMethod = new TreeMap<>();
+      List<String> wrong = new ArrayList<>();
+      for (Case k : cases) {
+        Status s = send(channels.get(k.server()), k);
+        byMethod
+            .computeIfAbsent(k.method().getFullMethodName(), x -> new TreeMap<>())
+            .merge(s.getCode(), 1, Integer::sum);
+        String why = s.getDescription() == null ? "" : s.getDescription();
+        if (!k.ok().contains(s.getCode())
+            || NEVER.contains(s.getCode())
+            || why.contains("Exception")
+            || why.contains("\tat ")) {
+          wrong.add(
+              k.server()
+                  + " "
+                  + k.method().getFullMethodName()
+                  + " ("
+                  + k.what()
+                  + "): "
+                  + s.getCode()
+                  + " "
+                  + abbreviate(why.length() > 300 ? why.substring(0, 300) : why));
+        }
+      }
+      System.out.printf("%d hostile requests, by method and status:%n", cases.size());
+      byMethod.forEach((m, codes) -> System.out.printf("  %-40s %s%n", m, codes));
+      assertThat(wrong).as("requests without a clear status").isEmpty();
+      assertThat(cases.size()).isGreaterThan(300);
+
+      // nothing crashed, nothing changed that must not change, and the load saw no failure
+      p.awaitMoreAnswers(40);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+      for (Member m : c.cluster.members()) {
+        assertThat(MemberProcess.status(m))
+            .as(m.name() + " still running")
+            .isEqualTo(MemberProcess.ProcessStatus.RUNNING);
+      }
+      for (String node : List.of("node-1", "node-2", "node-3")) {
+        FaultsReply f =
+            NodeAdminGrpc.newBlockingStub(channels.get(node))
+                .withDeadlineAfter(2, TimeUnit.SECONDS)
+                .getFaults(GetFaultsRequest.getDefaultInstance());
+        assertThat(f.getFaults()).as(node + "'s faults").isEqualTo(Faults.getDefaultInstance());
+      }
+      for (int i = 0; i < 2; i++) {
+        assertThat(p.coordinators().view(i, 2_000).getRedundancy().getMode())
+            .isIn(RedundancyMode.FAILOVER, RedundancyMode.REDUNDANCY_MODE_UNSPECIFIED);
+      }
+      Map<String, Double> threadsAfter = gauge(c, "jvm_threads_live_threads");
+      System.out.printf("live threads before %s, after %s%n", threadsBefore, threadsAfter);
+      // heap in use rises and falls with each collection: printed, for a reader, not asserted
+      System.out.printf(
+          "heap used (MiB) before %s, after %s%n",
+          mib(heapBefore), mib(gauge(c, "jvm_memory_used_bytes", "area", "heap")));
+      threadsBefore.forEach(
+          (name, before) ->
+              assertThat(threadsAfter.get(name)).as(name + "'s threads").isLessThan(before + 8));
+      channels.values().forEach(ManagedChannel::shutdownNow);
+    }
+  }
+
+  /** One gauge of every member (summed over the series with these labels), by member name. */
+  private static Map<String, Double> gauge(RunningCluster c, String name, String... labels) {
+    Map<String, Double> out = new TreeMap<>();
+    for (Member m : c.cluster.members()) {
+      out.put(m.name(), Scrape.of(m.metricsUrl()).sum(name, labels));
+    }
+    return out;
+  }
+
+  private static Map<String, Long> mib(Map<String, Double> bytes) {
+    Map<String, Long> out = new TreeMap<>();
+    bytes.forEach((k, v) -> out.put(k, Math.round(v / (1 << 20))));
+    return out;
+  }
+}

@@ -62,6 +62,7 @@ public final class CoordinatorServer {
   private final Server server;
   private final Dispatcher dispatcher;
   private final CoordinatorService service;
+  private final MembershipService membershipService;
 
   /** Hear every membership event after the log: metrics, and the dashboard later. */
   private final List<Consumer<MembershipEvent>> membershipListeners = new CopyOnWriteArrayList<>();
@@ -137,13 +138,12 @@ public final class CoordinatorServer {
             Scheduler.of(dispatchTimers));
     dispatcher.setRedundancy(redundancy);
     this.service = new CoordinatorService(id, cluster, dispatcher);
+    this.membershipService = new MembershipService(id, cluster, caller::reconnectIfFailed);
     this.server =
         serverBuilder
             // ftlab's services answer requests that are not protobuf with INVALID_ARGUMENT
             .addService(BadRequests.guard(service.bindService()))
-            .addService(
-                BadRequests.guard(
-                    new MembershipService(id, cluster, caller::reconnectIfFailed).bindService()))
+            .addService(BadRequests.guard(membershipService.bindService()))
             .addService(
                 BadRequests.guard(
                     ServerInterceptors.intercept(
@@ -166,8 +166,6 @@ public final class CoordinatorServer {
       if (r.report()) {
         log.warn("{}", event.describe());
       }
-    } else if (event instanceof MembershipEvent.Conflict) {
-      log.warn("{}", event.describe());
     } else {
       log.info("{}", event.describe());
     }
@@ -179,9 +177,8 @@ public final class CoordinatorServer {
     } else if (event instanceof MembershipEvent.Restarted r) {
       comeBack = r.nodeId();
       afresh = true;
-    } else if (event instanceof MembershipEvent.Conflict c) {
-      comeBack = c.nodeId(); // back at the address of the process that keeps the id
     } else if (event instanceof MembershipEvent.Forgotten f) {
+      membershipService.forget(f.nodeId());
       if (cluster.nodes().stream().noneMatch(n -> f.address().equals(n.address()))) {
         caller.forget(f.address()); // unless another node has its address now
       }

@@ -112,6 +112,11 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
         coordinatorId + " refused the heartbeat of " + r.nodeId() + ": " + r.reason());
   }
 
+  /** A node was forgotten: a node with its id later is warned about its interval again. */
+  void forget(String nodeId) {
+    warnedInterval.remove(nodeId);
+  }
+
   @Override
   public void leave(LeaveRequest request, StreamObserver<LeaveReply> response) {
     Optional<String> bad = NodeIds.problem(request.getNodeId());

@@ -516,6 +516,8 @@ function faultWindows() {
       if (e.to === "ALIVE") end(key, e.at);
       else if (open.has(key)) open.get(key).label = e.to;
       else start(key, { kind: "down", node: e.node, label: e.to, from: e.at, to: null });
+    } else if (e.kind === "forgotten") {
+      end("down " + e.node, e.at); // out of the table: its window ends here
     }
   }
   for (const n of (lastView && lastView.nodes) || []) {

@@ -271,8 +271,8 @@ final class HeartbeatSender implements AutoCloseable {
      */
     volatile long failuresInARow;
 
-    /** The reason the coordinator gave for refusing the last beats, if it refused them. */
-    volatile String refusedWith;
+    /** How the coordinator refused the last beats, if it refused them (null: it took them). */
+    volatile Status.Code refusedWith;
 
     /** The beat still out, and when it was sent; only the ticks (one at a time) touch these. */
     private ListenableFuture<HeartbeatReply> out;
@@ -313,8 +313,7 @@ final class HeartbeatSender implements AutoCloseable {
             @Override
             public void onSuccess(HeartbeatReply reply) {
               failuresInARow = 0;
-              refusedWith = null;
-              if (!reachable || !everReached) {
+              if (!reachable || !everReached || refusedWith != null) {
                 log.info(
                     "{} {} with {} ({}): it is {} there",
                     nodeId,
@@ -325,6 +324,7 @@ final class HeartbeatSender implements AutoCloseable {
               }
               reachable = true;
               everReached = true;
+              refusedWith = null;
               pending.set(false);
             }
 
@@ -333,13 +333,13 @@ final class HeartbeatSender implements AutoCloseable {
               failuresInARow++;
               Status refusal = refusal(t);
               if (refusal != null) {
-                // the coordinator is there and says no: say why at once, and once, not as
-                // "cannot reach"
-                reachable = false;
-                String why = refusal.getDescription();
-                if (!why.equals(refusedWith)) {
-                  refusedWith = why;
-                  log.warn("{}'s heartbeats are refused: {}", nodeId, why);
+                // the coordinator is there and says no: say why at once, once for each kind of
+                // refusal (its text may change with every beat: "61 s ahead", "heard 40 ms ago"),
+                // and not as "cannot reach"
+                failuresInARow = 0;
+                if (refusal.getCode() != refusedWith) {
+                  refusedWith = refusal.getCode();
+                  log.warn("{}'s heartbeats are refused: {}", nodeId, refusal.getDescription());
                 }
                 pending.set(false);
                 return;

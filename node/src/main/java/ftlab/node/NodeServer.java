@@ -134,8 +134,8 @@ public final class NodeServer {
     worker.stopAccepting();
     health.enterTerminalState();
     // The goodbye before the beats stop, not after: stopped beats and a slow goodbye would leave a
-    // silence the detector counts (SUSPECT before LEFT). A beat that arrives after the goodbye is
-    // ignored: a LEFT node comes back only as a new incarnation (Membership.onHeartbeat).
+    // silence the detector counts (SUSPECT before LEFT). Beats that arrive within 2 s after the
+    // goodbye are ignored; later ones would bring the node back (Membership.GOODBYE_GRACE).
     heartbeats.leave("shutting down (SIGTERM)", Duration.ofSeconds(1));
     heartbeats.stopBeating();
     server.shutdown();

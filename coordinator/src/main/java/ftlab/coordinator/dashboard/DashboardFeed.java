@@ -174,6 +174,9 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
 
   /** A membership event, for the events timeline. */
   public void onMembership(MembershipEvent event) {
+    if (event instanceof MembershipEvent.Refused r && !r.report()) {
+      return; // counted, and told once in a while: a flood must not push everything else out
+    }
     JsonObject e = new JsonObject();
     e.addProperty("at", wallClockMillis.getAsLong());
     e.addProperty("text", event.describe());
@@ -186,6 +189,12 @@ public final class DashboardFeed implements DispatchListener, AutoCloseable {
     } else if (event instanceof MembershipEvent.Restarted r) {
       e.addProperty("kind", "restarted");
       e.addProperty("node", r.nodeId());
+    } else if (event instanceof MembershipEvent.Refused r) {
+      e.addProperty("kind", "refused");
+      e.addProperty("node", r.nodeId());
+    } else if (event instanceof MembershipEvent.Forgotten f) {
+      e.addProperty("kind", "forgotten");
+      e.addProperty("node", f.nodeId());
     } else {
       e.addProperty("kind", "detector-stalled");
     }

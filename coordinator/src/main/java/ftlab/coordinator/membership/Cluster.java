@@ -261,7 +261,8 @@ public final class Cluster {
   private void enqueue(List<MembershipEvent> happened) {
     for (MembershipEvent e : happened) {
       if (e instanceof MembershipEvent.Forgotten f) {
-        traffic.remove(f.nodeId());
+        // kept while attempts on it still run, so that their ends do not count below zero
+        traffic.computeIfPresent(f.nodeId(), (id, t) -> t.inFlight.get() == 0 ? null : t);
       }
       events.executeLater(() -> listener.accept(e));
     }

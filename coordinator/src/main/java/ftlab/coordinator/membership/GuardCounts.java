@@ -25,12 +25,12 @@ final class GuardCounts implements Consumer<MembershipEvent> {
 
   @Override
   public void accept(MembershipEvent e) {
-    if (e instanceof MembershipEvent.Refused) {
-      refused.incrementAndGet();
-    } else if (e instanceof MembershipEvent.Conflict) {
-      conflicts.incrementAndGet();
-    } else {
+    if (!(e instanceof MembershipEvent.Refused r)) {
       return;
+    }
+    refused.incrementAndGet();
+    if (r.newClaim()) {
+      conflicts.incrementAndGet();
     }
     latest = new Latest(e.describe(), nanoClock.getAsLong());
   }

@@ -28,16 +28,17 @@ import java.util.Optional;
  *   <li>a failed call (connection refused, timed out): SUSPECT at once, unless the node was
  *       (re)admitted less than {@link DetectorConfig#reconnectGraceNanos()} ago;
  *   <li>silence: SUSPECT, then DEAD, by the thresholds in {@link DetectorConfig};
- *   <li>a heartbeat: ALIVE again (from LEFT only if the node restarted, i.e. a new incarnation).
+ *   <li>a heartbeat: ALIVE again (from LEFT if the node restarted, i.e. a new incarnation, or if
+ *       the same process beats on well after its goodbye).
  * </ol>
  *
  * <p>Anyone who can reach the port can send a heartbeat (in plaintext mode there are no
  * identities), so the table is guarded against beats that would do lasting harm ({@link
- * MembershipLimits}): an incarnation far ahead of this coordinator's clock is not believed; when a
- * process takes a node id over with a newer incarnation and the process it replaced still beats,
- * the first keeps the id ({@link MembershipEvent.Conflict}); a goodbye followed by beats for more
- * than {@link #GOODBYE_GRACE} was not the node's own; the table has a size limit, and DEAD and LEFT
- * members are forgotten after a while.
+ * MembershipLimits}): an incarnation far ahead of this coordinator's clock is not believed; a
+ * process that claims an id while the process holding it still beats is refused, whatever its
+ * incarnation (the first keeps the id); a goodbye followed by beats for more than {@link
+ * #GOODBYE_GRACE} was not the node's own; the table has a size limit, and DEAD and LEFT members are
+ * forgotten after a while.
  *
  * <p>Apart from failures, there is the quarantine of nodes that lie (vote mode): a node outvoted
  * too often ({@link QuarantineConfig}) is QUARANTINED and gets no work until an operator readmits
@@ -126,10 +127,7 @@ public final class Membership {
     /** Its most recent votes, oldest first: true where the majority overruled it. */
     final ArrayDeque<Boolean> votes = new ArrayDeque<>();
 
-    /** The process this one took the id over from (a restart), if any: it should be silent. */
-    Process replaced;
-
-    /** A process refused the id because this one still beats ({@link MembershipEvent.Conflict}). */
+    /** The last other process that claimed the id and did not get it (yet). */
     Process rival;
 
     Member(String nodeId) {
@@ -137,14 +135,10 @@ public final class Membership {
     }
   }
 
-  /** One process that claimed a node id: its incarnation, address and last beat's sequence. */
-  private record Process(long incarnation, String address, long lastSequence) {
-    static Process of(Member m) {
-      return new Process(m.incarnation, m.address, m.lastSequence);
-    }
-
-    String describe() {
-      return "incarnation " + incarnation + " at " + address;
+  /** A process that claimed a node id it does not hold: its incarnation, last beat, and when. */
+  private record Process(long incarnation, long lastSequence, long heardNanos) {
+    static Process of(Heartbeat hb, long nowNanos) {
+      return new Process(hb.incarnation(), hb.sequence(), nowNanos);
     }
   }
 
@@ -160,67 +154,40 @@ public final class Membership {
    *     incarnation is its start time on its own wall clock
    */
   public List<MembershipEvent> onHeartbeat(Heartbeat hb, long nowNanos, long wallMillis) {
-    long ahead = hb.incarnation() - wallMillis;
-    if (ahead > limits.incarnationLeeway().toMillis()) {
-      return List.of(
-          refuse(
-              hb,
-              MembershipEvent.Refusal.FUTURE_INCARNATION,
-              "its incarnation "
-                  + hb.incarnation()
-                  + " (a start time in ms) is "
-                  + ahead / 1000
-                  + " s ahead of this coordinator's clock, more than the "
-                  + limits.incarnationLeeway().toSeconds()
-                  + " s allowed: not believed (are the machines' clocks in sync?)",
-              nowNanos));
-    }
     Member m = members.get(hb.nodeId());
-    if (m == null) {
-      return join(hb, nowNanos);
-    }
-    if (hb.incarnation() < m.incarnation) {
-      return olderProcess(m, hb, nowNanos);
-    }
-    if (hb.incarnation() > m.incarnation) {
-      if (m.rival != null
-          && m.rival.incarnation() == hb.incarnation()
-          && m.state != NodeState.DEAD
-          && m.state != NodeState.LEFT) {
+    if (m == null || hb.incarnation() != m.incarnation) {
+      // a process not seen before claims the id: its incarnation must be a believable start time
+      // (checked only then: a clock that steps back later must not refuse a member it accepted)
+      long ahead = hb.incarnation() - wallMillis;
+      if (ahead > limits.incarnationLeeway().toMillis()) {
         return List.of(
             refuse(
                 hb,
-                MembershipEvent.Refusal.ID_TAKEN,
-                "the id "
-                    + m.nodeId
-                    + " is held by another process that still beats ("
-                    + Process.of(m).describe()
-                    + "): give each node its own id",
+                MembershipEvent.Refusal.FUTURE_INCARNATION,
+                "its incarnation "
+                    + hb.incarnation()
+                    + " (a start time in ms) is "
+                    + ahead / 1000
+                    + " s ahead of this coordinator's clock, more than the "
+                    + limits.incarnationLeeway().toSeconds()
+                    + " s allowed: not believed (are the machines' clocks in sync?)",
+                false,
                 nowNanos));
       }
-      long old = m.incarnation;
-      m.replaced = Process.of(m);
-      m.rival = null;
-      accept(m, hb, nowNanos);
-      m.welcomedNanos = nowNanos;
-      if (m.state == NodeState.ALIVE || m.state == NodeState.QUARANTINED) {
-        // ALIVE: it came back before anyone noticed; QUARANTINED: a restart does not end it
-        return List.of(new MembershipEvent.Restarted(m.nodeId, old, hb.incarnation()));
-      }
-      return List.of(
-          move(
-              m,
-              NodeState.ALIVE,
-              "restarted (incarnation " + old + " -> " + hb.incarnation() + ")",
-              nowNanos,
-              true));
+    }
+    if (m == null) {
+      return join(hb, nowNanos);
+    }
+    if (hb.incarnation() != m.incarnation) {
+      return otherProcess(m, hb, nowNanos);
     }
     if (hb.sequence() <= m.lastSequence) {
       return List.of(); // reordered or duplicated
     }
     if (m.state == NodeState.LEFT) {
       if (nowNanos - m.sinceNanos <= GOODBYE_GRACE.toNanos() || settlingAfterStall(nowNanos)) {
-        return List.of(); // sent while the node was leaving
+        m.lastSequence = hb.sequence(); // seen, but it says nothing: sent while leaving
+        return List.of();
       }
       long after = nowNanos - m.sinceNanos;
       accept(m, hb, nowNanos);
@@ -258,7 +225,7 @@ public final class Membership {
   private List<MembershipEvent> join(Heartbeat hb, long nowNanos) {
     List<MembershipEvent> events = new ArrayList<>(2);
     if (members.size() >= limits.maxNodes()) {
-      Member gone = longestGone();
+      Member gone = longestGone(nowNanos);
       if (gone == null) {
         return List.of(
             refuse(
@@ -266,8 +233,10 @@ public final class Membership {
                 MembershipEvent.Refusal.TABLE_FULL,
                 "this coordinator already tracks "
                     + members.size()
-                    + " nodes, its limit (--max-nodes), none of them DEAD or LEFT: a new node id"
-                    + " is refused until one is",
+                    + " nodes, its limit (--max-nodes), none of them DEAD or LEFT for more than "
+                    + GOODBYE_GRACE.toSeconds()
+                    + " s: a new node id is refused until one is",
+                false,
                 nowNanos));
       }
       members.remove(gone.nodeId);
@@ -297,11 +266,15 @@ public final class Membership {
     return events;
   }
 
-  /** The member DEAD or LEFT for the longest time, or null if there is none. */
-  private Member longestGone() {
+  /**
+   * The member DEAD or LEFT for the longest time, at least {@link #GOODBYE_GRACE} (a node just
+   * gone, or one a forged goodbye made LEFT, may be back in a moment), or null if there is none.
+   */
+  private Member longestGone(long nowNanos) {
     Member gone = null;
     for (Member m : members.values()) {
       if ((m.state == NodeState.DEAD || m.state == NodeState.LEFT)
+          && nowNanos - m.sinceNanos > GOODBYE_GRACE.toNanos()
           && (gone == null || m.sinceNanos - gone.sinceNanos < 0)) {
         gone = m;
       }
@@ -310,52 +283,91 @@ public final class Membership {
   }
 
   /**
-   * A beat from an older incarnation than the node's. Usually a late beat of a process that has
-   * since been replaced: ignored. But if it is the process the current one replaced, and it beats
-   * on (a sequence number not seen before), or if the current process is DEAD or LEFT, then the
-   * older process is alive: two processes claim the id, and the one that had it first keeps it.
+   * A beat from another process than the one that holds the id (another incarnation). While the
+   * holder beats (heard within the suspect threshold, and not DEAD or LEFT), the id is its own: the
+   * other process is refused, whether newer (a second node started with the same id, or a forged
+   * beat) or older (a frozen process that woke up after a successor took over). Otherwise a newer
+   * incarnation takes the id over at once: that is a restart. An older one takes it back only from
+   * a holder that is DEAD or LEFT, and only when it beats at a live pace (a second, newer beat at
+   * least half an interval after the first): beats that piled up in a socket come in a burst.
    */
-  private List<MembershipEvent> olderProcess(Member m, Heartbeat hb, long nowNanos) {
-    boolean replacedBeatsOn =
-        m.replaced != null
-            && m.replaced.incarnation() == hb.incarnation()
-            && hb.sequence() > m.replaced.lastSequence();
-    boolean currentGone = m.state == NodeState.DEAD || m.state == NodeState.LEFT;
-    if ((!replacedBeatsOn && !currentGone) || settlingAfterStall(nowNanos)) {
-      return List.of(); // a late beat from a process that has since been replaced
+  private List<MembershipEvent> otherProcess(Member m, Heartbeat hb, long nowNanos) {
+    boolean holderBeats =
+        m.state != NodeState.DEAD
+            && m.state != NodeState.LEFT
+            && nowNanos - m.lastHeardNanos <= config.suspectAfterNanos();
+    if (holderBeats) {
+      if (settlingAfterStall(nowNanos)) {
+        return List.of(); // beats read after a stall: the holder's silence clock was restarted
+      }
+      boolean newClaim = m.rival == null || m.rival.incarnation() != hb.incarnation();
+      m.rival = Process.of(hb, nowNanos);
+      return List.of(
+          refuse(
+              hb,
+              MembershipEvent.Refusal.ID_TAKEN,
+              "the id "
+                  + m.nodeId
+                  + " is held by another process that still beats (incarnation "
+                  + m.incarnation
+                  + " at "
+                  + m.address
+                  + ", heard "
+                  + millis(nowNanos - m.lastHeardNanos)
+                  + " ms ago): give each node its own id",
+              newClaim,
+              nowNanos));
     }
-    Process current = Process.of(m);
-    String why =
-        replacedBeatsOn
-            ? "incarnation "
-                + hb.incarnation()
-                + " beats on (heartbeat #"
-                + hb.sequence()
-                + ") after incarnation "
-                + current.incarnation()
-                + " took the id over"
-            : "incarnation "
-                + hb.incarnation()
-                + " beats while the newer incarnation "
-                + current.incarnation()
-                + " is "
-                + m.state;
+    long old = m.incarnation;
+    if (hb.incarnation() > old) {
+      m.rival = null;
+      accept(m, hb, nowNanos);
+      m.welcomedNanos = nowNanos;
+      if (m.state == NodeState.ALIVE || m.state == NodeState.QUARANTINED) {
+        // ALIVE: it came back before anyone noticed; QUARANTINED: a restart does not end it
+        return List.of(new MembershipEvent.Restarted(m.nodeId, old, hb.incarnation()));
+      }
+      return List.of(
+          move(
+              m,
+              NodeState.ALIVE,
+              "restarted (incarnation " + old + " -> " + hb.incarnation() + ")",
+              nowNanos,
+              true));
+    }
+    // an older process, and the holder is silent
+    Process seen = m.rival;
+    boolean livePace =
+        seen != null
+            && seen.incarnation() == hb.incarnation()
+            && hb.sequence() > seen.lastSequence()
+            && nowNanos - seen.heardNanos() >= config.intervalNanos() / 2;
+    if (!(m.state == NodeState.DEAD || m.state == NodeState.LEFT)
+        || settlingAfterStall(nowNanos)
+        || !livePace) {
+      if (seen == null
+          || seen.incarnation() != hb.incarnation()
+          || hb.sequence() > seen.lastSequence()) {
+        m.rival = Process.of(hb, nowNanos);
+      }
+      return List.of(); // a late beat of a replaced process, until it shows it lives
+    }
+    NodeState was = m.state;
     accept(m, hb, nowNanos);
-    m.replaced = null;
-    m.rival = current;
-    List<MembershipEvent> events = new ArrayList<>(2);
-    events.add(
-        new MembershipEvent.Conflict(
-            m.nodeId,
-            hb.incarnation(),
-            hb.address(),
-            current.incarnation(),
-            current.address(),
-            why));
-    if (m.state == NodeState.SUSPECT || currentGone) {
-      events.add(move(m, NodeState.ALIVE, "its first process beats again: " + why, nowNanos, true));
-    }
-    return events;
+    m.rival = null;
+    return List.of(
+        move(
+            m,
+            NodeState.ALIVE,
+            "incarnation "
+                + hb.incarnation()
+                + " beats again while the newer incarnation "
+                + old
+                + " is "
+                + was
+                + ": the id is back with the process that beats",
+            nowNanos,
+            true));
   }
 
   /**
@@ -370,7 +382,7 @@ public final class Membership {
 
   /** Counts a refusal, and reports it if none of its kind was reported for a while. */
   private MembershipEvent.Refused refuse(
-      Heartbeat hb, MembershipEvent.Refusal kind, String reason, long nowNanos) {
+      Heartbeat hb, MembershipEvent.Refusal kind, String reason, boolean newClaim, long nowNanos) {
     Long last = lastReported.get(kind);
     boolean report = last == null || nowNanos - last >= REFUSAL_REPORT_INTERVAL.toNanos();
     long since = unreported.getOrDefault(kind, 0L);
@@ -381,7 +393,7 @@ public final class Membership {
       unreported.put(kind, since + 1);
     }
     return new MembershipEvent.Refused(
-        hb.nodeId(), hb.address(), kind, reason, report, report ? since : 0);
+        hb.nodeId(), hb.address(), kind, reason, newClaim, report, report ? since : 0);
   }
 
   private static void accept(Member m, Heartbeat hb, long nowNanos) {

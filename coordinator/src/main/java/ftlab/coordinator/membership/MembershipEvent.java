@@ -52,41 +52,11 @@ public sealed interface MembershipEvent {
     }
   }
 
-  /**
-   * Two processes claim one node id: the one that had it before still beats after another took it
-   * over with a newer incarnation (a second node started with the same id, or a forged heartbeat).
-   * The first keeps the id; the other's heartbeats are refused from now on, while the first lives.
-   */
-  record Conflict(
-      String nodeId,
-      long keptIncarnation,
-      String keptAddress,
-      long refusedIncarnation,
-      String refusedAddress,
-      String reason)
-      implements MembershipEvent {
-    @Override
-    public String describe() {
-      return nodeId
-          + ": two processes claim this id: "
-          + reason
-          + "; keeping incarnation "
-          + keptIncarnation
-          + " at "
-          + keptAddress
-          + ", refusing incarnation "
-          + refusedIncarnation
-          + " at "
-          + refusedAddress
-          + " (a second node started with the same id, or a forged heartbeat)";
-    }
-  }
-
   /** Why a heartbeat was refused. */
   enum Refusal {
     /** Its incarnation is too far ahead of this coordinator's clock to be a real start time. */
     FUTURE_INCARNATION,
-    /** Another process holds the node id and still beats ({@link Conflict}). */
+    /** Another process holds the node id and still beats: the first process keeps it. */
     ID_TAKEN,
     /** The table holds {@link MembershipLimits#maxNodes()} members, none of them DEAD or LEFT. */
     TABLE_FULL
@@ -97,6 +67,8 @@ public sealed interface MembershipEvent {
    * {@code report} is true for the first of its kind in a while, so that a flood of them is one log
    * line every few seconds, not one per beat.
    *
+   * @param newClaim the first beat of a process claiming an id another holds ({@link
+   *     Refusal#ID_TAKEN}): two processes claim one id, counted as an id conflict
    * @param refusedSinceReport refusals of this kind since the last reported one, not reported
    */
   record Refused(
@@ -104,6 +76,7 @@ public sealed interface MembershipEvent {
       String address,
       Refusal kind,
       String reason,
+      boolean newClaim,
       boolean report,
       long refusedSinceReport)
       implements MembershipEvent {

@@ -36,9 +36,11 @@ public record MembershipLimits(int maxNodes, Duration forgetAfter, Duration inca
     if (maxNodes < 1 || maxNodes > 100_000) {
       throw new IllegalArgumentException("max nodes must be 1..100000, got " + maxNodes);
     }
-    if (forgetAfter.isNegative() || forgetAfter.isZero()) {
+    if (forgetAfter.isNegative() || forgetAfter.isZero() || forgetAfter.toDays() > 7) {
       throw new IllegalArgumentException(
-          "forget-after must be positive, got " + forgetAfter.toMillis() + " ms");
+          "forget-after must be more than 0 and at most 7 days, got "
+              + forgetAfter.toSeconds()
+              + " s");
     }
     if (incarnationLeeway.isNegative()) {
       throw new IllegalArgumentException(

@@ -49,6 +49,10 @@ public final class CoordinatorMeters implements DispatchListener {
       "Answered vote-mode requests whose replicas did not all give the same result (counted when"
           + " the vote is decided); a vote with no majority fails instead (ABORTED, or UNAVAILABLE"
           + " when too few replicas answered)";
+  private static final String ID_CONFLICTS = "ftlab.node.id.conflicts";
+  private static final String ID_CONFLICTS_HELP =
+      "Processes that claimed a node id another live process held, refused (the first keeps it;"
+          + " not tagged by node: a flood of forged ids must not make a meter each)";
   private static final String STALLS =
       "Times the failure detector itself did not run for a long time (this coordinator was paused"
           + " or starved of CPU) and restarted every node's silence clock";
@@ -98,6 +102,7 @@ public final class CoordinatorMeters implements DispatchListener {
     // the counters without tags exist from the start, at 0, so that a query finds them
     counter("ftlab.vote.disagreements", DISAGREEMENTS);
     counter("ftlab.detector.stalls", STALLS);
+    counter(ID_CONFLICTS, ID_CONFLICTS_HELP);
     for (NodeState s : NodeState.values()) {
       Gauge.builder("ftlab.nodes", () -> count(s))
           .description("Nodes this coordinator knows in each state, as its detector sees them now")
@@ -225,12 +230,9 @@ public final class CoordinatorMeters implements DispatchListener {
               "reason",
               r.kind().name().toLowerCase(Locale.ROOT))
           .increment();
-    } else if (event instanceof MembershipEvent.Conflict) {
-      counter(
-              "ftlab.node.id.conflicts",
-              "Times two processes claimed one node id and the first kept it (not tagged by node:"
-                  + " a flood of forged ids must not make a meter each)")
-          .increment();
+      if (r.newClaim()) {
+        counter(ID_CONFLICTS, ID_CONFLICTS_HELP).increment();
+      }
     } else if (event instanceof MembershipEvent.Forgotten f) {
       counter(
               "ftlab.membership.forgotten",

@@ -2,7 +2,6 @@ package ftlab.coordinator.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ftlab.coordinator.membership.MembershipEvent.Conflict;
 import ftlab.coordinator.membership.MembershipEvent.Forgotten;
 import ftlab.coordinator.membership.MembershipEvent.Refusal;
 import ftlab.coordinator.membership.MembershipEvent.Refused;
@@ -78,36 +77,31 @@ class MembershipGuardsTest {
   }
 
   @Test
-  void oneForgedNewerIncarnationCannotLockTheRealNodeOut() {
-    long seq = 1;
-    beat("node-1", REAL, WALL - 5_000, seq++);
-    seq = beatOn("node-1", WALL - 5_000, seq, 300);
-
+  void whileTheHolderBeatsEveryOtherProcessIsRefusedWhateverItsIncarnation() {
+    long seq = beatOn("node-1", WALL - 5_000, 1, 300);
     now += 40 * MS;
-    beat("node-1", FORGER, WALL, 1); // looks like a restart: it takes the id over at once
-    assertThat(node("node-1").address()).isEqualTo(FORGER);
 
-    seq = beatOn("node-1", WALL - 5_000, seq, 100); // but the first process beats on
+    // a forged restart, then another with a newer incarnation still, then an older one
+    for (long forged : new long[] {WALL, WALL + 1_000, WALL - 9_000}) {
+      List<MembershipEvent> refused = beat("node-1", FORGER, forged, 1);
+      assertThat(refused).singleElement().isInstanceOf(Refused.class);
+      assertThat(((Refused) refused.get(0)).kind()).isEqualTo(Refusal.ID_TAKEN);
+      assertThat(((Refused) refused.get(0)).newClaim()).isTrue();
+      assertThat(node("node-1").address()).isEqualTo(REAL);
+    }
+    Refused again = (Refused) beat("node-1", FORGER, WALL - 9_000, 2).get(0);
+    assertThat(again.newClaim()).isFalse(); // the same claimant again: one conflict, not two
+    assertThat(again.describe())
+        .isEqualTo(
+            "refused a heartbeat from node-1 at 10.0.0.66:7101: the id node-1 is held by another"
+                + " process that still beats (incarnation 1799999995000 at 10.0.0.5:7101, heard 40"
+                + " ms ago): give each node its own id");
+
+    beatOn("node-1", WALL - 5_000, seq, 2_000);
     NodeSnapshot n = node("node-1");
+    assertThat(n.state()).isEqualTo(NodeState.ALIVE);
     assertThat(n.address()).isEqualTo(REAL);
     assertThat(n.incarnation()).isEqualTo(WALL - 5_000);
-    assertThat(n.state()).isEqualTo(NodeState.ALIVE);
-    assertThat(eventsOf(Conflict.class))
-        .singleElement()
-        .extracting(Conflict::describe)
-        .isEqualTo(
-            "node-1: two processes claim this id: incarnation 1799999995000 beats on (heartbeat #5)"
-                + " after incarnation 1800000000000 took the id over; keeping incarnation"
-                + " 1799999995000 at 10.0.0.5:7101, refusing incarnation 1800000000000 at"
-                + " 10.0.0.66:7101 (a second node started with the same id, or a forged heartbeat)");
-
-    // the forger (or a second process with the same id) is refused while the first one lives
-    List<MembershipEvent> again = beat("node-1", FORGER, WALL, 2);
-    assertThat(again).singleElement().isInstanceOf(Refused.class);
-    assertThat(((Refused) again.get(0)).kind()).isEqualTo(Refusal.ID_TAKEN);
-    beatOn("node-1", WALL - 5_000, seq, 2_000);
-    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
-    assertThat(node("node-1").address()).isEqualTo(REAL);
   }
 
   @Test
@@ -118,30 +112,74 @@ class MembershipGuardsTest {
     silence(700); // and silent after it
     assertThat(node("node-1").state()).isEqualTo(NodeState.DEAD);
 
-    beat("node-1", REAL, WALL, 1); // the real node restarts: an incarnation older than the forged
+    // the real node restarts: an incarnation older than the forged one. Its first beat alone
+    // could be a stale one; the second, a beat later, shows a live process
+    beat("node-1", REAL, WALL, 1);
+    assertThat(node("node-1").address()).isEqualTo(FORGER);
+    silence(100);
+    beat("node-1", REAL, WALL, 2);
     NodeSnapshot n = node("node-1");
     assertThat(n.state()).isEqualTo(NodeState.ALIVE);
     assertThat(n.address()).isEqualTo(REAL);
     assertThat(n.reason())
         .isEqualTo(
-            "its first process beats again: incarnation 1800000000000 beats while the newer"
-                + " incarnation 1800000050000 is DEAD");
+            "incarnation 1800000000000 beats again while the newer incarnation 1800000050000 is"
+                + " DEAD: the id is back with the process that beats");
+  }
+
+  @Test
+  void aBurstOfBeatsAnOldProcessLeftInASocketDoesNotTakeTheIdBack() {
+    beat("node-1", REAL, WALL - 9_000, 7);
+    silence(400); // killed
+    beat("node-1", "10.0.0.9:7101", WALL, 1); // restarted elsewhere
+    silence(700); // and killed again: DEAD
+    for (long seq = 8; seq <= 12; seq++) {
+      beat("node-1", REAL, WALL - 9_000, seq); // the old process's beats, all at once
+    }
+    assertThat(node("node-1").state()).isEqualTo(NodeState.DEAD);
+    assertThat(node("node-1").incarnation()).isEqualTo(WALL);
   }
 
   @Test
   void aRestartIsStillARestart() {
     long seq = beatOn("node-1", WALL - 5_000, 1, 300);
-    silence(200); // killed, and restarted at once: the old process never beats again
+    silence(400); // killed (silent for more than the suspect threshold), restarted
     beat("node-1", "10.0.0.9:7101", WALL, 1);
-    seq = 2;
-    for (long t = 0; t < 2_000; t += 100) {
-      silence(100);
-      beat("node-1", "10.0.0.9:7101", WALL, seq++);
-    }
     assertThat(node("node-1").address()).isEqualTo("10.0.0.9:7101");
+    for (long s = 2; s < 20; s++) {
+      silence(100);
+      beat("node-1", "10.0.0.9:7101", WALL, s);
+    }
     assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
-    assertThat(eventsOf(Conflict.class)).isEmpty();
-    assertThat(seq).isGreaterThan(1);
+    assertThat(node("node-1").address()).isEqualTo("10.0.0.9:7101");
+    assertThat(eventsOf(Refused.class)).isEmpty();
+    assertThat(seq).isEqualTo(4); // the old process beat 3 times before it was killed
+  }
+
+  @Test
+  void aDuplicateGetsTheIdOnlyOnceTheFirstIsGoneAndTheDrainingFirstDoesNotTakeItBack() {
+    long seq = beatOn("node-1", WALL - 5_000, 1, 300);
+    Refused r = (Refused) beat("node-1", FORGER, WALL, 1).get(0); // a second node-1 starts
+    assertThat(r.kind()).isEqualTo(Refusal.ID_TAKEN);
+
+    events.addAll(membership.onLeave("node-1", WALL - 5_000, "SIGTERM", now)); // the first stops
+    beat("node-1", FORGER, WALL, 2); // the second takes the id over: the first is LEFT
+    assertThat(node("node-1").address()).isEqualTo(FORGER);
+    beatOn("node-1", WALL - 5_000, seq, 500); // the first's last beats while its goodbyes finish
+    assertThat(node("node-1").address()).isEqualTo(FORGER);
+    assertThat(node("node-1").incarnation()).isEqualTo(WALL);
+  }
+
+  @Test
+  void aClockThatStepsBackDoesNotRefuseAMemberItAccepted() {
+    List<MembershipEvent> joined =
+        membership.onHeartbeat(new Heartbeat("node-1", REAL, WALL, 1, 0, 4), now, WALL);
+    assertThat(joined).singleElement().isInstanceOf(MembershipEvent.Transition.class);
+    // an NTP correction sets this coordinator's clock 5 minutes back
+    List<MembershipEvent> later =
+        membership.onHeartbeat(new Heartbeat("node-1", REAL, WALL, 2, 0, 4), now, WALL - 300_000);
+    assertThat(later).isEmpty();
+    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
   }
 
   @Test
@@ -216,8 +254,8 @@ class MembershipGuardsTest {
     assertThat(refused.get(0).describe())
         .isEqualTo(
             "refused a heartbeat from ghost-3 at 10.0.0.66:7101: this coordinator already tracks"
-                + " 3 nodes, its limit (--max-nodes), none of them DEAD or LEFT: a new node id is"
-                + " refused until one is");
+                + " 3 nodes, its limit (--max-nodes), none of them DEAD or LEFT for more than 2 s:"
+                + " a new node id is refused until one is");
     // one report, the rest counted: a flood is one log line every 10 s
     assertThat(refused.stream().filter(Refused::report).count()).isEqualTo(1);
 
@@ -232,6 +270,26 @@ class MembershipGuardsTest {
         .asString()
         .startsWith("ghost-1 forgotten (DEAD): to make room for node-9: 3 nodes is the limit");
     assertThat(membership.nodes(now)).hasSize(3);
+  }
+
+  @Test
+  void aNodeJustGoneIsNotForgottenToMakeRoom() {
+    membership =
+        new Membership(
+            DetectorConfig.DEFAULT,
+            QuarantineConfig.DEFAULT,
+            new MembershipLimits(2, Duration.ofMinutes(5), Duration.ofSeconds(60)));
+    beat("node-1", REAL, 1, 1);
+    beat("node-2", "10.0.0.6:7101", 1, 1);
+    events.addAll(membership.onLeave("node-2", 1, "forged, perhaps", now));
+    assertThat(beat("ghost-1", FORGER, 1, 1))
+        .singleElement()
+        .matches(e -> e instanceof Refused r && r.kind() == Refusal.TABLE_FULL);
+    beatOn("node-1", 1, 2, 2_100);
+    beat("ghost-1", FORGER, 1, 2);
+    assertThat(membership.nodes(now))
+        .extracting(NodeSnapshot::nodeId)
+        .containsExactly("ghost-1", "node-1");
   }
 
   @Test

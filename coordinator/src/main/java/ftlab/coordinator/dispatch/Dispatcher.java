@@ -203,6 +203,12 @@ public final class Dispatcher {
     }
   }
 
+  /**
+   * The longest a request may run, whatever deadline its client set: a client that asks for an hour
+   * must not hold the coordinator's retries (and its memory) for an hour when no node can answer.
+   */
+  public static final Duration MAX_REQUEST_TIME = Duration.ofSeconds(60);
+
   /** The longest request id a client may give (the CLI's are like "#12" or a UUID). */
   public static final int MAX_REQUEST_ID = 128;
 

@@ -41,6 +41,13 @@ final class RequestRun implements AttemptCalls.Ends {
   private final Context context;
   private final ModePolicy policy;
   private final Deadline deadline;
+
+  /** Whether {@link #deadline} is the coordinator's cap, sooner than the client's own deadline. */
+  private final boolean capped;
+
+  /** How long the client's deadline gave the request when it arrived (0: it set none). */
+  private final long clientAllowedNanos;
+
   private final AttemptCalls calls;
   private final long startNanos;
   private final long expectedNanos;
@@ -88,14 +95,24 @@ final class RequestRun implements AttemptCalls.Ends {
     this.listeners = shared.listeners().now();
     this.listening = !listeners.isEmpty();
     this.rounds = new Rounds(shared.settings().roundBackoff().toNanos());
-    // the client's deadline, or the coordinator's own, on the one clock (Scheduler)
+    // the client's deadline, at most Dispatcher.MAX_REQUEST_TIME, or the coordinator's own, on
+    // the one clock (Scheduler)
+    Deadline cap =
+        Deadline.after(
+            Dispatcher.MAX_REQUEST_TIME.toNanos(),
+            TimeUnit.NANOSECONDS,
+            shared.scheduler().ticker());
+    Deadline client = context.getDeadline();
+    this.clientAllowedNanos = client == null ? 0 : client.timeRemaining(TimeUnit.NANOSECONDS);
+    // by time remaining, not Deadline.isBefore: the client's deadline may run on another ticker
+    this.capped = client != null && clientAllowedNanos > Dispatcher.MAX_REQUEST_TIME.toNanos();
     this.deadline =
-        context.getDeadline() != null
-            ? context.getDeadline()
-            : Deadline.after(
+        client == null
+            ? Deadline.after(
                 shared.settings().requestTimeout().toNanos(),
                 TimeUnit.NANOSECONDS,
-                shared.scheduler().ticker());
+                shared.scheduler().ticker())
+            : capped ? cap : client;
     this.expectedNanos = TimeUnit.MILLISECONDS.toNanos(Tasks.expectedMillis(request.getTask()));
     this.attemptBudgetNanos = shared.settings().attemptTimeout().toNanos() + expectedNanos;
     this.calls =
@@ -266,7 +283,14 @@ final class RequestRun implements AttemptCalls.Ends {
       fail(
           after,
           Status.DEADLINE_EXCEEDED.withDescription(
-              "the request's deadline passed; " + attempts.soFar()));
+              (capped
+                      ? "the coordinator's limit of "
+                          + Dispatcher.MAX_REQUEST_TIME.toSeconds()
+                          + " s per request passed (the client allowed "
+                          + Math.round(clientAllowedNanos / 1e9)
+                          + " s); "
+                      : "the request's deadline passed; ")
+                  + attempts.soFar()));
       return;
     }
     if (context.isCancelled()) {

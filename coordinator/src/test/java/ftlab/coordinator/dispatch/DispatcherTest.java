@@ -24,11 +24,15 @@ import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
 import ftlab.task.Tasks;
 import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -479,6 +483,41 @@ class DispatcherTest {
         .startsWith("the request's deadline passed; ")
         .contains("attempts: node-1 DEADLINE_EXCEEDED");
     assertThat(tookMillis).isBetween(250L, 1_000L); // not a moment before, and not much after
+  }
+
+  @Test
+  void aClientDeadlineOfAnHourIsCappedAtTheCoordinatorsLimit() throws Exception {
+    // it hangs on every task, but beats: it stays a node worth trying again, round after round
+    node("node-1", HANGING).onCall(() -> nodes.beat("node-1"));
+    // attempts of 30 s: the second is still waiting on node-1 when the 60 s cap passes
+    Dispatcher.Settings slowRounds =
+        new Dispatcher.Settings(
+            Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(1));
+    ScheduledExecutorService never = Executors.newSingleThreadScheduledExecutor();
+    try {
+      // on the system's ticker, as a real client's deadline is (the calls to nodes inherit it)
+      Context.CancellableContext client =
+          Context.current().withDeadline(Deadline.after(1, TimeUnit.HOURS), never);
+      long start = nodes.clock.nanoTime();
+
+      StatusRuntimeException e =
+          catchThrowableOfType(
+              StatusRuntimeException.class,
+              () -> client.run(() -> submit(dispatcher(slowRounds), PRIMES)));
+      long tookSeconds = (nodes.clock.nanoTime() - start) / (1_000 * MS);
+      System.out.println(
+          "DEBUG took " + tookSeconds + " s; " + e.getStatus() + "; node-1 " + snapshot("node-1"));
+
+      assertThat(e.getStatus().getCode())
+          .as(e.getStatus().getDescription())
+          .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+      assertThat(e.getStatus().getDescription())
+          .startsWith(
+              "the coordinator's limit of 60 s per request passed (the client allowed 3600 s); ");
+      assertThat(tookSeconds).isEqualTo(60L);
+    } finally {
+      never.shutdownNow();
+    }
   }
 
   @Test

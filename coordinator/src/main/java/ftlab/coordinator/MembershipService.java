@@ -104,7 +104,7 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
   private Status refusalStatus(MembershipEvent.Refused r) {
     Status code =
         switch (r.kind()) {
-          case FUTURE_INCARNATION -> Status.FAILED_PRECONDITION;
+          case FUTURE_INCARNATION, SEQUENCE_JUMP -> Status.FAILED_PRECONDITION;
           case ID_TAKEN -> Status.ALREADY_EXISTS;
           case TABLE_FULL -> Status.RESOURCE_EXHAUSTED;
         };

@@ -94,6 +94,32 @@ class HostileHeartbeatsIT {
       assertThat(node(afterForgery, "node-1").getIncarnation()).isEqualTo(real.getIncarnation());
       assertThat(afterForgery.getIdConflicts()).isEqualTo(2);
 
+      // the same incarnation (ftlab status shows it) from another address: refused too; and from
+      // node-1's own address with a sequence far ahead, which would make every real beat after it
+      // look old: not believed
+      assertThatThrownBy(
+              () ->
+                  forger
+                      .withDeadlineAfter(2, TimeUnit.SECONDS)
+                      .heartbeat(beat("node-1", NOWHERE, real.getIncarnation(), Long.MAX_VALUE)))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
+      assertThatThrownBy(
+              () ->
+                  forger
+                      .withDeadlineAfter(2, TimeUnit.SECONDS)
+                      .heartbeat(
+                          beat("node-1", real.getAddress(), real.getIncarnation(), Long.MAX_VALUE)))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                assertThat(e.getStatus().getDescription())
+                    .contains("to 9223372036854775807 in")
+                    .endsWith("not believed");
+              });
+
       // 2. an incarnation an hour ahead of the coordinator's clock is not believed
       assertThatThrownBy(
               () ->

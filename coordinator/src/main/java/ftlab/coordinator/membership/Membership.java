@@ -58,6 +58,13 @@ public final class Membership {
    */
   static final Duration GOODBYE_GRACE = Duration.ofSeconds(2);
 
+  /**
+   * How far a beat's sequence may run ahead of the last one beyond 3 per interval of silence: a
+   * node counts one per interval, so 3 allows for a node whose interval is set shorter than this
+   * coordinator's, and 10 for beats lost or reordered on the way.
+   */
+  static final long SEQUENCE_SLACK = 10;
+
   /** How often at most each kind of refusal is reported (the others are counted). */
   static final Duration REFUSAL_REPORT_INTERVAL = Duration.ofSeconds(10);
 
@@ -178,11 +185,35 @@ public final class Membership {
     if (m == null) {
       return join(hb, nowNanos);
     }
-    if (hb.incarnation() != m.incarnation) {
+    if (hb.incarnation() != m.incarnation
+        || (!hb.address().equals(m.address) && holderBeats(m, nowNanos))) {
+      // another process; or the same incarnation (it is public: ftlab status shows it) at
+      // another address while the holder beats: a process does not move while it runs
       return otherProcess(m, hb, nowNanos);
     }
     if (hb.sequence() <= m.lastSequence) {
       return List.of(); // reordered or duplicated
+    }
+    long elapsed = nowNanos - m.lastHeardNanos;
+    long plausible = m.lastSequence + SEQUENCE_SLACK + 3 * (elapsed / config.intervalNanos());
+    if (hb.sequence() > plausible && !settlingAfterStall(nowNanos)) {
+      // a node counts one beat per interval: a sequence far ahead would make every real beat
+      // after it look old, and be ignored
+      return List.of(
+          refuse(
+              hb,
+              MembershipEvent.Refusal.SEQUENCE_JUMP,
+              "its sequence jumped from "
+                  + m.lastSequence
+                  + " to "
+                  + hb.sequence()
+                  + " in "
+                  + millis(elapsed)
+                  + " ms (a node beats once every "
+                  + config.heartbeatInterval().toMillis()
+                  + " ms): not believed",
+              false,
+              nowNanos));
     }
     if (m.state == NodeState.LEFT) {
       if (nowNanos - m.sinceNanos <= GOODBYE_GRACE.toNanos() || settlingAfterStall(nowNanos)) {
@@ -282,6 +313,13 @@ public final class Membership {
     return gone;
   }
 
+  /** Whether the process holding the id beats: heard within the suspect threshold, not gone. */
+  private boolean holderBeats(Member m, long nowNanos) {
+    return m.state != NodeState.DEAD
+        && m.state != NodeState.LEFT
+        && nowNanos - m.lastHeardNanos <= config.suspectAfterNanos();
+  }
+
   /**
    * A beat from another process than the one that holds the id (another incarnation). While the
    * holder beats (heard within the suspect threshold, and not DEAD or LEFT), the id is its own: the
@@ -292,11 +330,7 @@ public final class Membership {
    * least half an interval after the first): beats that piled up in a socket come in a burst.
    */
   private List<MembershipEvent> otherProcess(Member m, Heartbeat hb, long nowNanos) {
-    boolean holderBeats =
-        m.state != NodeState.DEAD
-            && m.state != NodeState.LEFT
-            && nowNanos - m.lastHeardNanos <= config.suspectAfterNanos();
-    if (holderBeats) {
+    if (holderBeats(m, nowNanos)) {
       if (settlingAfterStall(nowNanos)) {
         return List.of(); // beats read after a stall: the holder's silence clock was restarted
       }

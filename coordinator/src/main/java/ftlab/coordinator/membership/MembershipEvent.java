@@ -59,7 +59,12 @@ public sealed interface MembershipEvent {
     /** Another process holds the node id and still beats: the first process keeps it. */
     ID_TAKEN,
     /** The table holds {@link MembershipLimits#maxNodes()} members, none of them DEAD or LEFT. */
-    TABLE_FULL
+    TABLE_FULL,
+    /**
+     * Its sequence number runs far ahead of the beats the process could have sent since its last (a
+     * forged beat that would make every real one after it look old).
+     */
+    SEQUENCE_JUMP
   }
 
   /**

@@ -226,7 +226,8 @@ public final class CoordinatorMeters implements DispatchListener {
               "ftlab.heartbeats.refused",
               "Heartbeats this coordinator refused, by reason: future_incarnation (an incarnation"
                   + " too far ahead of its clock), id_taken (another live process holds the node"
-                  + " id), table_full (--max-nodes reached)",
+                  + " id), table_full (--max-nodes reached), sequence_jump (a sequence number far"
+                  + " ahead of the beats its process could have sent)",
               "reason",
               r.kind().name().toLowerCase(Locale.ROOT))
           .increment();

@@ -55,6 +55,12 @@ class MembershipGuardsTest {
     return membership.node(id, now).orElseThrow();
   }
 
+  private List<String> transitions() {
+    return eventsOf(MembershipEvent.Transition.class).stream()
+        .map(MembershipEvent::describe)
+        .toList();
+  }
+
   private <T extends MembershipEvent> List<T> eventsOf(Class<T> type) {
     return events.stream().filter(type::isInstance).map(type::cast).toList();
   }
@@ -168,6 +174,43 @@ class MembershipGuardsTest {
     beatOn("node-1", WALL - 5_000, seq, 500); // the first's last beats while its goodbyes finish
     assertThat(node("node-1").address()).isEqualTo(FORGER);
     assertThat(node("node-1").incarnation()).isEqualTo(WALL);
+  }
+
+  @Test
+  void theSameIncarnationFromAnotherAddressIsRefusedWhileTheHolderBeats() {
+    long seq = beatOn("node-1", WALL - 5_000, 1, 300);
+    List<MembershipEvent> r = beat("node-1", FORGER, WALL - 5_000, seq + 1); // copied from status
+    assertThat(r)
+        .singleElement()
+        .matches(e -> e instanceof Refused x && x.kind() == Refusal.ID_TAKEN);
+    assertThat(node("node-1").address()).isEqualTo(REAL);
+    beatOn("node-1", WALL - 5_000, seq, 1_000); // the real beats go on being taken
+    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
+  }
+
+  @Test
+  void aSequenceFarAheadIsNotBelievedSoRealBeatsAreNotIgnoredAfterIt() {
+    long seq = beatOn("node-1", WALL - 5_000, 1, 300);
+    now += 50 * MS;
+    List<MembershipEvent> r = beat("node-1", REAL, WALL - 5_000, Long.MAX_VALUE);
+    assertThat(r)
+        .singleElement()
+        .extracting(MembershipEvent::describe)
+        .isEqualTo(
+            "refused a heartbeat from node-1 at 10.0.0.5:7101: its sequence jumped from 3 to"
+                + " 9223372036854775807 in 50 ms (a node beats once every 100 ms): not believed");
+    beatOn("node-1", WALL - 5_000, seq, 2_000);
+    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(transitions()).noneMatch(t -> t.contains("SUSPECT"));
+  }
+
+  @Test
+  void aNodeBackFromAPartitionKeepsItsSequence() {
+    beatOn("node-1", WALL - 5_000, 1, 300);
+    silence(12_000); // cut off: it beat 120 times into the void, counting
+    beat("node-1", REAL, WALL - 5_000, 4 + 120);
+    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
+    assertThat(eventsOf(Refused.class)).isEmpty();
   }
 
   @Test

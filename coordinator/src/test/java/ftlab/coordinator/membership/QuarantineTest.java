@@ -161,7 +161,7 @@ class QuarantineTest {
     Faults lying = Faults.newBuilder().setLie(Lie.newBuilder().setFraction(0.3)).build();
     events.addAll(
         membership.onHeartbeat(
-            new Heartbeat("node-2", "127.0.0.1:7102", 1, ++sequence, 0, 4, lying), now, WALL));
+            new Heartbeat("node-2", "127.0.0.1:7101", 1, ++sequence, 0, 4, lying), now, WALL));
     assertThat(node("node-2").faults()).isEqualTo(lying);
     beat("node-2", 1);
     assertThat(node("node-2").faults()).isEqualTo(Faults.getDefaultInstance());

@@ -1,6 +1,7 @@
 package ftlab.clock;
 
 import io.grpc.Status;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -97,10 +98,16 @@ public final class FakeClock implements Scheduler {
    * if a minute of fake time passes first (a request that never ends).
    */
   public <T> T runUntilDone(CompletableFuture<T> result) throws InterruptedException {
-    long until = nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    return runUntilDone(result, Duration.ofMinutes(1));
+  }
+
+  /** As {@link #runUntilDone(CompletableFuture)}, failing after {@code limit} of fake time. */
+  public <T> T runUntilDone(CompletableFuture<T> result, Duration limit)
+      throws InterruptedException {
+    long until = nanoTime() + limit.toNanos();
     while (!result.isDone()) {
       if (nanoTime() - until >= 0) {
-        throw new AssertionError("not done after a minute of fake time");
+        throw new AssertionError("not done after " + limit.toSeconds() + " s of fake time");
       }
       advance(TimeUnit.MILLISECONDS.toNanos(1));
     }

@@ -220,13 +220,14 @@ final class HeartbeatSender implements AutoCloseable {
 
   /**
    * The coordinator's refusal of a beat (its id is taken by another process, its incarnation is too
-   * far ahead of the coordinator's clock, the coordinator's table is full), or null if the beat
-   * failed otherwise.
+   * far ahead of the coordinator's clock or its sequence number too far ahead of its last beat, the
+   * coordinator's table is full, its id or address is not one the coordinator takes), or null if
+   * the beat failed otherwise.
    */
   private static Status refusal(Throwable t) {
     Status s = Status.fromThrowable(t);
     return switch (s.getCode()) {
-      case ALREADY_EXISTS, FAILED_PRECONDITION, RESOURCE_EXHAUSTED ->
+      case ALREADY_EXISTS, FAILED_PRECONDITION, RESOURCE_EXHAUSTED, INVALID_ARGUMENT ->
           s.getDescription() == null ? null : s;
       default -> null;
     };

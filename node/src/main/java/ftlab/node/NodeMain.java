@@ -162,9 +162,13 @@ public final class NodeMain implements Callable<Integer> {
             e);
       }
     }
-    if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
+    if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+      // as the coordinators check it (NodeIds): they would refuse every heartbeat otherwise
       throw new IllegalArgumentException(
-          "node id must be 1-64 letters, digits, '.', '_' or '-', got '" + id + "'");
+          "node id must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or a"
+              + " digit, got '"
+              + id
+              + "'");
     }
     // with no HTTP port nobody can read meters: then none are kept, and nothing is counted
     ProcessMetrics metrics = httpPort < 0 ? null : ProcessMetrics.create("node", id);
@@ -177,7 +181,8 @@ public final class NodeMain implements Callable<Integer> {
     NodeServer node =
         new NodeServer(
             id,
-            host + ":" + port,
+            // an IPv6 literal in brackets, as HOST:PORT needs it
+            (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port,
             capacity,
             Duration.ofMillis(heartbeatIntervalMs),
             coordinators,

@@ -463,10 +463,11 @@ class HostileInputIT {
       for (Member m : c.cluster.members()) {
         channels.put(m.name(), ManagedChannelBuilder.forTarget(m.address()).usePlaintext().build());
       }
-      Map<String, Double> threadsBefore = gauge(c, "jvm_threads_live_threads");
-      Map<String, Double> heapBefore = gauge(c, "jvm_memory_used_bytes", "area", "heap");
       p.startLoad();
       p.awaitMoreAnswers(40);
+      // under the load already: what the load itself starts is no growth the input caused
+      Map<String, Double> threadsBefore = gauge(c, "jvm_threads_live_threads");
+      Map<String, Double> heapBefore = gauge(c, "jvm_memory_used_bytes", "area", "heap");
 
       Map<String, Map<Status.Code, Integer>> byMethod = new TreeMap<>();
       List<String> wrong = new ArrayList<>();
@@ -524,6 +525,8 @@ class HostileInputIT {
           mib(heapBefore), mib(gauge(c, "jvm_memory_used_bytes", "area", "heap")));
       threadsBefore.forEach(
           (name, before) ->
+              // a thread or two may come and go with gRPC's executors; a leak per request would
+              // be hundreds
               assertThat(threadsAfter.get(name)).as(name + "'s threads").isLessThan(before + 8));
       channels.values().forEach(ManagedChannel::shutdownNow);
     }

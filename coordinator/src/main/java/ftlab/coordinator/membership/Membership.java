@@ -59,11 +59,16 @@ public final class Membership {
   static final Duration GOODBYE_GRACE = Duration.ofSeconds(2);
 
   /**
-   * How far a beat's sequence may run ahead of the last one beyond 3 per interval of silence: a
-   * node counts one per interval, so 3 allows for a node whose interval is set shorter than this
-   * coordinator's, and 10 for beats lost or reordered on the way.
+   * How far a beat's sequence may run ahead of the last one taken, beyond one per {@link
+   * #FASTEST_INTERVAL} since then: 10 for beats lost or reordered on the way.
    */
   static final long SEQUENCE_SLACK = 10;
+
+  /**
+   * The shortest heartbeat interval a node may use as far as sequence numbers go: a node counts one
+   * beat per interval, and its interval may be set shorter than this coordinator's.
+   */
+  static final Duration FASTEST_INTERVAL = Duration.ofMillis(10);
 
   /** How often at most each kind of refusal is reported (the others are counted). */
   static final Duration REFUSAL_REPORT_INTERVAL = Duration.ofSeconds(10);
@@ -137,6 +142,12 @@ public final class Membership {
     /** The last other process that claimed the id and did not get it (yet). */
     Process rival;
 
+    /** When a beat was last taken; unlike lastHeardNanos, not restarted after a stall. */
+    long lastBeatNanos;
+
+    /** The last beat numbered at or below lastSequence after a silence (see numberedAgain). */
+    Process lowBeats;
+
     Member(String nodeId) {
       this.nodeId = nodeId;
     }
@@ -191,27 +202,33 @@ public final class Membership {
       // another address while the holder beats: a process does not move while it runs
       return otherProcess(m, hb, nowNanos);
     }
+    String renumbered = null;
     if (hb.sequence() <= m.lastSequence) {
-      return List.of(); // reordered or duplicated
+      if (!numberedAgain(m, hb, nowNanos)) {
+        return List.of(); // reordered or duplicated
+      }
+      renumbered =
+          "its beats count from #"
+              + hb.sequence()
+              + " again, below #"
+              + m.lastSequence
+              + " seen before (a forged or mistaken beat numbered ahead); ";
     }
-    long elapsed = nowNanos - m.lastHeardNanos;
-    long plausible = m.lastSequence + SEQUENCE_SLACK + 3 * (elapsed / config.intervalNanos());
-    if (hb.sequence() > plausible && !settlingAfterStall(nowNanos)) {
-      // a node counts one beat per interval: a sequence far ahead would make every real beat
-      // after it look old, and be ignored
+    long elapsed = nowNanos - m.lastBeatNanos;
+    long plausible =
+        m.lastSequence + SEQUENCE_SLACK + elapsed / FASTEST_INTERVAL.toNanos(); // no overflow:
+    if (renumbered == null && plausible > 0 && hb.sequence() > plausible) { // a forger's MAX
+      // a node counts one beat per interval: one numbered far ahead would make every real beat
+      // after it look old, and be ignored (until numberedAgain() notices)
       return List.of(
           refuse(
               hb,
               MembershipEvent.Refusal.SEQUENCE_JUMP,
-              "its sequence jumped from "
-                  + m.lastSequence
-                  + " to "
+              "its sequence number "
                   + hb.sequence()
-                  + " in "
+                  + " is far ahead of the beats its process could have sent since its last, "
                   + millis(elapsed)
-                  + " ms (a node beats once every "
-                  + config.heartbeatInterval().toMillis()
-                  + " ms): not believed",
+                  + " ms ago: not believed",
               false,
               nowNanos));
     }
@@ -242,7 +259,8 @@ public final class Membership {
           move(
               m,
               NodeState.ALIVE,
-              "heartbeat #"
+              (renumbered == null ? "" : renumbered)
+                  + "heartbeat #"
                   + hb.sequence()
                   + " arrived after "
                   + millis(silence)
@@ -311,6 +329,33 @@ public final class Membership {
       }
     }
     return gone;
+  }
+
+  /**
+   * Whether a beat numbered at or below the last one seen is the process counting from a lower
+   * number again, rather than a late or repeated beat: no beat numbered higher was taken for longer
+   * than the suspect threshold, yet beats numbered lower keep coming at a live pace (a second one,
+   * numbered higher than the first, at least half an interval later). That is a live process whose
+   * numbering a forged or mistaken beat got ahead of; without this, its beats would be ignored
+   * until it restarted.
+   */
+  private boolean numberedAgain(Member m, Heartbeat hb, long nowNanos) {
+    if (nowNanos - m.lastBeatNanos <= config.suspectAfterNanos() || settlingAfterStall(nowNanos)) {
+      return false;
+    }
+    Process seen = m.lowBeats;
+    boolean livePace =
+        seen != null
+            && hb.sequence() > seen.lastSequence()
+            && nowNanos - seen.heardNanos() >= config.intervalNanos() / 2;
+    if (livePace) {
+      m.lowBeats = null;
+      return true;
+    }
+    if (seen == null || hb.sequence() > seen.lastSequence()) {
+      m.lowBeats = Process.of(hb, nowNanos);
+    }
+    return false;
   }
 
   /** Whether the process holding the id beats: heard within the suspect threshold, not gone. */
@@ -435,6 +480,8 @@ public final class Membership {
     m.incarnation = hb.incarnation();
     m.lastSequence = hb.sequence();
     m.lastHeardNanos = nowNanos;
+    m.lastBeatNanos = nowNanos;
+    m.lowBeats = null;
     m.inFlight = hb.inFlight();
     m.capacity = hb.capacity();
     m.faults = hb.faults();

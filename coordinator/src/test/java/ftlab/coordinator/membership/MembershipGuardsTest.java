@@ -197,11 +197,42 @@ class MembershipGuardsTest {
         .singleElement()
         .extracting(MembershipEvent::describe)
         .isEqualTo(
-            "refused a heartbeat from node-1 at 10.0.0.5:7101: its sequence jumped from 3 to"
-                + " 9223372036854775807 in 50 ms (a node beats once every 100 ms): not believed");
+            "refused a heartbeat from node-1 at 10.0.0.5:7101: its sequence number"
+                + " 9223372036854775807 is far ahead of the beats its process could have sent"
+                + " since its last, 50 ms ago: not believed");
     beatOn("node-1", WALL - 5_000, seq, 2_000);
     assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
     assertThat(transitions()).noneMatch(t -> t.contains("SUSPECT"));
+  }
+
+  @Test
+  void aBeatNumberedAheadThatGotInCannotSilenceTheRealNodeForLong() {
+    long seq = beatOn("node-1", WALL - 5_000, 1, 300);
+    now += 50 * MS;
+    beat("node-1", REAL, WALL - 5_000, seq + 10); // within the slack: taken
+    // the real node's beats are numbered below it now: ignored at first, SUSPECT after 300 ms,
+    // and then taken again as it keeps beating at a live pace
+    beatOn("node-1", WALL - 5_000, seq, 2_000);
+    NodeSnapshot n = node("node-1");
+    assertThat(n.state()).isEqualTo(NodeState.ALIVE);
+    assertThat(transitions())
+        .anyMatch(
+            t ->
+                t.startsWith("node-1 SUSPECT -> ALIVE: its beats count from #")
+                    && t.contains(" again, below #14 seen before (a forged or mistaken beat"));
+    assertThat(transitions()).noneMatch(t -> t.contains("DEAD"));
+  }
+
+  @Test
+  void aStalledCoordinatorStillJudgesSequencesByTheBeatsItTook() {
+    long seq = beatOn("node-1", WALL - 5_000, 1, 300);
+    now += 2_000 * MS; // this coordinator is paused; the node beat 20 times meanwhile
+    silence(100); // the stall is found: every node's silence clock restarts
+    beat("node-1", REAL, WALL - 5_000, seq + 21); // within what 2.1 s of beats could number
+    assertThat(eventsOf(Refused.class)).isEmpty();
+    assertThat(beat("node-1", REAL, WALL - 5_000, Long.MAX_VALUE))
+        .singleElement()
+        .matches(e -> e instanceof Refused r && r.kind() == Refusal.SEQUENCE_JUMP);
   }
 
   @Test

@@ -9,6 +9,7 @@ import ftlab.coordinator.dispatch.FakeWorker;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.proto.Answer;
 import ftlab.proto.AttemptWords;
+import ftlab.proto.BadRequests;
 import ftlab.proto.ClusterView;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.CountPrimes;
@@ -36,10 +37,7 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -329,7 +327,7 @@ class CoordinatorServerTest {
 
     // not protobuf at all: grpc-java alone would answer UNKNOWN (BadRequests)
     MethodDescriptor<byte[], byte[]> rawSubmit =
-        CoordinatorGrpc.getSubmitMethod().toBuilder(RAW, RAW).build();
+        CoordinatorGrpc.getSubmitMethod().toBuilder(BadRequests.RAW, BadRequests.RAW).build();
     StatusRuntimeException garbage =
         catchThrowableOfType(
             StatusRuntimeException.class,
@@ -345,24 +343,6 @@ class CoordinatorServerTest {
             "the request is not a valid ftlab.v1.SubmitRequest (Protocol message tag had invalid"
                 + " wire type.)");
   }
-
-  /** Bytes as they are, for requests that are not protobuf. */
-  private static final MethodDescriptor.Marshaller<byte[]> RAW =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
 
   @Test
   void healthServiceAnswersServing() {

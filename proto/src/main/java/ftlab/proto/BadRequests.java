@@ -53,7 +53,10 @@ public final class BadRequests {
         ServerInterceptors.useMarshalledMessages(service, RAW), new ParseInside(service));
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> RAW =
+  /**
+   * A request or response as its bytes, unparsed: for the guard, and for tests that send garbage.
+   */
+  public static final MethodDescriptor.Marshaller<byte[]> RAW =
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {

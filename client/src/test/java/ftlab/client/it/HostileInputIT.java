@@ -7,6 +7,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import ftlab.client.local.Member;
 import ftlab.client.local.MemberProcess;
+import ftlab.proto.BadRequests;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.CoordinatorGrpc;
@@ -38,10 +39,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -75,22 +72,7 @@ class HostileInputIT {
   private record Rpc(
       MethodDescriptor<?, ?> method, Parser<? extends Message> parser, boolean safe) {}
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES = BadRequests.RAW;
 
   /** A status code no case may get: the server did not know what happened. */
   private static final Set<Status.Code> NEVER = Set.of(Status.Code.UNKNOWN);

@@ -471,7 +471,7 @@ function addEvents(events) {
     let after = list.firstElementChild;
     while (after && Number(after.dataset.at) > e.at) after = after.nextElementSibling;
     list.insertBefore(li, after);
-    if (["transition", "fault", "control", "mode"].includes(e.kind)) chartEvents.push(e);
+    if (["transition", "fault", "control", "mode", "forgotten"].includes(e.kind)) chartEvents.push(e);
   }
   while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
   const oldest = serverNow - CHART_SECONDS * 1000;

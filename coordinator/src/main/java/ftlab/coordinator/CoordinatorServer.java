@@ -157,9 +157,10 @@ public final class CoordinatorServer {
   }
 
   /**
-   * Logs every membership event and reconnects at once to a node that has come back: on a fresh
-   * connection if it was DEAD or restarted (the old one may be stuck behind a partition's TCP
-   * retransmission backoff).
+   * Logs every membership event (refused heartbeats only when the membership says to report them: a
+   * flood is one line every 10 s), reconnects at once to a node that has come back (on a fresh
+   * connection if it was DEAD or restarted: the old one may be stuck behind a partition's TCP
+   * retransmission backoff), and lets go of what it kept for a node that was forgotten.
    */
   private void onEvent(MembershipEvent event) {
     if (event instanceof MembershipEvent.Refused r) {

@@ -2,6 +2,7 @@ package ftlab.proto;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.ForwardingServerCallListener;
+import io.grpc.KnownLength;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
@@ -60,7 +61,7 @@ public final class BadRequests {
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
+          return new KnownBytes(value);
         }
 
         @Override
@@ -134,6 +135,17 @@ public final class BadRequests {
         return m.getDescriptorForType().getFullName();
       }
       return "request for " + fullMethodName;
+    }
+  }
+
+  /**
+   * Bytes whose length gRPC can see ({@link KnownLength}): it then writes them out as they are,
+   * rather than copying them into a buffer first to learn their length. Every answer of a guarded
+   * service goes out through this.
+   */
+  private static final class KnownBytes extends ByteArrayInputStream implements KnownLength {
+    KnownBytes(byte[] bytes) {
+      super(bytes);
     }
   }
 }

@@ -39,14 +39,21 @@ class HostileHeartbeatsIT {
   private static final String NOWHERE = "127.0.0.1:1";
 
   private static HeartbeatRequest beat(String node, String address, long incarnation, long seq) {
+    return heartbeat(node, address, incarnation, seq).build();
+  }
+
+  /**
+   * A heartbeat as a node with capacity 4, beating every 100 ms, sends it; also HostileInputIT's.
+   */
+  static HeartbeatRequest.Builder heartbeat(
+      String node, String address, long incarnation, long seq) {
     return HeartbeatRequest.newBuilder()
         .setNodeId(node)
         .setAddress(address)
         .setIncarnation(incarnation)
         .setSequence(seq)
         .setIntervalMs(100)
-        .setLoad(Load.newBuilder().setCapacity(4))
-        .build();
+        .setLoad(Load.newBuilder().setCapacity(4));
   }
 
   private static NodeView node(ClusterView view, String id) {

@@ -72,8 +72,6 @@ class HostileInputIT {
   private record Rpc(
       MethodDescriptor<?, ?> method, Parser<? extends Message> parser, boolean safe) {}
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = BadRequests.RAW;
-
   /** A status code no case may get: the server did not know what happened. */
   private static final Set<Status.Code> NEVER = Set.of(Status.Code.UNKNOWN);
 
@@ -380,12 +378,7 @@ class HostileInputIT {
         cases.add(
             new Case(
                 server,
-                MethodDescriptor.<byte[], byte[]>newBuilder()
-                    .setType(MethodDescriptor.MethodType.UNARY)
-                    .setFullMethodName(name)
-                    .setRequestMarshaller(BYTES)
-                    .setResponseMarshaller(BYTES)
-                    .build(),
+                rawMethod(name),
                 "unknown method",
                 new byte[0],
                 Set.of(Status.Code.UNIMPLEMENTED)));
@@ -409,24 +402,22 @@ class HostileInputIT {
 
   private static HeartbeatRequest.Builder beat(
       String node, String address, long incarnation, long seq) {
-    return HeartbeatRequest.newBuilder()
-        .setNodeId(node)
-        .setAddress(address)
-        .setIncarnation(incarnation)
-        .setSequence(seq)
-        .setIntervalMs(100)
-        .setLoad(Load.newBuilder().setCapacity(4));
+    return HostileHeartbeatsIT.heartbeat(node, address, incarnation, seq);
+  }
+
+  /** A unary method by name that sends and receives bytes as they are. */
+  private static MethodDescriptor<byte[], byte[]> rawMethod(String fullName) {
+    return MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName(fullName)
+        .setRequestMarshaller(BadRequests.RAW)
+        .setResponseMarshaller(BadRequests.RAW)
+        .build();
   }
 
   /** Sends the case's bytes as they are; returns the status it got. */
   private static Status send(ManagedChannel channel, Case c) {
-    MethodDescriptor<byte[], byte[]> raw =
-        MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(c.method().getFullMethodName())
-            .setRequestMarshaller(BYTES)
-            .setResponseMarshaller(BYTES)
-            .build();
+    MethodDescriptor<byte[], byte[]> raw = rawMethod(c.method().getFullMethodName());
     try {
       ClientCalls.blockingUnaryCall(
           channel, raw, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), c.payload());

@@ -164,9 +164,10 @@ public final class Membership {
    * A heartbeat arrived. Joins an unknown node, refreshes a known one, brings a SUSPECT or DEAD
    * node back, and ignores beats that are stale: from an older incarnation (a late beat of a
    * process that has since restarted), with a sequence number already seen (reordered), or from a
-   * process that has just said goodbye. Refuses ({@link MembershipEvent.Refused}) a beat whose
-   * incarnation is from the future, one from a process whose id another live process holds, and a
-   * new id when the table is full.
+   * process that has just said goodbye. Refuses ({@link MembershipEvent.Refused}) a claim whose
+   * incarnation is from the future, a beat from a process whose id another live process holds (or
+   * the holder's own incarnation from another address), a beat numbered far ahead of the last, and
+   * a new id when the table is full.
    *
    * @param wallMillis this coordinator's wall clock ({@link System#currentTimeMillis()}): a node's
    *     incarnation is its start time on its own wall clock
@@ -366,10 +367,11 @@ public final class Membership {
   }
 
   /**
-   * A beat from another process than the one that holds the id (another incarnation). While the
-   * holder beats (heard within the suspect threshold, and not DEAD or LEFT), the id is its own: the
-   * other process is refused, whether newer (a second node started with the same id, or a forged
-   * beat) or older (a frozen process that woke up after a successor took over). Otherwise a newer
+   * A beat from another process than the one that holds the id (another incarnation, or the
+   * holder's incarnation from another address while the holder beats). While the holder beats
+   * (heard within the suspect threshold, and not DEAD or LEFT), the id is its own: the other
+   * process is refused, whether newer (a second node started with the same id, or a forged beat) or
+   * older (a frozen process that woke up after a successor took over). Otherwise a newer
    * incarnation takes the id over at once: that is a restart. An older one takes it back only from
    * a holder that is DEAD or LEFT, and only when it beats at a live pace (a second, newer beat at
    * least half an interval after the first): beats that piled up in a socket come in a burst.

@@ -58,7 +58,10 @@ public sealed interface MembershipEvent {
     FUTURE_INCARNATION,
     /** Another process holds the node id and still beats: the first process keeps it. */
     ID_TAKEN,
-    /** The table holds {@link MembershipLimits#maxNodes()} members, none of them DEAD or LEFT. */
+    /**
+     * The table holds {@link MembershipLimits#maxNodes()} members, none of them DEAD or LEFT for
+     * more than 2 s ({@link Membership#GOODBYE_GRACE}).
+     */
     TABLE_FULL,
     /**
      * Its sequence number runs far ahead of the beats the process could have sent since its last (a

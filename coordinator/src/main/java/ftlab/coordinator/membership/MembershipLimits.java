@@ -8,7 +8,7 @@ import java.time.Duration;
  *
  * <pre>
  *   at most maxNodes members        (default 128): a new id beyond that takes the place of the
- *                                   member DEAD or LEFT the longest, or is refused
+ *                                   member DEAD or LEFT the longest (over 2 s), or is refused
  *   DEAD and LEFT members forgotten after forgetAfter   (default 5 min)
  *   an incarnation more than incarnationLeeway ahead of this coordinator's clock is not believed
  *                                   (default 60 s)

@@ -1,0 +1,86 @@
+package ftlab.security;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.net.SocketAddress;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The one door of a process's port when TLS is on: every call's caller is named by its certificate
+ * ({@link Identity#ofPeer}) and checked against {@link Authorization}'s table before any service
+ * sees it. A refused call ends with {@code PERMISSION_DENIED} (a certificate whose role may not
+ * call the method) or {@code UNAUTHENTICATED} (no ftlab identity) and a sentence, and is reported.
+ *
+ * <p>Calls let through carry the caller's identity in {@link #CALLER} for the services that check
+ * more (a heartbeat's node id against its certificate).
+ */
+public final class AuthorizationInterceptor implements ServerInterceptor {
+
+  /** The identity of the caller of the current call (absent in plaintext). */
+  public static final Context.Key<Identity> CALLER = Context.key("ftlab-caller-identity");
+
+  private final String self;
+  private final Consumer<Refusal> refused;
+
+  /**
+   * @param self this process, for the sentence ("coordinator-1 refused ...")
+   * @param refused told of every refused call (counted, logged, shown)
+   */
+  public AuthorizationInterceptor(String self, Consumer<Refusal> refused) {
+    this.self = self;
+    this.refused = refused;
+  }
+
+  /** The identity of the current call's caller, if TLS named one. */
+  public static Optional<Identity> caller() {
+    return Optional.ofNullable(CALLER.get());
+  }
+
+  /** "10.0.3.7:51234", or "unknown". */
+  public static String peerAddress(ServerCall<?, ?> call) {
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    return remote == null ? "unknown" : remote.toString().replaceFirst("^[^/]*/", "");
+  }
+
+  @Override
+  public <Q, A> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+    String method = call.getMethodDescriptor().getFullMethodName();
+    Optional<Identity> caller = Identity.ofPeer(call.getAttributes());
+    if (caller.isEmpty()) {
+      // TLS let it in (the lab's authority signed its certificate) but it names nobody
+      return refuse(
+          call,
+          Status.UNAUTHENTICATED,
+          new Refusal(
+              Refusal.Layer.AUTHORIZATION,
+              peerAddress(call),
+              Optional.empty(),
+              method,
+              "its certificate names no ftlab identity (" + Identity.PREFIX + "ROLE/NAME)"));
+    }
+    Optional<String> why = Authorization.refusal(method, caller.get());
+    if (why.isPresent()) {
+      return refuse(
+          call,
+          Status.PERMISSION_DENIED,
+          new Refusal(Refusal.Layer.AUTHORIZATION, peerAddress(call), caller, method, why.get()));
+    }
+    return Contexts.interceptCall(
+        Context.current().withValue(CALLER, caller.get()), call, headers, next);
+  }
+
+  private <Q, A> ServerCall.Listener<Q> refuse(
+      ServerCall<Q, A> call, Status status, Refusal refusal) {
+    refused.accept(refusal);
+    call.close(status.withDescription(self + " refused: " + refusal.reason()), new Metadata());
+    return new ServerCall.Listener<>() {};
+  }
+}

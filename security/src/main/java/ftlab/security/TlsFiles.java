@@ -1,0 +1,291 @@
+package ftlab.security;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.Date;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * One process's TLS material, read from the lab's certificate folder ({@code --tls-dir}, made by
+ * {@code ftlab certs}): its own certificate and key ({@code NAME.pem}, {@code NAME.key}) and the
+ * authority it trusts ({@code ca.pem}), with the JDK alone. Checked when read, with a sentence for
+ * each way it can be wrong (a missing file, a certificate for someone else, an expired one, one not
+ * from this authority), so that a process with bad material does not start.
+ *
+ * <p>It makes the gRPC credentials of every link: {@link #server()} for the process's port (mutual:
+ * a caller without a certificate from the same authority does not get past the handshake) and
+ * {@link #channel(Role)} for its calls, which checks that the server it reached holds the role it
+ * expected (a node dials coordinators; a coordinator dials nodes).
+ */
+public final class TlsFiles {
+
+  /** The authority's certificate, in every process's folder. */
+  public static final String CA_CERTIFICATE = "ca.pem";
+
+  /** The authority's key: only where certificates are made, never needed by a process. */
+  public static final String CA_KEY = "ca.key";
+
+  private static final Pattern PEM =
+      Pattern.compile("-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
+
+  private final Path dir;
+  private final Identity self;
+  private final Path certificate;
+  private final Path key;
+  private final X509TrustManager authority;
+
+  private TlsFiles(
+      Path dir, Identity self, Path certificate, Path key, X509TrustManager authority) {
+    this.dir = dir;
+    this.self = self;
+    this.certificate = certificate;
+    this.key = key;
+    this.authority = authority;
+  }
+
+  /**
+   * The material of the process called {@code name} with this role, from {@code dir}.
+   *
+   * @throws IOException with a sentence saying what is wrong and what to do
+   */
+  public static TlsFiles read(Path dir, String name, Role role) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new IOException(
+          "the TLS folder "
+              + dir
+              + " does not exist: make it with `ftlab certs --dir "
+              + dir
+              + "`");
+    }
+    Path caFile = dir.resolve(CA_CERTIFICATE);
+    Path certificateFile = dir.resolve(name + ".pem");
+    Path keyFile = dir.resolve(name + ".key");
+    for (Path file : new Path[] {caFile, certificateFile, keyFile}) {
+      if (!Files.isRegularFile(file)) {
+        throw new IOException(
+            "the TLS folder "
+                + dir
+                + " has no "
+                + file.getFileName()
+                + (file == caFile ? "" : " (no certificate for " + role.word() + " " + name + ")")
+                + ": make it with `ftlab certs --dir "
+                + dir
+                + "`"
+                + (file == caFile
+                    ? ""
+                    : " (it makes node-1..N, coordinator-1..N, client, admin;"
+                        + " --node NAME adds one)"));
+      }
+    }
+    X509Certificate ca = readCertificate(caFile);
+    X509Certificate own = readCertificate(certificateFile);
+    Optional<Identity> named = Identity.of(own);
+    Identity expected = new Identity(role, name);
+    if (named.isEmpty()) {
+      throw new IOException(
+          certificateFile + " names no ftlab identity (a URI " + Identity.PREFIX + "ROLE/NAME)");
+    }
+    if (!named.get().equals(expected)) {
+      throw new IOException(
+          certificateFile + " is the certificate of " + named.get() + ", not of " + expected);
+    }
+    try {
+      own.checkValidity();
+    } catch (CertificateException e) {
+      throw new IOException(
+          certificateFile
+              + " is not valid now (valid "
+              + own.getNotBefore()
+              + " to "
+              + own.getNotAfter()
+              + ", now "
+              + new Date()
+              + "): make a new one with ftlab certs");
+    }
+    X509TrustManager trust = trusting(ca);
+    try {
+      trust.checkClientTrusted(new X509Certificate[] {own}, "UNKNOWN");
+    } catch (CertificateException e) {
+      throw new IOException(
+          certificateFile
+              + " was not issued by the authority in "
+              + caFile
+              + " ("
+              + e.getMessage()
+              + "): make both with the same `ftlab certs --dir`");
+    }
+    return new TlsFiles(dir, expected, certificateFile, keyFile, trust);
+  }
+
+  /** Who this process is, as its certificate says. */
+  public Identity self() {
+    return self;
+  }
+
+  /** The folder it was read from. */
+  public Path dir() {
+    return dir;
+  }
+
+  /**
+   * The credentials of this process's port: TLS with this certificate, and a certificate from the
+   * same authority required of every caller (mutual TLS).
+   */
+  public ServerCredentials server() throws IOException {
+    return TlsServerCredentials.newBuilder()
+        .keyManager(certificate.toFile(), key.toFile())
+        .trustManager(new TrustManager[] {authority})
+        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+        .build();
+  }
+
+  /**
+   * The credentials of this process's calls: its certificate for the server to check, and a check
+   * that the server's certificate is from the same authority and names {@code serverRole} (not a
+   * host name: see {@link Identity}).
+   */
+  public ChannelCredentials channel(Role serverRole) throws IOException {
+    return TlsChannelCredentials.newBuilder()
+        .keyManager(certificate.toFile(), key.toFile())
+        .trustManager(new ServerRoleCheck(authority, serverRole))
+        .build();
+  }
+
+  /** A certificate from a PEM file, or a sentence saying why it is not one. */
+  public static X509Certificate readCertificate(Path file) throws IOException {
+    try {
+      byte[] der = pemBody(Files.readString(file, StandardCharsets.US_ASCII), "CERTIFICATE");
+      return (X509Certificate)
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(der));
+    } catch (NoSuchFileException e) {
+      throw new IOException(file + " does not exist", e);
+    } catch (CertificateException | IllegalArgumentException e) {
+      throw new IOException(file + " is not a PEM certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /** The bytes of the first PEM block of this type ("CERTIFICATE", "PRIVATE KEY"). */
+  static byte[] pemBody(String text, String type) {
+    Matcher m = PEM.matcher(text);
+    while (m.find()) {
+      if (m.group(1).equals(type)) {
+        return Base64.getMimeDecoder().decode(m.group(2));
+      }
+    }
+    throw new IllegalArgumentException("no -----BEGIN " + type + "----- block");
+  }
+
+  /** DER bytes as a PEM block of this type, 64 characters a line. */
+  static String pem(String type, byte[] der) {
+    String body =
+        Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
+    return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
+  }
+
+  /** The JDK's PKIX trust manager with one trusted certificate: the lab's authority. */
+  static X509TrustManager trusting(X509Certificate ca) throws IOException {
+    try {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      store.setCertificateEntry("ftlab-ca", ca);
+      TrustManagerFactory factory =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      factory.init(store);
+      for (TrustManager manager : factory.getTrustManagers()) {
+        if (manager instanceof X509TrustManager x509) {
+          return x509;
+        }
+      }
+      throw new IOException("the JDK offers no X.509 trust manager");
+    } catch (GeneralSecurityException e) {
+      throw new IOException("could not trust the lab's authority: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A server passes if the lab's authority signed its certificate and that certificate names the
+   * expected role. No host name is checked (gRPC asks for one by default): see {@link Identity}.
+   */
+  private static final class ServerRoleCheck extends X509ExtendedTrustManager {
+    private final X509TrustManager authority;
+    private final Role expected;
+
+    ServerRoleCheck(X509TrustManager authority, Role expected) {
+      this.authority = authority;
+      this.expected = expected;
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      authority.checkServerTrusted(chain, authType);
+      Optional<Identity> identity = Identity.of(chain[0]);
+      if (identity.isEmpty() || identity.get().role() != expected) {
+        throw new CertificateException(
+            "the server's certificate names "
+                + identity.map(Identity::toString).orElse("no ftlab identity")
+                + ", but a "
+                + expected.word()
+                + " was expected at this address");
+      }
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public void checkServerTrusted(
+        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      throw new CertificateException("a client-side check only");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      checkClientTrusted(chain, authType);
+    }
+
+    @Override
+    public void checkClientTrusted(
+        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      checkClientTrusted(chain, authType);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return authority.getAcceptedIssuers();
+    }
+  }
+}

@@ -1,0 +1,201 @@
+package ftlab.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real TLS on 127.0.0.1 with certificates made by {@link LabCertificates}: who gets through the
+ * handshake, what identity the server sees, and the sentences for bad material.
+ */
+class MutualTlsTest {
+
+  @TempDir Path dir;
+  @TempDir Path otherDir;
+
+  private final List<Refusal> refusals = new CopyOnWriteArrayList<>();
+  private final List<Identity> seen = new CopyOnWriteArrayList<>();
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private Server server;
+  private int port;
+
+  @BeforeEach
+  void startCoordinatorLikeServer() throws IOException {
+    LabCertificates ca = LabCertificates.openOrCreate(dir, Duration.ofDays(1));
+    for (Identity identity :
+        List.of(
+            new Identity(Role.COORDINATOR, "coordinator-1"),
+            new Identity(Role.NODE, "node-1"),
+            new Identity(Role.CLIENT, "client"),
+            new Identity(Role.ADMIN, "admin"))) {
+      ca.issue(identity, Duration.ofDays(1));
+    }
+    TlsFiles coordinator = TlsFiles.read(dir, "coordinator-1", Role.COORDINATOR);
+    HealthStatusManager health = new HealthStatusManager();
+    server =
+        Grpc.newServerBuilderForPort(0, coordinator.server())
+            .addService(health.getHealthService())
+            .intercept(new AuthorizationInterceptor("coordinator-1", refusals::add))
+            .intercept(
+                new io.grpc.ServerInterceptor() {
+                  @Override
+                  public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(
+                      io.grpc.ServerCall<Q, A> call,
+                      io.grpc.Metadata headers,
+                      io.grpc.ServerCallHandler<Q, A> next) {
+                    // (runs before the authorization interceptor: the last added runs first)
+                    Identity.ofPeer(call.getAttributes()).ifPresent(seen::add);
+                    return next.startCall(call, headers);
+                  }
+                })
+            .build()
+            .start();
+    port = server.getPort();
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    channels.forEach(ManagedChannel::shutdownNow);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  private HealthCheckResponse.ServingStatus check(ChannelCredentials credentials) {
+    ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + port, credentials).build();
+    channels.add(channel);
+    return HealthGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.getDefaultInstance())
+        .getStatus();
+  }
+
+  @Test
+  void aCertificateFromTheLabAuthorityGetsInAndIsKnownByItsIdentity() throws IOException {
+    TlsFiles node = TlsFiles.read(dir, "node-1", Role.NODE);
+    assertThat(check(node.channel(Role.COORDINATOR)))
+        .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    assertThat(seen).containsExactly(new Identity(Role.NODE, "node-1"));
+    assertThat(refusals).isEmpty();
+  }
+
+  @Test
+  void aPlaintextCallerDoesNotGetPastTheHandshake() {
+    assertThatThrownBy(() -> check(InsecureChannelCredentials.create()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void aCertificateFromAnotherAuthorityDoesNotGetPastTheHandshake() throws IOException {
+    // a self-made authority issuing itself node-1: the name is right, the signature is not ours
+    LabCertificates.openOrCreate(otherDir, Duration.ofDays(1))
+        .issue(new Identity(Role.NODE, "node-1"), Duration.ofDays(1));
+    Files.copy(dir.resolve("coordinator-1.pem"), otherDir.resolve("coordinator-1.pem"));
+    TlsFiles rogue = TlsFiles.read(otherDir, "node-1", Role.NODE);
+    assertThatThrownBy(() -> check(rogue.channel(Role.COORDINATOR)))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void aCallerThatExpectsANodeThereRefusesTheCoordinatorsCertificate() throws IOException {
+    TlsFiles coordinator2 = TlsFiles.read(dir, "admin", Role.ADMIN);
+    assertThatThrownBy(() -> check(coordinator2.channel(Role.NODE)))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+              assertThat(causes(e))
+                  .contains(
+                      "the server's certificate names coordinator coordinator-1, but a node was"
+                          + " expected at this address");
+            });
+  }
+
+  @Test
+  void everyRoleMayReadHealthButTheTableIsAskedForEachCall() throws IOException {
+    for (String name : List.of("client", "admin")) {
+      Role role = Role.of(name);
+      assertThat(check(TlsFiles.read(dir, name, role).channel(Role.COORDINATOR)))
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    }
+    assertThat(seen)
+        .containsExactly(new Identity(Role.CLIENT, "client"), new Identity(Role.ADMIN, "admin"));
+  }
+
+  @Test
+  void badMaterialIsRefusedWithASentence() throws IOException {
+    assertThatThrownBy(() -> TlsFiles.read(dir.resolve("nope"), "node-1", Role.NODE))
+        .hasMessageContaining("does not exist: make it with `ftlab certs --dir");
+    assertThatThrownBy(() -> TlsFiles.read(dir, "node-9", Role.NODE))
+        .hasMessageContaining("has no node-9.pem (no certificate for node node-9)");
+    assertThatThrownBy(() -> TlsFiles.read(dir, "node-1", Role.COORDINATOR))
+        .hasMessageContaining(
+            "node-1.pem is the certificate of node node-1, not of coordinator node-1");
+    LabCertificates.openOrCreate(dir, Duration.ofDays(1))
+        .issue(new Identity(Role.NODE, "node-old"), Duration.ofMinutes(-1));
+    assertThatThrownBy(() -> TlsFiles.read(dir, "node-old", Role.NODE))
+        .hasMessageContaining("node-old.pem is not valid now");
+    LabCertificates.openOrCreate(otherDir, Duration.ofDays(1))
+        .issue(new Identity(Role.NODE, "node-2"), Duration.ofDays(1));
+    Files.copy(otherDir.resolve("node-2.pem"), dir.resolve("node-2.pem"));
+    Files.copy(otherDir.resolve("node-2.key"), dir.resolve("node-2.key"));
+    assertThatThrownBy(() -> TlsFiles.read(dir, "node-2", Role.NODE))
+        .hasMessageContaining("node-2.pem was not issued by the authority in");
+    assertThatThrownBy(
+            () ->
+                LabCertificates.openOrCreate(dir, Duration.ofDays(1))
+                    .issue(new Identity(Role.ADMIN, "node-1"), Duration.ofDays(1)))
+        .hasMessageContaining("already holds the certificate of node node-1, not of admin node-1");
+  }
+
+  @Test
+  void theAuthorityKeyIsReadableByItsOwnerOnly() throws IOException {
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("ca.key"))))
+        .isEqualTo("rw-------");
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("node-1.key"))))
+        .isEqualTo("rw-------");
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("node-1.pem"))))
+        .isEqualTo("rw-r--r--");
+  }
+
+  private static String causes(Throwable e) {
+    StringBuilder all = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      all.append(t.getMessage()).append('\n');
+    }
+    return all.toString();
+  }
+}

@@ -1,6 +1,10 @@
 package ftlab.client;
 
 import ftlab.client.local.LocalCluster;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import java.util.List;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -29,6 +33,81 @@ public final class CoordinatorOption {
               + " (env FTLAB_LOCAL_DIR). Default: ~/.ftlab/local.")
   java.nio.file.Path dir;
 
+  @Option(
+      names = "--tls-dir",
+      scope = ScopeType.INHERIT,
+      paramLabel = "DIR",
+      description =
+          "Mutual TLS, for a cluster started with --tls-dir: show the certificate named by --as"
+              + " from DIR, made by 'ftlab certs' (env FTLAB_TLS_DIR). Default: plaintext.")
+  java.nio.file.Path tlsDir;
+
+  @Option(
+      names = "--as",
+      scope = ScopeType.INHERIT,
+      paramLabel = "NAME",
+      description =
+          "With --tls-dir, whose certificate to show (NAME.pem): a client may submit and read the"
+              + " cluster, an admin may also switch modes, readmit and inject faults (env"
+              + " FTLAB_AS). Default: client for watch and status, admin for the commands that"
+              + " change the cluster.")
+  String as;
+
+  /**
+   * The TLS material to show, or empty for plaintext.
+   *
+   * @param defaultName the certificate this command needs at least ("client", "admin")
+   * @throws IllegalStateException with a sentence, if the folder or the certificate is wrong
+   */
+  public java.util.Optional<TlsFiles> tls(String defaultName) {
+    java.nio.file.Path dir = tlsDir;
+    if (dir == null) {
+      String env = System.getenv("FTLAB_TLS_DIR");
+      if (env != null && !env.isBlank()) {
+        dir = java.nio.file.Path.of(env);
+      } else if (talksToLocalCluster()) {
+        // the local cluster's own certificates, if it was started with --tls
+        dir = localCluster().tlsDir().orElse(null);
+      }
+      if (dir == null) {
+        return java.util.Optional.empty();
+      }
+    }
+    String name = as;
+    if (name == null || name.isBlank()) {
+      String env = System.getenv("FTLAB_AS");
+      name = env == null || env.isBlank() ? defaultName : env;
+    }
+    try {
+      return java.util.Optional.of(TlsFiles.read(dir, name));
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      throw new IllegalStateException("--tls-dir: " + e.getMessage(), e);
+    }
+  }
+
+  /** The credentials of calls to {@code server}s: mutual TLS as {@link #tls} says, or plaintext. */
+  public ChannelCredentials credentials(String defaultName, Role server) {
+    java.util.Optional<TlsFiles> tls = tls(defaultName);
+    if (tls.isEmpty()) {
+      return InsecureChannelCredentials.create();
+    }
+    try {
+      return tls.get().channel(server);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("--tls-dir: " + e.getMessage(), e);
+    }
+  }
+
+  private LocalCluster localCluster() {
+    return new LocalCluster(dir != null ? dir : LocalCluster.defaultStateDir(), null);
+  }
+
+  /** Whether the addresses come from the local cluster (no --coordinators, no env). */
+  private boolean talksToLocalCluster() {
+    String env = System.getenv("FTLAB_COORDINATORS");
+    return (coordinators == null || coordinators.isEmpty()) && (env == null || env.isBlank());
+  }
+
   /** The addresses to use, or a clear error saying how to get some. */
   public List<String> resolve() {
     if (coordinators != null && !coordinators.isEmpty()) {
@@ -38,7 +117,7 @@ public final class CoordinatorOption {
     if (env != null && !env.isBlank()) {
       return List.of(env.split(","));
     }
-    LocalCluster local = new LocalCluster(dir != null ? dir : LocalCluster.defaultStateDir(), null);
+    LocalCluster local = localCluster();
     List<String> addresses = local.coordinatorAddresses();
     if (addresses.isEmpty() || !local.isRunning()) {
       throw new IllegalStateException(

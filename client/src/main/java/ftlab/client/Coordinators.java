@@ -9,6 +9,7 @@ import ftlab.proto.ReadmitRequest;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyReply;
 import ftlab.proto.SetRedundancyRequest;
+import io.grpc.ChannelCredentials;
 import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -26,7 +27,13 @@ public final class Coordinators implements AutoCloseable {
   private final List<String> addresses;
   private final List<ManagedChannel> channels = new ArrayList<>();
 
+  /** Plaintext channels. */
   public Coordinators(List<String> addresses) {
+    this(addresses, InsecureChannelCredentials.create());
+  }
+
+  /** Channels with these credentials (mutual TLS: {@link CoordinatorOption#credentials}). */
+  public Coordinators(List<String> addresses, ChannelCredentials credentials) {
     if (addresses.isEmpty()) {
       throw new IllegalArgumentException("no coordinator address given");
     }
@@ -43,7 +50,7 @@ public final class Coordinators implements AutoCloseable {
     this.addresses = List.copyOf(addresses);
     for (String a : addresses) {
       channels.add(
-          Grpc.newChannelBuilder(a, InsecureChannelCredentials.create())
+          Grpc.newChannelBuilder(a, credentials)
               // a late failed name lookup must not cut a working link (architecture.md)
               .defaultLoadBalancingPolicy("round_robin")
               .build());
@@ -59,7 +66,12 @@ public final class Coordinators implements AutoCloseable {
    * first call is not charged for loading its network classes and opening a connection.
    */
   public static Coordinators connected(List<String> addresses) {
-    Coordinators c = new Coordinators(addresses);
+    return connected(addresses, InsecureChannelCredentials.create());
+  }
+
+  /** {@link #connected(List)} with these credentials. */
+  public static Coordinators connected(List<String> addresses, ChannelCredentials credentials) {
+    Coordinators c = new Coordinators(addresses, credentials);
     try {
       c.connect(CONNECT_FIRST);
     } catch (InterruptedException e) {
@@ -143,6 +155,10 @@ public final class Coordinators implements AutoCloseable {
 
   /** "connection refused" rather than "UNAVAILABLE: io exception", for people. */
   public static String explain(Status s) {
+    java.util.Optional<String> tls = ftlab.security.TlsTrouble.explain(s);
+    if (tls.isPresent()) {
+      return s.getCode() + ": " + tls.get();
+    }
     if (s.getCode() == Status.Code.UNAVAILABLE && s.getCause() != null) {
       String cause = String.valueOf(s.getCause().getMessage());
       if (cause.toLowerCase().contains("connection refused")) {

@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
       ChaosCommand.class,
       LocalCommand.class,
       ftlab.client.admin.ModeCommand.class,
-      ftlab.client.admin.ReadmitCommand.class
+      ftlab.client.admin.ReadmitCommand.class,
+      ftlab.client.certs.CertsCommand.class
     })
 public final class FtlabMain implements Runnable {
 

@@ -7,6 +7,7 @@ import ftlab.proto.GetFaultsRequest;
 import ftlab.proto.HealRequest;
 import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.SetFaultsRequest;
+import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -28,8 +29,16 @@ public final class NodeAdmin implements AutoCloseable {
    * @param address the node's host:port
    */
   public NodeAdmin(String address) {
+    this(address, InsecureChannelCredentials.create());
+  }
+
+  /**
+   * @param address the node's host:port
+   * @param credentials plaintext, or mutual TLS as an admin ({@link CoordinatorOption#credentials})
+   */
+  public NodeAdmin(String address, ChannelCredentials credentials) {
     this.channel =
-        Grpc.newChannelBuilder(address, InsecureChannelCredentials.create())
+        Grpc.newChannelBuilder(address, credentials)
             // as every channel here (architecture.md): a late failed lookup keeps a working link
             .defaultLoadBalancingPolicy("round_robin")
             .build();

@@ -11,6 +11,11 @@ import ftlab.coordinator.metrics.CoordinatorMeters;
 import ftlab.metrics.MetricsServer;
 import ftlab.metrics.ProcessMetrics;
 import ftlab.proto.RedundancyWords;
+import ftlab.security.AuthorizationInterceptor;
+import ftlab.security.DefenseScoreboard;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -21,9 +26,12 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientInterceptor;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -160,6 +168,17 @@ public final class CoordinatorMain implements Callable<Integer> {
               + " forgotten (env FTLAB_FORGET_AFTER_S). Default: ${DEFAULT-VALUE}.")
   long forgetAfterSeconds;
 
+  @Option(
+      names = "--tls-dir",
+      defaultValue = "${env:FTLAB_TLS_DIR:-}",
+      paramLabel = "DIR",
+      description =
+          "Mutual TLS on every link: this coordinator's certificate and key (ID.pem, ID.key) and"
+              + " the lab's authority (ca.pem) from DIR, made by 'ftlab certs'. Every caller then"
+              + " needs a certificate from the same authority, and what it may call depends on"
+              + " the role its certificate names (env FTLAB_TLS_DIR). Default: none, plaintext.")
+  String tlsDir;
+
   @Override
   public Integer call() throws Exception {
     if (port < 1 || port > 65535) {
@@ -207,28 +226,52 @@ public final class CoordinatorMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
+    TlsFiles tls = null;
+    if (!tlsDir.isBlank()) {
+      try {
+        tls = TlsFiles.read(Path.of(tlsDir), id, Role.COORDINATOR);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), "--tls-dir (FTLAB_TLS_DIR): " + e.getMessage());
+      }
+    }
+    DefenseScoreboard defenses =
+        tls == null
+            ? DefenseScoreboard.plaintext()
+            : new DefenseScoreboard(Optional.of(tls.self()), System::nanoTime);
     // with no HTTP port nobody can read meters: then none are kept, and nothing is counted
     ProcessMetrics metrics = httpPort < 0 ? null : ProcessMetrics.create("coordinator", id);
+    InetSocketAddress listen = new InetSocketAddress(bind, port);
     NettyServerBuilder serverBuilder =
-        NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+        (tls == null
+                ? NettyServerBuilder.forAddress(listen)
+                : NettyServerBuilder.forAddress(listen, tls.server(defenses::record)))
             .bossEventLoopGroup(io)
             .workerEventLoopGroup(io)
             .channelType(NioServerSocketChannel.class)
             .directExecutor();
+    if (tls != null) {
+      // who may call what (added before the meters: the last added sees a call first, so the
+      // meters count refused calls too)
+      serverBuilder.intercept(new AuthorizationInterceptor(id, defenses::record));
+    }
     if (metrics != null) {
       // gRPC's own call meters (grpc_server_*), from Micrometer's binder
       serverBuilder.intercept(new MetricCollectingServerInterceptor(metrics.registry()));
     }
+    // a node's port must answer with a node's certificate from the same authority
+    ChannelCredentials nodeCredentials = tls == null ? null : tls.channel(Role.NODE);
     Function<String, ManagedChannel> channels =
         address -> {
           NettyChannelBuilder channel =
-              NettyChannelBuilder.forTarget(address)
+              (nodeCredentials == null
+                      ? NettyChannelBuilder.forTarget(address).usePlaintext()
+                      : NettyChannelBuilder.forTarget(address, nodeCredentials))
                   .eventLoopGroup(io)
                   .channelType(NioSocketChannel.class)
                   .directExecutor()
                   // a late failed name lookup must not cut a working link (architecture.md)
-                  .defaultLoadBalancingPolicy("round_robin")
-                  .usePlaintext();
+                  .defaultLoadBalancingPolicy("round_robin");
           if (metrics != null) {
             // the calls to nodes (grpc_client_*)
             channel.intercept(new MetricCollectingClientInterceptor(metrics.registry()));
@@ -246,12 +289,17 @@ public final class CoordinatorMain implements Callable<Integer> {
             channels,
             // the dispatcher's timers on the same loop: a timeout scheduled by a request wakes
             // no other thread
-            io);
+            io,
+            defenses);
     MetricsServer http = null;
     if (metrics != null) {
       CoordinatorMeters meters =
           new CoordinatorMeters(metrics.registry(), server.cluster(), server.dispatcher());
       meters.listenTo(server.dispatcher());
+      if (defenses.tls()) {
+        meters.countSecurityRefusals();
+      }
+      defenses.listen(meters::onRefusal);
       server.listenMembership(meters::onMembership);
       http = MetricsServer.start(bind, httpPort, metrics);
       // the dashboard, on the same port: http://HOST:PORT/

@@ -16,6 +16,7 @@ import ftlab.proto.BadRequests;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.MembershipGrpc;
 import ftlab.proto.RedundancyMode;
+import ftlab.security.DefenseScoreboard;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -69,6 +70,9 @@ public final class CoordinatorServer {
 
   private final long tickNanos;
 
+  /** Plaintext or mutual TLS, and what security refused. */
+  private final DefenseScoreboard defenses;
+
   /**
    * @param serverBuilder where to listen (TCP in production, in-process in tests)
    * @param channelFactory how to reach a node's address
@@ -87,7 +91,8 @@ public final class CoordinatorServer {
         MembershipLimits.DEFAULT,
         serverBuilder,
         channelFactory,
-        null);
+        null,
+        DefenseScoreboard.plaintext());
   }
 
   /**
@@ -100,6 +105,9 @@ public final class CoordinatorServer {
    *     timeout from a request's thread wakes no other thread (measured: a timer thread of its own
    *     cost 15-25 µs per request on 2 cores, docs/benchmarks.md); null for a thread of this
    *     server's own. Not shut down by this server when it is not its own.
+   * @param defenses plaintext, or mutual TLS with this coordinator's identity: where what security
+   *     refuses is counted (the server builder must have TLS and the authorization interceptor
+   *     feeding it: {@link CoordinatorMain})
    */
   public CoordinatorServer(
       String id,
@@ -109,8 +117,26 @@ public final class CoordinatorServer {
       MembershipLimits limits,
       ServerBuilder<?> serverBuilder,
       Function<String, ManagedChannel> channelFactory,
-      ScheduledExecutorService dispatchTimers) {
+      ScheduledExecutorService dispatchTimers,
+      DefenseScoreboard defenses) {
     this.id = id;
+    this.defenses = defenses;
+    defenses.listen(
+        r -> {
+          if (r.log()) {
+            log.warn(
+                "{} {}{}",
+                id,
+                r.refusal().sentence(),
+                r.unloggedBefore() == 0
+                    ? ""
+                    : " (and "
+                        + r.unloggedBefore()
+                        + " more "
+                        + r.refusal().layer().word()
+                        + " refusals since the last such line)");
+          }
+        });
     this.caller = new GrpcNodeCaller(channelFactory);
     this.cluster =
         new Cluster(
@@ -137,8 +163,9 @@ public final class CoordinatorServer {
             dispatch,
             Scheduler.of(dispatchTimers));
     dispatcher.setRedundancy(redundancy);
-    this.service = new CoordinatorService(id, cluster, dispatcher);
-    this.membershipService = new MembershipService(id, cluster, caller::reconnectIfFailed);
+    this.service = new CoordinatorService(id, cluster, dispatcher, defenses);
+    this.membershipService =
+        new MembershipService(id, cluster, caller::reconnectIfFailed, defenses);
     this.server =
         serverBuilder
             // ftlab's services answer requests that are not protobuf with INVALID_ARGUMENT
@@ -215,6 +242,11 @@ public final class CoordinatorServer {
     membershipListeners.add(listener);
   }
 
+  /** Plaintext or mutual TLS, and what security refused since start. */
+  public DefenseScoreboard defenses() {
+    return defenses;
+  }
+
   public CoordinatorServer start() throws IOException {
     server.start();
     detectorTimer.scheduleAtFixedRate(this::tickSafely, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
@@ -225,12 +257,15 @@ public final class CoordinatorServer {
     health.setStatus(MembershipGrpc.SERVICE_NAME, ServingStatus.SERVING);
     log.info(
         "{} listening on port {}; detector: SUSPECT after {} ms, DEAD after {} ms of silence;"
-            + " redundancy: {}",
+            + " redundancy: {}; security: {}",
         id,
         server.getPort(),
         TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()),
         TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos()),
-        dispatcher.redundancy().describe());
+        dispatcher.redundancy().describe(),
+        defenses.tls()
+            ? defenses.mode() + ", every caller needs a certificate from the lab's authority"
+            : "plaintext (anyone who reaches this port may call anything: docs/security.md)");
     return this;
   }
 

@@ -10,7 +10,9 @@ import ftlab.proto.DetectorSettings;
 import ftlab.proto.GetClusterRequest;
 import ftlab.proto.Load;
 import ftlab.proto.NodeView;
+import ftlab.proto.SecurityView;
 import ftlab.proto.SubmitRequest;
+import ftlab.security.DefenseScoreboard;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.TimeUnit;
 
@@ -19,9 +21,12 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
   private final String coordinatorId;
   private final Cluster cluster;
   private final Dispatcher dispatcher;
+  private final DefenseScoreboard defenses;
 
-  CoordinatorService(String coordinatorId, Cluster cluster, Dispatcher dispatcher) {
+  CoordinatorService(
+      String coordinatorId, Cluster cluster, Dispatcher dispatcher, DefenseScoreboard defenses) {
     this.coordinatorId = coordinatorId;
+    this.defenses = defenses;
     this.cluster = cluster;
     this.dispatcher = dispatcher;
   }
@@ -58,6 +63,17 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             e ->
                 view.setLastGuardEvent(e.describe())
                     .setLastGuardEventAgeMs(TimeUnit.NANOSECONDS.toMillis(e.ageNanos())));
+    SecurityView.Builder security =
+        SecurityView.newBuilder().setTls(defenses.tls()).setMode(defenses.mode());
+    defenses.counts().forEach((layer, count) -> security.putRefused(layer.word(), count));
+    defenses
+        .latest()
+        .ifPresent(
+            r ->
+                security
+                    .setLastRefusal(r.refusal().sentence())
+                    .setLastRefusalAgeMs(TimeUnit.NANOSECONDS.toMillis(defenses.ageNanos(r))));
+    view.setSecurity(security);
     for (NodeSnapshot n : cluster.nodes()) {
       view.addNodes(
           NodeView.newBuilder()

@@ -4,11 +4,16 @@ import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.Heartbeat;
 import ftlab.coordinator.membership.MembershipEvent;
 import ftlab.coordinator.membership.NodeIds;
+import ftlab.proto.BadRequests;
 import ftlab.proto.HeartbeatReply;
 import ftlab.proto.HeartbeatRequest;
 import ftlab.proto.LeaveReply;
 import ftlab.proto.LeaveRequest;
 import ftlab.proto.MembershipGrpc;
+import ftlab.security.AuthorizationInterceptor;
+import ftlab.security.DefenseScoreboard;
+import ftlab.security.Identity;
+import ftlab.security.Refusal;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
@@ -31,11 +36,19 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
    */
   private final Consumer<String> heardFrom;
 
+  /** Where a heartbeat that speaks for another node's id is reported (TLS on). */
+  private final DefenseScoreboard defenses;
+
   /** Nodes already warned about a mismatched heartbeat interval: warn once, not every beat. */
   private final Set<String> warnedInterval = ConcurrentHashMap.newKeySet();
 
-  MembershipService(String coordinatorId, Cluster cluster, Consumer<String> heardFrom) {
+  MembershipService(
+      String coordinatorId,
+      Cluster cluster,
+      Consumer<String> heardFrom,
+      DefenseScoreboard defenses) {
     this.coordinatorId = coordinatorId;
+    this.defenses = defenses;
     this.cluster = cluster;
     this.heardFrom = heardFrom;
   }
@@ -85,6 +98,9 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
               .asException());
       return;
     }
+    if (!speaksFor(hb.nodeId(), "heartbeat", response)) {
+      return;
+    }
     Cluster.Beat beat = cluster.heartbeat(hb);
     if (beat.refusal() != null) {
       response.onError(refusalStatus(beat.refusal()).asException());
@@ -98,6 +114,37 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
             .setState(ProtoStates.toProto(beat.state()))
             .build());
     response.onCompleted();
+  }
+
+  /**
+   * With TLS on, a node's certificate speaks for its own node id only: a heartbeat or goodbye for
+   * another id is refused with PERMISSION_DENIED and reported (the role was checked before, by the
+   * authorization table). In plaintext there is nothing to check it against.
+   */
+  private boolean speaksFor(String nodeId, String what, StreamObserver<?> response) {
+    Optional<Identity> caller = AuthorizationInterceptor.caller();
+    if (caller.isEmpty() || caller.get().name().equals(nodeId)) {
+      return true;
+    }
+    String reason =
+        "the certificate of "
+            + caller.get()
+            + " speaks for "
+            + caller.get().name()
+            + " only, not for "
+            + BadRequests.quote(nodeId);
+    defenses.record(
+        new Refusal(
+            Refusal.Layer.IDENTITY,
+            AuthorizationInterceptor.callerAddress(),
+            caller,
+            what + " as " + BadRequests.quote(nodeId),
+            reason));
+    response.onError(
+        Status.PERMISSION_DENIED
+            .withDescription(coordinatorId + " refused the " + what + ": " + reason)
+            .asException());
+    return false;
   }
 
   /** The status a refused heartbeat gets: its code says which kind, its description why. */
@@ -123,6 +170,9 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
     if (bad.isPresent()) {
       response.onError(
           Status.INVALID_ARGUMENT.withDescription("goodbye with " + bad.get()).asException());
+      return;
+    }
+    if (!speaksFor(request.getNodeId(), "goodbye", response)) {
       return;
     }
     cluster.leave(request.getNodeId(), request.getIncarnation(), request.getReason());

@@ -11,6 +11,7 @@ import ftlab.proto.HeartbeatRequest;
 import ftlab.proto.LeaveRequest;
 import ftlab.proto.Load;
 import ftlab.proto.MembershipGrpc;
+import ftlab.security.TlsTrouble;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -221,13 +222,18 @@ final class HeartbeatSender implements AutoCloseable {
   /**
    * The coordinator's refusal of a beat (its id is taken by another process, its incarnation is too
    * far ahead of the coordinator's clock or its sequence number too far ahead of its last beat, the
-   * coordinator's table is full, its id or address is not one the coordinator takes), or null if
-   * the beat failed otherwise.
+   * coordinator's table is full, its id or address is not one the coordinator takes, its
+   * certificate is not a node's or not this node's), or null if the beat failed otherwise.
    */
   private static Status refusal(Throwable t) {
     Status s = Status.fromThrowable(t);
     return switch (s.getCode()) {
-      case ALREADY_EXISTS, FAILED_PRECONDITION, RESOURCE_EXHAUSTED, INVALID_ARGUMENT ->
+      case ALREADY_EXISTS,
+          FAILED_PRECONDITION,
+          RESOURCE_EXHAUSTED,
+          INVALID_ARGUMENT,
+          PERMISSION_DENIED,
+          UNAUTHENTICATED ->
           s.getDescription() == null ? null : s;
       default -> null;
     };
@@ -235,6 +241,10 @@ final class HeartbeatSender implements AutoCloseable {
 
   /** "UNAVAILABLE: io exception (Connection refused: /127.0.0.1:7002)" from a failed call. */
   private static String rootMessage(Throwable e) {
+    java.util.Optional<String> tls = TlsTrouble.explain(Status.fromThrowable(e));
+    if (tls.isPresent()) {
+      return Status.fromThrowable(e).getCode() + ": " + tls.get();
+    }
     Throwable t = e;
     while (t.getCause() != null && !(t instanceof StatusRuntimeException)) {
       t = t.getCause();

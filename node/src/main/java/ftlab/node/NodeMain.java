@@ -5,17 +5,28 @@ import ftlab.metrics.MetricsServer;
 import ftlab.metrics.ProcessMetrics;
 import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.FaultText;
+import ftlab.security.AuthorizationInterceptor;
+import ftlab.security.DefenseScoreboard;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
+import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingClientInterceptor;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +37,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "An ftlab worker node: computes tasks and sends heartbeats to coordinators.")
 public final class NodeMain implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger("node");
 
   @Option(
       names = "--id",
@@ -119,6 +131,18 @@ public final class NodeMain implements Callable<Integer> {
               + " Change them later with 'ftlab chaos'.")
   String faults;
 
+  @Option(
+      names = "--tls-dir",
+      defaultValue = "${env:FTLAB_TLS_DIR:-}",
+      paramLabel = "DIR",
+      description =
+          "Mutual TLS on every link: this node's certificate and key (ID.pem, ID.key) and the"
+              + " lab's authority (ca.pem) from DIR, made by 'ftlab certs'. Its heartbeats then"
+              + " go only to coordinators with a certificate from the same authority, and only"
+              + " coordinators may ask it to compute, only admins change its faults"
+              + " (env FTLAB_TLS_DIR). Default: none, plaintext.")
+  String tlsDir;
+
   @Override
   public Integer call() throws Exception {
     FaultPlan initialFaults;
@@ -170,10 +194,57 @@ public final class NodeMain implements Callable<Integer> {
               + id
               + "'");
     }
+    TlsFiles tls = null;
+    if (!tlsDir.isBlank()) {
+      try {
+        tls = TlsFiles.read(Path.of(tlsDir), id, Role.NODE);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--tls-dir (FTLAB_TLS_DIR): " + e.getMessage(), e);
+      }
+    }
     // with no HTTP port nobody can read meters: then none are kept, and nothing is counted
     ProcessMetrics metrics = httpPort < 0 ? null : ProcessMetrics.create("node", id);
+    DefenseScoreboard defenses =
+        tls == null
+            ? DefenseScoreboard.plaintext()
+            : new DefenseScoreboard(Optional.of(tls.self()), System::nanoTime);
+    InetSocketAddress listen = new InetSocketAddress(bind, port);
     NettyServerBuilder serverBuilder =
-        NettyServerBuilder.forAddress(new InetSocketAddress(bind, port));
+        tls == null
+            ? NettyServerBuilder.forAddress(listen)
+            : NettyServerBuilder.forAddress(listen, tls.server(defenses::record));
+    if (tls != null) {
+      // only coordinators compute, only admins change faults (before the meters: they then count
+      // refused calls too)
+      serverBuilder.intercept(new AuthorizationInterceptor(id, defenses::record));
+      defenses.listen(
+          r -> {
+            if (r.log()) {
+              log.warn(
+                  "{} {}{}",
+                  id,
+                  r.refusal().sentence(),
+                  r.unloggedBefore() == 0
+                      ? ""
+                      : " (and " + r.unloggedBefore() + " more since the last such line)");
+            }
+          });
+      if (metrics != null) {
+        java.util.function.Function<String, Counter> refused =
+            layer ->
+                Counter.builder("ftlab.security.refused")
+                    .description(
+                        "Calls security refused, by the layer that caught them: authorization (a"
+                            + " role calling what it may not)")
+                    .tag("layer", layer)
+                    .register(metrics.registry());
+        refused.apply("authorization"); // shown from 0
+        defenses.listen(r -> refused.apply(r.refusal().layer().word()).increment());
+      }
+    }
+    // a coordinator's port must answer with a coordinator's certificate from the same authority
+    ChannelCredentials coordinatorCredentials =
+        tls == null ? InsecureChannelCredentials.create() : tls.channel(Role.COORDINATOR);
     if (metrics != null) {
       // gRPC's own call meters (grpc_server_*), from Micrometer's binder
       serverBuilder.intercept(new MetricCollectingServerInterceptor(metrics.registry()));
@@ -189,7 +260,7 @@ public final class NodeMain implements Callable<Integer> {
             serverBuilder,
             address -> {
               var channel =
-                  Grpc.newChannelBuilder(address, InsecureChannelCredentials.create())
+                  Grpc.newChannelBuilder(address, coordinatorCredentials)
                       // a late failed name lookup must not cut a working link (architecture.md)
                       .defaultLoadBalancingPolicy("round_robin");
               if (metrics != null) {
@@ -209,6 +280,12 @@ public final class NodeMain implements Callable<Integer> {
     }
     MetricsServer httpServer = http;
     node.start();
+    log.info(
+        "{} security: {}",
+        id,
+        defenses.tls()
+            ? defenses.mode() + ", every caller needs a certificate from the lab's authority"
+            : "plaintext (anyone who reaches this port may call anything: docs/security.md)");
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

@@ -26,6 +26,9 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
   /** The identity of the caller of the current call (absent in plaintext). */
   public static final Context.Key<Identity> CALLER = Context.key("ftlab-caller-identity");
 
+  /** The address of the caller of the current call, "10.0.3.7:51234" (set with {@link #CALLER}). */
+  public static final Context.Key<String> CALLER_ADDRESS = Context.key("ftlab-caller-address");
+
   private final String self;
   private final Consumer<Refusal> refused;
 
@@ -41,6 +44,12 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
   /** The identity of the current call's caller, if TLS named one. */
   public static Optional<Identity> caller() {
     return Optional.ofNullable(CALLER.get());
+  }
+
+  /** The address of the current call's caller, where this interceptor let it through. */
+  public static String callerAddress() {
+    String address = CALLER_ADDRESS.get();
+    return address == null ? "unknown" : address;
   }
 
   /** "10.0.3.7:51234", or "unknown". */
@@ -74,7 +83,12 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
           new Refusal(Refusal.Layer.AUTHORIZATION, peerAddress(call), caller, method, why.get()));
     }
     return Contexts.interceptCall(
-        Context.current().withValue(CALLER, caller.get()), call, headers, next);
+        Context.current()
+            .withValue(CALLER, caller.get())
+            .withValue(CALLER_ADDRESS, peerAddress(call)),
+        call,
+        headers,
+        next);
   }
 
   private <Q, A> ServerCall.Listener<Q> refuse(

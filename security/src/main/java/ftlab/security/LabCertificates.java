@@ -87,7 +87,12 @@ public final class LabCertificates {
     try {
       KeyPair keys = newKeys();
       Instant now = Instant.now();
-      X500Name name = new X500Name("CN=ftlab lab authority,O=ftlab");
+      // a name of its own (two labs' authorities must not look alike in a sentence)
+      X500Name name =
+          new X500Name(
+              "CN=ftlab lab authority "
+                  + Long.toHexString(new SecureRandom().nextLong() >>> 32)
+                  + ",O=ftlab");
       X509v3CertificateBuilder builder =
           new JcaX509v3CertificateBuilder(
               name,

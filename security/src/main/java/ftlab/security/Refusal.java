@@ -18,7 +18,10 @@ public record Refusal(
 
   /** The defences, in the order a call meets them. */
   public enum Layer {
-    /** TLS: no certificate, or one the lab's authority did not sign. */
+    /**
+     * TLS: a certificate the lab's authority did not sign (counted); no certificate or plaintext
+     * are turned away too, but before a certificate is checked, so nobody counts them.
+     */
     HANDSHAKE,
     /** The caller's role may not call this method. */
     AUTHORIZATION,

@@ -18,6 +18,7 @@ import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.Date;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.TrustManager;
@@ -137,6 +138,21 @@ public final class TlsFiles {
     return new TlsFiles(dir, expected, certificateFile, keyFile, trust);
   }
 
+  /**
+   * The material of {@code name}, whatever role its certificate names (a client picks its
+   * certificate by name: "client", "admin").
+   */
+  public static TlsFiles read(Path dir, String name) throws IOException {
+    Path certificateFile = dir.resolve(name + ".pem");
+    if (Files.isRegularFile(certificateFile)) {
+      Optional<Identity> named = Identity.of(readCertificate(certificateFile));
+      if (named.isPresent()) {
+        return read(dir, name, named.get().role());
+      }
+    }
+    return read(dir, name, Role.CLIENT); // says what is missing or wrong
+  }
+
   /** Who this process is, as its certificate says. */
   public Identity self() {
     return self;
@@ -152,9 +168,19 @@ public final class TlsFiles {
    * same authority required of every caller (mutual TLS).
    */
   public ServerCredentials server() throws IOException {
+    return server(refusal -> {});
+  }
+
+  /**
+   * {@link #server()}, telling {@code refused} of every caller whose certificate the handshake
+   * turned away (with the identity it claimed; TLS does not say the caller's address here). A
+   * caller with no certificate at all, or one that speaks plaintext, is turned away before any
+   * certificate is checked, and is not told of.
+   */
+  public ServerCredentials server(Consumer<Refusal> refused) throws IOException {
     return TlsServerCredentials.newBuilder()
         .keyManager(certificate.toFile(), key.toFile())
-        .trustManager(new TrustManager[] {authority})
+        .trustManager(new ClientCheck(authority, refused))
         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
         .build();
   }
@@ -220,6 +246,80 @@ public final class TlsFiles {
       throw new IOException("the JDK offers no X.509 trust manager");
     } catch (GeneralSecurityException e) {
       throw new IOException("could not trust the lab's authority: " + e.getMessage(), e);
+    }
+  }
+
+  /** A caller passes if the lab's authority signed its certificate; a refusal is reported. */
+  private static final class ClientCheck extends X509ExtendedTrustManager {
+    private final X509TrustManager authority;
+    private final Consumer<Refusal> refused;
+
+    ClientCheck(X509TrustManager authority, Consumer<Refusal> refused) {
+      this.authority = authority;
+      this.refused = refused;
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      try {
+        authority.checkClientTrusted(chain, authType);
+      } catch (CertificateException e) {
+        Optional<Identity> claimed =
+            chain == null || chain.length == 0 ? Optional.empty() : Identity.of(chain[0]);
+        refused.accept(
+            new Refusal(
+                Refusal.Layer.HANDSHAKE,
+                "unknown",
+                claimed,
+                "",
+                "its certificate is not from this lab's authority ("
+                    + (chain == null || chain.length == 0
+                        ? "none"
+                        : "issued by " + chain[0].getIssuerX500Principal().getName())
+                    + ")"));
+        throw e;
+      }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      checkClientTrusted(chain, authType);
+    }
+
+    @Override
+    public void checkClientTrusted(
+        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      checkClientTrusted(chain, authType);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      throw new CertificateException("a server-side check only");
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public void checkServerTrusted(
+        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      // none named in the handshake's certificate request: a caller then shows the certificate
+      // it has even if another authority made it, and is refused (and reported) here, instead of
+      // showing none and being turned away unseen
+      return new X509Certificate[0];
     }
   }
 

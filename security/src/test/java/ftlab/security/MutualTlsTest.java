@@ -56,7 +56,7 @@ class MutualTlsTest {
     TlsFiles coordinator = TlsFiles.read(dir, "coordinator-1", Role.COORDINATOR);
     HealthStatusManager health = new HealthStatusManager();
     server =
-        Grpc.newServerBuilderForPort(0, coordinator.server())
+        Grpc.newServerBuilderForPort(0, coordinator.server(refusals::add))
             .addService(health.getHealthService())
             .intercept(new AuthorizationInterceptor("coordinator-1", refusals::add))
             .intercept(
@@ -120,6 +120,39 @@ class MutualTlsTest {
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(seen).isEmpty();
+  }
+
+  @Test
+  void aCertificateFromAnotherAuthorityIsReportedWithTheIdentityItClaims() throws IOException {
+    LabCertificates.openOrCreate(otherDir, Duration.ofDays(1))
+        .issue(new Identity(Role.NODE, "node-1"), Duration.ofDays(1));
+    // a rogue that trusts any server: the server's side of the handshake is what is tested
+    ChannelCredentials rogue =
+        io.grpc.TlsChannelCredentials.newBuilder()
+            .keyManager(
+                otherDir.resolve("node-1.pem").toFile(), otherDir.resolve("node-1.key").toFile())
+            .trustManager(
+                io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE
+                    .getTrustManagers())
+            .build();
+    assertThatThrownBy(() -> check(rogue))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+              assertThat(TlsTrouble.explain(e.getStatus()))
+                  .get()
+                  .asString()
+                  .contains("the other side refused this side's certificate");
+            });
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !refusals.isEmpty());
+    assertThat(refusals.get(0).layer()).isEqualTo(Refusal.Layer.HANDSHAKE);
+    assertThat(refusals.get(0).identity()).contains(new Identity(Role.NODE, "node-1"));
+    assertThat(refusals.get(0).reason())
+        .startsWith("its certificate is not from this lab's authority (issued by");
     assertThat(seen).isEmpty();
   }
 

@@ -7,6 +7,7 @@ import ftlab.proto.ClusterView;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyReply;
 import ftlab.proto.RedundancyWords;
+import ftlab.security.Role;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -56,7 +57,10 @@ public final class ModeCommand implements Callable<Integer> {
     Redundancy wanted = mode == null ? null : RedundancyOption.parse(mode, replicas);
     int ok = 0;
     List<ClusterView> seen = new ArrayList<>();
-    try (Coordinators coordinators = Coordinators.connected(coordinatorOption.resolve())) {
+    try (Coordinators coordinators =
+        Coordinators.connected(
+            coordinatorOption.resolve(),
+            coordinatorOption.credentials("admin", Role.COORDINATOR))) {
       for (int i = 0; i < coordinators.size(); i++) {
         String where = coordinators.address(i);
         try {

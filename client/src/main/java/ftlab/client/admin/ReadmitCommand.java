@@ -3,6 +3,7 @@ package ftlab.client.admin;
 import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
 import ftlab.proto.ReadmitReply;
+import ftlab.security.Role;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,7 +28,10 @@ public final class ReadmitCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     int ok = 0;
-    try (Coordinators coordinators = Coordinators.connected(coordinatorOption.resolve())) {
+    try (Coordinators coordinators =
+        Coordinators.connected(
+            coordinatorOption.resolve(),
+            coordinatorOption.credentials("admin", Role.COORDINATOR))) {
       for (int i = 0; i < coordinators.size(); i++) {
         String where = coordinators.address(i);
         try {

@@ -11,6 +11,7 @@ import ftlab.proto.Faults;
 import ftlab.proto.FaultsReply;
 import ftlab.proto.Lie;
 import ftlab.proto.NodeView;
+import ftlab.security.Role;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
 import java.net.UnknownHostException;
@@ -389,7 +390,8 @@ public final class ChaosCommand implements Callable<Integer> {
    * (a node restarted elsewhere, or a mistyped --node-address, must not be changed by mistake).
    */
   private <T> Sent<T> withAdmin(String address, Cluster cluster, AdminCall<T> call) {
-    try (NodeAdmin admin = new NodeAdmin(address)) {
+    try (NodeAdmin admin =
+        new NodeAdmin(address, coordinatorOption.credentials("admin", Role.NODE))) {
       FaultsReply before;
       try {
         before = admin.faults();
@@ -589,7 +591,8 @@ public final class ChaosCommand implements Callable<Integer> {
       }
       return new Cluster(null, List.of(), List.of(), e.getMessage());
     }
-    Coordinators coordinators = Coordinators.connected(addresses);
+    Coordinators coordinators =
+        Coordinators.connected(addresses, coordinatorOption.credentials("admin", Role.COORDINATOR));
     List<Optional<ClusterView>> views = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     for (int i = 0; i < coordinators.size(); i++) {

@@ -10,6 +10,12 @@ import ftlab.proto.CountPrimes;
 import ftlab.proto.NodeState;
 import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
+import ftlab.security.Identity;
+import ftlab.security.LabCertificates;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.StatusRuntimeException;
 import java.io.File;
 import java.io.IOException;
@@ -116,6 +122,22 @@ public final class LocalCluster {
         .anyMatch(m -> MemberProcess.status(m) != MemberProcess.ProcessStatus.EXITED);
   }
 
+  /**
+   * How to reach the recorded cluster's coordinators as {@code name} ("client", "admin"): mutual
+   * TLS with its certificates if it runs with them, else plaintext.
+   */
+  public ChannelCredentials credentials(String name) {
+    java.util.Optional<Path> dir = tlsDir();
+    if (dir.isEmpty()) {
+      return InsecureChannelCredentials.create();
+    }
+    try {
+      return TlsFiles.read(dir.get(), name).channel(Role.COORDINATOR);
+    } catch (IOException e) {
+      throw new UncheckedIOException("the local cluster's certificates: " + e.getMessage(), e);
+    }
+  }
+
   /** Addresses of the recorded coordinators, for {@code watch} and {@code status}. */
   public List<String> coordinatorAddresses() {
     return members().stream()
@@ -131,6 +153,39 @@ public final class LocalCluster {
    * @param progress receives a line now and then while waiting
    */
   public List<Member> up(LocalLayout layout, Duration timeout, Consumer<String> progress)
+      throws InterruptedException {
+    return up(layout, false, timeout, progress);
+  }
+
+  /** The folder of the cluster's certificates, with {@code up --tls}: {@code DIR/tls}. */
+  public Path tlsFolder() {
+    return stateDir.resolve("tls");
+  }
+
+  /**
+   * The certificates the recorded cluster runs with (its coordinators' {@code --tls-dir}), or empty
+   * if it runs plaintext (or none is recorded).
+   */
+  public java.util.Optional<Path> tlsDir() {
+    return members().stream()
+        .filter(m -> m.role().equals(Member.COORDINATOR))
+        .findFirst()
+        .flatMap(
+            m -> {
+              int i = m.command().indexOf("--tls-dir");
+              return i < 0 || i + 1 >= m.command().size()
+                  ? java.util.Optional.empty()
+                  : java.util.Optional.of(Path.of(m.command().get(i + 1)));
+            });
+  }
+
+  /**
+   * {@link #up(LocalLayout, Duration, Consumer)}, with mutual TLS if {@code tls}: a lab authority
+   * and a certificate for every member, the client and the admin in {@link #tlsFolder()} (the
+   * authority is kept from an earlier {@code up --tls}, the certificates are made anew).
+   */
+  public List<Member> up(
+      LocalLayout layout, boolean tls, Duration timeout, Consumer<String> progress)
       throws InterruptedException {
     if (isRunning()) {
       throw new IllegalStateException(
@@ -168,6 +223,9 @@ public final class LocalCluster {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + stateDir.resolve("logs"), e);
     }
+    if (tls) {
+      makeCertificates(layout, progress);
+    }
     // Run copies of the jars: rebuilding the checkout while the cluster runs would otherwise
     // replace the jar under the running JVMs, which then fail to load classes.
     Path nodeJar = copyJar(jars.node());
@@ -183,6 +241,9 @@ public final class LocalCluster {
         if (layout.metrics()) {
           cmd.addAll(List.of("--dashboards", layout.dashboards()));
         }
+        if (tls) {
+          cmd.addAll(List.of("--tls-dir", tlsFolder().toString()));
+        }
         started.add(launch(new Member(name, Member.COORDINATOR, 0, 0, port, cmd)));
       }
       for (int i = 1; i <= layout.nodes(); i++) {
@@ -197,6 +258,9 @@ public final class LocalCluster {
                 coordinatorList,
                 "--capacity",
                 Integer.toString(layout.capacity())));
+        if (tls) {
+          cmd.addAll(List.of("--tls-dir", tlsFolder().toString()));
+        }
         started.add(launch(new Member(name, Member.NODE, 0, 0, port, cmd)));
       }
       save(started);
@@ -206,6 +270,31 @@ public final class LocalCluster {
       stop(started, Duration.ofSeconds(5));
       save(List.of());
       throw e;
+    }
+  }
+
+  private void makeCertificates(LocalLayout layout, Consumer<String> progress) {
+    try {
+      LabCertificates authority = LabCertificates.openOrCreate(tlsFolder(), Duration.ofDays(3650));
+      List<Identity> identities = new ArrayList<>();
+      for (int i = 1; i <= layout.coordinators(); i++) {
+        identities.add(new Identity(Role.COORDINATOR, layout.coordinatorName(i)));
+      }
+      for (int i = 1; i <= layout.nodes(); i++) {
+        identities.add(new Identity(Role.NODE, layout.nodeName(i)));
+      }
+      identities.add(new Identity(Role.CLIENT, "client"));
+      identities.add(new Identity(Role.ADMIN, "admin"));
+      for (Identity identity : identities) {
+        authority.issue(identity, Duration.ofDays(30));
+      }
+      progress.accept(
+          "mutual TLS: "
+              + identities.size()
+              + " certificates from the lab's authority in "
+              + tlsFolder());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make certificates: " + e.getMessage(), e);
     }
   }
 
@@ -316,7 +405,7 @@ public final class LocalCluster {
     List<String> addresses = coordinatorAddresses();
     AtomicReference<String> waitingFor = new AtomicReference<>();
     AtomicLong nextReport = new AtomicLong(System.nanoTime());
-    try (Coordinators coordinators = new Coordinators(addresses)) {
+    try (Coordinators coordinators = new Coordinators(addresses, credentials("client"))) {
       boolean ready =
           Poll.untilTrue(
               timeout,

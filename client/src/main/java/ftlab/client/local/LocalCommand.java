@@ -87,6 +87,14 @@ public final class LocalCommand implements Runnable {
     int heartbeatIntervalMs;
 
     @Option(
+        names = "--tls",
+        description =
+            "Mutual TLS on every link: make a lab authority and certificates in DIR/tls, and start"
+                + " every member with --tls-dir; the CLI's commands on this cluster use them by"
+                + " themselves (docs/security.md). Default: plaintext.")
+    boolean tls;
+
+    @Option(
         names = "--timeout",
         defaultValue = "60s",
         converter = DurationConverter.class,
@@ -103,7 +111,7 @@ public final class LocalCommand implements Runnable {
           "starting %d coordinators and %d nodes (logs in %s)%n",
           coordinators, nodes, cluster.stateDir().resolve("logs"));
       long start = System.nanoTime();
-      List<Member> members = cluster.up(layout, timeout, System.out::println);
+      List<Member> members = cluster.up(layout, tls, timeout, System.out::println);
       System.out.printf(
           "cluster ready in %.1f s: every coordinator sees %d nodes ALIVE and answers%n",
           (System.nanoTime() - start) / 1e9, nodes);

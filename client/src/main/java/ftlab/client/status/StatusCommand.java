@@ -6,6 +6,8 @@ import ftlab.proto.ClusterView;
 import ftlab.proto.FaultWords;
 import ftlab.proto.NodeView;
 import ftlab.proto.RedundancyWords;
+import ftlab.proto.SecurityView;
+import ftlab.security.Role;
 import io.grpc.StatusRuntimeException;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -28,7 +30,10 @@ public final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     int answered = 0;
-    try (Coordinators coordinators = Coordinators.connected(coordinatorOption.resolve())) {
+    try (Coordinators coordinators =
+        Coordinators.connected(
+            coordinatorOption.resolve(),
+            coordinatorOption.credentials("client", Role.COORDINATOR))) {
       for (int i = 0; i < coordinators.size(); i++) {
         if (i > 0) {
           System.out.println();
@@ -82,6 +87,9 @@ public final class StatusCommand implements Callable<Integer> {
               view.getIdConflicts() == 1 ? "" : "s",
               age(view.getLastGuardEventAgeMs()),
               view.getLastGuardEvent()));
+    }
+    if (view.hasSecurity()) {
+      s.append(security(view.getSecurity()));
     }
     String row =
         "%-"
@@ -137,5 +145,33 @@ public final class StatusCommand implements Callable<Integer> {
       return String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
     }
     return ms / 60_000 + " min";
+  }
+
+  /**
+   * "security: plaintext ..." or "security: mutual TLS as ...; refused: 2 authorization, 1
+   * identity; latest, 3 s ago: ..." (docs/security.md).
+   */
+  static String security(SecurityView security) {
+    if (!security.getTls()) {
+      return "security: plaintext (anyone who reaches a port may call anything; --tls-dir turns"
+          + " on mutual TLS, docs/security.md)"
+          + System.lineSeparator();
+    }
+    StringBuilder line = new StringBuilder("security: ").append(security.getMode());
+    if (security.getRefusedCount() > 0) {
+      line.append("; refused: ")
+          .append(
+              new java.util.TreeMap<>(security.getRefusedMap())
+                  .entrySet().stream()
+                      .map(e -> e.getValue() + " by " + e.getKey())
+                      .collect(java.util.stream.Collectors.joining(", ")))
+          .append("; latest, ")
+          .append(age(security.getLastRefusalAgeMs()))
+          .append(" ago: ")
+          .append(security.getLastRefusal());
+    } else {
+      line.append("; nothing refused");
+    }
+    return line.append(System.lineSeparator()).toString();
   }
 }

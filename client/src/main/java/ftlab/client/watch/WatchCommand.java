@@ -9,6 +9,7 @@ import ftlab.proto.AttemptOutcome;
 import ftlab.proto.Ballot;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyWords;
+import ftlab.security.Role;
 import ftlab.task.Tasks;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -160,7 +161,10 @@ public final class WatchCommand implements Callable<Integer> {
                 ? Redundancy.getDefaultInstance()
                 : RedundancyOption.parse(mode, replicas));
     PrintStream out = json ? System.err : System.out;
-    try (Coordinators coordinators = new Coordinators(coordinatorOption.resolve())) {
+    try (Coordinators coordinators =
+        new Coordinators(
+            coordinatorOption.resolve(),
+            coordinatorOption.credentials("client", Role.COORDINATOR))) {
       Watch watch = new Watch(coordinators, settings);
       CountDownLatch finished = new CountDownLatch(1);
       Thread onCtrlC =

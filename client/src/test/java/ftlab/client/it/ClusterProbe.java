@@ -57,7 +57,13 @@ public final class ClusterProbe implements AutoCloseable {
    * @param coordinatorIds their ids, as they name themselves in their views
    */
   public ClusterProbe(List<String> addresses, List<String> coordinatorIds) {
-    this.coordinators = new Coordinators(addresses);
+    this(addresses, coordinatorIds, io.grpc.InsecureChannelCredentials.create());
+  }
+
+  /** The same, with these credentials (mutual TLS as a client). */
+  public ClusterProbe(
+      List<String> addresses, List<String> coordinatorIds, io.grpc.ChannelCredentials credentials) {
+    this.coordinators = new Coordinators(addresses, credentials);
     this.coordinatorIds = List.copyOf(coordinatorIds);
     this.views = new ViewRecorder(coordinators, Duration.ofMillis(20));
   }

@@ -24,15 +24,21 @@ final class RunningCluster implements AutoCloseable {
   final ClusterProbe probe;
 
   RunningCluster(int coordinators, int nodes) throws Exception {
+    this(coordinators, nodes, false);
+  }
+
+  /** With {@code tls}: mutual TLS on every link, as {@code ftlab local up --tls}. */
+  RunningCluster(int coordinators, int nodes, boolean tls) throws Exception {
     Path dir = Files.createTempDirectory("ftlab-it-");
     LocalLayout layout = LocalLayout.onFreePorts(coordinators, nodes, 4);
     this.cluster = new LocalCluster(dir, Jars.locate());
-    cluster.up(layout, Duration.ofSeconds(90), line -> System.out.println("[up] " + line));
+    cluster.up(layout, tls, Duration.ofSeconds(90), line -> System.out.println("[up] " + line));
     List<String> ids = new ArrayList<>();
     for (int i = 1; i <= coordinators; i++) {
       ids.add(layout.coordinatorName(i));
     }
-    this.probe = new ClusterProbe(layout.coordinatorAddresses(), ids);
+    this.probe =
+        new ClusterProbe(layout.coordinatorAddresses(), ids, cluster.credentials("client"));
   }
 
   /** Waits until the member's process has exited. */

@@ -13,6 +13,8 @@ import ftlab.proto.AttemptOutcome;
 import ftlab.proto.AttemptWords;
 import ftlab.proto.Ballot;
 import ftlab.proto.RedundancyMode;
+import ftlab.security.DefenseScoreboard;
+import ftlab.security.Refusal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -189,6 +191,29 @@ public final class CoordinatorMeters implements DispatchListener {
               a.getFailureCode())
           .increment();
     }
+  }
+
+  private static final String SECURITY_REFUSED = "ftlab.security.refused";
+  private static final String SECURITY_REFUSED_HELP =
+      "Calls security refused, by the layer that caught them: handshake (a certificate not from"
+          + " the lab's authority), authorization (a role calling what"
+          + " it may not, or a certificate naming no ftlab identity), identity (a node's"
+          + " certificate speaking for another node id), revocation (a revoked certificate)";
+
+  /**
+   * Shows every security layer's refusals from 0 (with TLS on), so that a dashboard sees the count
+   * rise from the first refusal on.
+   */
+  public void countSecurityRefusals() {
+    for (Refusal.Layer layer : Refusal.Layer.values()) {
+      counter(SECURITY_REFUSED, SECURITY_REFUSED_HELP, "layer", layer.word());
+    }
+  }
+
+  /** Counts a call that security refused. */
+  public void onRefusal(DefenseScoreboard.Recorded recorded) {
+    counter(SECURITY_REFUSED, SECURITY_REFUSED_HELP, "layer", recorded.refusal().layer().word())
+        .increment();
   }
 
   /** Counts a membership event, and gives a node met for the first time its gauges. */

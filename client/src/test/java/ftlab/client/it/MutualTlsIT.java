@@ -1,0 +1,272 @@
+package ftlab.client.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ftlab.client.Coordinators;
+import ftlab.proto.ClusterView;
+import ftlab.proto.ComputeRequest;
+import ftlab.proto.CoordinatorAdminGrpc;
+import ftlab.proto.Faults;
+import ftlab.proto.LeaveRequest;
+import ftlab.proto.MembershipGrpc;
+import ftlab.proto.NodeAdminGrpc;
+import ftlab.proto.NodeView;
+import ftlab.proto.Redundancy;
+import ftlab.proto.RedundancyMode;
+import ftlab.proto.SetFaultsRequest;
+import ftlab.proto.SetRedundancyRequest;
+import ftlab.proto.WorkerGrpc;
+import ftlab.security.Identity;
+import ftlab.security.LabCertificates;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A cluster with mutual TLS on every link ({@code ftlab local up --tls}) under a checked load, and
+ * issue 10's attacks against it from outside, each refused where it should be: at the TLS handshake
+ * (no certificate, or one from another authority), by the authorization table (a client
+ * heartbeating, a client switching the mode or injecting a fault, a client asking a node to
+ * compute), by the identity check (node-3's certificate speaking for node-1). The load sees none of
+ * it; the coordinators count and show what they refused; the admin's CLI still works.
+ */
+class MutualTlsIT {
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  @AfterEach
+  void closeChannels() {
+    channels.forEach(ManagedChannel::shutdownNow);
+  }
+
+  private ManagedChannel channel(String address, ChannelCredentials credentials) {
+    ManagedChannel c = Grpc.newChannelBuilder(address, credentials).build();
+    channels.add(c);
+    return c;
+  }
+
+  private static void refused(
+      Runnable call, Status.Code code, Consumer<StatusRuntimeException> more) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).as(e.toString()).isEqualTo(code);
+              more.accept(e);
+            });
+  }
+
+  private static NodeView node(ClusterView view, String id) {
+    return view.getNodesList().stream()
+        .filter(n -> n.getNodeId().equals(id))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(id + " not in " + view.getCoordinatorId()));
+  }
+
+  @Test
+  void everyAttackIsRefusedAndCountedWhileTheLoadGoesOn() throws Exception {
+    try (RunningCluster c = new RunningCluster(2, 3, true)) {
+      ClusterProbe p = c.probe;
+      Path certs = c.cluster.tlsFolder();
+      String coordinator1 = c.cluster.member("coordinator-1").address();
+      String node1 = c.cluster.member("node-1").address();
+      String node3 = c.cluster.member("node-3").address();
+      p.startLoad();
+      p.awaitMoreAnswers(40);
+      ClusterView before = p.coordinators().view(0, 2_000);
+      assertThat(before.getSecurity().getTls()).isTrue();
+      assertThat(before.getSecurity().getMode())
+          .isEqualTo(
+              "mutual TLS as coordinator coordinator-1"
+                  + " (spiffe://ftlab/coordinator/coordinator-1)");
+      assertThat(before.getSecurity().getRefusedMap()).isEmpty();
+
+      // 1. no certificate: a plaintext caller does not get past the handshake, and is told why
+      refused(
+          () ->
+              MembershipGrpc.newBlockingStub(
+                      channel(coordinator1, InsecureChannelCredentials.create()))
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .heartbeat(HostileHeartbeatsIT.heartbeat("rogue-1", "127.0.0.1:1", 1, 1).build()),
+          Status.Code.UNAVAILABLE,
+          e ->
+              assertThat(Coordinators.explain(e))
+                  .contains("if the other side runs with --tls-dir (mutual TLS), this one needs"));
+
+      // 2. a certificate from an authority of its own, naming node-9: refused at the handshake
+      Path rogueCerts = Files.createTempDirectory("ftlab-rogue-");
+      LabCertificates.openOrCreate(rogueCerts, Duration.ofDays(1))
+          .issue(new Identity(Role.NODE, "node-9"), Duration.ofDays(1));
+      // (it trusts any server: the coordinator's side of the handshake is what is tested)
+      ChannelCredentials selfSigned =
+          io.grpc.TlsChannelCredentials.newBuilder()
+              .keyManager(
+                  rogueCerts.resolve("node-9.pem").toFile(),
+                  rogueCerts.resolve("node-9.key").toFile())
+              .trustManager(
+                  io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory
+                      .INSTANCE
+                      .getTrustManagers())
+              .build();
+      ManagedChannel rogue = channel(coordinator1, selfSigned);
+      refused(
+          () ->
+              MembershipGrpc.newBlockingStub(rogue)
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .heartbeat(HostileHeartbeatsIT.heartbeat("node-9", node1, 1, 1).build()),
+          Status.Code.UNAVAILABLE,
+          e ->
+              assertThat(Coordinators.explain(e))
+                  .as(e.toString())
+                  .contains("the other side refused this side's certificate"));
+
+      rogue.shutdownNow(); // or it would try again and again, each time refused and counted
+
+      // 3. a valid client certificate trying to heartbeat as a node
+      ChannelCredentials client = TlsFiles.read(certs, "client").channel(Role.COORDINATOR);
+      refused(
+          () ->
+              MembershipGrpc.newBlockingStub(channel(coordinator1, client))
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .heartbeat(HostileHeartbeatsIT.heartbeat("client", node1, 1, 1).build()),
+          Status.Code.PERMISSION_DENIED,
+          e ->
+              assertThat(e.getStatus().getDescription())
+                  .isEqualTo(
+                      "coordinator-1 refused: ftlab.v1.Membership/Heartbeat is for a node only,"
+                          + " and the caller's certificate names client client"));
+
+      // 4. node-3's valid certificate speaking for node-1 (a newer incarnation, its own address):
+      // refused, and node-1 stays as it was
+      ChannelCredentials node3cert = TlsFiles.read(certs, "node-3").channel(Role.COORDINATOR);
+      MembershipGrpc.MembershipBlockingStub impostor =
+          MembershipGrpc.newBlockingStub(channel(coordinator1, node3cert))
+              .withDeadlineAfter(5, TimeUnit.SECONDS);
+      NodeView real = node(before, "node-1");
+      refused(
+          () ->
+              impostor.heartbeat(
+                  HostileHeartbeatsIT.heartbeat("node-1", node3, real.getIncarnation() + 1, 1)
+                      .build()),
+          Status.Code.PERMISSION_DENIED,
+          e ->
+              assertThat(e.getStatus().getDescription())
+                  .isEqualTo(
+                      "coordinator-1 refused the heartbeat: the certificate of node node-3"
+                          + " speaks for node-3 only, not for 'node-1'"));
+      refused(
+          () ->
+              impostor.leave(
+                  LeaveRequest.newBuilder()
+                      .setNodeId("node-1")
+                      .setIncarnation(real.getIncarnation())
+                      .build()),
+          Status.Code.PERMISSION_DENIED,
+          e -> assertThat(e.getStatus().getDescription()).contains("refused the goodbye"));
+
+      // 5. a client certificate calling what only an admin or a coordinator may
+      refused(
+          () ->
+              CoordinatorAdminGrpc.newBlockingStub(channel(coordinator1, client))
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .setRedundancy(
+                      SetRedundancyRequest.newBuilder()
+                          .setRedundancy(
+                              Redundancy.newBuilder().setMode(RedundancyMode.VOTE).setReplicas(3))
+                          .build()),
+          Status.Code.PERMISSION_DENIED,
+          e ->
+              assertThat(e.getStatus().getDescription())
+                  .contains("SetRedundancy is for an admin only"));
+      ChannelCredentials clientToNode = TlsFiles.read(certs, "client").channel(Role.NODE);
+      refused(
+          () ->
+              NodeAdminGrpc.newBlockingStub(channel(node1, clientToNode))
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .setFaults(
+                      SetFaultsRequest.newBuilder()
+                          .setFaults(Faults.newBuilder().setFreeze(true))
+                          .build()),
+          Status.Code.PERMISSION_DENIED,
+          e ->
+              assertThat(e.getStatus().getDescription())
+                  .isEqualTo(
+                      "node-1 refused: ftlab.v1.NodeAdmin/SetFaults is for an admin only, and the"
+                          + " caller's certificate names client client"));
+      refused(
+          () ->
+              WorkerGrpc.newBlockingStub(channel(node1, clientToNode))
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .compute(ComputeRequest.newBuilder().setRequestId("direct").build()),
+          Status.Code.PERMISSION_DENIED,
+          e ->
+              assertThat(e.getStatus().getDescription())
+                  .contains("ftlab.v1.Worker/Compute is for a coordinator only"));
+
+      // nothing the attacks tried took effect, and the load never noticed
+      p.awaitMoreAnswers(40);
+      ClusterView after = p.coordinators().view(0, 2_000);
+      assertThat(node(after, "node-1").getIncarnation()).isEqualTo(real.getIncarnation());
+      assertThat(node(after, "node-1").getAddress()).isEqualTo(real.getAddress());
+      assertThat(after.getNodesList())
+          .extracting(NodeView::getNodeId)
+          .containsExactlyInAnyOrder("node-1", "node-2", "node-3");
+      assertThat(after.getRedundancy().getMode()).isEqualTo(RedundancyMode.FAILOVER);
+      assertThat(node(after, "node-1").getFaults()).isEqualTo(Faults.getDefaultInstance());
+      // counted where they were caught: the certificate from another authority by the handshake
+      // (the plaintext caller was turned away before any certificate was looked at), 2 by
+      // coordinator-1's table (a client heartbeating, a client switching modes), 2 by its identity
+      // check (node-3's heartbeat and goodbye for node-1); node-1 counts its own 2
+      // (the rogue's channel may try its handshake more than once for one call: at least one)
+      assertThat(after.getSecurity().getRefusedMap().getOrDefault("handshake", 0L)).isPositive();
+      assertThat(after.getSecurity().getRefusedMap())
+          .containsEntry("authorization", 2L)
+          .containsEntry("identity", 2L);
+      assertThat(after.getSecurity().getLastRefusal())
+          .startsWith("authorization refused client client at 127.0.0.1:")
+          .endsWith(
+              "SetRedundancy is for an admin only, and the caller's certificate names client client");
+      double nodeRefused =
+          Scrape.of(c.cluster.member("node-1").metricsUrl())
+              .sum("ftlab_security_refused_total", "layer", "authorization");
+      assertThat(nodeRefused).isEqualTo(2);
+      assertThat(
+              Scrape.of(c.cluster.member("coordinator-1").metricsUrl())
+                  .sum("ftlab_security_refused_total", "layer", "identity"))
+          .isEqualTo(2);
+
+      // the admin's CLI finds the local cluster's certificates by itself, and may switch modes
+      FtlabCli.Run mode = FtlabCli.run(c.cluster.stateDir(), "mode", "hedged");
+      assertThat(mode.exit()).as(mode.err()).isZero();
+      assertThat(mode.out()).contains("coordinator-1 at", "now hedged");
+      // the same as a client: refused, and said so
+      FtlabCli.Run asClient = FtlabCli.run(c.cluster.stateDir(), "mode", "vote", "--as", "client");
+      assertThat(asClient.exit()).isEqualTo(1);
+      assertThat(asClient.out())
+          .contains(
+              "PERMISSION_DENIED: coordinator-1 refused: ftlab.v1.CoordinatorAdmin/SetRedundancy is for an admin only");
+      FtlabCli.Run status = FtlabCli.run(c.cluster.stateDir(), "status");
+      assertThat(status.exit()).as(status.err()).isZero();
+      assertThat(status.out())
+          .containsPattern(
+              "security: mutual TLS as coordinator coordinator-1"
+                  + " \\(spiffe://ftlab/coordinator/coordinator-1\\); refused: 3 by authorization,"
+                  + " [0-9]+ by handshake, 2 by identity; latest, ");
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package ftlab.security;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * What one process's defences turned away since it started: a count per layer, the latest refusal
+ * with its time, and which refusals to log. An attacker that retries a thousand times a second must
+ * not fill the log: each layer's refusal is logged at once, then at most once per {@link
+ * #LOG_EVERY_NANOS} with the count since (time passed in, as the membership does).
+ *
+ * <p>Thread-safe: refusals come from the network threads.
+ */
+public final class DefenseScoreboard {
+
+  /** A layer's refusals are logged at most this often (10 s). */
+  public static final long LOG_EVERY_NANOS = 10_000_000_000L;
+
+  /** A refusal as recorded: with the count of its layer's refusals not logged before it. */
+  public record Recorded(Refusal refusal, long nanos, boolean log, long unloggedBefore) {}
+
+  private final Optional<Identity> self;
+  private final LongSupplier nanoTime;
+  private final Map<Refusal.Layer, Long> counts = new EnumMap<>(Refusal.Layer.class);
+  private final Map<Refusal.Layer, Long> lastLogged = new EnumMap<>(Refusal.Layer.class);
+  private final Map<Refusal.Layer, Long> unlogged = new EnumMap<>(Refusal.Layer.class);
+  private final CopyOnWriteArrayList<Consumer<Recorded>> listeners = new CopyOnWriteArrayList<>();
+  private Recorded latest;
+
+  /**
+   * @param self this process's identity with TLS on, empty in plaintext
+   */
+  public DefenseScoreboard(Optional<Identity> self, LongSupplier nanoTime) {
+    this.self = self;
+    this.nanoTime = nanoTime;
+  }
+
+  /** A plaintext process's: nothing to count, but the mode to say. */
+  public static DefenseScoreboard plaintext() {
+    return new DefenseScoreboard(Optional.empty(), System::nanoTime);
+  }
+
+  /** Whether calls must come over mutual TLS. */
+  public boolean tls() {
+    return self.isPresent();
+  }
+
+  /** This process's identity with TLS on. */
+  public Optional<Identity> self() {
+    return self;
+  }
+
+  /** "mutual TLS as coordinator coordinator-1", or "plaintext". */
+  public String mode() {
+    return self.map(s -> "mutual TLS as " + s + " (" + s.uri() + ")").orElse("plaintext");
+  }
+
+  /** Subscribes to every refusal from now on (meters, logs). */
+  public void listen(Consumer<Recorded> listener) {
+    listeners.add(listener);
+  }
+
+  /** Counts a refusal and tells the listeners, with whether to log it. */
+  public void record(Refusal refusal) {
+    long now = nanoTime.getAsLong();
+    Recorded recorded;
+    synchronized (this) {
+      counts.merge(refusal.layer(), 1L, Long::sum);
+      Long last = lastLogged.get(refusal.layer());
+      boolean log = last == null || now - last >= LOG_EVERY_NANOS;
+      long before = unlogged.getOrDefault(refusal.layer(), 0L);
+      if (log) {
+        lastLogged.put(refusal.layer(), now);
+        unlogged.put(refusal.layer(), 0L);
+      } else {
+        unlogged.put(refusal.layer(), before + 1);
+      }
+      recorded = new Recorded(refusal, now, log, log ? before : 0);
+      latest = recorded;
+    }
+    for (Consumer<Recorded> listener : listeners) {
+      listener.accept(recorded);
+    }
+  }
+
+  /** Refusals per layer since start (layers with none left out). */
+  public synchronized Map<Refusal.Layer, Long> counts() {
+    return Map.copyOf(counts);
+  }
+
+  /** The latest refusal, if any. */
+  public synchronized Optional<Recorded> latest() {
+    return Optional.ofNullable(latest);
+  }
+
+  /** How long ago, by this scoreboard's clock, a recorded refusal happened. */
+  public long ageNanos(Recorded recorded) {
+    return nanoTime.getAsLong() - recorded.nanos();
+  }
+}

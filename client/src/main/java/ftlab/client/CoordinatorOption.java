@@ -63,11 +63,11 @@ public final class CoordinatorOption {
     java.nio.file.Path dir = tlsDir;
     if (dir == null) {
       String env = System.getenv("FTLAB_TLS_DIR");
-      if (env != null && !env.isBlank()) {
-        dir = java.nio.file.Path.of(env);
-      } else if (talksToLocalCluster()) {
-        // the local cluster's own certificates, if it was started with --tls
+      if (talksToLocalCluster()) {
+        // the local cluster as it was started: its own certificates with --tls, else plaintext
         dir = localCluster().tlsDir().orElse(null);
+      } else if (env != null && !env.isBlank()) {
+        dir = java.nio.file.Path.of(env);
       }
       if (dir == null) {
         return java.util.Optional.empty();

@@ -148,6 +148,13 @@ public final class Coordinators implements AutoCloseable {
         .readmit(ReadmitRequest.newBuilder().setNodeId(nodeId).build());
   }
 
+  /** Revokes a certificate's name at coordinator {@code i} (or takes that back). */
+  public ftlab.proto.RevokeReply revoke(int i, String name, boolean undo) {
+    return CoordinatorAdminGrpc.newBlockingStub(channels.get(i))
+        .withDeadlineAfter(5, TimeUnit.SECONDS)
+        .revoke(ftlab.proto.RevokeRequest.newBuilder().setName(name).setUndo(undo).build());
+  }
+
   /** "connection refused" rather than "UNAVAILABLE: io exception", for people. */
   public static String explain(StatusRuntimeException e) {
     return explain(e.getStatus());
@@ -158,6 +165,10 @@ public final class Coordinators implements AutoCloseable {
     java.util.Optional<String> tls = ftlab.security.TlsTrouble.explain(s);
     if (tls.isPresent()) {
       return s.getCode() + ": " + tls.get();
+    }
+    java.util.Optional<String> hint = ftlab.security.TlsTrouble.plaintextHint(s);
+    if (hint.isPresent()) {
+      return s.getCode() + ": " + s.getDescription() + " (" + hint.get() + ")";
     }
     if (s.getCode() == Status.Code.UNAVAILABLE && s.getCause() != null) {
       String cause = String.valueOf(s.getCause().getMessage());

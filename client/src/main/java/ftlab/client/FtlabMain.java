@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
       LocalCommand.class,
       ftlab.client.admin.ModeCommand.class,
       ftlab.client.admin.ReadmitCommand.class,
+      ftlab.client.admin.RevokeCommand.class,
       ftlab.client.certs.CertsCommand.class
     })
 public final class FtlabMain implements Runnable {

@@ -6,10 +6,11 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 
 /**
- * Who may use the coordinator's admin service (switch modes, readmit nodes): the one place where
- * that is decided. Today, anyone who can reach the port: the lab runs on a network of its own and
- * publishes ports on 127.0.0.1 only. The security work puts the check here (the caller's
- * certificate names an operator role), and nowhere else.
+ * A hook in front of the coordinator's admin service (switch modes, readmit, revoke) only. Who may
+ * call it is decided for the whole port, not here: with mutual TLS on ({@code --tls-dir}) the
+ * process's {@link ftlab.security.AuthorizationInterceptor} lets only an admin's certificate
+ * through ({@link ftlab.security.Authorization}'s table); in plaintext, anyone who reaches the port
+ * may (the lab runs on a network of its own and publishes ports on 127.0.0.1 only).
  */
 final class AdminAccess implements ServerInterceptor {
   @Override

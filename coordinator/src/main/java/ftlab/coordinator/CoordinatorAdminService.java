@@ -4,12 +4,19 @@ import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.NodeIds;
+import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
 import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.ReadmitReply;
 import ftlab.proto.ReadmitRequest;
 import ftlab.proto.RedundancyReply;
+import ftlab.proto.RevokeReply;
+import ftlab.proto.RevokeRequest;
 import ftlab.proto.SetRedundancyRequest;
+import ftlab.security.AuthorizationInterceptor;
+import ftlab.security.DefenseScoreboard;
+import ftlab.security.Identity;
+import ftlab.security.Revocations;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
@@ -26,11 +33,74 @@ final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdmi
   private final String coordinatorId;
   private final Dispatcher dispatcher;
   private final Cluster cluster;
+  private final DefenseScoreboard defenses;
 
-  CoordinatorAdminService(String coordinatorId, Dispatcher dispatcher, Cluster cluster) {
+  CoordinatorAdminService(
+      String coordinatorId, Dispatcher dispatcher, Cluster cluster, DefenseScoreboard defenses) {
     this.coordinatorId = coordinatorId;
     this.dispatcher = dispatcher;
     this.cluster = cluster;
+    this.defenses = defenses;
+  }
+
+  @Override
+  public void revoke(RevokeRequest request, StreamObserver<RevokeReply> response) {
+    Optional<String> bad = NodeIds.problem(request.getName());
+    if (bad.isPresent()) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(bad.get()).asException());
+      return;
+    }
+    if (!defenses.tls()) {
+      response.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription(
+                  coordinatorId
+                      + " runs plaintext: there is no certificate to revoke (start the"
+                      + " coordinators and nodes with --tls-dir)")
+              .asException());
+      return;
+    }
+    String name = request.getName();
+    Optional<Identity> caller = AuthorizationInterceptor.caller();
+    if (!request.getUndo() && caller.isPresent() && caller.get().name().equals(name)) {
+      response.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription(
+                  "the certificate of "
+                      + caller.get()
+                      + " cannot revoke itself: use another"
+                      + " admin's certificate (--as NAME)")
+              .asException());
+      return;
+    }
+    String by = caller.map(Identity::toString).orElse("an operator");
+    Revocations revocations = defenses.revocations();
+    boolean changed =
+        request.getUndo()
+            ? revocations.undo(name)
+            : revocations.revoke(name, by, System.currentTimeMillis());
+    Optional<NodeState> node =
+        request.getUndo()
+            ? cluster.node(name).map(NodeSnapshot::state)
+            : cluster.revoke(name, "revoked by " + by + ": its certificate is refused from now on");
+    log.warn(
+        "{} {} by {}{}",
+        name,
+        request.getUndo()
+            ? (changed ? "is no longer revoked" : "was not revoked")
+            : (changed ? "revoked" : "was revoked already"),
+        by,
+        node.map(state -> "; as a node here it is " + state).orElse(""));
+    RevokeReply.Builder reply =
+        RevokeReply.newBuilder()
+            .setCoordinatorId(coordinatorId)
+            .setName(name)
+            .setRevoked(!request.getUndo())
+            .setChanged(changed)
+            .setKnownNode(node.isPresent());
+    node.ifPresent(state -> reply.setNodeState(ProtoStates.toProto(state)));
+    response.onNext(reply.build());
+    response.onCompleted();
   }
 
   @Override

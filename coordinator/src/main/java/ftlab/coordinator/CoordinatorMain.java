@@ -13,6 +13,7 @@ import ftlab.metrics.ProcessMetrics;
 import ftlab.proto.RedundancyWords;
 import ftlab.security.AuthorizationInterceptor;
 import ftlab.security.DefenseScoreboard;
+import ftlab.security.Revocations;
 import ftlab.security.Role;
 import ftlab.security.TlsFiles;
 import io.grpc.ChannelCredentials;
@@ -235,10 +236,20 @@ public final class CoordinatorMain implements Callable<Integer> {
             new CommandLine(this), "--tls-dir (FTLAB_TLS_DIR): " + e.getMessage());
       }
     }
-    DefenseScoreboard defenses =
-        tls == null
-            ? DefenseScoreboard.plaintext()
-            : new DefenseScoreboard(Optional.of(tls.self()), System::nanoTime);
+    DefenseScoreboard defenses = DefenseScoreboard.plaintext();
+    if (tls != null) {
+      try {
+        // what 'ftlab revoke' wrote into the folder: refused from the start
+        defenses =
+            new DefenseScoreboard(
+                Optional.of(tls.self()),
+                System::nanoTime,
+                Revocations.read(tls.dir(), System.currentTimeMillis()));
+      } catch (IOException e) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), "--tls-dir (FTLAB_TLS_DIR): " + e.getMessage());
+      }
+    }
     // with no HTTP port nobody can read meters: then none are kept, and nothing is counted
     ProcessMetrics metrics = httpPort < 0 ? null : ProcessMetrics.create("coordinator", id);
     InetSocketAddress listen = new InetSocketAddress(bind, port);
@@ -253,7 +264,8 @@ public final class CoordinatorMain implements Callable<Integer> {
     if (tls != null) {
       // who may call what (added before the meters: the last added sees a call first, so the
       // meters count refused calls too)
-      serverBuilder.intercept(new AuthorizationInterceptor(id, defenses::record));
+      serverBuilder.intercept(
+          new AuthorizationInterceptor(id, defenses::record, defenses.revocations()));
     }
     if (metrics != null) {
       // gRPC's own call meters (grpc_server_*), from Micrometer's binder
@@ -312,7 +324,15 @@ public final class CoordinatorMain implements Callable<Integer> {
       server.listenMembership(feed::onMembership);
       http.route(
           "/",
-          new DashboardHttp(id, feed, server.cluster(), server.dispatcher(), channels, dashboards));
+          new DashboardHttp(
+              id,
+              feed,
+              server.cluster(),
+              server.dispatcher(),
+              channels,
+              dashboards,
+              // the HTTP port has no login: with TLS, changes need an admin's certificate
+              defenses.tls()));
     }
     MetricsServer httpServer = http;
     server.start();

@@ -174,7 +174,8 @@ public final class CoordinatorServer {
             .addService(
                 BadRequests.guard(
                     ServerInterceptors.intercept(
-                        new CoordinatorAdminService(id, dispatcher, cluster), new AdminAccess())))
+                        new CoordinatorAdminService(id, dispatcher, cluster, defenses),
+                        new AdminAccess())))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             // and v1alpha: grpcurl builds older than its v1 support (2023) and Postman ask only for

@@ -66,6 +66,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     SecurityView.Builder security =
         SecurityView.newBuilder().setTls(defenses.tls()).setMode(defenses.mode());
     defenses.counts().forEach((layer, count) -> security.putRefused(layer.word(), count));
+    security.addAllRevoked(defenses.revocations().names());
     defenses
         .latest()
         .ifPresent(

@@ -123,6 +123,14 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
    */
   private boolean speaksFor(String nodeId, String what, StreamObserver<?> response) {
     Optional<Identity> caller = AuthorizationInterceptor.caller();
+    if (caller.isEmpty() && defenses.tls()) {
+      // TLS on but no identity known: the authorization interceptor is missing; fail closed
+      response.onError(
+          Status.PERMISSION_DENIED
+              .withDescription(coordinatorId + " refused the " + what + ": no caller identity")
+              .asException());
+      return false;
+    }
     if (caller.isEmpty() || caller.get().name().equals(nodeId)) {
       return true;
     }

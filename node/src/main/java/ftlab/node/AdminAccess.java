@@ -15,9 +15,10 @@ import java.util.Optional;
  * The one door to the node's admin service (NodeAdmin: inject faults, heal, crash), which changes a
  * running cluster. Every admin call passes through here before it reaches the service.
  *
- * <p><b>Today it lets every caller in</b>: the lab runs on a laptop or a private Docker network.
- * The security work adds its authorization check in {@link #refusal}, and only there; a refused
- * call then ends with that status and never reaches the service.
+ * <p>Who may call is decided for the whole port: with mutual TLS on ({@code --tls-dir}) the
+ * process's {@link ftlab.security.AuthorizationInterceptor} lets only an admin's certificate
+ * through; in plaintext every caller gets in (the lab runs on a laptop or a private Docker
+ * network). {@link #refusal} is where a check of this service's own would go.
  *
  * <p>It also tells the service who is calling ({@link #CALLER}), for the log.
  */
@@ -40,8 +41,8 @@ final class AdminAccess implements ServerInterceptor {
   }
 
   /**
-   * Why this call may not go ahead (e.g. PERMISSION_DENIED), or empty to let it through. Today:
-   * always empty, every caller may change the node's faults.
+   * Why this call may not go ahead (e.g. PERMISSION_DENIED), or empty to let it through: always
+   * empty, the port's authorization (TLS on) has decided already.
    */
   private static Optional<Status> refusal(ServerCall<?, ?> call, Metadata headers) {
     return Optional.empty();

@@ -365,7 +365,13 @@ final class HeartbeatSender implements AutoCloseable {
                     target,
                     t instanceof CancellationException
                         ? "no reply within " + 2 * interval.toMillis() + " ms"
-                        : rootMessage(t),
+                        : rootMessage(t)
+                            // never connected, and hung up on: perhaps a TLS coordinator
+                            + (everReached
+                                ? ""
+                                : TlsTrouble.plaintextHint(Status.fromThrowable(t))
+                                    .map(h -> " (" + h + ")")
+                                    .orElse("")),
                     interval.toMillis());
               }
               // gRPC waits longer and longer between reconnects (up to 2 minutes). A coordinator

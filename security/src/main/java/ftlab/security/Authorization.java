@@ -8,19 +8,18 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Who may call what, in one table: each gRPC method (or all methods of a service, {@code
- * Service/*}) and the roles that may call it. A method that is not in the table is refused to
- * everyone: a new RPC stays closed until a line here opens it.
+ * Who may call what, in one table: each gRPC method and the roles that may call it (the standard
+ * health and reflection services as a whole, {@code Service/*}). A method that is not in the table
+ * is refused to everyone: a new RPC stays closed until a line here opens it.
  *
  * <pre>
- *   ftlab.v1.Coordinator/Submit          client, admin
- *   ftlab.v1.Coordinator/GetCluster      client, admin
- *   ftlab.v1.CoordinatorAdmin/*          admin
- *   ftlab.v1.Membership/*                node            (and only for its own node id)
- *   ftlab.v1.Worker/Compute              coordinator
- *   ftlab.v1.NodeAdmin/*                 admin
- *   grpc.health.v1.Health/*              every role
- *   grpc.reflection.v1(alpha).ServerReflection/*   every role
+ *   ftlab.v1.Coordinator/Submit, GetCluster                  client, admin
+ *   ftlab.v1.CoordinatorAdmin/SetRedundancy, Readmit, Revoke admin
+ *   ftlab.v1.Membership/Heartbeat, Leave                     node (and only for its own node id)
+ *   ftlab.v1.Worker/Compute                                  coordinator
+ *   ftlab.v1.NodeAdmin/SetFaults, Heal, GetFaults, Crash     admin
+ *   grpc.health.v1.Health/*                                  every role
+ *   grpc.reflection.v1(alpha).ServerReflection/*             every role
  * </pre>
  *
  * <p>The table decides by role; that a node speaks only for its own id is the membership service's
@@ -36,10 +35,17 @@ public final class Authorization {
     Map<String, Set<Role>> t = new TreeMap<>();
     t.put("ftlab.v1.Coordinator/Submit", EnumSet.of(Role.CLIENT, Role.ADMIN));
     t.put("ftlab.v1.Coordinator/GetCluster", EnumSet.of(Role.CLIENT, Role.ADMIN));
-    t.put("ftlab.v1.CoordinatorAdmin/*", EnumSet.of(Role.ADMIN));
-    t.put("ftlab.v1.Membership/*", EnumSet.of(Role.NODE));
+    t.put("ftlab.v1.CoordinatorAdmin/SetRedundancy", EnumSet.of(Role.ADMIN));
+    t.put("ftlab.v1.CoordinatorAdmin/Readmit", EnumSet.of(Role.ADMIN));
+    t.put("ftlab.v1.CoordinatorAdmin/Revoke", EnumSet.of(Role.ADMIN));
+    t.put("ftlab.v1.Membership/Heartbeat", EnumSet.of(Role.NODE));
+    t.put("ftlab.v1.Membership/Leave", EnumSet.of(Role.NODE));
     t.put("ftlab.v1.Worker/Compute", EnumSet.of(Role.COORDINATOR));
-    t.put("ftlab.v1.NodeAdmin/*", EnumSet.of(Role.ADMIN));
+    t.put("ftlab.v1.NodeAdmin/SetFaults", EnumSet.of(Role.ADMIN));
+    t.put("ftlab.v1.NodeAdmin/Heal", EnumSet.of(Role.ADMIN));
+    t.put("ftlab.v1.NodeAdmin/GetFaults", EnumSet.of(Role.ADMIN));
+    t.put("ftlab.v1.NodeAdmin/Crash", EnumSet.of(Role.ADMIN));
+    // the standard services: health (what is up) and reflection (what the services are)
     t.put("grpc.health.v1.Health/*", everyone);
     t.put("grpc.reflection.v1.ServerReflection/*", everyone);
     t.put("grpc.reflection.v1alpha.ServerReflection/*", everyone);

@@ -31,14 +31,23 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
 
   private final String self;
   private final Consumer<Refusal> refused;
+  private final Revocations revocations;
 
   /**
    * @param self this process, for the sentence ("coordinator-1 refused ...")
    * @param refused told of every refused call (counted, logged, shown)
    */
   public AuthorizationInterceptor(String self, Consumer<Refusal> refused) {
+    this(self, refused, new Revocations());
+  }
+
+  /**
+   * @param revocations names refused whatever their role ({@code ftlab revoke}), checked first
+   */
+  public AuthorizationInterceptor(String self, Consumer<Refusal> refused, Revocations revocations) {
     this.self = self;
     this.refused = refused;
+    this.revocations = revocations;
   }
 
   /** The identity of the current call's caller, if TLS named one. */
@@ -75,6 +84,18 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
               method,
               "its certificate names no ftlab identity (" + Identity.PREFIX + "ROLE/NAME)"));
     }
+    Optional<Revocations.Revoked> revoked = revocations.of(caller.get());
+    if (revoked.isPresent()) {
+      return refuse(
+          call,
+          Status.PERMISSION_DENIED,
+          new Refusal(
+              Refusal.Layer.REVOCATION,
+              peerAddress(call),
+              caller,
+              method,
+              "the certificate of " + caller.get() + " was revoked by " + revoked.get().by()));
+    }
     Optional<String> why = Authorization.refusal(method, caller.get());
     if (why.isPresent()) {
       return refuse(
@@ -93,8 +114,8 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
 
   private <Q, A> ServerCall.Listener<Q> refuse(
       ServerCall<Q, A> call, Status status, Refusal refusal) {
-    refused.accept(refusal);
     call.close(status.withDescription(self + " refused: " + refusal.reason()), new Metadata());
+    refused.accept(refusal);
     return new ServerCall.Listener<>() {};
   }
 }

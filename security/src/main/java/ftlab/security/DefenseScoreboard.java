@@ -25,6 +25,7 @@ public final class DefenseScoreboard {
 
   private final Optional<Identity> self;
   private final LongSupplier nanoTime;
+  private final Revocations revocations;
   private final Map<Refusal.Layer, Long> counts = new EnumMap<>(Refusal.Layer.class);
   private final Map<Refusal.Layer, Long> lastLogged = new EnumMap<>(Refusal.Layer.class);
   private final Map<Refusal.Layer, Long> unlogged = new EnumMap<>(Refusal.Layer.class);
@@ -35,8 +36,22 @@ public final class DefenseScoreboard {
    * @param self this process's identity with TLS on, empty in plaintext
    */
   public DefenseScoreboard(Optional<Identity> self, LongSupplier nanoTime) {
+    this(self, nanoTime, new Revocations());
+  }
+
+  /**
+   * @param revocations the names an operator revoked (read from the certificate folder at start)
+   */
+  public DefenseScoreboard(
+      Optional<Identity> self, LongSupplier nanoTime, Revocations revocations) {
     this.self = self;
     this.nanoTime = nanoTime;
+    this.revocations = revocations;
+  }
+
+  /** The certificates refused by name ({@code ftlab revoke}). */
+  public Revocations revocations() {
+    return revocations;
   }
 
   /** A plaintext process's: nothing to count, but the mode to say. */
@@ -83,7 +98,13 @@ public final class DefenseScoreboard {
       latest = recorded;
     }
     for (Consumer<Recorded> listener : listeners) {
-      listener.accept(recorded);
+      try {
+        listener.accept(recorded);
+      } catch (RuntimeException e) {
+        // a meter or a log line must not keep a refused call open or break a handshake
+        java.util.logging.Logger.getLogger(DefenseScoreboard.class.getName())
+            .log(java.util.logging.Level.WARNING, "a refusal listener failed", e);
+      }
     }
   }
 

@@ -70,6 +70,12 @@ public final class TlsFiles {
    * @throws IOException with a sentence saying what is wrong and what to do
    */
   public static TlsFiles read(Path dir, String name, Role role) throws IOException {
+    Identity expected;
+    try {
+      expected = new Identity(role, name); // a name, not a path
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
     if (!Files.isDirectory(dir)) {
       throw new IOException(
           "the TLS folder "
@@ -101,7 +107,6 @@ public final class TlsFiles {
     X509Certificate ca = readCertificate(caFile);
     X509Certificate own = readCertificate(certificateFile);
     Optional<Identity> named = Identity.of(own);
-    Identity expected = new Identity(role, name);
     if (named.isEmpty()) {
       throw new IOException(
           certificateFile + " names no ftlab identity (a URI " + Identity.PREFIX + "ROLE/NAME)");
@@ -143,6 +148,11 @@ public final class TlsFiles {
    * certificate by name: "client", "admin").
    */
   public static TlsFiles read(Path dir, String name) throws IOException {
+    try {
+      new Identity(Role.CLIENT, name); // a name, not a path
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
     Path certificateFile = dir.resolve(name + ".pem");
     if (Files.isRegularFile(certificateFile)) {
       Optional<Identity> named = Identity.of(readCertificate(certificateFile));
@@ -249,6 +259,21 @@ public final class TlsFiles {
     }
   }
 
+  /** Why a certificate did not pass, in words: expired, or not from this lab's authority. */
+  private static String reason(CertificateException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateExpiredException
+          || t instanceof java.security.cert.CertificateNotYetValidException) {
+        return "not valid now (" + t.getMessage() + ")";
+      }
+      if (t instanceof java.security.cert.CertPathValidatorException v
+          && v.getReason() == java.security.cert.CertPathValidatorException.BasicReason.EXPIRED) {
+        return "expired (" + v.getMessage() + ")";
+      }
+    }
+    return "not from this lab's authority (" + e.getMessage() + ")";
+  }
+
   /** A caller passes if the lab's authority signed its certificate; a refusal is reported. */
   private static final class ClientCheck extends X509ExtendedTrustManager {
     private final X509TrustManager authority;
@@ -273,11 +298,12 @@ public final class TlsFiles {
                 "unknown",
                 claimed,
                 "",
-                "its certificate is not from this lab's authority ("
-                    + (chain == null || chain.length == 0
-                        ? "none"
-                        : "issued by " + chain[0].getIssuerX500Principal().getName())
-                    + ")"));
+                (chain == null || chain.length == 0
+                    ? "it showed no certificate"
+                    : "its certificate (issued by "
+                        + chain[0].getIssuerX500Principal().getName()
+                        + ") did not pass: "
+                        + reason(e))));
         throw e;
       }
     }

@@ -25,11 +25,6 @@ public final class TlsTrouble {
           "the other side speaks plaintext, and this one mutual TLS (--tls-dir): start both with"
               + " --tls-dir, or neither");
     }
-    if (all.contains("Network closed for unknown reason")) {
-      return Optional.of(
-          "the connection was closed at once: if the other side runs with --tls-dir (mutual"
-              + " TLS), this one needs --tls-dir too");
-    }
     if (all.contains("PKIX path") || all.contains("unable to find valid certification path")) {
       return Optional.of(
           "the other side's certificate is not from this lab's authority (ca.pem in --tls-dir):"
@@ -52,6 +47,18 @@ public final class TlsTrouble {
       return Optional.of(all.substring(i, end < 0 ? all.length() : end));
     }
     return Optional.empty();
+  }
+
+  /**
+   * For a plaintext caller: a hint to add when a call ends with "Network closed for unknown
+   * reason", which is what gRPC says both when a TLS server hangs up on plaintext and when a
+   * plaintext peer dies mid-call (so it is a question, not a verdict), or empty.
+   */
+  public static Optional<String> plaintextHint(Status status) {
+    return status.getCode() == Status.Code.UNAVAILABLE
+            && messages(status).contains("Network closed for unknown reason")
+        ? Optional.of("if the other side runs with --tls-dir (mutual TLS), this side needs it too")
+        : Optional.empty();
   }
 
   private static String messages(Status status) {

@@ -24,6 +24,7 @@ class AuthorizationTest {
         Arguments.of("ftlab.v1.Coordinator/GetCluster", USERS),
         Arguments.of("ftlab.v1.CoordinatorAdmin/SetRedundancy", ADMIN),
         Arguments.of("ftlab.v1.CoordinatorAdmin/Readmit", ADMIN),
+        Arguments.of("ftlab.v1.CoordinatorAdmin/Revoke", ADMIN),
         Arguments.of("ftlab.v1.Membership/Heartbeat", NODE),
         Arguments.of("ftlab.v1.Membership/Leave", NODE),
         Arguments.of("ftlab.v1.Worker/Compute", COORDINATOR),
@@ -38,6 +39,8 @@ class AuthorizationTest {
         // not in the table: closed to all
         Arguments.of("ftlab.v1.Coordinator/Unknown", Set.of()),
         Arguments.of("ftlab.v1.Worker/ComputeMore", Set.of()),
+        Arguments.of("ftlab.v1.Membership/Join", Set.of()),
+        Arguments.of("ftlab.v1.NodeAdmin/Reboot", Set.of()),
         Arguments.of("other.Service/Method", Set.of()),
         Arguments.of("no-slash", Set.of()));
   }

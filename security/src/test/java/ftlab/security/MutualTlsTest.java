@@ -110,20 +110,6 @@ class MutualTlsTest {
   }
 
   @Test
-  void aCertificateFromAnotherAuthorityDoesNotGetPastTheHandshake() throws IOException {
-    // a self-made authority issuing itself node-1: the name is right, the signature is not ours
-    LabCertificates.openOrCreate(otherDir, Duration.ofDays(1))
-        .issue(new Identity(Role.NODE, "node-1"), Duration.ofDays(1));
-    Files.copy(dir.resolve("coordinator-1.pem"), otherDir.resolve("coordinator-1.pem"));
-    TlsFiles rogue = TlsFiles.read(otherDir, "node-1", Role.NODE);
-    assertThatThrownBy(() -> check(rogue.channel(Role.COORDINATOR)))
-        .isInstanceOfSatisfying(
-            StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
-    assertThat(seen).isEmpty();
-  }
-
-  @Test
   void aCertificateFromAnotherAuthorityIsReportedWithTheIdentityItClaims() throws IOException {
     LabCertificates.openOrCreate(otherDir, Duration.ofDays(1))
         .issue(new Identity(Role.NODE, "node-1"), Duration.ofDays(1));
@@ -139,27 +125,24 @@ class MutualTlsTest {
     assertThatThrownBy(() -> check(rogue))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
-            e -> {
-              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-              assertThat(TlsTrouble.explain(e.getStatus()))
-                  .get()
-                  .asString()
-                  .contains("the other side refused this side's certificate");
-            });
+            // (what the client reads depends on when the server's alert reaches it: TLS 1.3
+            // clients finish their handshake first; the server's side is what is checked)
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> !refusals.isEmpty());
     assertThat(refusals.get(0).layer()).isEqualTo(Refusal.Layer.HANDSHAKE);
     assertThat(refusals.get(0).identity()).contains(new Identity(Role.NODE, "node-1"));
     assertThat(refusals.get(0).reason())
-        .startsWith("its certificate is not from this lab's authority (issued by");
+        .startsWith("its certificate (issued by")
+        .contains("did not pass: not from this lab's authority");
     assertThat(seen).isEmpty();
   }
 
   @Test
   void aCallerThatExpectsANodeThereRefusesTheCoordinatorsCertificate() throws IOException {
-    TlsFiles coordinator2 = TlsFiles.read(dir, "admin", Role.ADMIN);
-    assertThatThrownBy(() -> check(coordinator2.channel(Role.NODE)))
+    TlsFiles admin = TlsFiles.read(dir, "admin", Role.ADMIN);
+    assertThatThrownBy(() -> check(admin.channel(Role.NODE)))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> {

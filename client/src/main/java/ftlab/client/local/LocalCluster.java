@@ -340,6 +340,10 @@ public final class LocalCluster {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    // the member's command line says it all: a TLS folder exported for other clusters must not
+    // turn on TLS in a member started without it
+    pb.environment().remove("FTLAB_TLS_DIR");
+    pb.environment().remove("FTLAB_AS");
     try {
       Process p = pb.start();
       long startedAt = p.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);

@@ -172,6 +172,9 @@ public final class StatusCommand implements Callable<Integer> {
     } else {
       line.append("; nothing refused");
     }
+    if (security.getRevokedCount() > 0) {
+      line.append("; revoked: ").append(String.join(", ", security.getRevokedList()));
+    }
     return line.append(System.lineSeparator()).toString();
   }
 }

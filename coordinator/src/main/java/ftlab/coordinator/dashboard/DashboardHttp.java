@@ -79,6 +79,9 @@ public final class DashboardHttp implements HttpHandler {
   /** Their origins ("http://host:port"), which may read {@code /api/view} from their pages. */
   private final Set<String> dashboardOrigins = new HashSet<>();
 
+  /** With mutual TLS on: the page shows, and changes nothing. */
+  private final boolean readOnly;
+
   /**
    * @param dashboards every coordinator's dashboard as a browser reaches it, by coordinator id
    *     (this one's too), in the order the page lists them: see {@link #parseDashboards}
@@ -90,6 +93,22 @@ public final class DashboardHttp implements HttpHandler {
       Dispatcher dispatcher,
       Function<String, ManagedChannel> channels,
       Map<String, String> dashboards) {
+    this(coordinatorId, feed, cluster, dispatcher, channels, dashboards, false);
+  }
+
+  /**
+   * @param readOnly no changes through the page (modes, faults, readmissions): with mutual TLS on,
+   *     whose HTTP port has no login, changes are for admins' certificates only
+   */
+  public DashboardHttp(
+      String coordinatorId,
+      DashboardFeed feed,
+      Cluster cluster,
+      Dispatcher dispatcher,
+      Function<String, ManagedChannel> channels,
+      Map<String, String> dashboards,
+      boolean readOnly) {
+    this.readOnly = readOnly;
     this.coordinatorId = coordinatorId;
     this.dashboards = Collections.unmodifiableMap(new LinkedHashMap<>(dashboards));
     for (String url : dashboards.values()) {
@@ -155,6 +174,16 @@ public final class DashboardHttp implements HttpHandler {
   }
 
   private void post(HttpExchange exchange, String path) throws IOException {
+    if (readOnly) {
+      reply(
+          exchange,
+          403,
+          false,
+          "the dashboard is read-only with mutual TLS on (its HTTP port has no login): change"
+              + " modes and faults with 'ftlab mode', 'ftlab chaos' and 'ftlab readmit' and an"
+              + " admin's certificate");
+      return;
+    }
     if (!"1".equals(exchange.getRequestHeaders().getFirst("X-Ftlab"))) {
       reply(
           exchange, 403, false, "changes need the header X-Ftlab: 1 (the dashboard page sends it)");

@@ -30,8 +30,8 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * @param channelFactory opens a channel to an address: plaintext TCP in production, in-process in
-   *     tests
+   * @param channelFactory opens a channel to an address: TCP in production (plaintext, or mutual
+   *     TLS with --tls-dir), in-process in tests
    */
   public GrpcNodeCaller(Function<String, ManagedChannel> channelFactory) {
     this(channelFactory, BACKSTOP);

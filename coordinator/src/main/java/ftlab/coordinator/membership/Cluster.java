@@ -129,6 +129,22 @@ public final class Cluster {
     events.drain();
   }
 
+  /**
+   * An operator revoked the node's certificate: LEFT at once, no more work.
+   *
+   * @return its state after, or empty if this coordinator does not know it
+   */
+  public Optional<NodeState> revoke(String nodeId, String why) {
+    Optional<NodeState> after;
+    synchronized (lock) {
+      long now = nanoClock.getAsLong();
+      enqueue(membership.onRevoked(nodeId, why, now));
+      after = membership.node(nodeId, now).map(NodeSnapshot::state);
+    }
+    events.drain();
+    return after;
+  }
+
   /** A call to the node failed in a way that suggests it is gone: evidence for the detector. */
   public void callFailed(String nodeId, String what) {
     synchronized (lock) {

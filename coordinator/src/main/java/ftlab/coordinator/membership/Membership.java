@@ -148,6 +148,12 @@ public final class Membership {
     /** The last beat numbered at or below lastSequence after a silence (see numberedAgain). */
     Process lowBeats;
 
+    /**
+     * LEFT because an operator revoked its certificate: its beats are refused before they get here
+     * while that lasts, so a beat means the revocation was undone.
+     */
+    boolean revoked;
+
     Member(String nodeId) {
       this.nodeId = nodeId;
     }
@@ -231,6 +237,16 @@ public final class Membership {
                   + millis(elapsed)
                   + " ms ago: not believed",
               false,
+              nowNanos));
+    }
+    if (m.state == NodeState.LEFT && m.revoked) {
+      m.revoked = false;
+      accept(m, hb, nowNanos);
+      return List.of(
+          move(
+              m,
+              NodeState.ALIVE,
+              "heartbeat #" + hb.sequence() + " arrived: its certificate is no longer revoked",
               nowNanos));
     }
     if (m.state == NodeState.LEFT) {
@@ -503,6 +519,22 @@ public final class Membership {
     }
     String reason = why == null || why.isBlank() ? "said goodbye" : "said goodbye: " + why;
     return List.of(move(m, NodeState.LEFT, reason, nowNanos));
+  }
+
+  /**
+   * An operator revoked the node's certificate: it gets no work from now on (LEFT at once, from any
+   * state; its calls are refused before they reach the membership). Nothing for an unknown node;
+   * one already LEFT stays so, and is marked revoked.
+   */
+  public List<MembershipEvent> onRevoked(String nodeId, String why, long nowNanos) {
+    Member m = members.get(nodeId);
+    if (m == null) {
+      return List.of();
+    }
+    boolean wasLeft = m.state == NodeState.LEFT;
+    m.revoked = true;
+    m.votes.clear();
+    return wasLeft ? List.of() : List.of(move(m, NodeState.LEFT, why, nowNanos));
   }
 
   /**

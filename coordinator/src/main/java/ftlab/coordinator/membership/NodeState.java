@@ -18,6 +18,8 @@ import java.util.Set;
  *                                     LEFT ── beats of the same process 2 s after it ──▶ ALIVE
  *   ALIVE, SUSPECT ── outvoted too often ──▶ QUARANTINED ── readmitted, or expired ──▶ ALIVE (DEAD
  *                                                           if it went silent meanwhile)
+ *   any state but LEFT ── its certificate revoked (ftlab revoke) ──▶ LEFT ── revocation undone,
+ *                                                                      a heartbeat ──▶ ALIVE
  * </pre>
  */
 public enum NodeState {
@@ -50,8 +52,8 @@ public enum NodeState {
     // a restarted process (a new incarnation) comes back from LEFT, or the same one if it beats on
     // well after the goodbye (the goodbye was not its own: Membership.GOODBYE_GRACE)
     LEGAL.put(LEFT, EnumSet.of(ALIVE));
-    // only an operator's readmission or the expiry ends a quarantine
-    LEGAL.put(QUARANTINED, EnumSet.of(ALIVE, DEAD));
+    // only an operator's readmission or the expiry ends a quarantine; a revocation trumps it
+    LEGAL.put(QUARANTINED, EnumSet.of(ALIVE, DEAD, LEFT));
   }
 
   /** Whether a node in this state may move to {@code next}. */

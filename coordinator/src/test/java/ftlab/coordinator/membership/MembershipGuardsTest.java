@@ -403,4 +403,35 @@ class MembershipGuardsTest {
       assertThat(Heartbeat.addressProblem(bad)).as(bad).isPresent();
     }
   }
+
+  @Test
+  void aRevokedNodeIsOutAtOnceFromAnyStateAndBackAtItsFirstBeatWhenTheRevocationIsUndone() {
+    long seq = beatOn("node-1", 1, 1, 300);
+    beat("node-2", "10.0.0.6:7101", 1, 1);
+    // ALIVE -> LEFT at once
+    assertThat(membership.onRevoked("node-1", "revoked by admin admin", now))
+        .extracting(MembershipEvent::describe)
+        .containsExactly("node-1 ALIVE -> LEFT: revoked by admin admin");
+    assertThat(node("node-1").state()).isEqualTo(NodeState.LEFT);
+    // again: nothing more happens; an unknown name: nothing at all
+    assertThat(membership.onRevoked("node-1", "again", now)).isEmpty();
+    assertThat(membership.onRevoked("client", "revoked", now)).isEmpty();
+    // a quarantined node: revocation trumps the quarantine
+    for (int i = 0; i < 10; i++) {
+      membership.onVote("node-2", true, now);
+    }
+    assertThat(node("node-2").state()).isEqualTo(NodeState.QUARANTINED);
+    assertThat(membership.onRevoked("node-2", "revoked by admin admin", now))
+        .extracting(MembershipEvent::describe)
+        .containsExactly("node-2 QUARANTINED -> LEFT: revoked by admin admin");
+    // its beats are refused before they get here while it is revoked; the first one that gets
+    // here means the revocation was undone: ALIVE at once (no goodbye grace to wait out)
+    now += 10 * MS;
+    assertThat(beat("node-1", REAL, 1, seq))
+        .extracting(MembershipEvent::describe)
+        .containsExactly(
+            "node-1 LEFT -> ALIVE: heartbeat #"
+                + seq
+                + " arrived: its certificate is no longer revoked");
+  }
 }

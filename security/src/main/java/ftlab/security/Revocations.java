@@ -1,0 +1,111 @@
+package ftlab.security;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The certificates an operator revoked ({@code ftlab revoke NAME}), by name: every call from a
+ * certificate of that name is refused from then on, whatever its role. Thread-safe.
+ *
+ * <p>A lab's revocations also live in the file {@code revoked} of its certificate folder, one name
+ * per line ({@code #} starts a comment), which a coordinator reads when it starts: {@code ftlab
+ * revoke} writes it where it can, so that a coordinator restarted later still refuses the name.
+ */
+public final class Revocations {
+
+  /** The file in the certificate folder. */
+  public static final String FILE = "revoked";
+
+  /** Who revoked a name, and when (wall clock, ms). */
+  public record Revoked(String by, long atMillis) {}
+
+  private final Map<String, Revoked> revoked = new ConcurrentHashMap<>();
+
+  /** Revokes a name; returns false if it was revoked already. */
+  public boolean revoke(String name, String by, long nowMillis) {
+    return revoked.putIfAbsent(name, new Revoked(by, nowMillis)) == null;
+  }
+
+  /** Takes a revocation back; returns false if the name was not revoked. */
+  public boolean undo(String name) {
+    return revoked.remove(name) != null;
+  }
+
+  /** Whether (and by whom) a certificate's name is revoked. */
+  public Optional<Revoked> of(Identity identity) {
+    return Optional.ofNullable(revoked.get(identity.name()));
+  }
+
+  /** The revoked names, sorted. */
+  public List<String> names() {
+    return new ArrayList<>(new TreeMap<>(revoked).keySet());
+  }
+
+  /**
+   * Reads the names in {@code dir/revoked} (none if there is no such file), as revoked by "the
+   * file".
+   *
+   * @throws IOException with a sentence if a line is not a valid name
+   */
+  public static Revocations read(Path dir, long nowMillis) throws IOException {
+    Revocations r = new Revocations();
+    for (String name : readNames(dir.resolve(FILE))) {
+      r.revoke(name, dir.resolve(FILE).toString(), nowMillis);
+    }
+    return r;
+  }
+
+  /** The names in a revocation file, in order, without comments and blank lines. */
+  public static List<String> readNames(Path file) throws IOException {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return List.of();
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).replaceFirst("#.*", "").strip();
+      if (line.isEmpty()) {
+        continue;
+      }
+      try {
+        names.add(new Identity(Role.NODE, line).name());
+      } catch (IllegalArgumentException e) {
+        throw new IOException(file + " line " + (i + 1) + ": " + e.getMessage(), e);
+      }
+    }
+    return names;
+  }
+
+  /** Adds (or with {@code undo} removes) a name in a folder's revocation file. */
+  public static void write(Path dir, String name, boolean undo) throws IOException {
+    Path file = dir.resolve(FILE);
+    List<String> names = new ArrayList<>(readNames(file));
+    names.remove(name);
+    if (!undo) {
+      names.add(name);
+    }
+    StringBuilder text =
+        new StringBuilder(
+            "# certificates revoked with 'ftlab revoke' (one name a line); coordinators read this"
+                + " when they start\n");
+    names.forEach(n -> text.append(n).append('\n'));
+    Path temporary = Files.createTempFile(dir, ".revoked", ".tmp");
+    Files.writeString(temporary, text, StandardCharsets.UTF_8);
+    Files.move(
+        temporary,
+        file,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+}

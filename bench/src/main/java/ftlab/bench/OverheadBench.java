@@ -80,6 +80,22 @@ public final class OverheadBench implements Callable<Integer> {
               + " measure both in the same run: what metrics cost.")
   boolean compareMetrics;
 
+  @Option(
+      names = "--compare-tls",
+      description =
+          "Also start a second cluster with mutual TLS on every link (ftlab local up --tls), and"
+              + " measure both in the same run: what mutual TLS costs per call, and what a new"
+              + " connection's handshake costs.")
+  boolean compareTls;
+
+  @Option(
+      names = "--connections",
+      defaultValue = "200",
+      description =
+          "With --compare-tls: new connections opened per cluster (each: connect, handshake, one"
+              + " call), alternating. Default: ${DEFAULT-VALUE}.")
+  int connections;
+
   /** A cluster of 1 coordinator and 1 node, and the two ways of sending it the trivial task. */
   private static final class Target implements AutoCloseable {
     final String name;
@@ -94,18 +110,36 @@ public final class OverheadBench implements Callable<Integer> {
     long directNanos;
     long coordinatorNanos;
 
+    /** New connections: connect, handshake and one call, each on a channel of its own. */
+    final Recorder connectLatency = new Recorder(3);
+
+    final io.grpc.ChannelCredentials toCoordinator;
+
     Target(String name, LocalLayout layout) throws Exception {
+      this(name, layout, false);
+    }
+
+    Target(String name, LocalLayout layout, boolean tls) throws Exception {
       this.name = name;
       this.cluster =
           new LocalCluster(Files.createTempDirectory("ftlab-bench-overhead-"), Jars.locate());
       System.err.println(
           "starting 1 coordinator and 1 node (" + name + ") in " + cluster.stateDir());
-      cluster.up(layout, Duration.ofSeconds(90), System.err::println);
+      cluster.up(layout, tls, Duration.ofSeconds(90), System.err::println);
+      // straight to the node: with TLS, only a coordinator's certificate may ask it to compute
       this.nodeChannel =
           Grpc.newChannelBuilder(
-                  "127.0.0.1:" + layout.nodeBasePort(), InsecureChannelCredentials.create())
+                  "127.0.0.1:" + layout.nodeBasePort(),
+                  tls
+                      ? ftlab.security.TlsFiles.read(
+                              cluster.tlsFolder(),
+                              layout.coordinatorName(1),
+                              ftlab.security.Role.COORDINATOR)
+                          .channel(ftlab.security.Role.NODE)
+                      : InsecureChannelCredentials.create())
               .build();
-      this.coordinator = new Coordinators(layout.coordinatorAddresses());
+      this.toCoordinator = cluster.credentials("client");
+      this.coordinator = new Coordinators(layout.coordinatorAddresses(), toCoordinator);
       WorkerGrpc.WorkerBlockingStub node = WorkerGrpc.newBlockingStub(nodeChannel);
       ComputeRequest directRequest =
           ComputeRequest.newBuilder().setRequestId("b").setTask(TRIVIAL).build();
@@ -134,6 +168,12 @@ public final class OverheadBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (compareTls && compareMetrics) {
+      throw new IllegalArgumentException("--compare-tls and --compare-metrics: one at a time");
+    }
+    if (connections < 1 || connections > 100_000) {
+      throw new IllegalArgumentException("--connections must be 1-100000, got " + connections);
+    }
     if (requests < block || block < 1 || concurrency < 1 || warmup < 0) {
       throw new IllegalArgumentException(
           "need --requests >= --block >= 1, --concurrency >= 1 and --warmup >= 0, got --requests "
@@ -148,7 +188,12 @@ public final class OverheadBench implements Callable<Integer> {
     List<Target> targets = new ArrayList<>();
     try {
       int capacity = Math.max(16, concurrency * 2);
-      targets.add(new Target("metrics on", LocalLayout.onFreePorts(1, 1, capacity)));
+      targets.add(
+          new Target(
+              compareTls ? "plaintext" : "metrics on", LocalLayout.onFreePorts(1, 1, capacity)));
+      if (compareTls) {
+        targets.add(new Target("mutual TLS", LocalLayout.onFreePorts(1, 1, capacity), true));
+      }
       if (compareMetrics) {
         targets.add(
             new Target("metrics off", LocalLayout.onFreePorts(1, 1, capacity).withoutMetrics()));
@@ -165,6 +210,14 @@ public final class OverheadBench implements Callable<Integer> {
           t.coordinatorNanos += run(t.viaCoordinator, block, t.coordinatorLatency);
         }
         System.err.printf("  %d / %d per path%n", done + block, requests);
+      }
+      if (compareTls) {
+        System.err.printf("new connections: %d per cluster%n", connections);
+        for (int i = 0; i < connections; i++) {
+          for (Target t : targets) {
+            connectOnce(t);
+          }
+        }
       }
       report(targets);
       return 0;
@@ -202,7 +255,30 @@ public final class OverheadBench implements Callable<Integer> {
       viaCoordinator.add(c);
       viaThroughput.add(cThroughput);
     }
-    if (targets.size() > 1) {
+    if (compareTls) {
+      Histogram plain = viaCoordinator.get(0);
+      Histogram tls = viaCoordinator.get(1);
+      System.out.printf(
+          Locale.ROOT,
+          "| ratio mutual TLS / plaintext, through the coordinator | %.2fx | %.2fx | %.2fx |%n",
+          (double) tls.getValueAtPercentile(50) / plain.getValueAtPercentile(50),
+          (double) tls.getValueAtPercentile(99) / plain.getValueAtPercentile(99),
+          viaThroughput.get(1) / viaThroughput.get(0));
+      System.out.printf(
+          "%nA new connection to the coordinator (connect, handshake, one call), %d each:%n%n",
+          connections);
+      System.out.println("| cluster | p50 ms | p99 ms |");
+      System.out.println("|---|---:|---:|");
+      for (Target t : targets) {
+        Histogram h = t.connectLatency.getIntervalHistogram();
+        System.out.printf(
+            Locale.ROOT,
+            "| %s | %.3f | %.3f |%n",
+            t.name,
+            h.getValueAtPercentile(50) / 1000.0,
+            h.getValueAtPercentile(99) / 1000.0);
+      }
+    } else if (targets.size() > 1) {
       Histogram on = viaCoordinator.get(0);
       Histogram off = viaCoordinator.get(1);
       System.out.printf(
@@ -221,6 +297,23 @@ public final class OverheadBench implements Callable<Integer> {
           targets.size() > 1 ? " (" + t.name + ")" : "",
           in.getValueAtPercentile(50) / 1000.0,
           in.getValueAtPercentile(99) / 1000.0);
+    }
+  }
+
+  /** Opens a channel to the coordinator, makes one call on it, closes it: a connection's cost. */
+  private static void connectOnce(Target t) throws InterruptedException {
+    SubmitRequest submit = SubmitRequest.newBuilder().setRequestId("c").setTask(TRIVIAL).build();
+    long s = System.nanoTime();
+    ManagedChannel channel =
+        Grpc.newChannelBuilder(t.cluster.coordinatorAddresses().get(0), t.toCoordinator).build();
+    try {
+      ftlab.proto.CoordinatorGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .submit(submit);
+      t.connectLatency.recordValue((System.nanoTime() - s) / 1_000);
+    } finally {
+      channel.shutdownNow();
+      channel.awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 

@@ -60,7 +60,7 @@ public final class CoordinatorOption {
    * @throws IllegalStateException with a sentence, if the folder or the certificate is wrong
    */
   public java.util.Optional<TlsFiles> tls(String defaultName) {
-    java.nio.file.Path dir = tlsDir;
+    java.nio.file.Path dir = tlsDir == null || tlsDir.toString().isBlank() ? null : tlsDir;
     if (dir == null) {
       String env = System.getenv("FTLAB_TLS_DIR");
       if (talksToLocalCluster()) {

@@ -234,8 +234,9 @@ public final class NodeMain implements Callable<Integer> {
             layer ->
                 Counter.builder("ftlab.security.refused")
                     .description(
-                        "Calls security refused, by the layer that caught them: authorization (a"
-                            + " role calling what it may not)")
+                        "Calls security refused, by the layer that caught them: handshake (a"
+                            + " certificate not from the lab's authority), authorization (a role"
+                            + " calling what it may not)")
                     .tag("layer", layer)
                     .register(metrics.registry());
         refused.apply("authorization"); // shown from 0

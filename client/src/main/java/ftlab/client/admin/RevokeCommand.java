@@ -64,7 +64,14 @@ public final class RevokeCommand implements Callable<Integer> {
               undo
                   ? (reply.getChanged() ? "is no longer revoked" : "was not revoked")
                   : (reply.getChanged() ? "revoked" : "was revoked already"),
-              reply.getKnownNode() ? "; the node is " + reply.getNodeState() + " here" : "");
+              !reply.getKnownNode()
+                  ? ""
+                  : "; the node is "
+                      + reply.getNodeState()
+                      + " here"
+                      + (undo && reply.getNodeState() == ftlab.proto.NodeState.LEFT
+                          ? " until its next heartbeat"
+                          : ""));
           ok++;
         } catch (StatusRuntimeException e) {
           System.out.println("coordinator at " + where + ": " + Coordinators.explain(e));

@@ -4,7 +4,6 @@ import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.NodeIds;
-import ftlab.coordinator.membership.NodeSnapshot;
 import ftlab.coordinator.membership.NodeState;
 import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.ReadmitReply;
@@ -81,7 +80,7 @@ final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdmi
             : revocations.revoke(name, by, System.currentTimeMillis());
     Optional<NodeState> node =
         request.getUndo()
-            ? cluster.node(name).map(NodeSnapshot::state)
+            ? cluster.unrevoke(name)
             : cluster.revoke(name, "revoked by " + by + ": its certificate is refused from now on");
     log.warn(
         "{} {} by {}{}",

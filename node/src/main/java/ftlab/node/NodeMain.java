@@ -7,6 +7,7 @@ import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.FaultText;
 import ftlab.security.AuthorizationInterceptor;
 import ftlab.security.DefenseScoreboard;
+import ftlab.security.Revocations;
 import ftlab.security.Role;
 import ftlab.security.TlsFiles;
 import io.grpc.ChannelCredentials;
@@ -216,7 +217,14 @@ public final class NodeMain implements Callable<Integer> {
     if (tls != null) {
       // only coordinators compute, only admins change faults (before the meters: they then count
       // refused calls too)
-      serverBuilder.intercept(new AuthorizationInterceptor(id, defenses::record));
+      Revocations revoked;
+      try {
+        // what 'ftlab revoke' wrote into the folder before this node started
+        revoked = Revocations.read(tls.dir(), System.currentTimeMillis());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--tls-dir (FTLAB_TLS_DIR): " + e.getMessage(), e);
+      }
+      serverBuilder.intercept(new AuthorizationInterceptor(id, defenses::record, revoked));
       defenses.listen(
           r -> {
             if (r.log()) {

@@ -89,6 +89,11 @@ public final class Revocations {
 
   /** Adds (or with {@code undo} removes) a name in a folder's revocation file. */
   public static void write(Path dir, String name, boolean undo) throws IOException {
+    try {
+      new Identity(Role.NODE, name); // one valid name, one line
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
     Path file = dir.resolve(FILE);
     List<String> names = new ArrayList<>(readNames(file));
     names.remove(name);
@@ -101,11 +106,22 @@ public final class Revocations {
                 + " when they start\n");
     names.forEach(n -> text.append(n).append('\n'));
     Path temporary = Files.createTempFile(dir, ".revoked", ".tmp");
-    Files.writeString(temporary, text, StandardCharsets.UTF_8);
-    Files.move(
-        temporary,
-        file,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Files.writeString(temporary, text, StandardCharsets.UTF_8);
+      try {
+        // readable by coordinators that run as another user (containers), as the certificates
+        Files.setPosixFilePermissions(
+            temporary, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      } catch (UnsupportedOperationException e) {
+        // not POSIX
+      }
+      Files.move(
+          temporary,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(temporary);
+    }
   }
 }

@@ -21,10 +21,10 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Revoke a certificate by its name, at every coordinator (mutual TLS only, as an admin):"
-          + " every call with it is refused from now on, and a node of that name gets no more"
-          + " work at once (LEFT).",
+          + " every coordinator refuses every call with it from now on, and a node of that name"
+          + " gets no more work at once (LEFT).",
       "The name is also written into the certificate folder's 'revoked' file, which coordinators"
-          + " read when they start. --undo takes it back: the node is ALIVE again at its next"
+          + " and nodes read when they start (a running node does not hear of it). --undo takes it back: the node is ALIVE again at its next"
           + " heartbeat."
     })
 public final class RevokeCommand implements Callable<Integer> {
@@ -38,6 +38,12 @@ public final class RevokeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    try {
+      new ftlab.security.Identity(Role.NODE, name); // a certificate's name, not a path or a line
+    } catch (IllegalArgumentException e) {
+      System.out.println("cannot revoke: " + e.getMessage());
+      return 2;
+    }
     Optional<TlsFiles> tls = coordinatorOption.tls("admin");
     if (tls.isEmpty()) {
       System.out.println(
@@ -77,6 +83,11 @@ public final class RevokeCommand implements Callable<Integer> {
           System.out.println("coordinator at " + where + ": " + Coordinators.explain(e));
         }
       }
+    }
+    if (ok == 0) {
+      // nobody took it (not an admin, a self-revocation, no coordinator up): nothing recorded
+      System.out.printf("no coordinator confirmed: %s not changed%n", Revocations.FILE);
+      return 1;
     }
     try {
       Revocations.write(tls.get().dir(), name, undo);

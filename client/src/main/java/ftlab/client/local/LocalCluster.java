@@ -276,6 +276,9 @@ public final class LocalCluster {
   private void makeCertificates(LocalLayout layout, Consumer<String> progress) {
     try {
       LabCertificates authority = LabCertificates.openOrCreate(tlsFolder(), Duration.ofDays(3650));
+      // a new cluster starts with no revocations (a lab that ended without --undo must not keep
+      // a node out of the next one)
+      Files.deleteIfExists(tlsFolder().resolve(ftlab.security.Revocations.FILE));
       List<Identity> identities = new ArrayList<>();
       for (int i = 1; i <= layout.coordinators(); i++) {
         identities.add(new Identity(Role.COORDINATOR, layout.coordinatorName(i)));

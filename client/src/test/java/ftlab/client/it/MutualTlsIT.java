@@ -287,6 +287,14 @@ class MutualTlsIT {
 
       // 6. revocation: node-3 out of dispatch at once at every coordinator, its calls refused from
       // then on, recorded for coordinators started later; and taken back
+      // a client may not revoke, and what no coordinator took is not recorded either
+      FtlabCli.Run notAdmin =
+          FtlabCli.run(c.cluster.stateDir(), "revoke", "node-2", "--as", "client");
+      assertThat(notAdmin.exit()).isEqualTo(1);
+      assertThat(notAdmin.out())
+          .contains("CoordinatorAdmin/Revoke is for an admin only")
+          .contains("no coordinator confirmed: revoked not changed");
+      assertThat(certs.resolve("revoked")).doesNotExist();
       FtlabCli.Run revoke = FtlabCli.run(c.cluster.stateDir(), "revoke", "node-3");
       assertThat(revoke.exit()).as(revoke.out() + revoke.err()).isZero();
       assertThat(revoke.out())

@@ -145,6 +145,14 @@ public final class Cluster {
     return after;
   }
 
+  /** An operator took a revocation back: the node's next beat counts (ALIVE if it is LEFT). */
+  public Optional<NodeState> unrevoke(String nodeId) {
+    synchronized (lock) {
+      membership.onUnrevoked(nodeId);
+      return membership.node(nodeId, nanoClock.getAsLong()).map(NodeSnapshot::state);
+    }
+  }
+
   /** A call to the node failed in a way that suggests it is gone: evidence for the detector. */
   public void callFailed(String nodeId, String what) {
     synchronized (lock) {

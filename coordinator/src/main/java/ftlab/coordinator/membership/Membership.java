@@ -149,10 +149,16 @@ public final class Membership {
     Process lowBeats;
 
     /**
-     * LEFT because an operator revoked its certificate: its beats are refused before they get here
-     * while that lasts, so a beat means the revocation was undone.
+     * Its certificate is revoked: its beats are refused before they get here, and one that got past
+     * that check a moment before the revocation is dropped here.
      */
     boolean revoked;
+
+    /** The revocation was undone while it was LEFT for it: its next beat makes it ALIVE. */
+    boolean backOnNextBeat;
+
+    /** The revocation moved it to LEFT (it had not said goodbye). */
+    boolean leftForRevocation;
 
     Member(String nodeId) {
       this.nodeId = nodeId;
@@ -180,6 +186,9 @@ public final class Membership {
    */
   public List<MembershipEvent> onHeartbeat(Heartbeat hb, long nowNanos, long wallMillis) {
     Member m = members.get(hb.nodeId());
+    if (m != null && m.revoked) {
+      return List.of(); // a beat that passed the revocation check just before the revocation
+    }
     if (m == null || hb.incarnation() != m.incarnation) {
       // a process not seen before claims the id: its incarnation must be a believable start time
       // (checked only then: a clock that steps back later must not refuse a member it accepted)
@@ -239,8 +248,7 @@ public final class Membership {
               false,
               nowNanos));
     }
-    if (m.state == NodeState.LEFT && m.revoked) {
-      m.revoked = false;
+    if (m.state == NodeState.LEFT && m.backOnNextBeat) {
       accept(m, hb, nowNanos);
       return List.of(
           move(
@@ -533,8 +541,22 @@ public final class Membership {
     }
     boolean wasLeft = m.state == NodeState.LEFT;
     m.revoked = true;
-    m.votes.clear();
+    m.backOnNextBeat = false;
+    m.leftForRevocation = !wasLeft || m.leftForRevocation;
+    m.votes.clear(); // a revocation ends a quarantine too: the node is out either way
     return wasLeft ? List.of() : List.of(move(m, NodeState.LEFT, why, nowNanos));
+  }
+
+  /**
+   * An operator took a revocation back: the node's beats count again, and its next one makes it
+   * ALIVE if it is LEFT (it need not wait out the goodbye grace: it never said goodbye).
+   */
+  public void onUnrevoked(String nodeId) {
+    Member m = members.get(nodeId);
+    if (m != null && m.revoked) {
+      m.revoked = false;
+      m.backOnNextBeat = m.state == NodeState.LEFT && m.leftForRevocation;
+    }
   }
 
   /**
@@ -735,6 +757,10 @@ public final class Membership {
     // the Transition constructor checks the move against NodeState's table and throws if illegal
     MembershipEvent.Transition t =
         new MembershipEvent.Transition(m.nodeId, m.state, to, reason, newProcess);
+    if (m.state == NodeState.LEFT) {
+      m.backOnNextBeat = false; // it is back (a restart, or the beat it waited for)
+      m.leftForRevocation = false;
+    }
     if (to == NodeState.ALIVE) {
       m.welcomedNanos = nowNanos;
     }

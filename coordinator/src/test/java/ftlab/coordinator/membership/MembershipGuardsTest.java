@@ -424,8 +424,13 @@ class MembershipGuardsTest {
     assertThat(membership.onRevoked("node-2", "revoked by admin admin", now))
         .extracting(MembershipEvent::describe)
         .containsExactly("node-2 QUARANTINED -> LEFT: revoked by admin admin");
-    // its beats are refused before they get here while it is revoked; the first one that gets
-    // here means the revocation was undone: ALIVE at once (no goodbye grace to wait out)
+    // its beats are refused before they get here while it is revoked; one that passed that check
+    // a moment before the revocation is dropped
+    now += 10 * MS;
+    assertThat(beat("node-1", REAL, 1, seq++)).isEmpty();
+    assertThat(node("node-1").state()).isEqualTo(NodeState.LEFT);
+    // undone: its next beat makes it ALIVE at once (no goodbye grace to wait out)
+    membership.onUnrevoked("node-1");
     now += 10 * MS;
     assertThat(beat("node-1", REAL, 1, seq))
         .extracting(MembershipEvent::describe)
@@ -433,5 +438,35 @@ class MembershipGuardsTest {
             "node-1 LEFT -> ALIVE: heartbeat #"
                 + seq
                 + " arrived: its certificate is no longer revoked");
+  }
+
+  @Test
+  void aNodeRestartedAfterItsRevocationWasUndoneLeavesWithTheUsualGrace() {
+    beatOn("node-1", 1, 1, 300);
+    membership.onRevoked("node-1", "revoked by admin admin", now);
+    membership.onUnrevoked("node-1");
+    // it restarted meanwhile: a new incarnation takes its id back, as any restart
+    silence(400);
+    beat("node-1", REAL, 2, 1);
+    assertThat(node("node-1").state()).isEqualTo(NodeState.ALIVE);
+    long seq = beatOn("node-1", 2, 2, 300);
+    // later it says goodbye; its last beats within the grace do not bring it back
+    assertThat(membership.onLeave("node-1", 2, "shutting down", now))
+        .extracting(MembershipEvent::describe)
+        .containsExactly("node-1 ALIVE -> LEFT: said goodbye: shutting down");
+    now += 50 * MS;
+    assertThat(beat("node-1", REAL, 2, seq)).isEmpty();
+    assertThat(node("node-1").state()).isEqualTo(NodeState.LEFT);
+  }
+
+  @Test
+  void aNodeThatSaidGoodbyeBeforeItsRevocationIsNotBroughtBackByTheUndo() {
+    long seq = beatOn("node-1", 1, 1, 300);
+    membership.onLeave("node-1", 1, "", now);
+    assertThat(membership.onRevoked("node-1", "revoked", now)).isEmpty();
+    membership.onUnrevoked("node-1");
+    now += 50 * MS;
+    assertThat(beat("node-1", REAL, 1, seq)).isEmpty(); // a late beat within the goodbye's grace
+    assertThat(node("node-1").state()).isEqualTo(NodeState.LEFT);
   }
 }

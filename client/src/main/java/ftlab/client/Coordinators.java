@@ -65,11 +65,6 @@ public final class Coordinators implements AutoCloseable {
    * #CONNECT_FIRST} at most: for a command whose calls have short deadlines, so that a fresh JVM's
    * first call is not charged for loading its network classes and opening a connection.
    */
-  public static Coordinators connected(List<String> addresses) {
-    return connected(addresses, InsecureChannelCredentials.create());
-  }
-
-  /** {@link #connected(List)} with these credentials. */
   public static Coordinators connected(List<String> addresses, ChannelCredentials credentials) {
     Coordinators c = new Coordinators(addresses, credentials);
     try {

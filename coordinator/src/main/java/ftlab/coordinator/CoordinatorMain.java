@@ -13,7 +13,6 @@ import ftlab.metrics.ProcessMetrics;
 import ftlab.proto.RedundancyWords;
 import ftlab.security.AuthorizationInterceptor;
 import ftlab.security.DefenseScoreboard;
-import ftlab.security.Revocations;
 import ftlab.security.Role;
 import ftlab.security.TlsFiles;
 import io.grpc.ChannelCredentials;
@@ -32,7 +31,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -228,24 +226,12 @@ public final class CoordinatorMain implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
     TlsFiles tls = null;
+    DefenseScoreboard defenses = DefenseScoreboard.plaintext();
     if (!tlsDir.isBlank()) {
       try {
         tls = TlsFiles.read(Path.of(tlsDir), id, Role.COORDINATOR);
+        defenses = DefenseScoreboard.of(tls);
       } catch (IOException | IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(
-            new CommandLine(this), "--tls-dir (FTLAB_TLS_DIR): " + e.getMessage());
-      }
-    }
-    DefenseScoreboard defenses = DefenseScoreboard.plaintext();
-    if (tls != null) {
-      try {
-        // what 'ftlab revoke' wrote into the folder: refused from the start
-        defenses =
-            new DefenseScoreboard(
-                Optional.of(tls.self()),
-                System::nanoTime,
-                Revocations.read(tls.dir(), System.currentTimeMillis()));
-      } catch (IOException e) {
         throw new CommandLine.ParameterException(
             new CommandLine(this), "--tls-dir (FTLAB_TLS_DIR): " + e.getMessage());
       }
@@ -264,8 +250,7 @@ public final class CoordinatorMain implements Callable<Integer> {
     if (tls != null) {
       // who may call what (added before the meters: the last added sees a call first, so the
       // meters count refused calls too)
-      serverBuilder.intercept(
-          new AuthorizationInterceptor(id, defenses::record, defenses.revocations()));
+      serverBuilder.intercept(new AuthorizationInterceptor(id, defenses));
     }
     if (metrics != null) {
       // gRPC's own call meters (grpc_server_*), from Micrometer's binder

@@ -124,17 +124,7 @@ public final class CoordinatorServer {
     defenses.listen(
         r -> {
           if (r.log()) {
-            log.warn(
-                "{} {}{}",
-                id,
-                r.refusal().sentence(),
-                r.unloggedBefore() == 0
-                    ? ""
-                    : " (and "
-                        + r.unloggedBefore()
-                        + " more "
-                        + r.refusal().layer().word()
-                        + " refusals since the last such line)");
+            log.warn("{}", DefenseScoreboard.logLine(id, r));
           }
         });
     this.caller = new GrpcNodeCaller(channelFactory);
@@ -264,9 +254,7 @@ public final class CoordinatorServer {
         TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()),
         TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos()),
         dispatcher.redundancy().describe(),
-        defenses.tls()
-            ? defenses.mode() + ", every caller needs a certificate from the lab's authority"
-            : "plaintext (anyone who reaches this port may call anything: docs/security.md)");
+        defenses.describe());
     return this;
   }
 

@@ -7,7 +7,6 @@ import ftlab.node.faults.FaultPlan;
 import ftlab.node.faults.FaultText;
 import ftlab.security.AuthorizationInterceptor;
 import ftlab.security.DefenseScoreboard;
-import ftlab.security.Revocations;
 import ftlab.security.Role;
 import ftlab.security.TlsFiles;
 import io.grpc.ChannelCredentials;
@@ -24,7 +23,6 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -196,19 +194,17 @@ public final class NodeMain implements Callable<Integer> {
               + "'");
     }
     TlsFiles tls = null;
+    DefenseScoreboard defenses = DefenseScoreboard.plaintext();
     if (!tlsDir.isBlank()) {
       try {
         tls = TlsFiles.read(Path.of(tlsDir), id, Role.NODE);
+        defenses = DefenseScoreboard.of(tls);
       } catch (IOException e) {
         throw new IllegalArgumentException("--tls-dir (FTLAB_TLS_DIR): " + e.getMessage(), e);
       }
     }
     // with no HTTP port nobody can read meters: then none are kept, and nothing is counted
     ProcessMetrics metrics = httpPort < 0 ? null : ProcessMetrics.create("node", id);
-    DefenseScoreboard defenses =
-        tls == null
-            ? DefenseScoreboard.plaintext()
-            : new DefenseScoreboard(Optional.of(tls.self()), System::nanoTime);
     InetSocketAddress listen = new InetSocketAddress(bind, port);
     NettyServerBuilder serverBuilder =
         tls == null
@@ -217,24 +213,11 @@ public final class NodeMain implements Callable<Integer> {
     if (tls != null) {
       // only coordinators compute, only admins change faults (before the meters: they then count
       // refused calls too)
-      Revocations revoked;
-      try {
-        // what 'ftlab revoke' wrote into the folder before this node started
-        revoked = Revocations.read(tls.dir(), System.currentTimeMillis());
-      } catch (IOException e) {
-        throw new IllegalArgumentException("--tls-dir (FTLAB_TLS_DIR): " + e.getMessage(), e);
-      }
-      serverBuilder.intercept(new AuthorizationInterceptor(id, defenses::record, revoked));
+      serverBuilder.intercept(new AuthorizationInterceptor(id, defenses));
       defenses.listen(
           r -> {
             if (r.log()) {
-              log.warn(
-                  "{} {}{}",
-                  id,
-                  r.refusal().sentence(),
-                  r.unloggedBefore() == 0
-                      ? ""
-                      : " (and " + r.unloggedBefore() + " more since the last such line)");
+              log.warn("{}", DefenseScoreboard.logLine(id, r));
             }
           });
       if (metrics != null) {
@@ -289,12 +272,7 @@ public final class NodeMain implements Callable<Integer> {
     }
     MetricsServer httpServer = http;
     node.start();
-    log.info(
-        "{} security: {}",
-        id,
-        defenses.tls()
-            ? defenses.mode() + ", every caller needs a certificate from the lab's authority"
-            : "plaintext (anyone who reaches this port may call anything: docs/security.md)");
+    log.info("{} security: {}", id, defenses.describe());
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

@@ -14,9 +14,10 @@ import java.util.function.Consumer;
 
 /**
  * The one door of a process's port when TLS is on: every call's caller is named by its certificate
- * ({@link Identity#ofPeer}) and checked against {@link Authorization}'s table before any service
- * sees it. A refused call ends with {@code PERMISSION_DENIED} (a certificate whose role may not
- * call the method) or {@code UNAUTHENTICATED} (no ftlab identity) and a sentence, and is reported.
+ * ({@link Identity#ofPeer}) and checked against the revoked names, then {@link Authorization}'s
+ * table, before any service sees it. A refused call ends with {@code PERMISSION_DENIED} (a
+ * certificate whose role may not call the method) or {@code UNAUTHENTICATED} (no ftlab identity)
+ * and a sentence, and is reported.
  *
  * <p>Calls let through carry the caller's identity in {@link #CALLER} for the services that check
  * more (a heartbeat's node id against its certificate).
@@ -35,19 +36,13 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
 
   /**
    * @param self this process, for the sentence ("coordinator-1 refused ...")
-   * @param refused told of every refused call (counted, logged, shown)
+   * @param defenses where refusals are recorded (counted, logged, shown), with the names revoked
+   *     ({@code ftlab revoke}), checked before the table
    */
-  public AuthorizationInterceptor(String self, Consumer<Refusal> refused) {
-    this(self, refused, new Revocations());
-  }
-
-  /**
-   * @param revocations names refused whatever their role ({@code ftlab revoke}), checked first
-   */
-  public AuthorizationInterceptor(String self, Consumer<Refusal> refused, Revocations revocations) {
+  public AuthorizationInterceptor(String self, DefenseScoreboard defenses) {
     this.self = self;
-    this.refused = refused;
-    this.revocations = revocations;
+    this.refused = defenses::record;
+    this.revocations = defenses.revocations();
   }
 
   /** The identity of the current call's caller, if TLS named one. */

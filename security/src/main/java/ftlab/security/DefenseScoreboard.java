@@ -1,5 +1,6 @@
 package ftlab.security;
 
+import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
@@ -59,14 +60,46 @@ public final class DefenseScoreboard {
     return new DefenseScoreboard(Optional.empty(), System::nanoTime);
   }
 
+  /**
+   * A process's with mutual TLS on: its identity from its certificate, and the names revoked in its
+   * folder's {@code revoked} file ({@code ftlab revoke} wrote them), refused from the start.
+   *
+   * @throws IOException with a sentence if the revocation file has a bad line
+   */
+  public static DefenseScoreboard of(TlsFiles tls) throws IOException {
+    return new DefenseScoreboard(
+        Optional.of(tls.self()),
+        System::nanoTime,
+        Revocations.read(tls.dir(), System.currentTimeMillis()));
+  }
+
   /** Whether calls must come over mutual TLS. */
   public boolean tls() {
     return self.isPresent();
   }
 
-  /** This process's identity with TLS on. */
-  public Optional<Identity> self() {
-    return self;
+  /** The mode in a sentence for a process's start-up log: what a caller needs. */
+  public String describe() {
+    return tls()
+        ? mode() + ", every caller needs a certificate from the lab's authority"
+        : "plaintext (anyone who reaches this port may call anything: docs/security.md)";
+  }
+
+  /**
+   * The log line of a refusal to log ({@link Recorded#log()}): who refused what, and how many of
+   * its layer went unlogged since the last such line.
+   */
+  public static String logLine(String self, Recorded r) {
+    return self
+        + " "
+        + r.refusal().sentence()
+        + (r.unloggedBefore() == 0
+            ? ""
+            : " (and "
+                + r.unloggedBefore()
+                + " more "
+                + r.refusal().layer().word()
+                + " refusals since the last such line)");
   }
 
   /** "mutual TLS as coordinator coordinator-1", or "plaintext". */

@@ -105,6 +105,10 @@ public record Identity(Role role, String name) {
     if (session == null) {
       return Optional.empty();
     }
+    // every call of a connection asks: its certificate is decoded once per TLS session
+    if (session.getValue(SESSION_KEY) instanceof Identity known) {
+      return Optional.of(known);
+    }
     Certificate[] chain;
     try {
       chain = session.getPeerCertificates();
@@ -114,8 +118,17 @@ public record Identity(Role role, String name) {
     if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
       return Optional.empty();
     }
-    return of(leaf);
+    Optional<Identity> identity = of(leaf);
+    try {
+      identity.ifPresent(i -> session.putValue(SESSION_KEY, i));
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
+      // a session that keeps no values: decoded again next time
+    }
+    return identity;
   }
+
+  /** Where {@link #ofPeer} keeps a session's identity. */
+  private static final String SESSION_KEY = "ftlab.identity";
 
   /** "node node-3". */
   @Override

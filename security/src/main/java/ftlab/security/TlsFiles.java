@@ -33,10 +33,10 @@ import javax.net.ssl.X509TrustManager;
  * each way it can be wrong (a missing file, a certificate for someone else, an expired one, one not
  * from this authority), so that a process with bad material does not start.
  *
- * <p>It makes the gRPC credentials of every link: {@link #server()} for the process's port (mutual:
- * a caller without a certificate from the same authority does not get past the handshake) and
- * {@link #channel(Role)} for its calls, which checks that the server it reached holds the role it
- * expected (a node dials coordinators; a coordinator dials nodes).
+ * <p>It makes the gRPC credentials of every link: {@link #server} for the process's port (mutual: a
+ * caller without a certificate from the same authority does not get past the handshake) and {@link
+ * #channel(Role)} for its calls, which checks that the server it reached holds the role it expected
+ * (a node dials coordinators; a coordinator dials nodes).
  */
 public final class TlsFiles {
 
@@ -175,17 +175,10 @@ public final class TlsFiles {
 
   /**
    * The credentials of this process's port: TLS with this certificate, and a certificate from the
-   * same authority required of every caller (mutual TLS).
-   */
-  public ServerCredentials server() throws IOException {
-    return server(refusal -> {});
-  }
-
-  /**
-   * {@link #server()}, telling {@code refused} of every caller whose certificate the handshake
-   * turned away (with the identity it claimed; TLS does not say the caller's address here). A
-   * caller with no certificate at all, or one that speaks plaintext, is turned away before any
-   * certificate is checked, and is not told of.
+   * same authority required of every caller (mutual TLS). {@code refused} is told of every caller
+   * whose certificate the handshake turned away (with the identity it claimed; TLS does not say the
+   * caller's address here). A caller with no certificate at all, or one that speaks plaintext, is
+   * turned away before any certificate is checked, and is not told of.
    */
   public ServerCredentials server(Consumer<Refusal> refused) throws IOException {
     return TlsServerCredentials.newBuilder()
@@ -275,7 +268,42 @@ public final class TlsFiles {
   }
 
   /** A caller passes if the lab's authority signed its certificate; a refusal is reported. */
-  private static final class ClientCheck extends X509ExtendedTrustManager {
+  /**
+   * A trust manager whose checks need only the chain: the JDK and netty may call the overloads that
+   * also give the socket or the engine (for a host name check, which ftlab does not make: see
+   * {@link Identity}), and these pass them on.
+   */
+  private abstract static class ChainCheck extends X509ExtendedTrustManager {
+    @Override
+    public final void checkClientTrusted(
+        X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      checkClientTrusted(chain, authType);
+    }
+
+    @Override
+    public final void checkClientTrusted(
+        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      checkClientTrusted(chain, authType);
+    }
+
+    @Override
+    public final void checkServerTrusted(
+        X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public final void checkServerTrusted(
+        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      checkServerTrusted(chain, authType);
+    }
+  }
+
+  private static final class ClientCheck extends ChainCheck {
     private final X509TrustManager authority;
     private final Consumer<Refusal> refused;
 
@@ -309,35 +337,9 @@ public final class TlsFiles {
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
-        throws CertificateException {
-      checkClientTrusted(chain, authType);
-    }
-
-    @Override
-    public void checkClientTrusted(
-        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-        throws CertificateException {
-      checkClientTrusted(chain, authType);
-    }
-
-    @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType)
         throws CertificateException {
       throw new CertificateException("a server-side check only");
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
-        throws CertificateException {
-      checkServerTrusted(chain, authType);
-    }
-
-    @Override
-    public void checkServerTrusted(
-        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-        throws CertificateException {
-      checkServerTrusted(chain, authType);
     }
 
     @Override
@@ -353,7 +355,7 @@ public final class TlsFiles {
    * A server passes if the lab's authority signed its certificate and that certificate names the
    * expected role. No host name is checked (gRPC asks for one by default): see {@link Identity}.
    */
-  private static final class ServerRoleCheck extends X509ExtendedTrustManager {
+  private static final class ServerRoleCheck extends ChainCheck {
     private final X509TrustManager authority;
     private final Role expected;
 
@@ -378,35 +380,9 @@ public final class TlsFiles {
     }
 
     @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
-        throws CertificateException {
-      checkServerTrusted(chain, authType);
-    }
-
-    @Override
-    public void checkServerTrusted(
-        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-        throws CertificateException {
-      checkServerTrusted(chain, authType);
-    }
-
-    @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType)
         throws CertificateException {
       throw new CertificateException("a client-side check only");
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
-        throws CertificateException {
-      checkClientTrusted(chain, authType);
-    }
-
-    @Override
-    public void checkClientTrusted(
-        X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-        throws CertificateException {
-      checkClientTrusted(chain, authType);
     }
 
     @Override

@@ -54,11 +54,13 @@ class MutualTlsTest {
       ca.issue(identity, Duration.ofDays(1));
     }
     TlsFiles coordinator = TlsFiles.read(dir, "coordinator-1", Role.COORDINATOR);
+    DefenseScoreboard defenses = DefenseScoreboard.of(coordinator);
+    defenses.listen(r -> refusals.add(r.refusal()));
     HealthStatusManager health = new HealthStatusManager();
     server =
-        Grpc.newServerBuilderForPort(0, coordinator.server(refusals::add))
+        Grpc.newServerBuilderForPort(0, coordinator.server(defenses::record))
             .addService(health.getHealthService())
-            .intercept(new AuthorizationInterceptor("coordinator-1", refusals::add))
+            .intercept(new AuthorizationInterceptor("coordinator-1", defenses))
             .intercept(
                 new io.grpc.ServerInterceptor() {
                   @Override

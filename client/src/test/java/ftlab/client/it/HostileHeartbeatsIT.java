@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
  * with no credentials (what any process that reaches a coordinator's port can do), under a checked
  * load: one forged heartbeat of a newer incarnation, an incarnation from the future, a forged
  * goodbye, and a flood of made-up node ids. None may take a real node out for more than a moment,
- * and the table must stay bounded. (Refusing them outright needs identities: mTLS, not in main
- * yet.)
+ * and the table must stay bounded. (Refusing them outright needs identities: with mutual TLS on,
+ * MutualTlsIT.)
  */
 class HostileHeartbeatsIT {
   /** Where the forged beats say the node is: nothing listens there. */

@@ -42,8 +42,9 @@ import org.junit.jupiter.api.Test;
  * issue 10's attacks against it from outside, each refused where it should be: at the TLS handshake
  * (no certificate, or one from another authority), by the authorization table (a client
  * heartbeating, a client switching the mode or injecting a fault, a client asking a node to
- * compute), by the identity check (node-3's certificate speaking for node-1). The load sees none of
- * it; the coordinators count and show what they refused; the admin's CLI still works.
+ * compute), by the identity check (node-3's certificate speaking for node-1), and by revocation
+ * (ftlab revoke node-3, then --undo). The load sees none of it; the coordinators count and show
+ * what they refused; the admin's CLI still works.
  */
 class MutualTlsIT {
   private final List<ManagedChannel> channels = new ArrayList<>();

@@ -85,18 +85,6 @@ public final class DashboardHttp implements HttpHandler {
   /**
    * @param dashboards every coordinator's dashboard as a browser reaches it, by coordinator id
    *     (this one's too), in the order the page lists them: see {@link #parseDashboards}
-   */
-  public DashboardHttp(
-      String coordinatorId,
-      DashboardFeed feed,
-      Cluster cluster,
-      Dispatcher dispatcher,
-      Function<String, ManagedChannel> channels,
-      Map<String, String> dashboards) {
-    this(coordinatorId, feed, cluster, dispatcher, channels, dashboards, false);
-  }
-
-  /**
    * @param readOnly no changes through the page (modes, faults, readmissions): with mutual TLS on,
    *     whose HTTP port has no login, changes are for admins' certificates only
    */

@@ -49,7 +49,8 @@ class DashboardHttpTest {
             null,
             null,
             address -> null,
-            DashboardHttp.parseDashboards("coordinator-2=http://10.0.0.5:8002"));
+            DashboardHttp.parseDashboards("coordinator-2=http://10.0.0.5:8002"),
+            false);
     assertThat(http.originAllowed("http://10.0.0.5:8002")).isTrue();
     assertThat(http.originAllowed("http://127.0.0.1:8002")).isTrue();
     assertThat(http.originAllowed("http://localhost:8001")).isTrue();

@@ -5,6 +5,8 @@ import static ftlab.proto.NodeState.DEAD;
 import static ftlab.proto.NodeState.LEFT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.google.common.util.concurrent.ListenableFuture;
@@ -71,6 +73,28 @@ class HostileHeartbeatsIT {
         .until(() -> node(p.coordinators().view(0, 2_000), nodeId).getLastHeartbeatAgeMs() < 150);
   }
 
+  /**
+   * Sends a forged beat to coordinator-1 and returns its refusal; if it was taken, fails with what
+   * coordinator-1 says of node-1 now (a beat is taken over a holder silent for 300 ms: the node,
+   * not the coordinator, was then starved of CPU).
+   */
+  private static Status refusal(
+      ClusterProbe p, MembershipGrpc.MembershipBlockingStub forger, HeartbeatRequest forged) {
+    Throwable t =
+        catchThrowable(() -> forger.withDeadlineAfter(2, TimeUnit.SECONDS).heartbeat(forged));
+    assertThat(t)
+        .as(
+            () ->
+                "the forged beat "
+                    + forged.getIncarnation()
+                    + " at "
+                    + forged.getAddress()
+                    + " was taken; coordinator-1 now has "
+                    + node(p.coordinators().view(0, 2_000), "node-1"))
+        .isInstanceOf(StatusRuntimeException.class);
+    return ((StatusRuntimeException) t).getStatus();
+  }
+
   @Test
   void forgedBeatsDoNoLastingHarm() throws Exception {
     try (RunningCluster c = new RunningCluster(2, 3)) {
@@ -89,41 +113,59 @@ class HostileHeartbeatsIT {
         // node-1 was heard a moment ago: it beats (a node silent for 300 ms may be taken over,
         // as a restart would; that is not what this step is about)
         awaitHeardRecently(p, "node-1");
-        assertThatThrownBy(
-                () ->
-                    forger
-                        .withDeadlineAfter(2, TimeUnit.SECONDS)
-                        .heartbeat(beat("node-1", NOWHERE, forged, 1)))
-            .isInstanceOfSatisfying(
-                StatusRuntimeException.class,
-                e -> {
-                  assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
-                  assertThat(e.getStatus().getDescription())
-                      .startsWith(
-                          "coordinator-1 refused the heartbeat of node-1: the id node-1 is held"
-                              + " by another process that still beats (incarnation "
-                              + real.getIncarnation()
-                              + " at "
-                              + real.getAddress());
-                });
+        Status refused = refusal(p, forger, beat("node-1", NOWHERE, forged, 1));
+        assertThat(refused.getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+        // "that still beats (incarnation ..., heard 40 ms ago)", or, if coordinator-1 was itself
+        // stalled a moment ago, "(incarnation ...) and this coordinator cannot tell yet whether it
+        // still beats": either way the id stays with the process that holds it
+        assertThat(refused.getDescription())
+            .startsWith(
+                "coordinator-1 refused the heartbeat of node-1: the id node-1 is held by another"
+                    + " process ")
+            .contains("(incarnation " + real.getIncarnation() + " at " + real.getAddress());
       }
       ClusterView afterForgery = p.coordinators().view(0, 2_000);
       assertThat(node(afterForgery, "node-1").getAddress()).isEqualTo(real.getAddress());
       assertThat(node(afterForgery, "node-1").getIncarnation()).isEqualTo(real.getIncarnation());
       assertThat(afterForgery.getIdConflicts()).isEqualTo(2);
 
+      // a forged beat that coordinator-1 reads right after a stall of its own (SIGSTOP): node-1's
+      // beats are unread then, so node-1's silence says nothing, and the forgery is refused
+      // with a sentence that says so (before, it was taken, or answered OK and ignored)
+      ListenableFuture<HeartbeatReply> late;
+      c.cluster.signal("coordinator-1", "STOP");
+      try {
+        Thread.sleep(600); // the stall: twice the suspect threshold
+        late =
+            MembershipGrpc.newFutureStub(p.coordinators().channel(0))
+                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .heartbeat(beat("node-1", NOWHERE, real.getIncarnation() + 3, 1));
+      } finally {
+        c.cluster.signal("coordinator-1", "CONT");
+      }
+      ExecutionException stalled = catchThrowableOfType(late::get, ExecutionException.class);
+      assertThat(stalled).as("the beat read after the stall was taken").isNotNull();
+      Status afterStall = Status.fromThrowable(stalled.getCause());
+      assertThat(afterStall.getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+      assertThat(afterStall.getDescription())
+          .startsWith(
+              "coordinator-1 refused the heartbeat of node-1: the id node-1 is held by another"
+                  + " process (incarnation "
+                  + real.getIncarnation()
+                  + " at "
+                  + real.getAddress()
+                  + ") and this coordinator cannot tell yet whether it still beats: ");
+      assertThat(node(p.coordinators().view(0, 2_000), "node-1").getAddress())
+          .isEqualTo(real.getAddress());
+
       // the same incarnation (ftlab status shows it) from another address: refused too; and from
       // node-1's own address with a sequence far ahead, which would make every real beat after it
       // look old: not believed
       awaitHeardRecently(p, "node-1");
-      assertThatThrownBy(
-              () ->
-                  forger
-                      .withDeadlineAfter(2, TimeUnit.SECONDS)
-                      .heartbeat(beat("node-1", NOWHERE, real.getIncarnation(), Long.MAX_VALUE)))
-          .isInstanceOfSatisfying(
-              StatusRuntimeException.class,
-              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
+      assertThat(
+              refusal(p, forger, beat("node-1", NOWHERE, real.getIncarnation(), Long.MAX_VALUE))
+                  .getCode())
+          .isEqualTo(Status.Code.ALREADY_EXISTS);
       assertThatThrownBy(
               () ->
                   forger

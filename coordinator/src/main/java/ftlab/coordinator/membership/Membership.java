@@ -88,6 +88,9 @@ public final class Membership {
 
   private boolean stallSeen;
 
+  /** How long the stall {@link #tick} last found lasted. */
+  private long stallMillis;
+
   /**
    * For this long after a stall, the order in which beats are read says nothing about the order in
    * which they were sent: a paused coordinator reads what piled up in its sockets, from every
@@ -213,7 +216,8 @@ public final class Membership {
       return join(hb, nowNanos);
     }
     if (hb.incarnation() != m.incarnation
-        || (!hb.address().equals(m.address) && holderBeats(m, nowNanos))) {
+        || (!hb.address().equals(m.address)
+            && (holderBeats(m, nowNanos) || undecided(m, nowNanos)))) {
       // another process; or the same incarnation (it is public: ftlab status shows it) at
       // another address while the holder beats: a process does not move while it runs
       return otherProcess(m, hb, nowNanos);
@@ -391,6 +395,14 @@ public final class Membership {
   }
 
   /**
+   * Whether this coordinator cannot tell if the holder of the id beats: it is not DEAD or LEFT, and
+   * this coordinator is settling after a stall of its own.
+   */
+  private boolean undecided(Member m, long nowNanos) {
+    return m.state != NodeState.DEAD && m.state != NodeState.LEFT && settlingAfterStall(nowNanos);
+  }
+
+  /**
    * A beat from another process than the one that holds the id (another incarnation, or the
    * holder's incarnation from another address while the holder beats). While the holder beats
    * (heard within the suspect threshold, and not DEAD or LEFT), the id is its own: the other
@@ -398,19 +410,37 @@ public final class Membership {
    * older (a frozen process that woke up after a successor took over). Otherwise a newer
    * incarnation takes the id over at once: that is a restart. An older one takes it back only from
    * a holder that is DEAD or LEFT, and only when it beats at a live pace (a second, newer beat at
-   * least half an interval after the first): beats that piled up in a socket come in a burst.
+   * least half an interval after the first): beats that piled up in a socket come in a burst. While
+   * this coordinator settles after a stall of its own it cannot tell whether the holder beats: a
+   * newcomer is refused with a sentence that says so, and an older process is ignored.
    */
   private List<MembershipEvent> otherProcess(Member m, Heartbeat hb, long nowNanos) {
-    if (holderBeats(m, nowNanos)) {
-      if (settlingAfterStall(nowNanos)) {
-        return List.of(); // beats read after a stall: the holder's silence clock was restarted
+    if (undecided(m, nowNanos)) {
+      // after a stall of this coordinator the holder's silence says nothing (its beats may still
+      // be unread, or its silence clock was restarted): a newcomer can be neither let in nor told
+      // that the holder beats; an older process's beats are taken as late ones that piled up
+      if (hb.incarnation() < m.incarnation) {
+        return List.of();
       }
-      boolean newClaim = m.rival == null || m.rival.incarnation() != hb.incarnation();
-      m.rival = Process.of(hb, nowNanos);
       return List.of(
-          refuse(
+          refuseClaim(
+              m,
               hb,
-              MembershipEvent.Refusal.ID_TAKEN,
+              "the id "
+                  + m.nodeId
+                  + " is held by another process (incarnation "
+                  + m.incarnation
+                  + " at "
+                  + m.address
+                  + ") and this coordinator cannot tell yet whether it still beats: "
+                  + stallSentence(nowNanos),
+              nowNanos));
+    }
+    if (holderBeats(m, nowNanos)) {
+      return List.of(
+          refuseClaim(
+              m,
+              hb,
               "the id "
                   + m.nodeId
                   + " is held by another process that still beats (incarnation "
@@ -420,7 +450,6 @@ public final class Membership {
                   + ", heard "
                   + millis(nowNanos - m.lastHeardNanos)
                   + " ms ago): give each node its own id",
-              newClaim,
               nowNanos));
     }
     long old = m.incarnation;
@@ -483,6 +512,32 @@ public final class Membership {
   private boolean settlingAfterStall(long nowNanos) {
     return (ticked && nowNanos - lastTickNanos > config.suspectAfterNanos())
         || (stallSeen && nowNanos - stallSeenNanos < STALL_SETTLE.toNanos());
+  }
+
+  /** Refuses another process's claim to a held id; a claimant not refused before is a conflict. */
+  private MembershipEvent.Refused refuseClaim(
+      Member m, Heartbeat hb, String reason, long nowNanos) {
+    boolean newClaim = m.rival == null || m.rival.incarnation() != hb.incarnation();
+    m.rival = Process.of(hb, nowNanos);
+    return refuse(hb, MembershipEvent.Refusal.ID_TAKEN, reason, newClaim, nowNanos);
+  }
+
+  /** How this coordinator's own stall stands, for a sentence: "it was stalled for ...". */
+  private String stallSentence(long nowNanos) {
+    long sinceTick = nowNanos - lastTickNanos;
+    if (ticked && sinceTick > config.suspectAfterNanos()) {
+      return "its failure detector has not run for "
+          + millis(sinceTick)
+          + " ms (this coordinator is stalled: paused, or starved of CPU); try again";
+    }
+    long left = STALL_SETTLE.toNanos() - (nowNanos - stallSeenNanos);
+    return "it was stalled for "
+        + stallMillis
+        + " ms until "
+        + millis(nowNanos - stallSeenNanos)
+        + " ms ago, and beats that piled up meanwhile are still being read; try again in "
+        + Math.max(1, millis(left))
+        + " ms";
   }
 
   /** Counts a refusal, and reports it if none of its kind was reported for a while. */
@@ -593,6 +648,7 @@ public final class Membership {
       events.add(new MembershipEvent.DetectorStalled(millis(nowNanos - lastTickNanos)));
       stallSeen = true;
       stallSeenNanos = nowNanos;
+      stallMillis = millis(nowNanos - lastTickNanos);
       for (Member m : members.values()) {
         m.lastHeardNanos = nowNanos;
       }

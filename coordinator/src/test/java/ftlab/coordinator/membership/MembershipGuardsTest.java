@@ -111,6 +111,37 @@ class MembershipGuardsTest {
   }
 
   @Test
+  void aStalledCoordinatorRefusesANewcomerAndSaysItCannotTellYet() {
+    long seq = beatOn("node-1", WALL - 5_000, 1, 300);
+    now += 2_000 * MS; // this coordinator is paused; the holder's last beat looks 2 s old
+    Refused during = (Refused) beat("node-1", FORGER, WALL, 1).get(0);
+    assertThat(during.kind()).isEqualTo(Refusal.ID_TAKEN);
+    assertThat(during.reason())
+        .isEqualTo(
+            "the id node-1 is held by another process (incarnation 1799999995000 at"
+                + " 10.0.0.5:7101) and this coordinator cannot tell yet whether it still beats: its"
+                + " failure detector has not run for 2000 ms (this coordinator is stalled: paused,"
+                + " or starved of CPU); try again");
+    // the holder's own incarnation from another address: not a move either
+    assertThat(beat("node-1", FORGER, WALL - 5_000, seq + 30))
+        .singleElement()
+        .matches(e -> e instanceof Refused r && r.kind() == Refusal.ID_TAKEN);
+
+    silence(100); // the stall is found: every node's silence clock restarts
+    Refused settling = (Refused) beat("node-1", FORGER, WALL, 2).get(0);
+    assertThat(settling.reason())
+        .endsWith(
+            ": it was stalled for 2010 ms until 90 ms ago, and beats that piled up meanwhile are"
+                + " still being read; try again in 1910 ms");
+    assertThat(node("node-1").address()).isEqualTo(REAL);
+
+    beatOn("node-1", WALL - 5_000, seq + 21, 2_000); // settled, and the holder beats
+    assertThat(((Refused) beat("node-1", FORGER, WALL, 3).get(0)).reason())
+        .contains("is held by another process that still beats");
+    assertThat(node("node-1").incarnation()).isEqualTo(WALL - 5_000);
+  }
+
+  @Test
   void aForgedIncarnationCannotShutOutTheRealNodesRestart() {
     beat("node-1", REAL, WALL - 60_000, 1);
     silence(700); // the real node is down

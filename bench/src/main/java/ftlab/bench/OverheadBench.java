@@ -122,7 +122,9 @@ public final class OverheadBench implements Callable<Integer> {
     Target(String name, LocalLayout layout, boolean tls) throws Exception {
       this.name = name;
       this.cluster =
-          new LocalCluster(Files.createTempDirectory("ftlab-bench-overhead-"), Jars.locate());
+          new LocalCluster(Files.createTempDirectory("ftlab-bench-overhead-"), Jars.locate())
+              // it measures the coordinator at full speed: its per-client limit would cap that
+              .coordinatorOptions("--client-rate-limit", "0");
       System.err.println(
           "starting 1 coordinator and 1 node (" + name + ") in " + cluster.stateDir());
       cluster.up(layout, tls, Duration.ofSeconds(90), System.err::println);

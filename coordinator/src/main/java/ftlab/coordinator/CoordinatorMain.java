@@ -5,6 +5,7 @@ import ftlab.coordinator.dashboard.DashboardFeed;
 import ftlab.coordinator.dashboard.DashboardHttp;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.Redundancy;
+import ftlab.coordinator.limits.RateLimits;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.coordinator.membership.MembershipLimits;
 import ftlab.coordinator.metrics.CoordinatorMeters;
@@ -168,6 +169,28 @@ public final class CoordinatorMain implements Callable<Integer> {
   long forgetAfterSeconds;
 
   @Option(
+      names = "--client-rate-limit",
+      defaultValue =
+          "${env:FTLAB_CLIENT_RATE_LIMIT:-" + RateLimits.DEFAULT_REQUESTS_PER_SECOND + "}",
+      paramLabel = "N",
+      description =
+          "Requests per second one client connection may send, in bursts of as many; more are"
+              + " refused with RESOURCE_EXHAUSTED, and the client tries another coordinator"
+              + " (env FTLAB_CLIENT_RATE_LIMIT; 0: no limit). Default: ${DEFAULT-VALUE}.")
+  int clientRateLimit;
+
+  @Option(
+      names = "--heartbeat-rate-limit",
+      defaultValue =
+          "${env:FTLAB_HEARTBEAT_RATE_LIMIT:-" + RateLimits.DEFAULT_HEARTBEATS_PER_SECOND + "}",
+      paramLabel = "N",
+      description =
+          "Heartbeats per second for one node id on one connection (a node beats once per"
+              + " interval: 10/s at 100 ms); more are refused with RESOURCE_EXHAUSTED"
+              + " (env FTLAB_HEARTBEAT_RATE_LIMIT; 0: no limit). Default: ${DEFAULT-VALUE}.")
+  int heartbeatRateLimit;
+
+  @Option(
       names = "--tls-dir",
       defaultValue = "${env:FTLAB_TLS_DIR:-}",
       paramLabel = "DIR",
@@ -194,12 +217,14 @@ public final class CoordinatorMain implements Callable<Integer> {
     DetectorConfig detector =
         new DetectorConfig(Duration.ofMillis(heartbeatIntervalMs), suspectAfter, deadAfter);
     MembershipLimits limits;
+    RateLimits rates;
     try {
       limits =
           new MembershipLimits(
               maxNodes,
               Duration.ofSeconds(forgetAfterSeconds),
               MembershipLimits.DEFAULT.incarnationLeeway());
+      rates = RateLimits.of(clientRateLimit, heartbeatRateLimit);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
@@ -282,6 +307,7 @@ public final class CoordinatorMain implements Callable<Integer> {
             dispatch,
             redundancy,
             limits,
+            rates,
             serverBuilder,
             channels,
             // the dispatcher's timers on the same loop: a timeout scheduled by a request wakes

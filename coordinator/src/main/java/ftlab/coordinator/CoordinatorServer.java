@@ -4,6 +4,7 @@ import ftlab.clock.Scheduler;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.GrpcNodeCaller;
 import ftlab.coordinator.dispatch.Redundancy;
+import ftlab.coordinator.limits.RateLimits;
 import ftlab.coordinator.membership.Cluster;
 import ftlab.coordinator.membership.DetectorConfig;
 import ftlab.coordinator.membership.MembershipEvent;
@@ -16,6 +17,7 @@ import ftlab.proto.BadRequests;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.MembershipGrpc;
 import ftlab.proto.RedundancyMode;
+import ftlab.security.AuthorizationInterceptor;
 import ftlab.security.DefenseScoreboard;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -73,6 +75,8 @@ public final class CoordinatorServer {
   /** Plaintext or mutual TLS, and what security refused. */
   private final DefenseScoreboard defenses;
 
+  private final RateLimits rates;
+
   /**
    * @param serverBuilder where to listen (TCP in production, in-process in tests)
    * @param channelFactory how to reach a node's address
@@ -89,6 +93,7 @@ public final class CoordinatorServer {
         dispatch,
         new Redundancy(RedundancyMode.FAILOVER, Redundancy.DEFAULT_REPLICAS),
         MembershipLimits.DEFAULT,
+        RateLimits.DEFAULT,
         serverBuilder,
         channelFactory,
         null,
@@ -100,6 +105,7 @@ public final class CoordinatorServer {
    *     it
    * @param limits the membership table's size limit, how long gone nodes stay in it, and how far
    *     ahead of this coordinator's clock an incarnation may be
+   * @param rates requests per client connection and heartbeats per node id per connection
    * @param dispatchTimers where the dispatcher's timers run (each attempt's timeout, hedges, the
    *     next round): the event loop that runs the requests, in production, so that scheduling a
    *     timeout from a request's thread wakes no other thread (measured: a timer thread of its own
@@ -115,12 +121,14 @@ public final class CoordinatorServer {
       Dispatcher.Settings dispatch,
       Redundancy redundancy,
       MembershipLimits limits,
+      RateLimits rates,
       ServerBuilder<?> serverBuilder,
       Function<String, ManagedChannel> channelFactory,
       ScheduledExecutorService dispatchTimers,
       DefenseScoreboard defenses) {
     this.id = id;
     this.defenses = defenses;
+    this.rates = rates;
     defenses.listen(
         r -> {
           if (r.log()) {
@@ -153,14 +161,22 @@ public final class CoordinatorServer {
             dispatch,
             Scheduler.of(dispatchTimers));
     dispatcher.setRedundancy(redundancy);
-    this.service = new CoordinatorService(id, cluster, dispatcher, defenses);
+    RateGuard rateGuard = new RateGuard(id, rates, defenses, System::nanoTime);
+    this.service = new CoordinatorService(id, cluster, dispatcher, defenses, rateGuard);
     this.membershipService =
-        new MembershipService(id, cluster, caller::reconnectIfFailed, defenses);
+        new MembershipService(id, cluster, caller::reconnectIfFailed, defenses, rateGuard);
     this.server =
         serverBuilder
-            // ftlab's services answer requests that are not protobuf with INVALID_ARGUMENT
-            .addService(BadRequests.guard(service.bindService()))
-            .addService(BadRequests.guard(membershipService.bindService()))
+            // ftlab's services answer requests that are not protobuf with INVALID_ARGUMENT; the
+            // rate limits key on the caller's address, which plaintext calls get here
+            .addService(
+                BadRequests.guard(
+                    ServerInterceptors.intercept(
+                        service, AuthorizationInterceptor.callerAddresses())))
+            .addService(
+                BadRequests.guard(
+                    ServerInterceptors.intercept(
+                        membershipService, AuthorizationInterceptor.callerAddresses())))
             .addService(
                 BadRequests.guard(
                     ServerInterceptors.intercept(
@@ -248,13 +264,15 @@ public final class CoordinatorServer {
     health.setStatus(MembershipGrpc.SERVICE_NAME, ServingStatus.SERVING);
     log.info(
         "{} listening on port {}; detector: SUSPECT after {} ms, DEAD after {} ms of silence;"
-            + " redundancy: {}; security: {}",
+            + " redundancy: {}; security: {}; rate limits: {}, {}",
         id,
         server.getPort(),
         TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()),
         TimeUnit.NANOSECONDS.toMillis(cluster.config().deadAfterNanos()),
         dispatcher.redundancy().describe(),
-        defenses.describe());
+        defenses.describe(),
+        rates.requests().describe(),
+        rates.heartbeats().describe());
     return this;
   }
 

@@ -13,7 +13,9 @@ import ftlab.proto.NodeView;
 import ftlab.proto.SecurityView;
 import ftlab.proto.SubmitRequest;
 import ftlab.security.DefenseScoreboard;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** The client-facing gRPC service: Submit and GetCluster. */
@@ -22,17 +24,28 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
   private final Cluster cluster;
   private final Dispatcher dispatcher;
   private final DefenseScoreboard defenses;
+  private final RateGuard rates;
 
   CoordinatorService(
-      String coordinatorId, Cluster cluster, Dispatcher dispatcher, DefenseScoreboard defenses) {
+      String coordinatorId,
+      Cluster cluster,
+      Dispatcher dispatcher,
+      DefenseScoreboard defenses,
+      RateGuard rates) {
     this.coordinatorId = coordinatorId;
     this.defenses = defenses;
     this.cluster = cluster;
     this.dispatcher = dispatcher;
+    this.rates = rates;
   }
 
   @Override
   public void submit(SubmitRequest request, StreamObserver<Answer> response) {
+    Optional<Status> overLimit = rates.request();
+    if (overLimit.isPresent()) {
+      response.onError(overLimit.get().asException());
+      return;
+    }
     dispatcher.dispatch(request, response);
   }
 

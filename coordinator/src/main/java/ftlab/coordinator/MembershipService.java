@@ -39,6 +39,9 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
   /** Where a heartbeat that speaks for another node's id is reported (TLS on). */
   private final DefenseScoreboard defenses;
 
+  /** Heartbeats per node id per connection. */
+  private final RateGuard rates;
+
   /** Nodes already warned about a mismatched heartbeat interval: warn once, not every beat. */
   private final Set<String> warnedInterval = ConcurrentHashMap.newKeySet();
 
@@ -46,9 +49,11 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
       String coordinatorId,
       Cluster cluster,
       Consumer<String> heardFrom,
-      DefenseScoreboard defenses) {
+      DefenseScoreboard defenses,
+      RateGuard rates) {
     this.coordinatorId = coordinatorId;
     this.defenses = defenses;
+    this.rates = rates;
     this.cluster = cluster;
     this.heardFrom = heardFrom;
   }
@@ -99,6 +104,11 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
       return;
     }
     if (!speaksFor(hb.nodeId(), "heartbeat", response)) {
+      return;
+    }
+    Optional<Status> overLimit = rates.heartbeat(hb.nodeId());
+    if (overLimit.isPresent()) {
+      response.onError(overLimit.get().asException());
       return;
     }
     Cluster.Beat beat = cluster.heartbeat(hb);

@@ -8,6 +8,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -50,15 +51,40 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
     return Optional.ofNullable(CALLER.get());
   }
 
-  /** The address of the current call's caller, where this interceptor let it through. */
+  /**
+   * The address of the current call's caller, where this interceptor let it through or {@link
+   * #callerAddresses()} put it.
+   */
   public static String callerAddress() {
     String address = CALLER_ADDRESS.get();
     return address == null ? "unknown" : address;
   }
 
+  /**
+   * Puts the caller's address into the call's context where no authorization interceptor did
+   * (plaintext), for checks that need no identity, such as rate limits.
+   */
+  public static ServerInterceptor callerAddresses() {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, A> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+        if (CALLER_ADDRESS.get() != null) {
+          return next.startCall(call, headers);
+        }
+        return Contexts.interceptCall(
+            Context.current().withValue(CALLER_ADDRESS, peerAddress(call)), call, headers, next);
+      }
+    };
+  }
+
   /** "10.0.3.7:51234", or "unknown". */
   public static String peerAddress(ServerCall<?, ?> call) {
     SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
+      // no regular expression on every call: the rate limits ask on each request
+      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+    }
     return remote == null ? "unknown" : remote.toString().replaceFirst("^[^/]*/", "");
   }
 

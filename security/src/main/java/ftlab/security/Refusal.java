@@ -28,7 +28,12 @@ public record Refusal(
     /** A node's certificate speaking for another node id. */
     IDENTITY,
     /** A certificate revoked by an operator. */
-    REVOCATION;
+    REVOCATION,
+    /**
+     * Calls above a rate limit: a client's requests, a node's heartbeats (in plaintext too: it
+     * needs no certificate).
+     */
+    RATE_LIMIT;
 
     /** "handshake", as in meters and status lines. */
     public String word() {

@@ -64,6 +64,18 @@ public final class LocalCluster {
     this.jars = jars;
   }
 
+  /** Options for every coordinator started by {@link #up} from now on, after the common ones. */
+  private List<String> coordinatorOptions = List.of();
+
+  /**
+   * Gives every coordinator that {@link #up} starts these options, e.g. {@code
+   * "--client-rate-limit", "0"} for a benchmark that measures the coordinator itself.
+   */
+  public LocalCluster coordinatorOptions(String... options) {
+    this.coordinatorOptions = List.of(options);
+    return this;
+  }
+
   /** {@code $FTLAB_LOCAL_DIR}, or {@code ~/.ftlab/local}. */
   public static Path defaultStateDir() {
     String env = System.getenv("FTLAB_LOCAL_DIR");
@@ -244,6 +256,7 @@ public final class LocalCluster {
         if (tls) {
           cmd.addAll(List.of("--tls-dir", tlsFolder().toString()));
         }
+        cmd.addAll(coordinatorOptions);
         started.add(launch(new Member(name, Member.COORDINATOR, 0, 0, port, cmd)));
       }
       for (int i = 1; i <= layout.nodes(); i++) {

@@ -148,17 +148,19 @@ public final class StatusCommand implements Callable<Integer> {
   }
 
   /**
-   * "security: plaintext ..." or "security: mutual TLS as ...; refused: 2 authorization, 1
-   * identity; latest, 3 s ago: ..." (docs/security.md).
+   * "security: plaintext ..." or "security: mutual TLS as ...; refused: 2 by authorization, 1 by
+   * identity; latest, 3 s ago: ..." (docs/security.md); in plaintext, rate limits refuse too.
    */
   static String security(SecurityView security) {
-    if (!security.getTls()) {
-      return "security: plaintext (anyone who reaches a port may call anything; --tls-dir turns"
-          + " on mutual TLS, docs/security.md)"
-          + System.lineSeparator();
+    StringBuilder line = new StringBuilder("security: ");
+    if (security.getTls()) {
+      line.append(security.getMode());
+    } else {
+      line.append(
+          "plaintext (anyone who reaches a port may call anything; --tls-dir turns on mutual TLS,"
+              + " docs/security.md)");
     }
-    StringBuilder line = new StringBuilder("security: ").append(security.getMode());
-    if (security.getRefusedCount() > 0) {
+    if (security.getRefusedCount() > 0) { // in plaintext: rate limits
       line.append("; refused: ")
           .append(
               new java.util.TreeMap<>(security.getRefusedMap())
@@ -169,7 +171,7 @@ public final class StatusCommand implements Callable<Integer> {
           .append(age(security.getLastRefusalAgeMs()))
           .append(" ago: ")
           .append(security.getLastRefusal());
-    } else {
+    } else if (security.getTls()) {
       line.append("; nothing refused");
     }
     if (security.getRevokedCount() > 0) {

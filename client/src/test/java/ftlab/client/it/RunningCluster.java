@@ -29,9 +29,15 @@ final class RunningCluster implements AutoCloseable {
 
   /** With {@code tls}: mutual TLS on every link, as {@code ftlab local up --tls}. */
   RunningCluster(int coordinators, int nodes, boolean tls) throws Exception {
+    this(coordinators, nodes, tls, new String[0]);
+  }
+
+  /** With these options for every coordinator ("--client-rate-limit", "100"). */
+  RunningCluster(int coordinators, int nodes, boolean tls, String... coordinatorOptions)
+      throws Exception {
     Path dir = Files.createTempDirectory("ftlab-it-");
     LocalLayout layout = LocalLayout.onFreePorts(coordinators, nodes, 4);
-    this.cluster = new LocalCluster(dir, Jars.locate());
+    this.cluster = new LocalCluster(dir, Jars.locate()).coordinatorOptions(coordinatorOptions);
     cluster.up(layout, tls, Duration.ofSeconds(90), line -> System.out.println("[up] " + line));
     List<String> ids = new ArrayList<>();
     for (int i = 1; i <= coordinators; i++) {

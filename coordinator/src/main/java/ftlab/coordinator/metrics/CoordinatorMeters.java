@@ -198,7 +198,8 @@ public final class CoordinatorMeters implements DispatchListener {
       "Calls security refused, by the layer that caught them: handshake (a certificate not from"
           + " the lab's authority), authorization (a role calling what"
           + " it may not, or a certificate naming no ftlab identity), identity (a node's"
-          + " certificate speaking for another node id), revocation (a revoked certificate)";
+          + " certificate speaking for another node id), revocation (a revoked certificate), rate_limit (a client's requests or a node's"
+          + " heartbeats above their rate limit, counted in plaintext too)";
 
   /**
    * Shows every security layer's refusals from 0 (with TLS on), so that a dashboard sees the count

@@ -159,6 +159,21 @@ public final class OverheadBench implements Callable<Integer> {
                           .getCoordinatorMicros()));
     }
 
+    /** TLS handshakes the coordinator completed so far (0 in plaintext). */
+    long handshakes() {
+      return coordinator
+          .stub(0)
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .getCluster(ftlab.proto.GetClusterRequest.getDefaultInstance())
+          .getSecurity()
+          .getHandshakes();
+    }
+
+    /** Handshakes at the coordinator during the measured calls, and during the new connections. */
+    long measuredHandshakes;
+
+    long connectHandshakes;
+
     @Override
     public void close() throws InterruptedException {
       coordinator.close();
@@ -206,6 +221,9 @@ public final class OverheadBench implements Callable<Integer> {
         run(t.viaCoordinator, warmup, new Recorder(3));
         t.inside.reset();
       }
+      for (Target t : targets) {
+        t.measuredHandshakes = -t.handshakes();
+      }
       for (int done = 0; done < requests; done += block) {
         for (Target t : targets) {
           t.directNanos += run(t.direct, block, t.directLatency);
@@ -213,12 +231,21 @@ public final class OverheadBench implements Callable<Integer> {
         }
         System.err.printf("  %d / %d per path%n", done + block, requests);
       }
+      for (Target t : targets) {
+        t.measuredHandshakes += t.handshakes();
+      }
       if (compareTls) {
         System.err.printf("new connections: %d per cluster%n", connections);
+        for (Target t : targets) {
+          t.connectHandshakes = -t.handshakes();
+        }
         for (int i = 0; i < connections; i++) {
           for (Target t : targets) {
             connectOnce(t);
           }
+        }
+        for (Target t : targets) {
+          t.connectHandshakes += t.handshakes();
         }
       }
       report(targets);
@@ -280,6 +307,12 @@ public final class OverheadBench implements Callable<Integer> {
             h.getValueAtPercentile(50) / 1000.0,
             h.getValueAtPercentile(99) / 1000.0);
       }
+      Target secure = targets.get(1);
+      System.out.printf(
+          "%nTLS handshakes the coordinator counted (ftlab_tls_handshakes_total): %d during the %d"
+              + " measured calls through it (connections are kept: a handshake per call would be"
+              + " %d), %d during the %d new connections.%n",
+          secure.measuredHandshakes, requests, requests, secure.connectHandshakes, connections);
     } else if (targets.size() > 1) {
       Histogram on = viaCoordinator.get(0);
       Histogram off = viaCoordinator.get(1);

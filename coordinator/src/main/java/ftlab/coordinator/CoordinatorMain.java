@@ -276,6 +276,7 @@ public final class CoordinatorMain implements Callable<Integer> {
       // who may call what (added before the meters: the last added sees a call first, so the
       // meters count refused calls too)
       serverBuilder.intercept(new AuthorizationInterceptor(id, defenses));
+      serverBuilder.addTransportFilter(defenses.handshakeCounter());
     }
     if (metrics != null) {
       // gRPC's own call meters (grpc_server_*), from Micrometer's binder
@@ -321,6 +322,7 @@ public final class CoordinatorMain implements Callable<Integer> {
       meters.listenTo(server.dispatcher());
       if (defenses.tls()) {
         meters.countSecurityRefusals();
+        meters.countHandshakes(defenses);
       }
       defenses.listen(meters::onRefusal);
       server.listenMembership(meters::onMembership);

@@ -77,7 +77,10 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                 view.setLastGuardEvent(e.describe())
                     .setLastGuardEventAgeMs(TimeUnit.NANOSECONDS.toMillis(e.ageNanos())));
     SecurityView.Builder security =
-        SecurityView.newBuilder().setTls(defenses.tls()).setMode(defenses.mode());
+        SecurityView.newBuilder()
+            .setTls(defenses.tls())
+            .setMode(defenses.mode())
+            .setHandshakes(defenses.handshakes());
     defenses.counts().forEach((layer, count) -> security.putRefused(layer.word(), count));
     security.addAllRevoked(defenses.revocations().names());
     defenses

@@ -6,6 +6,7 @@ import ftlab.proto.BadRequests;
 import ftlab.security.AuthorizationInterceptor;
 import ftlab.security.DefenseScoreboard;
 import ftlab.security.Refusal;
+import io.grpc.Context;
 import io.grpc.Status;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -42,9 +43,14 @@ final class RateGuard {
         .map(r -> refuse(from, "Submit", self + " refused the request: " + r.reason(), r));
   }
 
-  /** A node's heartbeat: refused if beats for this id on this connection passed the limit. */
+  /**
+   * A node's heartbeat: refused if beats for this id on this connection passed the limit. A beat
+   * whose call its sender already gave up on (read late, after a stall of this coordinator) takes
+   * no token: a node resends a beat its coordinator did not answer, and those must not use up its
+   * budget.
+   */
   Optional<Status> heartbeat(String nodeId) {
-    if (heartbeats.limit().off()) {
+    if (heartbeats.limit().off() || Context.current().isCancelled()) {
       return Optional.empty();
     }
     String from = AuthorizationInterceptor.callerAddress();

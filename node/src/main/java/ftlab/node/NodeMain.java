@@ -214,6 +214,7 @@ public final class NodeMain implements Callable<Integer> {
       // only coordinators compute, only admins change faults (before the meters: they then count
       // refused calls too)
       serverBuilder.intercept(new AuthorizationInterceptor(id, defenses));
+      serverBuilder.addTransportFilter(defenses.handshakeCounter());
       defenses.listen(
           r -> {
             if (r.log()) {
@@ -231,6 +232,12 @@ public final class NodeMain implements Callable<Integer> {
                     .tag("layer", layer)
                     .register(metrics.registry());
         refused.apply("authorization"); // shown from 0
+        io.micrometer.core.instrument.FunctionCounter.builder(
+                "ftlab.tls.handshakes", defenses, DefenseScoreboard::handshakes)
+            .description(
+                "Connections that completed a TLS handshake with this node's gRPC port: one per"
+                    + " new link, since gRPC keeps connections open")
+            .register(metrics.registry());
         defenses.listen(r -> refused.apply(r.refusal().layer().word()).increment());
       }
     }

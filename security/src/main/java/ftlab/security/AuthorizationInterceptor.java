@@ -8,6 +8,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Optional;
@@ -83,7 +84,10 @@ public final class AuthorizationInterceptor implements ServerInterceptor {
     SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
     if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
       // no regular expression on every call: the rate limits ask on each request
-      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+      String host = inet.getAddress().getHostAddress();
+      return (inet.getAddress() instanceof Inet6Address ? "[" + host + "]" : host)
+          + ":"
+          + inet.getPort();
     }
     return remote == null ? "unknown" : remote.toString().replaceFirst("^[^/]*/", "");
   }

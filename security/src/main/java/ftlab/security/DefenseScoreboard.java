@@ -1,10 +1,14 @@
 package ftlab.security;
 
+import io.grpc.Attributes;
+import io.grpc.Grpc;
+import io.grpc.ServerTransportFilter;
 import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -71,6 +75,31 @@ public final class DefenseScoreboard {
         Optional.of(tls.self()),
         System::nanoTime,
         Revocations.read(tls.dir(), System.currentTimeMillis()));
+  }
+
+  /** Connections that completed a TLS handshake with this process's port. */
+  private final LongAdder handshakes = new LongAdder();
+
+  /**
+   * Counts, on the server builder it is added to, every connection that completed a TLS handshake
+   * (a refused one never becomes ready). gRPC keeps connections open, so the count grows by one per
+   * new link, not per call: a count that grows with the calls means a handshake per call.
+   */
+  public ServerTransportFilter handshakeCounter() {
+    return new ServerTransportFilter() {
+      @Override
+      public Attributes transportReady(Attributes transport) {
+        if (transport.get(Grpc.TRANSPORT_ATTR_SSL_SESSION) != null) {
+          handshakes.increment();
+        }
+        return transport;
+      }
+    };
+  }
+
+  /** TLS handshakes completed since start (see {@link #handshakeCounter()}). */
+  public long handshakes() {
+    return handshakes.sum();
   }
 
   /** Whether calls must come over mutual TLS. */

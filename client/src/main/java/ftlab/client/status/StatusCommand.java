@@ -154,7 +154,10 @@ public final class StatusCommand implements Callable<Integer> {
   static String security(SecurityView security) {
     StringBuilder line = new StringBuilder("security: ");
     if (security.getTls()) {
-      line.append(security.getMode());
+      line.append(security.getMode())
+          .append("; ")
+          .append(security.getHandshakes())
+          .append(security.getHandshakes() == 1 ? " handshake" : " handshakes");
     } else {
       line.append(
           "plaintext (anyone who reaches a port may call anything; --tls-dir turns on mutual TLS,"

@@ -249,6 +249,14 @@ class MutualTlsIT {
               Scrape.of(c.cluster.member("coordinator-1").metricsUrl())
                   .sum("ftlab_security_refused_total", "layer", "identity"))
           .isEqualTo(2);
+      // connections are kept: a handshake per link, not per call (100 more answers through
+      // coordinator-1 alone outnumber every link this test opened)
+      p.awaitMoreAnswersVia("coordinator-1", 100);
+      double handshakes =
+          Scrape.of(c.cluster.member("coordinator-1").metricsUrl())
+              .sum("ftlab_tls_handshakes_total");
+      assertThat(after.getSecurity().getHandshakes()).isPositive();
+      assertThat(handshakes).isPositive().isLessThan(p.answersVia("coordinator-1"));
 
       // the dashboard's HTTP port has no login: with TLS on it changes nothing
       java.net.http.HttpResponse<String> post =
@@ -283,7 +291,8 @@ class MutualTlsIT {
       assertThat(status.out())
           .containsPattern(
               "security: mutual TLS as coordinator coordinator-1"
-                  + " \\(spiffe://ftlab/coordinator/coordinator-1\\); refused: 3 by authorization,"
+                  + " \\(spiffe://ftlab/coordinator/coordinator-1\\); [0-9]+ handshakes; refused: 3"
+                  + " by authorization,"
                   + " [0-9]+ by handshake, 2 by identity; latest, ");
 
       // 6. revocation: node-3 out of dispatch at once at every coordinator, its calls refused from

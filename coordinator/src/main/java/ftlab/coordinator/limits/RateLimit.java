@@ -95,9 +95,11 @@ public final class RateLimit {
     long perToken = SECOND / limit.perSecond();
     // a full bucket: one second's worth of tokens, as if it had been empty a second ago
     Bucket b = buckets.computeIfAbsent(key, k -> new Bucket(nowNanos - SECOND));
-    long emptyAt = Math.max(b.emptyAtNanos, nowNanos - SECOND); // capped at full
+    // capped at full; times compared by their difference, as System.nanoTime() asks
+    long full = nowNanos - SECOND;
+    long emptyAt = b.emptyAtNanos - full < 0 ? full : b.emptyAtNanos;
     long next = emptyAt + perToken; // taking a token moves the empty moment one token on
-    if (next > nowNanos) {
+    if (next - nowNanos > 0) {
       long waitMillis = Math.max(1, (next - nowNanos + 999_999) / 1_000_000);
       return Optional.of(
           new Refused(

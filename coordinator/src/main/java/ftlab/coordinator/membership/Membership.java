@@ -422,10 +422,11 @@ public final class Membership {
       if (hb.incarnation() < m.incarnation) {
         return List.of();
       }
+      // not counted as an id conflict: a real restart read now gets in once this settles
       return List.of(
-          refuseClaim(
-              m,
+          refuse(
               hb,
+              MembershipEvent.Refusal.ID_TAKEN,
               "the id "
                   + m.nodeId
                   + " is held by another process (incarnation "
@@ -434,6 +435,7 @@ public final class Membership {
                   + m.address
                   + ") and this coordinator cannot tell yet whether it still beats: "
                   + stallSentence(nowNanos),
+              false,
               nowNanos));
     }
     if (holderBeats(m, nowNanos)) {

@@ -16,6 +16,7 @@ import ftlab.proto.RedundancyMode;
 import ftlab.security.DefenseScoreboard;
 import ftlab.security.Refusal;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -198,8 +199,9 @@ public final class CoordinatorMeters implements DispatchListener {
       "Calls security refused, by the layer that caught them: handshake (a certificate not from"
           + " the lab's authority), authorization (a role calling what"
           + " it may not, or a certificate naming no ftlab identity), identity (a node's"
-          + " certificate speaking for another node id), revocation (a revoked certificate), rate_limit (a client's requests or a node's"
-          + " heartbeats above their rate limit, counted in plaintext too)";
+          + " certificate speaking for another node id), revocation (a revoked certificate),"
+          + " rate_limit (a client's requests or a node's heartbeats above their rate limit,"
+          + " counted in plaintext too)";
 
   /**
    * Shows every security layer's refusals from 0 (with TLS on), so that a dashboard sees the count
@@ -209,6 +211,15 @@ public final class CoordinatorMeters implements DispatchListener {
     for (Refusal.Layer layer : Refusal.Layer.values()) {
       counter(SECURITY_REFUSED, SECURITY_REFUSED_HELP, "layer", layer.word());
     }
+  }
+
+  /** The TLS handshakes this coordinator's port completed: one per new connection. */
+  public void countHandshakes(DefenseScoreboard defenses) {
+    FunctionCounter.builder("ftlab.tls.handshakes", defenses, DefenseScoreboard::handshakes)
+        .description(
+            "Connections that completed a TLS handshake with this process's gRPC port (with"
+                + " mutual TLS on): one per new link, since gRPC keeps connections open")
+        .register(registry);
   }
 
   /** Counts a call that security refused. */

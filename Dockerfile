@@ -25,6 +25,9 @@ COPY --from=build /out/ /app/
 COPY docker/entrypoint.sh /app/entrypoint
 COPY docker/healthcheck.sh /app/healthcheck
 COPY docker/ftlab /app/bin/ftlab
+# where the TLS lab's certificates go (docker-compose.tls.yml): a named volume mounted here starts
+# with this folder's owner, so the processes (not root) can write it
+RUN mkdir /certs && chown 10001:10001 /certs
 ENV FTLAB_HOME=/app PATH=/app/bin:$PATH
 # not root: no file here needs it, and a lab that breaks things should not run as root
 USER 10001:10001

@@ -23,29 +23,9 @@ ENV_FILE=$(mktemp)
 printf 'JAVA_OPTS=-XX:+PrintCommandLineFlags\nFTLAB_IO_THREADS=2\n' >"$ENV_FILE"
 export FTLAB_NETWORK=ftlab-journey   # (exported: a value in the caller's shell must not win)
 compose() { $COMPOSE -p "$PROJECT" --env-file "$ENV_FILE" "$@"; }
+# shellcheck source=docker/journey-lib.sh
+. docker/journey-lib.sh
 
-# Its own published ports, not the lab's 7001/7002, so that a lab or a local cluster already
-# running here does not stop it: free ones below the kernel's ephemeral range (32768 up), where no
-# outgoing connection can take them meanwhile.
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  echo "found no free port on 127.0.0.1" >&2; return 1
-}
-taken=" "
-pick_port() { # VAR: a free port, distinct from the ones picked before, unless VAR is set
-  local var=$1 p=${!1:-}
-  if [ -z "$p" ]; then
-    p=$(free_port)
-    while [[ "$taken" == *" $p "* ]]; do p=$(free_port); done
-  fi
-  taken="$taken$p "
-  printf -v "$var" '%s' "$p"
-  export "${var?}"
-}
 pick_port FTLAB_COORDINATOR_1_PORT
 pick_port FTLAB_COORDINATOR_2_PORT
 pick_port FTLAB_COORDINATOR_1_HTTP_PORT
@@ -53,8 +33,6 @@ pick_port FTLAB_COORDINATOR_2_HTTP_PORT
 pick_port FTLAB_PROMETHEUS_PORT
 # with Prometheus (the observability profile), which must see what the journey does
 export COMPOSE_PROFILES=observability
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-say() { echo "[journey $(date +%T)] $*"; }
 
 save_logs() {
   mkdir -p target
@@ -77,36 +55,6 @@ cleanup() {
 down_all() { COMPOSE_PROFILES=observability,pool compose down -v --remove-orphans; }
 trap cleanup EXIT
 
-# waits (polling every 0.5 s, at most $2 seconds) until the command in $3... succeeds
-wait_for() {
-  local what=$1 seconds=$2; shift 2
-  local deadline=$(( $(date +%s) + seconds ))
-  until "$@" >/dev/null 2>&1; do
-    if [ "$(date +%s)" -ge "$deadline" ]; then say "timed out after ${seconds}s waiting for: $what"; return 1; fi
-    sleep 0.5
-  done
-}
-
-answers() { compose logs --no-color client 2>/dev/null | grep -c ' verified ' || true; }
-at_least_answers() { [ "$(answers)" -ge "$1" ]; }
-more_answers() { # N: wait for N more verified answers in the client's output
-  local target=$(( $(answers) + $1 ))
-  wait_for "$1 more answers" 60 at_least_answers "$target"
-}
-# the state of a node as one coordinator sees it, asked with the CLI inside the client container
-state_at() { # NODE COORDINATOR
-  compose exec -T client /app/entrypoint ftlab status --coordinators "$2:7001" 2>/dev/null \
-    | awk -v n="$1" '$1==n {print $2}'
-}
-is_state() { [ "$(state_at "$1" "$3")" = "$2" ]; }
-expect_state() { # NODE STATE COORDINATOR...
-  local node=$1 state=$2; shift 2
-  for c in "$@"; do
-    wait_for "$node $state at $c" 30 is_state "$node" "$state" "$c"
-    say "$c sees $node $state"
-  done
-}
-first_answer() { compose logs --no-color client 2>/dev/null | grep ' verified ' >/dev/null; }
 
 # an image tag of its own, so that taking it away and loading it back (below) never touches the
 # image of a lab running here
@@ -229,26 +177,11 @@ wait_for "an answer computed by a pool node" 60 pool_answered
 say "the client got an answer from $(compose logs --no-color client | grep -oE ' verified +pool-[12] ' | head -1 | awk '{print $2}')"
 more_answers 10
 
-say "stopping the client: its final summary"
-compose stop client
-summary=$(compose logs --no-color client | grep '== ' | tail -1)
-echo "$summary"
-case "$summary" in
-  *"== PASS"*" 0 failed, 0 wrong"*) ;;
-  *) say "the client did not pass: $summary"; exit 1 ;;
-esac
-if compose logs --no-color client | grep -E ' (FAILED|WRONG) ' >/dev/null; then
-  say "the client printed FAILED or WRONG answers"; exit 1
-fi
+client_passed
 
 # FTLAB_JOURNEY_KEEP_LOGS=1 keeps every service's whole log of a passing journey too
 if [ -n "${FTLAB_JOURNEY_KEEP_LOGS:-}" ]; then save_logs; fi
 say "docker compose --profile pool --profile observability down -v"
 down_all
-left=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
-nets=$(docker network ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
-vols=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
-if [ "$left$nets$vols" != "000" ]; then
-  say "left behind: $left containers, $nets networks, $vols volumes"; exit 1
-fi
+nothing_left
 say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause, a coordinator stop, a partition and a frozen coordinator; pool-1 and pool-2 joined and answered; nothing left behind"

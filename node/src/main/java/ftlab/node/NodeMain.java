@@ -142,6 +142,17 @@ public final class NodeMain implements Callable<Integer> {
               + " (env FTLAB_TLS_DIR). Default: none, plaintext.")
   String tlsDir;
 
+  @Option(
+      names = "--tls-as",
+      defaultValue = "${env:FTLAB_TLS_AS:-}",
+      paramLabel = "NAME",
+      description =
+          "With --tls-dir: present NAME's certificate instead of this node's own. Only for the"
+              + " rogue lab (docs/security.md): coordinators refuse a node whose certificate is"
+              + " another node's (identity) or not a node's (authorization)"
+              + " (env FTLAB_TLS_AS). Default: the node's id.")
+  String tlsAs;
+
   @Override
   public Integer call() throws Exception {
     FaultPlan initialFaults;
@@ -197,7 +208,10 @@ public final class NodeMain implements Callable<Integer> {
     DefenseScoreboard defenses = DefenseScoreboard.plaintext();
     if (!tlsDir.isBlank()) {
       try {
-        tls = TlsFiles.read(Path.of(tlsDir), id, Role.NODE);
+        tls =
+            tlsAs.isBlank()
+                ? TlsFiles.read(Path.of(tlsDir), id, Role.NODE)
+                : TlsFiles.read(Path.of(tlsDir), tlsAs); // any role: the rogue lab's
         defenses = DefenseScoreboard.of(tls);
       } catch (IOException e) {
         throw new IllegalArgumentException("--tls-dir (FTLAB_TLS_DIR): " + e.getMessage(), e);

@@ -360,6 +360,7 @@ public final class LocalCluster {
     // turn on TLS in a member started without it
     pb.environment().remove("FTLAB_TLS_DIR");
     pb.environment().remove("FTLAB_AS");
+    pb.environment().remove("FTLAB_TLS_AS");
     try {
       Process p = pb.start();
       long startedAt = p.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The secure compose journey: the lab with docker-compose.tls.yml (mutual TLS on every link),
+# checked: the certificates made by the certs service, answers flowing, `ftlab status` saying
+# mutual TLS; node-3 killed, node-4 paused and coordinator-1 stopped with zero failed requests; the
+# rogue node (profile rogue: node-1's id, node-5's certificate) refused by identity at both
+# coordinators while node-1 keeps answering; `ftlab revoke node-2` taking node-2 out at once; then
+# down -v, leaving nothing behind (the certificates' volume included).
+# Uses the image journey.sh built (FTLAB_IMAGE, default ftlab:journey), or builds it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${COMPOSE:-}" ]; then
+  if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
+fi
+PROJECT=ftlab-journey-tls
+export FTLAB_NETWORK=ftlab-journey-tls
+export FTLAB_IMAGE=${FTLAB_IMAGE:-ftlab:journey}
+compose() { $COMPOSE -p "$PROJECT" -f docker-compose.yml -f docker-compose.tls.yml "$@"; }
+# shellcheck source=docker/journey-lib.sh
+. docker/journey-lib.sh
+pick_port FTLAB_COORDINATOR_1_PORT
+pick_port FTLAB_COORDINATOR_2_PORT
+pick_port FTLAB_COORDINATOR_1_HTTP_PORT
+pick_port FTLAB_COORDINATOR_2_HTTP_PORT
+
+down_all() { COMPOSE_PROFILES=rogue,pool compose down -v --remove-orphans; }
+cleanup() {
+  status=$?
+  if [ $status -ne 0 ]; then
+    say "FAILED; the last lines of the client, the coordinators and the rogue:"
+    compose logs --no-color --tail=40 certs client coordinator-1 coordinator-2 rogue 2>/dev/null || true
+  fi
+  down_all >/dev/null 2>&1 || true
+  exit $status
+}
+trap cleanup EXIT
+
+if ! docker image inspect "$FTLAB_IMAGE" >/dev/null 2>&1; then
+  say "building the image $FTLAB_IMAGE"
+  compose build --quiet 2>/dev/null || compose build
+fi
+
+say "docker compose -f docker-compose.yml -f docker-compose.tls.yml up -d --no-build"
+compose up -d --no-build
+wait_for "the first answer" 90 first_answer
+say "first answer; the certs service said: $(compose logs --no-color certs | grep -oE '[0-9]+ certificates; keys' | head -1)"
+more_answers 10
+
+security_line() { # COORDINATOR: its 'security:' line in ftlab status
+  compose exec -T client /app/entrypoint ftlab status --coordinators "$1:7001" 2>/dev/null | grep '^security: '
+}
+line=$(security_line coordinator-1)
+case "$line" in
+  "security: mutual TLS as coordinator coordinator-1 (spiffe://ftlab/coordinator/coordinator-1); "*) ;;
+  *) say "coordinator-1's status does not say mutual TLS: $line"; exit 1 ;;
+esac
+say "$line"
+
+say "docker compose kill node-3"
+compose kill node-3
+expect_state node-3 DEAD coordinator-1 coordinator-2
+say "docker compose pause node-4"
+compose pause node-4
+expect_state node-4 DEAD coordinator-1 coordinator-2
+more_answers 10
+say "docker compose stop coordinator-1"
+compose stop coordinator-1
+more_answers 15
+say "bringing them back"
+compose unpause node-4
+compose start coordinator-1 node-3
+for n in node-1 node-2 node-3 node-4 node-5; do expect_state "$n" ALIVE coordinator-1 coordinator-2; done
+more_answers 10
+
+say "docker compose --profile rogue up -d rogue   (node-1's id, node-5's certificate)"
+compose --profile rogue up -d --no-build rogue
+refused_by_identity() { # COORDINATOR
+  local line
+  line=$(security_line "$1")
+  echo "$line" | grep -E 'refused: ([^;]*, )?[0-9]+ by identity(, [^;]*)?; latest, ' >/dev/null \
+    && echo "$line" | grep -F "identity refused node node-5 at " >/dev/null \
+    && echo "$line" | grep -F "(heartbeat as 'node-1'): the certificate of node node-5 speaks for node-5 only, not for 'node-1'" >/dev/null
+}
+for c in coordinator-1 coordinator-2; do
+  wait_for "$c refusing the rogue by identity" 60 refused_by_identity "$c"
+  say "$c: $(security_line "$c" | grep -oE 'refused: [^;]*')"
+done
+rogue_told() { compose logs --no-color rogue 2>/dev/null | grep -F "speaks for node-5 only, not for 'node-1'" >/dev/null; }
+wait_for "the rogue's log saying why it is refused" 30 rogue_told
+for c in coordinator-1 coordinator-2; do
+  addr=$(compose exec -T client /app/entrypoint ftlab status --coordinators "$c:7001" 2>/dev/null | awk '$1=="node-1" {print $3}')
+  case "$addr" in node-1:7101|*.*.*.*:7101) ;; *) say "node-1's address at $c is $addr"; exit 1 ;; esac
+done
+node1_answers() { compose logs --no-color client 2>/dev/null | grep -cE ' verified +node-1 ' || true; }
+node1_more() { [ "$(node1_answers)" -ge "$1" ]; }
+wait_for "node-1 answering while the rogue claims its id" 60 node1_more $(( $(node1_answers) + 3 ))
+say "node-1 keeps answering; the rogue's own log: $(compose logs --no-color rogue | grep -F 'speaks for node-5 only' | head -1 | sed 's/^[^|]*| *//' | cut -c1-160)"
+compose --profile rogue stop rogue
+
+say "docker compose exec client ftlab revoke node-2"
+compose exec -T client /app/entrypoint ftlab revoke node-2
+expect_state node-2 LEFT coordinator-1 coordinator-2
+more_answers 10
+
+client_passed
+
+say "docker compose ... --profile rogue down -v"
+down_all
+nothing_left
+say "PASS (TLS): mutual TLS on every link; zero failed and zero wrong answers through a kill, a pause and a coordinator stop; the rogue refused by identity at both coordinators; node-2 revoked; nothing left behind"

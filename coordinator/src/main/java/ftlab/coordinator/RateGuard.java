@@ -6,7 +6,6 @@ import ftlab.proto.BadRequests;
 import ftlab.security.AuthorizationInterceptor;
 import ftlab.security.DefenseScoreboard;
 import ftlab.security.Refusal;
-import io.grpc.Context;
 import io.grpc.Status;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -44,13 +43,14 @@ final class RateGuard {
   }
 
   /**
-   * A node's heartbeat: refused if beats for this id on this connection passed the limit. A beat
-   * whose call its sender already gave up on (read late, after a stall of this coordinator) takes
-   * no token: a node resends a beat its coordinator did not answer, and those must not use up its
-   * budget.
+   * A node's heartbeat: refused if beats for this id on this connection passed the limit. Every
+   * beat read takes a token, also one whose sender already gave up on it (exempting those would let
+   * a forger with tiny deadlines past the limit). So after a pause of this coordinator longer than
+   * about 40 s, the beats a node resent meanwhile (about 5 a second) use up its burst, and its next
+   * beats are refused for up to a second.
    */
   Optional<Status> heartbeat(String nodeId) {
-    if (heartbeats.limit().off() || Context.current().isCancelled()) {
+    if (heartbeats.limit().off()) {
       return Optional.empty();
     }
     String from = AuthorizationInterceptor.callerAddress();

@@ -206,7 +206,19 @@ public final class NodeMain implements Callable<Integer> {
     }
     TlsFiles tls = null;
     DefenseScoreboard defenses = DefenseScoreboard.plaintext();
+    if (tlsDir.isBlank() && !tlsAs.isBlank()) {
+      throw new IllegalArgumentException(
+          "--tls-as (FTLAB_TLS_AS) needs --tls-dir (FTLAB_TLS_DIR): without TLS there is no"
+              + " certificate to show");
+    }
     if (!tlsDir.isBlank()) {
+      if (!tlsAs.isBlank() && !tlsAs.equals(id)) {
+        log.warn(
+            "{} shows {}'s certificate (--tls-as): coordinators will refuse its heartbeats (the"
+                + " rogue lab, docs/security.md)",
+            id,
+            tlsAs);
+      }
       try {
         tls =
             tlsAs.isBlank()

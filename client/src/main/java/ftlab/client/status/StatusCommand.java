@@ -148,8 +148,9 @@ public final class StatusCommand implements Callable<Integer> {
   }
 
   /**
-   * "security: plaintext ..." or "security: mutual TLS as ...; refused: 2 by authorization, 1 by
-   * identity; latest, 3 s ago: ..." (docs/security.md); in plaintext, rate limits refuse too.
+   * "security: plaintext ..." or "security: mutual TLS as ...; 7 handshakes; refused: 2 by
+   * authorization, 1 by identity; latest, 3 s ago: ..." (docs/security.md); in plaintext, rate
+   * limits refuse too.
    */
   static String security(SecurityView security) {
     StringBuilder line = new StringBuilder("security: ");

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 
 /**
  * What a failover test sees of a running cluster, however it was started (local processes or
@@ -154,6 +155,17 @@ public final class ClusterProbe implements AutoCloseable {
   public void awaitMoreAnswers(int n) {
     long target = answers() + n;
     await(n + " more answers").atMost(ANSWERS_WITHIN).until(() -> answers() >= target);
+  }
+
+  /**
+   * Waits until at least {@code n} answers of the current load are of the kind described: for what
+   * a random fault brings about only now and then (a 5% stall that a hedge wins), the load runs
+   * until it has happened, not for a number of requests that only usually suffices.
+   */
+  public void awaitAnswers(String what, Predicate<Outcome> kind, int n) {
+    await(n + " answers " + what)
+        .atMost(ANSWERS_WITHIN)
+        .until(() -> answered.stream().filter(kind).limit(n).count() >= n);
   }
 
   /** Waits until the node has computed at least {@code n} more answers for the load. */

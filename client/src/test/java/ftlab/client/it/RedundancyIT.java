@@ -66,6 +66,10 @@ class RedundancyIT {
               .build());
       p.startLoad();
       p.awaitMoreAnswers(300);
+      // node-2 gets about a third of the tasks and stalls on each with a chance of 5%: 300
+      // answers bring about 5 stalls on average but none now and then (e^-5, and fewer once the
+      // picker steers away from node-2), so the load goes on until a hedge has won
+      p.awaitAnswers("won by a hedge", o -> o.answer().getHow() == HowAnswered.HOW_HEDGE, 1);
 
       Summary s = p.stopLoadAndAssertNoClientVisibleFailure();
       List<Outcome> hedged =

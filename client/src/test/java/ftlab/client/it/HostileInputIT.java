@@ -8,6 +8,7 @@ import com.google.protobuf.Parser;
 import ftlab.client.local.Member;
 import ftlab.client.local.MemberProcess;
 import ftlab.proto.BadRequests;
+import ftlab.proto.ClusterView;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.CoordinatorAdminGrpc;
 import ftlab.proto.CoordinatorGrpc;
@@ -26,19 +27,30 @@ import ftlab.proto.NodeAdminGrpc;
 import ftlab.proto.ReadmitRequest;
 import ftlab.proto.Redundancy;
 import ftlab.proto.RedundancyMode;
+import ftlab.proto.RevokeRequest;
 import ftlab.proto.SetFaultsRequest;
 import ftlab.proto.SetRedundancyRequest;
 import ftlab.proto.Slow;
 import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
 import ftlab.proto.WorkerGrpc;
+import ftlab.security.Authorization;
+import ftlab.security.Identity;
+import ftlab.security.LabCertificates;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
 import io.grpc.CallOptions;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -51,9 +63,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hostile input to every RPC of every ftlab server (coordinator: Coordinator, CoordinatorAdmin,
- * Membership; node: Worker, NodeAdmin), in plaintext, with no credentials, under a checked load:
- * bytes that are not protobuf, messages too large, values out of range, ids and strings far too
- * long, unknown methods. Each must get a clear status (never UNKNOWN, never a stack trace in the
+ * Membership; node: Worker, NodeAdmin) under a checked load, in plaintext and again with mutual TLS
+ * on every link: bytes that are not protobuf, messages too large, values out of range, ids and
+ * strings far too long, unknown methods; with TLS each from a caller the authorization table lets
+ * through and from one it does not, and each method with no certificate and with a foreign
+ * authority's. Each must get a clear status (never UNKNOWN, never a stack trace in the
  * description), change nothing it must not change, crash nothing, and the load must get no failure.
  */
 class HostileInputIT {
@@ -148,6 +162,8 @@ class HostileInputIT {
             CoordinatorGrpc.getGetClusterMethod(), ftlab.proto.GetClusterRequest.parser(), true),
         new Rpc(CoordinatorAdminGrpc.getSetRedundancyMethod(), SetRedundancyRequest.parser(), true),
         new Rpc(CoordinatorAdminGrpc.getReadmitMethod(), ReadmitRequest.parser(), true),
+        // a request that parses revokes what it names, which is what it is for
+        new Rpc(CoordinatorAdminGrpc.getRevokeMethod(), RevokeRequest.parser(), false),
         new Rpc(MembershipGrpc.getHeartbeatMethod(), HeartbeatRequest.parser(), true),
         new Rpc(MembershipGrpc.getLeaveMethod(), LeaveRequest.parser(), true),
         new Rpc(WorkerGrpc.getComputeMethod(), ComputeRequest.parser(), true),
@@ -306,6 +322,17 @@ class HostileInputIT {
           "readmit '" + abbreviate(id) + "'",
           ReadmitRequest.newBuilder().setNodeId(id).build());
     }
+    for (String name :
+        List.of("", repeat('n', 100_000), "node-1\nnode-2", "../../etc/passwd", "node 1", "#")) {
+      for (boolean undo : List.of(false, true)) {
+        add(
+            cases,
+            c1,
+            CoordinatorAdminGrpc.getRevokeMethod(),
+            (undo ? "undo revoke '" : "revoke '") + abbreviate(name) + "'",
+            RevokeRequest.newBuilder().setName(name).setUndo(undo).build());
+      }
+    }
     long now = System.currentTimeMillis();
     Map<String, HeartbeatRequest> badBeats = new TreeMap<>();
     badBeats.put("no id", beat("", NOWHERE, now, 1).build());
@@ -427,30 +454,193 @@ class HostileInputIT {
     }
   }
 
+  /** A case sent by one kind of caller, and the statuses it may get that way. */
+  private record Sent(Case k, String caller, Set<Status.Code> ok) {}
+
+  /** Who may call the method over mutual TLS: a certificate whose role the table lets through. */
+  private static String rightful(MethodDescriptor<?, ?> m) {
+    Set<Role> roles = Authorization.allowed(m.getFullMethodName());
+    if (roles.contains(Role.ADMIN) && !m.getServiceName().equals(CoordinatorGrpc.SERVICE_NAME)) {
+      return "admin";
+    }
+    if (roles.contains(Role.CLIENT)) {
+      return "client";
+    }
+    if (roles.contains(Role.NODE)) {
+      return FUZZ_NODE;
+    }
+    if (roles.contains(Role.COORDINATOR)) {
+      return "coordinator-1";
+    }
+    return "admin"; // a method no server has: the most trusted caller, and still no such method
+  }
+
+  /** A caller the table does not let through: a node for what clients do, else a client. */
+  private static String wrongful(MethodDescriptor<?, ?> m) {
+    return Authorization.allowed(m.getFullMethodName()).contains(Role.CLIENT)
+        ? FUZZ_NODE
+        : "client";
+  }
+
+  /** A node certificate the test has the lab's authority issue: a valid node sending garbage. */
+  private static final String FUZZ_NODE = "fuzz-1";
+
+  /** With no certificate, or one from an authority of its own: turned away at the handshake. */
+  private static final String NO_CERTIFICATE = "no certificate";
+
+  private static final String FOREIGN = "a foreign authority's node-1";
+
+  /**
+   * In plaintext every case goes as it is. Over mutual TLS each goes twice: from a certificate the
+   * authorization table lets through (so the bytes reach the service), and from one it does not
+   * (refused before the bytes are read: PERMISSION_DENIED whatever they are); and one request per
+   * RPC comes with no certificate and one with a foreign authority's (turned away at the
+   * handshake).
+   */
+  private static List<Sent> plan(List<Case> cases, boolean tls) {
+    List<Sent> plan = new ArrayList<>();
+    Set<String> handshakes = new java.util.HashSet<>();
+    for (Case k : cases) {
+      if (!tls) {
+        plan.add(new Sent(k, "plaintext", k.ok()));
+        continue;
+      }
+      boolean unknown = k.ok().equals(Set.of(Status.Code.UNIMPLEMENTED));
+      boolean membership = k.method().getServiceName().equals(MembershipGrpc.SERVICE_NAME);
+      Set<Status.Code> rightful = k.ok();
+      if (membership && k.ok().equals(REFUSED)) {
+        // what passes the checks of a heartbeat's fields is refused by the identity check: a
+        // node's certificate speaks for its own id only
+        rightful = union(REFUSED, Set.of(Status.Code.PERMISSION_DENIED));
+      }
+      plan.add(new Sent(k, rightful(k.method()), rightful));
+      Set<Status.Code> wrongful =
+          unknown
+              ? k.ok()
+              : k.payload().length > 4 << 20
+                  // refused by the table or by gRPC's size limit: whichever the server reaches
+                  // first
+                  ? Set.of(Status.Code.PERMISSION_DENIED, Status.Code.RESOURCE_EXHAUSTED)
+                  : Set.of(Status.Code.PERMISSION_DENIED);
+      plan.add(new Sent(k, wrongful(k.method()), wrongful));
+      if (!unknown && handshakes.add(k.server() + " " + k.method().getFullMethodName())) {
+        plan.add(new Sent(k, NO_CERTIFICATE, Set.of(Status.Code.UNAVAILABLE)));
+        plan.add(new Sent(k, FOREIGN, Set.of(Status.Code.UNAVAILABLE)));
+      }
+    }
+    return plan;
+  }
+
+  private static Set<Status.Code> union(Set<Status.Code> a, Set<Status.Code> b) {
+    Set<Status.Code> u = new java.util.HashSet<>(a);
+    u.addAll(b);
+    return u;
+  }
+
+  /** One channel per server and kind of caller, each with its own connection. */
+  private static final class Channels implements AutoCloseable {
+    private final RunningCluster cluster;
+    private final boolean tls;
+    private final Path foreign;
+    private final Map<String, ManagedChannel> open = new TreeMap<>();
+
+    Channels(RunningCluster cluster, boolean tls) throws Exception {
+      this.cluster = cluster;
+      this.tls = tls;
+      if (tls) {
+        LabCertificates.openOrCreate(cluster.cluster.tlsFolder(), Duration.ofDays(1))
+            .issue(new Identity(Role.NODE, FUZZ_NODE), Duration.ofDays(1));
+        foreign = Files.createTempDirectory("ftlab-foreign-");
+        LabCertificates.openOrCreate(foreign, Duration.ofDays(1))
+            .issue(new Identity(Role.NODE, "node-1"), Duration.ofDays(1));
+      } else {
+        foreign = null;
+      }
+    }
+
+    ManagedChannel to(String server, String caller) throws Exception {
+      String key = server + " as " + caller;
+      ManagedChannel c = open.get(key);
+      if (c == null) {
+        c =
+            Grpc.newChannelBuilder(
+                    cluster.cluster.member(server).address(), credentials(server, caller))
+                .build();
+        open.put(key, c);
+      }
+      return c;
+    }
+
+    private ChannelCredentials credentials(String server, String caller) throws Exception {
+      if (!tls || caller.equals(NO_CERTIFICATE)) {
+        return InsecureChannelCredentials.create();
+      }
+      if (caller.equals(FOREIGN)) {
+        // it trusts any server: the server's side of the handshake is what is tested
+        return io.grpc.TlsChannelCredentials.newBuilder()
+            .keyManager(
+                foreign.resolve("node-1.pem").toFile(), foreign.resolve("node-1.key").toFile())
+            .trustManager(
+                io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE
+                    .getTrustManagers())
+            .build();
+      }
+      Role serverRole = server.startsWith("node-") ? Role.NODE : Role.COORDINATOR;
+      return TlsFiles.read(cluster.cluster.tlsFolder(), caller).channel(serverRole);
+    }
+
+    @Override
+    public void close() {
+      open.values().forEach(ManagedChannel::shutdownNow);
+    }
+  }
+
   @Test
   void everyRpcSurvivesHostileInputWithAClearStatus() throws Exception {
-    List<Case> cases = cases();
-    try (RunningCluster c = new RunningCluster(2, 3)) {
+    survives(false);
+  }
+
+  @Test
+  void overMutualTlsEveryRpcSurvivesHostileInputFromEveryKindOfCaller() throws Exception {
+    survives(true);
+  }
+
+  private void survives(boolean tls) throws Exception {
+    List<Sent> plan = plan(cases(), tls);
+    try (RunningCluster c = new RunningCluster(2, 3, tls);
+        Channels channels = new Channels(c, tls)) {
       ClusterProbe p = c.probe;
-      Map<String, ManagedChannel> channels = new TreeMap<>();
-      for (Member m : c.cluster.members()) {
-        channels.put(m.name(), ManagedChannelBuilder.forTarget(m.address()).usePlaintext().build());
-      }
       p.startLoad();
       p.awaitMoreAnswers(40);
       // under the load already: what the load itself starts is no growth the input caused
       Map<String, Double> threadsBefore = gauge(c, "jvm_threads_live_threads");
       Map<String, Double> heapBefore = gauge(c, "jvm_memory_used_bytes", "area", "heap");
+      Map<String, Double> refusedBefore = tls ? refusedByAuthorization(c) : Map.of();
 
-      Map<String, Map<Status.Code, Integer>> byMethod = new TreeMap<>();
+      Map<String, Map<Status.Code, Integer>> byCaller = new TreeMap<>();
+      Map<String, Integer> deniedAt = new TreeMap<>();
+      // too large for gRPC and refused by the table: the server may read the size first, or
+      // refuse the call first and still be told its size was too large
+      Map<String, Integer> tooLargeAt = new TreeMap<>();
       List<String> wrong = new ArrayList<>();
-      for (Case k : cases) {
-        Status s = send(channels.get(k.server()), k);
-        byMethod
-            .computeIfAbsent(k.method().getFullMethodName(), x -> new TreeMap<>())
+      for (Sent sent : plan) {
+        Case k = sent.k();
+        Status s = send(channels.to(k.server(), sent.caller()), k);
+        String caller = sent.caller().equals(FUZZ_NODE) ? "node " + FUZZ_NODE : sent.caller();
+        byCaller
+            .computeIfAbsent(
+                k.method().getFullMethodName() + " from " + caller, x -> new TreeMap<>())
             .merge(s.getCode(), 1, Integer::sum);
         String why = s.getDescription() == null ? "" : s.getDescription();
-        if (!k.ok().contains(s.getCode())
+        if (tls && s.getCode() == Status.Code.PERMISSION_DENIED && why.contains(" is for ")) {
+          deniedAt.merge(k.server(), 1, Integer::sum);
+        }
+        if (tls
+            && k.payload().length > 4 << 20
+            && sent.ok().contains(Status.Code.PERMISSION_DENIED)) {
+          tooLargeAt.merge(k.server(), 1, Integer::sum);
+        }
+        if (!sent.ok().contains(s.getCode())
             || NEVER.contains(s.getCode())
             || why.contains("Exception")
             || why.contains("\tat ")) {
@@ -460,16 +650,20 @@ class HostileInputIT {
                   + k.method().getFullMethodName()
                   + " ("
                   + k.what()
+                  + ", from "
+                  + caller
                   + "): "
                   + s.getCode()
                   + " "
                   + abbreviate(why.length() > 300 ? why.substring(0, 300) : why));
         }
       }
-      System.out.printf("%d hostile requests, by method and status:%n", cases.size());
-      byMethod.forEach((m, codes) -> System.out.printf("  %-40s %s%n", m, codes));
+      System.out.printf(
+          "%d hostile requests (%s), by method, caller and status:%n",
+          plan.size(), tls ? "mutual TLS" : "plaintext");
+      byCaller.forEach((m, codes) -> System.out.printf("  %-70s %s%n", m, codes));
       assertThat(wrong).as("requests without a clear status").isEmpty();
-      assertThat(cases.size()).isGreaterThan(300);
+      assertThat(plan.size()).isGreaterThan(tls ? 900 : 450);
 
       // nothing crashed, nothing changed that must not change, and the load saw no failure
       p.awaitMoreAnswers(40);
@@ -481,14 +675,32 @@ class HostileInputIT {
       }
       for (String node : List.of("node-1", "node-2", "node-3")) {
         FaultsReply f =
-            NodeAdminGrpc.newBlockingStub(channels.get(node))
+            NodeAdminGrpc.newBlockingStub(channels.to(node, tls ? "admin" : "plaintext"))
                 .withDeadlineAfter(2, TimeUnit.SECONDS)
                 .getFaults(GetFaultsRequest.getDefaultInstance());
         assertThat(f.getFaults()).as(node + "'s faults").isEqualTo(Faults.getDefaultInstance());
       }
       for (int i = 0; i < 2; i++) {
-        assertThat(p.coordinators().view(i, 2_000).getRedundancy().getMode())
+        ClusterView view = p.coordinators().view(i, 2_000);
+        assertThat(view.getRedundancy().getMode())
             .isIn(RedundancyMode.FAILOVER, RedundancyMode.REDUNDANCY_MODE_UNSPECIFIED);
+        assertThat(view.getSecurity().getRevokedList()).as("revoked").isEmpty();
+      }
+      if (tls) {
+        // every call the table refused was counted by the server that refused it, one by one
+        Map<String, Double> refusedAfter = refusedByAuthorization(c);
+        for (String server : List.of("coordinator-1", "node-1")) {
+          int denied = deniedAt.getOrDefault(server, 0);
+          assertThat(refusedAfter.get(server) - refusedBefore.get(server))
+              .as(server + "'s authorization refusals counted")
+              .isBetween((double) denied, (double) denied + tooLargeAt.getOrDefault(server, 0))
+              .isGreaterThan(100);
+        }
+        assertThat(
+                Scrape.of(c.cluster.member("coordinator-1").metricsUrl())
+                    .sum("ftlab_security_refused_total", "layer", "handshake"))
+            .as("coordinator-1's handshake refusals")
+            .isPositive();
       }
       Map<String, Double> threadsAfter = gauge(c, "jvm_threads_live_threads");
       System.out.printf("live threads before %s, after %s%n", threadsBefore, threadsAfter);
@@ -501,8 +713,12 @@ class HostileInputIT {
               // a thread or two may come and go with gRPC's executors; a leak per request would
               // be hundreds
               assertThat(threadsAfter.get(name)).as(name + "'s threads").isLessThan(before + 8));
-      channels.values().forEach(ManagedChannel::shutdownNow);
     }
+  }
+
+  /** Calls each member's authorization layer refused so far. */
+  private static Map<String, Double> refusedByAuthorization(RunningCluster c) {
+    return gauge(c, "ftlab_security_refused_total", "layer", "authorization");
   }
 
   /** One gauge of every member (summed over the series with these labels), by member name. */

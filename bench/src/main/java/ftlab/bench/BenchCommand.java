@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
       OverheadBench.class,
       DockerBench.class,
       RedundancyBench.class,
-      DashboardBench.class
+      DashboardBench.class,
+      RevokeBench.class
     })
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -89,6 +89,14 @@ public final class OverheadBench implements Callable<Integer> {
   boolean compareTls;
 
   @Option(
+      names = "--compare-limits",
+      description =
+          "Also start a second cluster whose coordinator keeps its per-client rate limit on (at"
+              + " 1000000 requests/s, so that every call takes a token and none is refused), and"
+              + " measure both in the same run: what the rate limiter costs per call.")
+  boolean compareLimits;
+
+  @Option(
       names = "--connections",
       defaultValue = "200",
       description =
@@ -120,11 +128,16 @@ public final class OverheadBench implements Callable<Integer> {
     }
 
     Target(String name, LocalLayout layout, boolean tls) throws Exception {
+      // it measures the coordinator at full speed: its per-client limit would cap that
+      this(name, layout, tls, "0");
+    }
+
+    /** With {@code clientRateLimit} as the coordinator's --client-rate-limit. */
+    Target(String name, LocalLayout layout, boolean tls, String clientRateLimit) throws Exception {
       this.name = name;
       this.cluster =
           new LocalCluster(Files.createTempDirectory("ftlab-bench-overhead-"), Jars.locate())
-              // it measures the coordinator at full speed: its per-client limit would cap that
-              .coordinatorOptions("--client-rate-limit", "0");
+              .coordinatorOptions("--client-rate-limit", clientRateLimit);
       System.err.println(
           "starting 1 coordinator and 1 node (" + name + ") in " + cluster.stateDir());
       cluster.up(layout, tls, Duration.ofSeconds(90), System.err::println);
@@ -185,8 +198,9 @@ public final class OverheadBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (compareTls && compareMetrics) {
-      throw new IllegalArgumentException("--compare-tls and --compare-metrics: one at a time");
+    if ((compareTls ? 1 : 0) + (compareMetrics ? 1 : 0) + (compareLimits ? 1 : 0) > 1) {
+      throw new IllegalArgumentException(
+          "--compare-tls, --compare-metrics and --compare-limits: one at a time");
     }
     if (connections < 1 || connections > 100_000) {
       throw new IllegalArgumentException("--connections must be 1-100000, got " + connections);
@@ -207,7 +221,12 @@ public final class OverheadBench implements Callable<Integer> {
       int capacity = Math.max(16, concurrency * 2);
       targets.add(
           new Target(
-              compareTls ? "plaintext" : "metrics on", LocalLayout.onFreePorts(1, 1, capacity)));
+              compareTls ? "plaintext" : compareLimits ? "rate limit off" : "metrics on",
+              LocalLayout.onFreePorts(1, 1, capacity)));
+      if (compareLimits) {
+        targets.add(
+            new Target("rate limit on", LocalLayout.onFreePorts(1, 1, capacity), false, "1000000"));
+      }
       if (compareTls) {
         targets.add(new Target("mutual TLS", LocalLayout.onFreePorts(1, 1, capacity), true));
       }
@@ -313,6 +332,15 @@ public final class OverheadBench implements Callable<Integer> {
               + " measured calls through it (connections are kept: a handshake per call would be"
               + " %d), %d during the %d new connections.%n",
           secure.measuredHandshakes, requests, requests, secure.connectHandshakes, connections);
+    } else if (compareLimits) {
+      Histogram off = viaCoordinator.get(0);
+      Histogram on = viaCoordinator.get(1);
+      System.out.printf(
+          Locale.ROOT,
+          "| ratio rate limit on / off, through the coordinator | %.2fx | %.2fx | %.2fx |%n",
+          (double) on.getValueAtPercentile(50) / off.getValueAtPercentile(50),
+          (double) on.getValueAtPercentile(99) / off.getValueAtPercentile(99),
+          viaThroughput.get(1) / viaThroughput.get(0));
     } else if (targets.size() > 1) {
       Histogram on = viaCoordinator.get(0);
       Histogram off = viaCoordinator.get(1);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ftlab.client.it.ClusterProbe;
+import ftlab.proto.ClusterView;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -201,6 +202,52 @@ class ContainerChaosIT {
       }
       p.awaitMoreAnswersVia("coordinator-1", 20);
       p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+
+  @Test
+  void withMutualTlsAKilledNodeAndAStoppedCoordinatorLoseNoRequestAndNobodyIsRefused()
+      throws Exception {
+    try (ContainerCluster c = new ContainerCluster(2, 3, true)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswersVia("coordinator-1", 20);
+      p.awaitMoreAnswersVia("coordinator-2", 20);
+      ClusterView view = p.coordinators().view(0, 2_000);
+      assertThat(view.getSecurity().getMode())
+          .isEqualTo(
+              "mutual TLS as coordinator coordinator-1"
+                  + " (spiffe://ftlab/coordinator/coordinator-1)");
+
+      // a crash, and the restarted node joins again: a new connection, a new handshake each way
+      c.kill("node-3");
+      p.awaitState("node-3", DEAD, DETECT);
+      c.start("node-3");
+      p.awaitState("node-3", ALIVE, RECOVER);
+      p.awaitMoreAnswersFrom("node-3", 10);
+
+      // a coordinator stopped and started: every node and the client connect to it afresh
+      c.stop("coordinator-1");
+      await("coordinator-1 exits")
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> c.exited("coordinator-1"));
+      p.awaitMoreAnswersVia("coordinator-2", 60);
+      c.start("coordinator-1");
+      for (String node : List.of("node-1", "node-2", "node-3")) {
+        p.awaitState(node, ALIVE, List.of("coordinator-1"), RECOVER);
+      }
+      p.awaitMoreAnswersVia("coordinator-1", 20);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+      // every member showed its own certificate and called only what its role may: no defence
+      // refused anything, at either coordinator
+      for (int i = 0; i < 2; i++) {
+        ClusterView after = p.coordinators().view(i, 2_000);
+        assertThat(after.getSecurity().getTls()).isTrue();
+        assertThat(after.getSecurity().getRefusedMap())
+            .as(after.getCoordinatorId() + "'s refusals")
+            .isEmpty();
+        assertThat(after.getSecurity().getHandshakes()).isPositive();
+      }
     }
   }
 }

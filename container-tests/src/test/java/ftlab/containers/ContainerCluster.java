@@ -7,6 +7,12 @@ import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import ftlab.client.it.ClusterProbe;
 import ftlab.client.local.LocalLayout;
+import ftlab.security.Identity;
+import ftlab.security.LabCertificates;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,6 +24,7 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.output.OutputFrame;
 import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.Transferable;
 import org.testcontainers.lifecycle.Startables;
 
 /**
@@ -42,7 +49,31 @@ final class ContainerCluster implements AutoCloseable {
   private final DockerClient docker = DockerClientFactory.instance().client();
   final ClusterProbe probe;
 
+  /** With mutual TLS: the lab's authority and certificates, made here; null in plaintext. */
+  private final Path certs;
+
   ContainerCluster(int coordinators, int nodes) throws Exception {
+    this(coordinators, nodes, false);
+  }
+
+  /**
+   * With {@code tls}: mutual TLS on every link. The test makes the lab's authority and a
+   * certificate per member and for the client (as {@code ftlab certs} does) in a folder of its own,
+   * and copies into each container only what that member holds: {@code ca.pem} and its own
+   * certificate and key (the compose lab mounts one volume with every key instead).
+   */
+  ContainerCluster(int coordinators, int nodes, boolean tls) throws Exception {
+    this.certs = tls ? Files.createTempDirectory("ftlab-containers-tls-") : null;
+    if (tls) {
+      LabCertificates authority = LabCertificates.openOrCreate(certs, Duration.ofDays(1));
+      for (int i = 1; i <= coordinators; i++) {
+        authority.issue(new Identity(Role.COORDINATOR, "coordinator-" + i), Duration.ofDays(1));
+      }
+      for (int i = 1; i <= nodes; i++) {
+        authority.issue(new Identity(Role.NODE, "node-" + i), Duration.ofDays(1));
+      }
+      authority.issue(new Identity(Role.CLIENT, "client"), Duration.ofDays(1));
+    }
     String coordinatorList = "";
     // fixed, so that a restarted coordinator keeps its address; outside the ephemeral range, so
     // that no outgoing connection takes one while its coordinator is stopped
@@ -81,7 +112,13 @@ final class ContainerCluster implements AutoCloseable {
     }
     try {
       Startables.deepStart(members.values()).get();
-      this.probe = new ClusterProbe(addresses, coordinatorIds);
+      this.probe =
+          tls
+              ? new ClusterProbe(
+                  addresses,
+                  coordinatorIds,
+                  TlsFiles.read(certs, "client").channel(Role.COORDINATOR))
+              : new ClusterProbe(addresses, coordinatorIds);
     } catch (Exception e) {
       close();
       throw e;
@@ -93,6 +130,14 @@ final class ContainerCluster implements AutoCloseable {
 
   private GenericContainer<?> member(String id, String program) throws Exception {
     GenericContainer<?> c = new GenericContainer<>(LabImage.get());
+    if (certs != null) {
+      // copied in as root, readable by the image's user: the container has no other
+      for (String file : List.of(TlsFiles.CA_CERTIFICATE, id + ".pem", id + ".key")) {
+        c.withCopyToContainer(
+            Transferable.of(Files.readAllBytes(certs.resolve(file)), 0644), "/certs/" + file);
+      }
+      c.withEnv("FTLAB_TLS_DIR", "/certs");
+    }
     return c.withNetwork(network)
         .withNetworkAliases(id)
         .withCommand(program)
@@ -189,5 +234,12 @@ final class ContainerCluster implements AutoCloseable {
       c.stop(); // removes the container and its volumes
     }
     network.close();
+    if (certs != null) {
+      try (var files = Files.walk(certs)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (java.io.IOException e) {
+        System.out.println("could not delete " + certs + ": " + e.getMessage());
+      }
+    }
   }
 }

@@ -103,7 +103,52 @@ function renderView(view) {
     if (!seen.has(tile.dataset.node)) tile.remove();
   }
   tickAges();
+  renderDefences(view);
   confirmClick();
+}
+
+// ---- the defence scoreboard ----
+
+// which layer caught what (docs/security.md): the coordinator's counts since it started, and the
+// nodes vote mode quarantined; a count that rises flashes
+function renderDefences(view) {
+  const sec = view.security || {};
+  const tls = sec.tls === true;
+  document.body.dataset.readOnly = String(tls);
+  document.getElementById("read-only").hidden = !tls;
+  document.getElementById("map-note").textContent = tls
+    ? "as this coordinator sees it (read-only with mutual TLS)"
+    : "as this coordinator sees it; buttons inject a fault into that node";
+  const mode = document.getElementById("security-mode");
+  mode.dataset.tls = String(tls);
+  mode.textContent = tls
+    ? sec.mode + " · " + num(sec.handshakes) + " TLS handshakes (one per new connection)"
+    : "plaintext: anyone who reaches a port may call anything (--tls-dir turns on mutual TLS); the rate limits and the membership's guards still hold";
+  mode.title = mode.textContent;
+  const refused = sec.refused || {};
+  const quarantined = (view.nodes || []).filter(n => stateOf(n) === "QUARANTINED").map(n => n.nodeId);
+  for (const tile of document.querySelectorAll("#layers .layer")) {
+    const layer = tile.dataset.layer;
+    const count = layer === "vote" ? quarantined.length
+      : layer === "membership" ? num(view.heartbeatsRefused) : num(refused[layer]);
+    if (count > Number(tile.dataset.count)) {
+      tile.classList.remove("hit");
+      void tile.offsetWidth; // restart the animation
+      tile.classList.add("hit");
+    }
+    tile.dataset.count = String(count);
+    tile.querySelector("b").textContent = String(count);
+    if (layer === "membership" && view.lastGuardEvent) tile.title = "latest: " + view.lastGuardEvent;
+    if (layer === "vote") tile.title = quarantined.length ? "QUARANTINED now: " + quarantined.join(", ") : "no node QUARANTINED now";
+  }
+  const last = document.getElementById("last-refusal");
+  last.textContent = sec.lastRefusal
+    ? "latest, " + Math.round(num(sec.lastRefusalAgeMs) / 1000) + " s ago: " + sec.lastRefusal
+    : "";
+  last.title = last.textContent;
+  const revoked = document.getElementById("revoked");
+  revoked.textContent = (sec.revoked || []).length ? "revoked: " + sec.revoked.join(", ") : "";
+  revoked.title = revoked.textContent;
 }
 
 function modeWords(r) {

@@ -2,12 +2,21 @@ package ftlab.client.it;
 
 import static ftlab.proto.NodeState.ALIVE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ftlab.proto.MembershipGrpc;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
@@ -64,6 +73,12 @@ class DashboardBrowserIT {
             .contains("failover");
         assertThat(browser.findElement(By.id("dead-words")).getText())
             .isEqualTo("no heartbeat for 600 ms");
+        // plaintext: the scoreboard says so, and the page may change things
+        assertThat(browser.findElement(By.id("security-mode")).getAttribute("data-tls"))
+            .isEqualTo("false");
+        assertThat(browser.findElement(By.id("security-mode")).getText()).startsWith("plaintext");
+        assertThat(browser.findElement(By.id("read-only")).isDisplayed()).isFalse();
+        assertThat(browser.findElement(By.id("mode-form")).isDisplayed()).isTrue();
         // the charts: a point a second, drawn by uPlot from the jar
         wait.until(
             b -> Integer.parseInt(b.findElement(By.id("chart")).getAttribute("data-points")) >= 2);
@@ -176,6 +191,99 @@ class DashboardBrowserIT {
         browser.quit();
       }
       p.awaitMoreAnswers(60);
+      p.stopLoadAndAssertNoClientVisibleFailure();
+    }
+  }
+
+  private static String layerCount(org.openqa.selenium.WebDriver b, String layer) {
+    return b.findElement(By.cssSelector("#layers .layer[data-layer='" + layer + "']"))
+        .getAttribute("data-count");
+  }
+
+  @Test
+  void withMutualTlsThePageIsReadOnlyAndItsScoreboardShowsEachAttackWhereItWasCaught()
+      throws Exception {
+    try (RunningCluster c = new RunningCluster(2, 3, true)) {
+      ClusterProbe p = c.probe;
+      p.startLoad();
+      p.awaitMoreAnswers(20);
+      Path certs = c.cluster.tlsFolder();
+      String coordinator1 = c.cluster.member("coordinator-1").address();
+      Path profile = Files.createTempDirectory("ftlab-chromium-");
+      ChromeDriver browser = RealBrowser.start(profile);
+      List<ManagedChannel> channels = new ArrayList<>();
+      try {
+        WebDriverWait wait = new WebDriverWait(browser, SOON, Duration.ofMillis(50));
+        browser.get("http://127.0.0.1:" + c.cluster.member("coordinator-1").httpPort() + "/");
+        wait.until(b -> b.findElements(By.cssSelector(".node[data-state='ALIVE']")).size() == 3);
+        wait.until(
+            b -> "true".equals(b.findElement(By.id("security-mode")).getAttribute("data-tls")));
+        assertThat(browser.findElement(By.id("security-mode")).getText())
+            .startsWith(
+                "mutual TLS as coordinator coordinator-1 (spiffe://ftlab/coordinator/coordinator-1)")
+            .containsPattern("[0-9]+ TLS handshakes");
+        // read-only: no mode form, no fault buttons (its HTTP port has no login), and it says so
+        assertThat(browser.findElement(By.id("read-only")).isDisplayed()).isTrue();
+        assertThat(browser.findElement(By.id("mode-form")).isDisplayed()).isFalse();
+        assertThat(button(browser, "node-2", "freeze").isDisplayed()).isFalse();
+        for (String layer : List.of("authorization", "identity", "revocation", "vote")) {
+          assertThat(layerCount(browser, layer)).as(layer).isEqualTo("0");
+        }
+
+        // a valid client certificate heartbeating: the table refuses it
+        ManagedChannel asClient =
+            Grpc.newChannelBuilder(
+                    coordinator1, TlsFiles.read(certs, "client").channel(Role.COORDINATOR))
+                .build();
+        channels.add(asClient);
+        assertThatThrownBy(
+                () ->
+                    MembershipGrpc.newBlockingStub(asClient)
+                        .withDeadlineAfter(5, TimeUnit.SECONDS)
+                        .heartbeat(
+                            HostileHeartbeatsIT.heartbeat("client", coordinator1, 1, 1).build()))
+            .isInstanceOf(StatusRuntimeException.class);
+        wait.until(b -> layerCount(b, "authorization").equals("1"));
+        assertThat(browser.findElement(By.id("last-refusal")).getText())
+            .contains("authorization refused client client at 127.0.0.1:")
+            .contains("is for a node only");
+
+        // node-3's certificate speaking for node-1: the identity check refuses it
+        ManagedChannel asNode3 =
+            Grpc.newChannelBuilder(
+                    coordinator1, TlsFiles.read(certs, "node-3").channel(Role.COORDINATOR))
+                .build();
+        channels.add(asNode3);
+        assertThatThrownBy(
+                () ->
+                    MembershipGrpc.newBlockingStub(asNode3)
+                        .withDeadlineAfter(5, TimeUnit.SECONDS)
+                        .heartbeat(
+                            HostileHeartbeatsIT.heartbeat(
+                                    "node-1", coordinator1, System.currentTimeMillis(), 1)
+                                .build()))
+            .isInstanceOf(StatusRuntimeException.class);
+        wait.until(b -> layerCount(b, "identity").equals("1"));
+
+        // ftlab revoke node-3: its own heartbeats are refused from then on, and the page says who
+        // is revoked
+        FtlabCli.Run revoke = FtlabCli.run(c.cluster.stateDir(), "revoke", "node-3");
+        assertThat(revoke.exit()).as(revoke.out() + revoke.err()).isZero();
+        wait.until(b -> Integer.parseInt(layerCount(b, "revocation")) > 0);
+        wait.until(b -> tileState(browser, "node-3").equals("LEFT"));
+        assertThat(browser.findElement(By.id("revoked")).getText()).isEqualTo("revoked: node-3");
+        assertThat(browser.findElement(By.id("last-refusal")).getText())
+            .contains("revocation refused node node-3");
+        System.out.println("[browser] " + RealBrowser.screenshot(browser, "dashboard-defences"));
+
+        FtlabCli.Run undo = FtlabCli.run(c.cluster.stateDir(), "revoke", "--undo", "node-3");
+        assertThat(undo.exit()).as(undo.out() + undo.err()).isZero();
+        wait.until(b -> tileState(browser, "node-3").equals("ALIVE"));
+      } finally {
+        channels.forEach(ManagedChannel::shutdownNow);
+        browser.quit();
+      }
+      p.awaitMoreAnswers(40);
       p.stopLoadAndAssertNoClientVisibleFailure();
     }
   }

@@ -244,7 +244,13 @@ public final class OverheadBench implements Callable<Integer> {
         t.measuredHandshakes = -t.handshakes();
       }
       for (int done = 0; done < requests; done += block) {
-        for (Target t : targets) {
+        // every other block the other way round: no cluster always goes first (JIT, caches and
+        // the machine's other work would favour one place in the order)
+        List<Target> order = new ArrayList<>(targets);
+        if ((done / block) % 2 == 1) {
+          java.util.Collections.reverse(order);
+        }
+        for (Target t : order) {
           t.directNanos += run(t.direct, block, t.directLatency);
           t.coordinatorNanos += run(t.viaCoordinator, block, t.coordinatorLatency);
         }

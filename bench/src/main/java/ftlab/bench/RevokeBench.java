@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,10 +29,11 @@ import picocli.CommandLine.Option;
  * Detection and response time of a revocation: on a local cluster with mutual TLS under a steady
  * checked load, an admin revokes one node at every coordinator, as {@code ftlab revoke} does (one
  * coordinator after the other, on connections already open), and the load's own answers tell when
- * the last attempt was sent to that node: each answer lists its attempts with the node and the
- * microseconds after the coordinator received the request that the attempt started, so that the
- * bench's clock alone places every attempt (no clocks of two processes compared). Then the
- * revocation is taken back and the node rejoins before the next round.
+ * the last attempt was sent to that node: each answer says how long the coordinator had it and
+ * lists its attempts with the node and the microseconds after the coordinator received the request
+ * that the attempt started, so that the bench's clock alone places every attempt, late by the hop
+ * back from the coordinator (no clocks of two processes compared). Then the revocation is taken
+ * back and the node rejoins before the next round.
  */
 @Command(
     name = "revoke",
@@ -63,26 +65,36 @@ public final class RevokeBench implements Callable<Integer> {
   @Option(names = "--nodes", defaultValue = "3", description = "Default: ${DEFAULT-VALUE}.")
   int nodes;
 
-  /** An attempt the load's answers reported, placed on the bench's clock. */
-  private record Sent(String node, long startNanos, long endNanos) {}
+  /**
+   * An attempt the load's answers reported, placed on the bench's clock, and the coordinator that
+   * sent it.
+   */
+  private record Sent(String node, String coordinator, long startNanos, long endNanos) {}
 
   /** One revocation: when it was asked, when each coordinator replied, what the load saw. */
   private record Round(String victim, long askedNanos, List<Long> repliedNanos) {}
 
   private static final class Log {
     final ConcurrentLinkedQueue<Sent> attempts = new ConcurrentLinkedQueue<>();
-    final ConcurrentLinkedQueue<long[]> failures = new ConcurrentLinkedQueue<>();
+    final AtomicLong failed = new AtomicLong();
+    final AtomicLong wrong = new AtomicLong();
 
     void record(Outcome o) {
       if (o.answer() == null) {
-        failures.add(new long[] {o.sentNanos()});
+        failed.incrementAndGet();
         return;
       }
-      // the coordinator received the request a network hop after the bench sent it: an attempt
-      // placed this way is early by that hop (tens of microseconds on loopback)
+      if (o.wrong()) {
+        wrong.incrementAndGet();
+      }
+      // when the coordinator that answered received the request: the answer's arrival minus the
+      // coordinator's own time, late by the hop back to the bench (and never early, even when the
+      // request went to another coordinator first); each attempt started that long after it
+      long received = o.sentNanos() + o.latencyNanos() - o.answer().getCoordinatorMicros() * 1_000;
       for (Attempt a : o.answer().getAttemptsList()) {
-        long start = o.sentNanos() + a.getStartedMicros() * 1_000;
-        attempts.add(new Sent(a.getNodeId(), start, start + a.getLatencyMicros() * 1_000));
+        long start = received + a.getStartedMicros() * 1_000;
+        attempts.add(
+            new Sent(a.getNodeId(), o.coordinator(), start, start + a.getLatencyMicros() * 1_000));
       }
     }
   }
@@ -161,17 +173,18 @@ public final class RevokeBench implements Callable<Integer> {
       cluster.down(Duration.ofSeconds(10), line -> {});
       cluster.deleteState();
     }
-    report(done, log);
+    report(done, log, layout.coordinatorAddresses());
     return 0;
   }
 
-  private void report(List<Round> rounds, Log log) {
+  private void report(List<Round> rounds, Log log, List<String> coordinatorAddresses) {
     List<Sent> attempts = new ArrayList<>(log.attempts);
     List<Double> confirmFirst = new ArrayList<>();
     List<Double> confirmAll = new ArrayList<>();
     List<Double> lastSent = new ArrayList<>();
     List<Double> lastEnded = new ArrayList<>();
     long sentAfterAllReplied = 0;
+    long sentAfterItsReply = 0;
     System.out.printf(
         Locale.ROOT,
         "Revocation under load: %d rounds, %.0f requests/s, %d nodes, 2 coordinators, mutual TLS;"
@@ -181,9 +194,9 @@ public final class RevokeBench implements Callable<Integer> {
         nodes);
     System.out.println(
         "| round | node | coordinator-1 replied | coordinator-2 replied | attempts sent to it"
-            + " after the call | the last of them sent | attempts in flight at the call | the"
-            + " last of its attempts ended |");
-    System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|");
+            + " after the call | the last of them sent | of them, sent after their coordinator"
+            + " had replied | attempts in flight at the call | the last of its attempts ended |");
+    System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     int n = 0;
     for (Round r : rounds) {
       n++;
@@ -199,6 +212,16 @@ public final class RevokeBench implements Callable<Integer> {
       List<Sent> after = mine.stream().filter(a -> a.startNanos() > asked).toList();
       long flying =
           mine.stream().filter(a -> a.startNanos() <= asked && a.endNanos() > asked).count();
+      // each attempt against the reply of the coordinator that sent it
+      long afterItsReply =
+          mine.stream()
+              .filter(
+                  a -> {
+                    int c = coordinatorAddresses.indexOf(a.coordinator());
+                    return c < 0 || a.startNanos() > r.repliedNanos().get(c);
+                  })
+              .count();
+      sentAfterItsReply += afterItsReply;
       sentAfterAllReplied += mine.stream().filter(a -> a.startNanos() > allReplied).count();
       String sent = "-";
       if (!after.isEmpty()) {
@@ -216,21 +239,23 @@ public final class RevokeBench implements Callable<Integer> {
       confirmAll.add(ms(allReplied - asked));
       System.out.printf(
           Locale.ROOT,
-          "| %d | %s | %.1f | %.1f | %d | %s | %d | %s |%n",
+          "| %d | %s | %.1f | %.1f | %d | %s | %d | %d | %s |%n",
           n,
           r.victim(),
           ms(r.repliedNanos().get(0) - asked),
           ms(r.repliedNanos().get(1) - asked),
           after.size(),
           sent,
+          afterItsReply,
           flying,
           ended);
     }
     System.out.printf(
         Locale.ROOT,
         "%nMedians: coordinator-1 replied after %.1f ms, coordinator-2 after %.1f ms. %s %s"
-            + " Attempts sent to a revoked node after both coordinators had replied: %d. Whole"
-            + " run: %d attempts answered, %d requests failed.%n",
+            + " Attempts sent to a revoked node by a coordinator after it had replied: %d (after"
+            + " both had replied: %d). Whole run: %d attempts answered, %d requests failed, %d"
+            + " wrong answers.%n",
         median(confirmFirst),
         median(confirmAll),
         lastSent.isEmpty()
@@ -250,9 +275,11 @@ public final class RevokeBench implements Callable<Integer> {
                 "Its last attempt ended %.1f ms after the call at the latest (median %.1f).",
                 Collections.max(lastEnded),
                 median(lastEnded)),
+        sentAfterItsReply,
         sentAfterAllReplied,
         attempts.size(),
-        log.failures.size());
+        log.failed.get(),
+        log.wrong.get());
   }
 
   private static double ms(long nanos) {

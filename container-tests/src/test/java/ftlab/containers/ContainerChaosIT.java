@@ -226,7 +226,11 @@ class ContainerChaosIT {
       p.awaitState("node-3", ALIVE, RECOVER);
       p.awaitMoreAnswersFrom("node-3", 10);
 
-      // a coordinator stopped and started: every node and the client connect to it afresh
+      // a coordinator stopped and started: every node and the client connect to it afresh (its
+      // counts start again with it: what it refused so far is read now)
+      assertThat(p.coordinators().view(0, 2_000).getSecurity().getRefusedMap())
+          .as("coordinator-1's refusals before its stop")
+          .isEmpty();
       c.stop("coordinator-1");
       await("coordinator-1 exits")
           .atMost(Duration.ofSeconds(15))
@@ -239,7 +243,7 @@ class ContainerChaosIT {
       p.awaitMoreAnswersVia("coordinator-1", 20);
       p.stopLoadAndAssertNoClientVisibleFailure();
       // every member showed its own certificate and called only what its role may: no defence
-      // refused anything, at either coordinator
+      // refused anything, at either coordinator (coordinator-1 since its restart)
       for (int i = 0; i < 2; i++) {
         ClusterView after = p.coordinators().view(i, 2_000);
         assertThat(after.getSecurity().getTls()).isTrue();

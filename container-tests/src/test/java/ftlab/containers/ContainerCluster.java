@@ -47,7 +47,7 @@ final class ContainerCluster implements AutoCloseable {
   private final List<String> coordinatorIds = new ArrayList<>();
   private final List<String> addresses = new ArrayList<>();
   private final DockerClient docker = DockerClientFactory.instance().client();
-  final ClusterProbe probe;
+  ClusterProbe probe;
 
   /** With mutual TLS: the lab's authority and certificates, made here; null in plaintext. */
   private final Path certs;
@@ -64,6 +64,15 @@ final class ContainerCluster implements AutoCloseable {
    */
   ContainerCluster(int coordinators, int nodes, boolean tls) throws Exception {
     this.certs = tls ? Files.createTempDirectory("ftlab-containers-tls-") : null;
+    try {
+      start(coordinators, nodes, tls);
+    } catch (Exception | Error e) {
+      close(); // the folder holds the authority's key: not left behind
+      throw e;
+    }
+  }
+
+  private void start(int coordinators, int nodes, boolean tls) throws Exception {
     if (tls) {
       LabCertificates authority = LabCertificates.openOrCreate(certs, Duration.ofDays(1));
       for (int i = 1; i <= coordinators; i++) {
@@ -110,19 +119,12 @@ final class ContainerCluster implements AutoCloseable {
               .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withInit(true))
               .waitingFor(Wait.forLogMessage(".*node " + id + " listening.*", 1)));
     }
-    try {
-      Startables.deepStart(members.values()).get();
-      this.probe =
-          tls
-              ? new ClusterProbe(
-                  addresses,
-                  coordinatorIds,
-                  TlsFiles.read(certs, "client").channel(Role.COORDINATOR))
-              : new ClusterProbe(addresses, coordinatorIds);
-    } catch (Exception e) {
-      close();
-      throw e;
-    }
+    Startables.deepStart(members.values()).get();
+    this.probe =
+        tls
+            ? new ClusterProbe(
+                addresses, coordinatorIds, TlsFiles.read(certs, "client").channel(Role.COORDINATOR))
+            : new ClusterProbe(addresses, coordinatorIds);
     for (int i = 1; i <= nodes; i++) {
       probe.awaitState("node-" + i, ftlab.proto.NodeState.ALIVE, Duration.ofSeconds(60));
     }
@@ -233,7 +235,11 @@ final class ContainerCluster implements AutoCloseable {
       }
       c.stop(); // removes the container and its volumes
     }
-    network.close();
+    try {
+      network.close();
+    } catch (RuntimeException e) {
+      System.out.println("could not remove the network: " + e.getMessage());
+    }
     if (certs != null) {
       try (var files = Files.walk(certs)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());

@@ -111,6 +111,8 @@ function renderView(view) {
 
 // which layer caught what (docs/security.md): the coordinator's counts since it started, and the
 // nodes vote mode quarantined; a count that rises flashes
+let defencesShown = false;
+
 function renderDefences(view) {
   const sec = view.security || {};
   const tls = sec.tls === true;
@@ -131,7 +133,7 @@ function renderDefences(view) {
     const layer = tile.dataset.layer;
     const count = layer === "vote" ? quarantined.length
       : layer === "membership" ? num(view.heartbeatsRefused) : num(refused[layer]);
-    if (count > Number(tile.dataset.count)) {
+    if (defencesShown && count > Number(tile.dataset.count)) { // not on the page's first view
       tile.classList.remove("hit");
       void tile.offsetWidth; // restart the animation
       tile.classList.add("hit");
@@ -146,6 +148,7 @@ function renderDefences(view) {
     ? "latest, " + Math.round(num(sec.lastRefusalAgeMs) / 1000) + " s ago: " + sec.lastRefusal
     : "";
   last.title = last.textContent;
+  defencesShown = true;
   const revoked = document.getElementById("revoked");
   revoked.textContent = (sec.revoked || []).length ? "revoked: " + sec.revoked.join(", ") : "";
   revoked.title = revoked.textContent;

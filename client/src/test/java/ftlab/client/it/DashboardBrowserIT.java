@@ -243,7 +243,8 @@ class DashboardBrowserIT {
                         .heartbeat(
                             HostileHeartbeatsIT.heartbeat("client", coordinator1, 1, 1).build()))
             .isInstanceOf(StatusRuntimeException.class);
-        wait.until(b -> layerCount(b, "authorization").equals("1"));
+        wait.until(b -> !layerCount(b, "authorization").equals("0"));
+        assertThat(layerCount(browser, "authorization")).isEqualTo("1");
         assertThat(browser.findElement(By.id("last-refusal")).getText())
             .contains("authorization refused client client at 127.0.0.1:")
             .contains("is for a node only");
@@ -263,7 +264,8 @@ class DashboardBrowserIT {
                                     "node-1", coordinator1, System.currentTimeMillis(), 1)
                                 .build()))
             .isInstanceOf(StatusRuntimeException.class);
-        wait.until(b -> layerCount(b, "identity").equals("1"));
+        wait.until(b -> !layerCount(b, "identity").equals("0"));
+        assertThat(layerCount(browser, "identity")).isEqualTo("1");
 
         // ftlab revoke node-3: its own heartbeats are refused from then on, and the page says who
         // is revoked

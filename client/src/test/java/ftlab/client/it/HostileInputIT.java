@@ -590,8 +590,13 @@ class HostileInputIT {
     }
 
     @Override
-    public void close() {
+    public void close() throws java.io.IOException {
       open.values().forEach(ManagedChannel::shutdownNow);
+      if (foreign != null) { // an authority's key: not left behind
+        try (var files = Files.walk(foreign)) {
+          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+      }
     }
   }
 

@@ -310,14 +310,7 @@ public final class OverheadBench implements Callable<Integer> {
       viaThroughput.add(cThroughput);
     }
     if (compareTls) {
-      Histogram plain = viaCoordinator.get(0);
-      Histogram tls = viaCoordinator.get(1);
-      System.out.printf(
-          Locale.ROOT,
-          "| ratio mutual TLS / plaintext, through the coordinator | %.2fx | %.2fx | %.2fx |%n",
-          (double) tls.getValueAtPercentile(50) / plain.getValueAtPercentile(50),
-          (double) tls.getValueAtPercentile(99) / plain.getValueAtPercentile(99),
-          viaThroughput.get(1) / viaThroughput.get(0));
+      System.out.println(ratio("mutual TLS / plaintext", 1, 0, viaCoordinator, viaThroughput));
       System.out.printf(
           "%nA new connection to the coordinator (connect, handshake, one call), %d each:%n%n",
           connections);
@@ -339,23 +332,9 @@ public final class OverheadBench implements Callable<Integer> {
               + " %d), %d during the %d new connections.%n",
           secure.measuredHandshakes, requests, requests, secure.connectHandshakes, connections);
     } else if (compareLimits) {
-      Histogram off = viaCoordinator.get(0);
-      Histogram on = viaCoordinator.get(1);
-      System.out.printf(
-          Locale.ROOT,
-          "| ratio rate limit on / off, through the coordinator | %.2fx | %.2fx | %.2fx |%n",
-          (double) on.getValueAtPercentile(50) / off.getValueAtPercentile(50),
-          (double) on.getValueAtPercentile(99) / off.getValueAtPercentile(99),
-          viaThroughput.get(1) / viaThroughput.get(0));
+      System.out.println(ratio("rate limit on / off", 1, 0, viaCoordinator, viaThroughput));
     } else if (targets.size() > 1) {
-      Histogram on = viaCoordinator.get(0);
-      Histogram off = viaCoordinator.get(1);
-      System.out.printf(
-          Locale.ROOT,
-          "| ratio metrics on / off, through the coordinator | %.2fx | %.2fx | %.2fx |%n",
-          (double) on.getValueAtPercentile(50) / off.getValueAtPercentile(50),
-          (double) on.getValueAtPercentile(99) / off.getValueAtPercentile(99),
-          viaThroughput.get(0) / viaThroughput.get(1));
+      System.out.println(ratio("metrics on / off", 0, 1, viaCoordinator, viaThroughput));
     }
     for (Target t : targets) {
       Histogram in = t.inside.getIntervalHistogram();
@@ -384,6 +363,18 @@ public final class OverheadBench implements Callable<Integer> {
       channel.shutdownNow();
       channel.awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /** "| ratio NAME, through the coordinator | p50 | p99 | throughput |": cluster a over b. */
+  private static String ratio(
+      String name, int a, int b, List<Histogram> latency, List<Double> throughput) {
+    return String.format(
+        Locale.ROOT,
+        "| ratio %s, through the coordinator | %.2fx | %.2fx | %.2fx |",
+        name,
+        (double) latency.get(a).getValueAtPercentile(50) / latency.get(b).getValueAtPercentile(50),
+        (double) latency.get(a).getValueAtPercentile(99) / latency.get(b).getValueAtPercentile(99),
+        throughput.get(a) / throughput.get(b));
   }
 
   private static String row(String name, Histogram h, double throughput) {

@@ -48,8 +48,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -541,7 +539,7 @@ class HostileInputIT {
   private static final class Channels implements AutoCloseable {
     private final RunningCluster cluster;
     private final boolean tls;
-    private final Path foreign;
+    private final ForeignAuthority foreign;
     private final Map<String, ManagedChannel> open = new TreeMap<>();
 
     Channels(RunningCluster cluster, boolean tls) throws Exception {
@@ -550,9 +548,7 @@ class HostileInputIT {
       if (tls) {
         LabCertificates.openOrCreate(cluster.cluster.tlsFolder(), Duration.ofDays(1))
             .issue(new Identity(Role.NODE, FUZZ_NODE), Duration.ofDays(1));
-        foreign = Files.createTempDirectory("ftlab-foreign-");
-        LabCertificates.openOrCreate(foreign, Duration.ofDays(1))
-            .issue(new Identity(Role.NODE, "node-1"), Duration.ofDays(1));
+        foreign = new ForeignAuthority(new Identity(Role.NODE, "node-1"));
       } else {
         foreign = null;
       }
@@ -576,14 +572,7 @@ class HostileInputIT {
         return InsecureChannelCredentials.create();
       }
       if (caller.equals(FOREIGN)) {
-        // it trusts any server: the server's side of the handshake is what is tested
-        return io.grpc.TlsChannelCredentials.newBuilder()
-            .keyManager(
-                foreign.resolve("node-1.pem").toFile(), foreign.resolve("node-1.key").toFile())
-            .trustManager(
-                io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE
-                    .getTrustManagers())
-            .build();
+        return foreign.credentials();
       }
       Role serverRole = server.startsWith("node-") ? Role.NODE : Role.COORDINATOR;
       return TlsFiles.read(cluster.cluster.tlsFolder(), caller).channel(serverRole);
@@ -592,10 +581,8 @@ class HostileInputIT {
     @Override
     public void close() throws java.io.IOException {
       open.values().forEach(ManagedChannel::shutdownNow);
-      if (foreign != null) { // an authority's key: not left behind
-        try (var files = Files.walk(foreign)) {
-          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        }
+      if (foreign != null) {
+        foreign.close();
       }
     }
   }

@@ -18,7 +18,6 @@ import ftlab.proto.SetFaultsRequest;
 import ftlab.proto.SetRedundancyRequest;
 import ftlab.proto.WorkerGrpc;
 import ftlab.security.Identity;
-import ftlab.security.LabCertificates;
 import ftlab.security.Role;
 import ftlab.security.TlsFiles;
 import io.grpc.ChannelCredentials;
@@ -110,21 +109,10 @@ class MutualTlsIT {
                       "if the other side runs with --tls-dir (mutual TLS), this side needs it"));
 
       // 2. a certificate from an authority of its own, naming node-9: refused at the handshake
-      Path rogueCerts = Files.createTempDirectory("ftlab-rogue-");
-      LabCertificates.openOrCreate(rogueCerts, Duration.ofDays(1))
-          .issue(new Identity(Role.NODE, "node-9"), Duration.ofDays(1));
-      // (it trusts any server: the coordinator's side of the handshake is what is tested)
-      ChannelCredentials selfSigned =
-          io.grpc.TlsChannelCredentials.newBuilder()
-              .keyManager(
-                  rogueCerts.resolve("node-9.pem").toFile(),
-                  rogueCerts.resolve("node-9.key").toFile())
-              .trustManager(
-                  io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory
-                      .INSTANCE
-                      .getTrustManagers())
-              .build();
-      ManagedChannel rogue = channel(coordinator1, selfSigned);
+      ManagedChannel rogue;
+      try (ForeignAuthority rogueCerts = new ForeignAuthority(new Identity(Role.NODE, "node-9"))) {
+        rogue = channel(coordinator1, rogueCerts.credentials());
+      }
       refused(
           () ->
               MembershipGrpc.newBlockingStub(rogue)

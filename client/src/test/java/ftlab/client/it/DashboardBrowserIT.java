@@ -62,9 +62,7 @@ class DashboardBrowserIT {
       ChromeDriver browser = RealBrowser.start(profile);
       try {
         WebDriverWait wait = new WebDriverWait(browser, SOON, Duration.ofMillis(50));
-        browser.get("http://127.0.0.1:" + c.cluster.member("coordinator-1").httpPort() + "/");
-
-        wait.until(b -> b.findElements(By.cssSelector(".node[data-state='ALIVE']")).size() == 3);
+        openCoordinator1(browser, c, wait);
         wait.until(
             b -> "true".equals(b.findElement(By.id("connection")).getAttribute("data-connected")));
         wait.until(b -> b.findElements(By.cssSelector("#answers tr")).size() >= 5);
@@ -195,6 +193,12 @@ class DashboardBrowserIT {
     }
   }
 
+  /** Opens coordinator-1's dashboard and waits until it shows the 3 nodes ALIVE. */
+  private static void openCoordinator1(ChromeDriver browser, RunningCluster c, WebDriverWait wait) {
+    browser.get("http://127.0.0.1:" + c.cluster.member("coordinator-1").httpPort() + "/");
+    wait.until(b -> b.findElements(By.cssSelector(".node[data-state='ALIVE']")).size() == 3);
+  }
+
   private static String layerCount(org.openqa.selenium.WebDriver b, String layer) {
     return b.findElement(By.cssSelector("#layers .layer[data-layer='" + layer + "']"))
         .getAttribute("data-count");
@@ -214,8 +218,7 @@ class DashboardBrowserIT {
       List<ManagedChannel> channels = new ArrayList<>();
       try {
         WebDriverWait wait = new WebDriverWait(browser, SOON, Duration.ofMillis(50));
-        browser.get("http://127.0.0.1:" + c.cluster.member("coordinator-1").httpPort() + "/");
-        wait.until(b -> b.findElements(By.cssSelector(".node[data-state='ALIVE']")).size() == 3);
+        openCoordinator1(browser, c, wait);
         wait.until(
             b -> "true".equals(b.findElement(By.id("security-mode")).getAttribute("data-tls")));
         assertThat(browser.findElement(By.id("security-mode")).getText())

@@ -58,6 +58,14 @@ final class HeartbeatSender implements AutoCloseable {
   private final Supplier<FaultPlan> faults;
   private final List<Link> links = new ArrayList<>();
   private final AtomicLong sequence = new AtomicLong();
+  private final AtomicLong redials = new AtomicLong();
+
+  /**
+   * How many intervals a link that cannot reach its coordinator keeps one connection before it
+   * opens another (1 s at the default 100 ms); see {@code Link.redialIfCutOff}.
+   */
+  static final int REDIAL_EVERY_BEATS = 10;
+
   private final Scheduler clock;
 
   // guarded by this
@@ -100,7 +108,7 @@ final class HeartbeatSender implements AutoCloseable {
     this.capacity = capacity;
     this.faults = faults;
     for (String c : coordinators) {
-      links.add(new Link(c, channelFactory.apply(c)));
+      links.add(new Link(c, channelFactory));
     }
   }
 
@@ -170,6 +178,11 @@ final class HeartbeatSender implements AutoCloseable {
     }
   }
 
+  /** How many times a link opened a new connection because its coordinator could not be reached. */
+  long redials() {
+    return redials.get();
+  }
+
   /** Stops beating. Coordinators will notice the silence unless {@link #leave} follows. */
   synchronized void stopBeating() {
     stopped = true;
@@ -193,7 +206,7 @@ final class HeartbeatSender implements AutoCloseable {
     List<ListenableFuture<?>> acks = new ArrayList<>();
     for (Link link : links) {
       acks.add(
-          MembershipGrpc.newFutureStub(link.channel)
+          MembershipGrpc.newFutureStub(link.channel())
               .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
               .leave(bye));
     }
@@ -215,7 +228,7 @@ final class HeartbeatSender implements AutoCloseable {
   public void close() {
     stopBeating();
     for (Link link : links) {
-      link.channel.shutdownNow();
+      link.close();
     }
   }
 
@@ -260,11 +273,21 @@ final class HeartbeatSender implements AutoCloseable {
     return t.getMessage();
   }
 
-  /** The heartbeat path to one coordinator. */
+  /**
+   * The heartbeat path to one coordinator: a channel of its own, replaced by a fresh one (a new
+   * connection) while the coordinator cannot be reached, see {@link #REDIAL_EVERY_BEATS}.
+   */
   private final class Link {
     final String target;
-    final ManagedChannel channel;
-    final MembershipGrpc.MembershipFutureStub stub;
+    private final Function<String, ManagedChannel> channelFactory;
+
+    /** Replaced only by the ticks (one at a time), read by {@link #leave} on another thread. */
+    private volatile ManagedChannel channel;
+
+    private MembershipGrpc.MembershipFutureStub stub;
+
+    /** When {@link #channel} was opened, on the sender's clock. */
+    private long dialedAtNanos;
 
     /** Whether a beat to this coordinator is still waiting for its reply. */
     final AtomicBoolean pending = new AtomicBoolean();
@@ -290,10 +313,45 @@ final class HeartbeatSender implements AutoCloseable {
 
     private long outSentAtNanos;
 
-    Link(String target, ManagedChannel channel) {
+    Link(String target, Function<String, ManagedChannel> channelFactory) {
       this.target = target;
-      this.channel = channel;
+      this.channelFactory = channelFactory;
+      this.channel = channelFactory.apply(target);
       this.stub = MembershipGrpc.newFutureStub(channel);
+      this.dialedAtNanos = clock.nanoTime();
+    }
+
+    ManagedChannel channel() {
+      return channel;
+    }
+
+    void close() {
+      channel.shutdownNow();
+    }
+
+    /**
+     * While the coordinator cannot be reached (three beats lost in a row), a new connection as soon
+     * as the one in use is {@link #REDIAL_EVERY_BEATS} intervals old, and again each time the new
+     * one is: the old one may be stuck. A connection that lived through a partition waits out TCP's
+     * retransmission backoff, grown to seconds, at either end: the coordinator's replies to the
+     * beats that reached it just before the cut are unacknowledged, and once the link is back it
+     * sends nothing more on that connection until its timer fires (up to 12 s later after a 12 s
+     * partition). Meanwhile the beats got through but their replies did not, so the node gave each
+     * up at the next-but-one tick: the coordinator heard a beat only every other interval, and
+     * suspected the node whenever one of those was late. A fresh connection has no such history. It
+     * also ends gRPC's reconnect backoff (up to 2 minutes), so a restarted coordinator hears from
+     * the node within a second.
+     */
+    private void redialIfCutOff(long now) {
+      if (reachable || now - dialedAtNanos < REDIAL_EVERY_BEATS * interval.toNanos()) {
+        return;
+      }
+      ManagedChannel old = channel;
+      channel = channelFactory.apply(target);
+      stub = MembershipGrpc.newFutureStub(channel);
+      dialedAtNanos = now;
+      old.shutdownNow(); // no beat is out on it: send gave up the last one before this
+      redials.incrementAndGet();
     }
 
     /**
@@ -312,6 +370,7 @@ final class HeartbeatSender implements AutoCloseable {
           return; // its reply is being handled on another thread at this very moment
         }
       }
+      redialIfCutOff(now);
       pending.set(true);
       outSentAtNanos = now;
       // A deadline as a backstop only, for a beat no tick gives up on (the node froze meanwhile)
@@ -373,11 +432,6 @@ final class HeartbeatSender implements AutoCloseable {
                                     .map(h -> " (" + h + ")")
                                     .orElse("")),
                     interval.toMillis());
-              }
-              // gRPC waits longer and longer between reconnects (up to 2 minutes). A coordinator
-              // that restarts should hear from us within a second, so cut the wait short.
-              if (failuresInARow % Math.max(1, 1000 / interval.toMillis()) == 0) {
-                channel.resetConnectBackoff();
               }
               pending.set(false);
             }

@@ -208,6 +208,17 @@ public final class ClusterProbe implements AutoCloseable {
   }
 
   /**
+   * The node's state changes seen since {@code afterNanos}, as "coordinator-1: SUSPECT (reason)",
+   * oldest first: sampled like {@link #statesSeen}, for a failure message to say why.
+   */
+  public List<String> changesSeen(String node, long afterNanos) {
+    return views.changes().stream()
+        .filter(c -> c.nodeId().equals(node) && c.atNanos() - afterNanos >= 0)
+        .map(c -> c.coordinatorId() + ": " + c.state() + " (" + c.reason() + ")")
+        .toList();
+  }
+
+  /**
    * How many times each coordinator has suspected the node (ALIVE -> SUSPECT), by its own count,
    * asked now: by coordinator id. Unlike {@link #statesSeen}, nothing is sampled, so a suspicion
    * that lasted a millisecond is counted too. Waits (a bounded time) until every coordinator has

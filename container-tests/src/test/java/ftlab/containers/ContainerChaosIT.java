@@ -162,11 +162,11 @@ class ContainerChaosIT {
       // cut the link that works again (gRPC's pick_first drops a connection on a failed lookup: the
       // channels use round_robin, which keeps a READY one), and the coordinators must not go on
       // calling it over their connection from before the partition (TCP waits out retransmission
-      // timeouts that grew during it: they connect afresh), nor may the node beat on over its
-      // connection from before (the coordinator's replies wait out the same timeouts: the node
-      // opens a new one while it cannot reach a coordinator). Before those fixes node-2 was DEAD
-      // again 0.5 s after it came back, for 10 s, then SUSPECT by failed calls a few times a
-      // second, and, until the last one, SUSPECT up to 3 times by late beats at one coordinator.
+      // timeouts that grew during it: they connect afresh), and the node's beats must go on at
+      // full rate while their replies on its connection from before wait out the same timeouts
+      // (HeartbeatSender.MAX_OUT). Before those fixes node-2 was DEAD again 0.5 s after it came
+      // back, for 10 s, then SUSPECT by failed calls a few times a second, and, until the last
+      // one, SUSPECT up to 3 times by beats only every other interval at one coordinator.
       // The coordinators' own counts are exact (a poll can miss a 50 ms SUSPECT); one suspicion
       // each is allowed, for a hiccup of a loaded 2-core machine.
       Thread.sleep(STAYS.toMillis());

@@ -16,11 +16,11 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each coordinator gets its own {@link Link}, so a coordinator that is down or frozen never
  * delays the beats to the others. A beat that gets no reply is simply lost; the next one goes out
- * on schedule (never two at once to the same coordinator, so a frozen coordinator cannot pile up
- * calls). When a coordinator comes back, the next beat re-registers the node with it: a coordinator
- * learns about nodes only from their beats, so there is nothing else to redo.
+ * on schedule all the same, whether the replies are late or not (see {@link #MAX_OUT}). When a
+ * coordinator comes back, the next beat re-registers the node with it: a coordinator learns about
+ * nodes only from their beats, so there is nothing else to redo.
  *
  * <p>Injected faults: every beat reports the faults in force, so that the coordinators can show
  * them; and while the node is frozen or its heartbeats are muted, the timer keeps ticking but no
@@ -58,14 +58,6 @@ final class HeartbeatSender implements AutoCloseable {
   private final Supplier<FaultPlan> faults;
   private final List<Link> links = new ArrayList<>();
   private final AtomicLong sequence = new AtomicLong();
-  private final AtomicLong redials = new AtomicLong();
-
-  /**
-   * How many intervals a link that cannot reach its coordinator keeps one connection before it
-   * opens another (1 s at the default 100 ms); see {@code Link.redialIfCutOff}.
-   */
-  static final int REDIAL_EVERY_BEATS = 10;
-
   private final Scheduler clock;
 
   // guarded by this
@@ -108,7 +100,7 @@ final class HeartbeatSender implements AutoCloseable {
     this.capacity = capacity;
     this.faults = faults;
     for (String c : coordinators) {
-      links.add(new Link(c, channelFactory));
+      links.add(new Link(c, channelFactory.apply(c)));
     }
   }
 
@@ -178,11 +170,6 @@ final class HeartbeatSender implements AutoCloseable {
     }
   }
 
-  /** How many times a link opened a new connection because its coordinator could not be reached. */
-  long redials() {
-    return redials.get();
-  }
-
   /** Stops beating. Coordinators will notice the silence unless {@link #leave} follows. */
   synchronized void stopBeating() {
     stopped = true;
@@ -206,7 +193,7 @@ final class HeartbeatSender implements AutoCloseable {
     List<ListenableFuture<?>> acks = new ArrayList<>();
     for (Link link : links) {
       acks.add(
-          MembershipGrpc.newFutureStub(link.channel())
+          MembershipGrpc.newFutureStub(link.channel)
               .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
               .leave(bye));
     }
@@ -228,7 +215,7 @@ final class HeartbeatSender implements AutoCloseable {
   public void close() {
     stopBeating();
     for (Link link : links) {
-      link.close();
+      link.channel.shutdownNow();
     }
   }
 
@@ -274,169 +261,143 @@ final class HeartbeatSender implements AutoCloseable {
   }
 
   /**
-   * The heartbeat path to one coordinator: a channel of its own, replaced by a fresh one (a new
-   * connection) while the coordinator cannot be reached, see {@link #REDIAL_EVERY_BEATS}.
+   * Beats to one coordinator waiting for their replies at most: a beat is given up when it is two
+   * intervals old (it is worth nothing to the detector by then), so with one beat every interval
+   * two are out at most, whatever the coordinator does with them.
+   *
+   * <p>Not one: a coordinator may hear the beats without its replies reaching the node. After a
+   * partition, a connection's replies to the beats that reached the coordinator just before the cut
+   * are unacknowledged, and once the link is back TCP sends nothing more on that connection until
+   * its retransmission timer fires, up to 12 s later after a 12 s partition; the beats get through
+   * meanwhile. With one beat out at a time the node gave each up at the next-but-one tick and sent
+   * only every other beat: the coordinator heard one every 200 ms against its 300 ms threshold and
+   * suspected the node whenever one was 100 ms late (3 times in 12 s in the partition test). A
+   * frozen coordinator gets two beats queued, not more.
    */
+  static final int MAX_OUT = 2;
+
+  /** The heartbeat path to one coordinator. */
   private final class Link {
     final String target;
-    private final Function<String, ManagedChannel> channelFactory;
-
-    /** Replaced only by the ticks (one at a time), read by {@link #leave} on another thread. */
-    private volatile ManagedChannel channel;
-
-    private MembershipGrpc.MembershipFutureStub stub;
-
-    /** When {@link #channel} was opened, on the sender's clock. */
-    private long dialedAtNanos;
-
-    /** Whether a beat to this coordinator is still waiting for its reply. */
-    final AtomicBoolean pending = new AtomicBoolean();
+    final ManagedChannel channel;
+    final MembershipGrpc.MembershipFutureStub stub;
 
     /** Whether the last beats got through; used to log only changes, not every lost beat. */
-    volatile boolean reachable = true;
+    private boolean reachable = true;
 
     /** Whether any beat ever got through: the first success is "registered", later ones "re-". */
-    volatile boolean everReached;
+    private boolean everReached;
 
-    /**
-     * Beats lost in a row. Written by reply callbacks on gRPC's threads, one at a time (a link
-     * never has two beats out, and a callback lets the next beat go only once it is done), so a
-     * volatile is enough to see the latest value.
-     */
-    volatile long failuresInARow;
+    /** Beats lost in a row. */
+    private long failuresInARow;
 
     /** How the coordinator refused the last beats, if it refused them (null: it took them). */
-    volatile Status.Code refusedWith;
+    private Status.Code refusedWith;
 
-    /** The beat still out, and when it was sent; only the ticks (one at a time) touch these. */
-    private ListenableFuture<HeartbeatReply> out;
+    // the four above are read and written by the replies' callbacks, on gRPC's threads, two of
+    // which may run at once (two beats out): under the link's lock
 
-    private long outSentAtNanos;
+    /** The beats still out, oldest first, and when each was sent; only the ticks touch this. */
+    private final ArrayDeque<Out> out = new ArrayDeque<>();
 
-    Link(String target, Function<String, ManagedChannel> channelFactory) {
+    Link(String target, ManagedChannel channel) {
       this.target = target;
-      this.channelFactory = channelFactory;
-      this.channel = channelFactory.apply(target);
+      this.channel = channel;
       this.stub = MembershipGrpc.newFutureStub(channel);
-      this.dialedAtNanos = clock.nanoTime();
-    }
-
-    ManagedChannel channel() {
-      return channel;
-    }
-
-    void close() {
-      channel.shutdownNow();
     }
 
     /**
-     * While the coordinator cannot be reached (three beats lost in a row), a new connection as soon
-     * as the one in use is {@link #REDIAL_EVERY_BEATS} intervals old, and again each time the new
-     * one is: the old one may be stuck. A connection that lived through a partition waits out TCP's
-     * retransmission backoff, grown to seconds, at either end: the coordinator's replies to the
-     * beats that reached it just before the cut are unacknowledged, and once the link is back it
-     * sends nothing more on that connection until its timer fires (up to 12 s later after a 12 s
-     * partition). Meanwhile the beats got through but their replies did not, so the node gave each
-     * up at the next-but-one tick: the coordinator heard a beat only every other interval, and
-     * suspected the node whenever one of those was late. A fresh connection has no such history. It
-     * also ends gRPC's reconnect backoff (up to 2 minutes), so a restarted coordinator hears from
-     * the node within a second.
-     */
-    private void redialIfCutOff(long now) {
-      if (reachable || now - dialedAtNanos < REDIAL_EVERY_BEATS * interval.toNanos()) {
-        return;
-      }
-      ManagedChannel old = channel;
-      channel = channelFactory.apply(target);
-      stub = MembershipGrpc.newFutureStub(channel);
-      dialedAtNanos = now;
-      old.shutdownNow(); // no beat is out on it: send gave up the last one before this
-      redials.incrementAndGet();
-    }
-
-    /**
-     * Sends {@code hb}, unless the previous beat is still out and younger than two intervals (the
-     * coordinator is slow or frozen: never two beats out at once). A beat two intervals old is
-     * worth nothing to the detector: it is given up (cancelled) at this tick, and this one goes out
-     * instead. So a frozen coordinator is sent every other beat, on any clock.
+     * Gives up the beats that are two intervals old, then sends {@code hb}, unless {@link #MAX_OUT}
+     * beats are still out (a tick that ran early). A frozen coordinator is sent every beat, each
+     * given up two intervals later.
      */
     void send(HeartbeatRequest hb, long now) {
-      if (pending.get()) {
-        if (now - outSentAtNanos < 2 * interval.toNanos()) {
-          return;
-        }
-        out.cancel(true); // its callback, run by the cancel, lets the next beat go
-        if (pending.get()) {
-          return; // its reply is being handled on another thread at this very moment
-        }
+      out.removeIf(o -> o.call().isDone());
+      while (!out.isEmpty() && now - out.peekFirst().sentAtNanos() >= 2 * interval.toNanos()) {
+        out.pollFirst().call().cancel(true); // its callback counts it as lost
       }
-      redialIfCutOff(now);
-      pending.set(true);
-      outSentAtNanos = now;
+      if (out.size() >= MAX_OUT) {
+        return;
+      }
       // A deadline as a backstop only, for a beat no tick gives up on (the node froze meanwhile)
-      out =
+      ListenableFuture<HeartbeatReply> call =
           stub.withDeadlineAfter(2 * interval.toMillis() + 1_000, TimeUnit.MILLISECONDS)
               .heartbeat(hb);
+      out.addLast(new Out(call, now));
       Futures.addCallback(
-          out,
+          call,
           new FutureCallback<HeartbeatReply>() {
             @Override
             public void onSuccess(HeartbeatReply reply) {
-              failuresInARow = 0;
-              if (!reachable || !everReached || refusedWith != null) {
-                log.info(
-                    "{} {} with {} ({}): it is {} there",
-                    nodeId,
-                    everReached ? "re-registered" : "registered",
-                    reply.getCoordinatorId(),
-                    target,
-                    reply.getState());
+              synchronized (Link.this) {
+                failuresInARow = 0;
+                if (!reachable || !everReached || refusedWith != null) {
+                  log.info(
+                      "{} {} with {} ({}): it is {} there",
+                      nodeId,
+                      everReached ? "re-registered" : "registered",
+                      reply.getCoordinatorId(),
+                      target,
+                      reply.getState());
+                }
+                reachable = true;
+                everReached = true;
+                refusedWith = null;
               }
-              reachable = true;
-              everReached = true;
-              refusedWith = null;
-              pending.set(false);
             }
 
             @Override
             public void onFailure(Throwable t) {
-              failuresInARow++;
-              Status refusal = refusal(t);
-              if (refusal != null) {
-                // the coordinator is there and says no: say why at once, once for each kind of
-                // refusal (its text may change with every beat: "61 s ahead", "heard 40 ms ago"),
-                // and not as "cannot reach"
-                failuresInARow = 0;
-                if (refusal.getCode() != refusedWith) {
-                  refusedWith = refusal.getCode();
-                  log.warn("{}'s heartbeats are refused: {}", nodeId, refusal.getDescription());
-                }
-                pending.set(false);
-                return;
+              synchronized (Link.this) {
+                lost(t);
               }
-              // Three lost beats in a row, not one: the first beats of a starting process often
-              // time out while the connection is still being set up.
-              if (reachable && failuresInARow >= 3) {
-                reachable = false;
-                log.warn(
-                    "{} cannot reach coordinator {}: {}; will keep trying every {} ms",
-                    nodeId,
-                    target,
-                    t instanceof CancellationException
-                        ? "no reply within " + 2 * interval.toMillis() + " ms"
-                        : rootMessage(t)
-                            // never connected, and hung up on: perhaps a TLS coordinator
-                            + (everReached
-                                ? ""
-                                : TlsTrouble.plaintextHint(Status.fromThrowable(t))
-                                    .map(h -> " (" + h + ")")
-                                    .orElse("")),
-                    interval.toMillis());
-              }
-              pending.set(false);
             }
           },
           MoreExecutors.directExecutor());
     }
+
+    /** A beat failed: refused, or lost (no reply in time, no connection). Under the lock. */
+    private void lost(Throwable t) {
+      failuresInARow++;
+      Status refusal = refusal(t);
+      if (refusal != null) {
+        // the coordinator is there and says no: say why at once, once for each kind of
+        // refusal (its text may change with every beat: "61 s ahead", "heard 40 ms ago"),
+        // and not as "cannot reach"
+        failuresInARow = 0;
+        if (refusal.getCode() != refusedWith) {
+          refusedWith = refusal.getCode();
+          log.warn("{}'s heartbeats are refused: {}", nodeId, refusal.getDescription());
+        }
+        return;
+      }
+      // Three lost beats in a row, not one: the first beats of a starting process often
+      // time out while the connection is still being set up.
+      if (reachable && failuresInARow >= 3) {
+        reachable = false;
+        log.warn(
+            "{} cannot reach coordinator {}: {}; will keep trying every {} ms",
+            nodeId,
+            target,
+            t instanceof CancellationException
+                ? "no reply within " + 2 * interval.toMillis() + " ms"
+                : rootMessage(t)
+                    // never connected, and hung up on: perhaps a TLS coordinator
+                    + (everReached
+                        ? ""
+                        : TlsTrouble.plaintextHint(Status.fromThrowable(t))
+                            .map(h -> " (" + h + ")")
+                            .orElse("")),
+            interval.toMillis());
+      }
+      // gRPC waits longer and longer between reconnects (up to 2 minutes). A coordinator
+      // that restarts should hear from us within a second, so cut the wait short.
+      if (failuresInARow % Math.max(1, 1000 / interval.toMillis()) == 0) {
+        channel.resetConnectBackoff();
+      }
+    }
   }
+
+  /** A beat out, and when it was sent. */
+  private record Out(ListenableFuture<HeartbeatReply> call, long sentAtNanos) {}
 }

@@ -2,7 +2,6 @@ package ftlab.node;
 
 import ftlab.node.faults.FaultPlan;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumMap;
@@ -36,11 +35,6 @@ public final class NodeMeters implements TaskListener {
     Gauge.builder("ftlab.worker.capacity", node::capacity)
         .description("Tasks this node computes at once; one more is refused as busy")
         .baseUnit("tasks")
-        .register(registry);
-    FunctionCounter.builder("ftlab.heartbeat.redials", node, NodeServer::heartbeatRedials)
-        .description(
-            "New connections a heartbeat link opened because its coordinator could not be reached:"
-                + " one at the third lost beat in a row, then one a second until a beat gets through")
         .register(registry);
     fault(registry, node, "slow", f -> f.slow() != null);
     fault(registry, node, "error", f -> f.errors() != null);

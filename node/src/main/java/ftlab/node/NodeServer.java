@@ -172,14 +172,6 @@ public final class NodeServer {
     return server.getPort();
   }
 
-  /**
-   * How many times a heartbeat link opened a new connection because its coordinator could not be
-   * reached (architecture.md, "Heartbeats").
-   */
-  public long heartbeatRedials() {
-    return heartbeats.redials();
-  }
-
   /** Subscribes {@code listener} to how every task ends from now on (metrics). */
   public void listenTasks(TaskListener listener) {
     worker.listen(listener);

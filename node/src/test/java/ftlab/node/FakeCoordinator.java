@@ -8,12 +8,14 @@ import ftlab.proto.MembershipGrpc;
 import ftlab.proto.NodeState;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A stand-in for a coordinator, as far as a node can see one: its Membership service, on the
@@ -43,6 +45,9 @@ final class FakeCoordinator {
   // read by the test thread
   private final List<HeartbeatRequest> heartbeats = new CopyOnWriteArrayList<>();
   private final List<LeaveRequest> leaves = new CopyOnWriteArrayList<>();
+  // heartbeat calls not answered and not cancelled by the node, now and at most
+  private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger mostOpen = new AtomicInteger();
 
   private FakeCoordinator(String name, Behaviour behaviour) {
     this.name = name;
@@ -82,6 +87,14 @@ final class FakeCoordinator {
     return all.isEmpty() ? null : all.get(all.size() - 1);
   }
 
+  /**
+   * The most heartbeat calls that were waiting at once for a reply (a frozen coordinator's: the
+   * node gives each up after a while, which ends it here).
+   */
+  int mostHeartbeatsOpenAtOnce() {
+    return mostOpen.get();
+  }
+
   /** Every goodbye received so far, oldest first. */
   List<LeaveRequest> leaves() {
     return List.copyOf(leaves);
@@ -110,6 +123,10 @@ final class FakeCoordinator {
         response.onNext(
             HeartbeatReply.newBuilder().setCoordinatorId(name).setState(NodeState.ALIVE).build());
         response.onCompleted();
+      } else {
+        ((ServerCallStreamObserver<HeartbeatReply>) response)
+            .setOnCancelHandler(open::decrementAndGet);
+        mostOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
       }
     }
 

@@ -91,19 +91,4 @@ class NodeMetersTest {
     assertThat(gauge("ftlab.worker.fault.active", "fault", "freeze")).isZero();
     assertThat(gauge("ftlab.worker.fault.active", "fault", "mute_heartbeats")).isZero();
   }
-
-  @Test
-  void newConnectionsToACoordinatorThatCannotBeReachedAreCounted() {
-    // no coordinator is listening under this name: every beat fails
-    TestNode node =
-        TestNode.start(grpc, "node-1", 1, List.of(InProcessGrpc.uniqueName("coordinator-down")));
-    new NodeMeters(registry, node.server);
-    assertThat(registry.get("ftlab.heartbeat.redials").functionCounter().count()).isZero();
-
-    node.beats(2 * HeartbeatSender.REDIAL_EVERY_BEATS);
-
-    assertThat(registry.get("ftlab.heartbeat.redials").functionCounter().count())
-        .isEqualTo(2)
-        .isEqualTo(node.server.heartbeatRedials());
-  }
 }

@@ -18,6 +18,8 @@ import ftlab.security.Identity;
 import ftlab.security.Revocations;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,6 +84,23 @@ final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdmi
         request.getUndo()
             ? cluster.unrevoke(name)
             : cluster.revoke(name, "revoked by " + by + ": its certificate is refused from now on");
+    // kept in this coordinator's own folder, so that it still holds after a restart
+    Optional<Path> keptIn = Optional.empty();
+    Optional<Path> folder = revocations.folder();
+    if (folder.isPresent()) {
+      try {
+        Revocations.write(folder.get(), name, request.getUndo());
+        keptIn = Optional.of(folder.get().resolve(Revocations.FILE));
+      } catch (IOException | RuntimeException e) {
+        log.warn(
+            "could not {} {} in {}: {}; after a restart this coordinator {} it",
+            request.getUndo() ? "strike" : "keep",
+            name,
+            folder.get().resolve(Revocations.FILE),
+            e.getMessage(),
+            request.getUndo() ? "refuses" : "accepts");
+      }
+    }
     log.warn(
         "{} {} by {}{}",
         name,
@@ -96,7 +115,8 @@ final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdmi
             .setName(name)
             .setRevoked(!request.getUndo())
             .setChanged(changed)
-            .setKnownNode(node.isPresent());
+            .setKnownNode(node.isPresent())
+            .setKeptIn(keptIn.map(Path::toString).orElse(""));
     node.ifPresent(state -> reply.setNodeState(ProtoStates.toProto(state)));
     response.onNext(reply.build());
     response.onCompleted();

@@ -19,6 +19,7 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.util.Optional;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -122,6 +123,35 @@ public final class LabCertificates {
   /** The authority's own certificate (what every process trusts). */
   public X509Certificate authority() {
     return caCertificate;
+  }
+
+  /**
+   * Copies what the holder of an issued identity needs into a folder of its own: the authority's
+   * certificate ({@code ca.pem}) and the identity's certificate and key, never the authority's key,
+   * the layout {@link TlsFiles} reads. The folder may hold other identities' files (the CLI's
+   * client and admin); the identity's files there are replaced.
+   *
+   * @return the folder
+   */
+  public Path copyInto(Identity identity, Path folder) throws IOException {
+    if (folder.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
+      throw new IOException(folder + " is the authority's own folder");
+    }
+    Files.createDirectories(folder);
+    try {
+      Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+    } catch (UnsupportedOperationException e) {
+      // not POSIX
+    }
+    for (String file :
+        List.of(TlsFiles.CA_CERTIFICATE, identity.name() + ".pem", identity.name() + ".key")) {
+      Files.copy(
+          dir.resolve(file),
+          folder.resolve(file),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.COPY_ATTRIBUTES);
+    }
+    return folder;
   }
 
   /** The file a name's certificate is in: {@code NAME.pem}. */

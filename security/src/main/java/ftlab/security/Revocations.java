@@ -1,10 +1,13 @@
 package ftlab.security;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,9 +19,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * The certificates an operator revoked ({@code ftlab revoke NAME}), by name: every call from a
  * certificate of that name is refused from then on, whatever its role. Thread-safe.
  *
- * <p>A lab's revocations also live in the file {@code revoked} of its certificate folder, one name
- * per line ({@code #} starts a comment), which a coordinator reads when it starts: {@code ftlab
- * revoke} writes it where it can, so that a coordinator restarted later still refuses the name.
+ * <p>A lab's revocations also live in the file {@code revoked} of a certificate folder, one name
+ * per line ({@code #} starts a comment), which a coordinator reads when it starts. Each coordinator
+ * writes the revocations it is told of into its own folder, and {@code ftlab revoke} into the
+ * CLI's, so that a coordinator restarted later still refuses the name even when every process has a
+ * folder of its own ({@code ftlab certs --split}). Writers of one folder (two coordinators and the
+ * CLI of {@code ftlab local up --tls}) take turns: see {@link #write}.
  */
 public final class Revocations {
 
@@ -29,6 +35,23 @@ public final class Revocations {
   public record Revoked(String by, long atMillis) {}
 
   private final Map<String, Revoked> revoked = new ConcurrentHashMap<>();
+
+  /** The folder whose file this was read from, if it was. */
+  private final Optional<Path> folder;
+
+  /** None revoked, kept nowhere. */
+  public Revocations() {
+    this(Optional.empty());
+  }
+
+  private Revocations(Optional<Path> folder) {
+    this.folder = folder;
+  }
+
+  /** The certificate folder whose {@code revoked} file this was read from, if it was. */
+  public Optional<Path> folder() {
+    return folder;
+  }
 
   /** Revokes a name; returns false if it was revoked already. */
   public boolean revoke(String name, String by, long nowMillis) {
@@ -57,7 +80,7 @@ public final class Revocations {
    * @throws IOException with a sentence if a line is not a valid name
    */
   public static Revocations read(Path dir, long nowMillis) throws IOException {
-    Revocations r = new Revocations();
+    Revocations r = new Revocations(Optional.of(dir));
     for (String name : readNames(dir.resolve(FILE))) {
       r.revoke(name, dir.resolve(FILE).toString(), nowMillis);
     }
@@ -87,13 +110,36 @@ public final class Revocations {
     return names;
   }
 
-  /** Adds (or with {@code undo} removes) a name in a folder's revocation file. */
+  /** One writer at a time in this JVM: a file lock is held by the process, not by a thread. */
+  private static final Object WRITERS = new Object();
+
+  /**
+   * Adds (or with {@code undo} removes) a name in a folder's revocation file. Writers of the same
+   * folder take turns, in this process and across processes (a lock on {@code .revoked.lock} next
+   * to it), so that two coordinators and the CLI sharing a folder never lose each other's names;
+   * the file is replaced whole (a reader sees the old one or the new one).
+   */
   public static void write(Path dir, String name, boolean undo) throws IOException {
     try {
       new Identity(Role.NODE, name); // one valid name, one line
     } catch (IllegalArgumentException e) {
       throw new IOException(e.getMessage(), e);
     }
+    synchronized (WRITERS) {
+      try (FileChannel lockFile =
+          FileChannel.open(
+              dir.resolve(".revoked.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        FileLock lock = lockFile.lock(); // waits for the other process's turn
+        try {
+          replace(dir, name, undo);
+        } finally {
+          lock.release();
+        }
+      }
+    }
+  }
+
+  private static void replace(Path dir, String name, boolean undo) throws IOException {
     Path file = dir.resolve(FILE);
     List<String> names = new ArrayList<>(readNames(file));
     names.remove(name);

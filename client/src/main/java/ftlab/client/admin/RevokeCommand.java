@@ -23,9 +23,10 @@ import picocli.CommandLine.Parameters;
       "Revoke a certificate by its name, at every coordinator (mutual TLS only, as an admin):"
           + " every coordinator refuses every call with it from now on, and a node of that name"
           + " gets no more work at once (LEFT).",
-      "The name is also written into the certificate folder's 'revoked' file, which coordinators"
-          + " and nodes read when they start (a running node does not hear of it). --undo takes it back: the node is ALIVE again at its next"
-          + " heartbeat."
+      "Each coordinator writes the name into the 'revoked' file of its own certificate folder,"
+          + " and this command into its own (--tls-dir): coordinators and nodes read that file"
+          + " when they start (a running node does not hear of it).",
+      "--undo takes it back: the node is ALIVE again at its next heartbeat."
     })
 public final class RevokeCommand implements Callable<Integer> {
   @Mixin CoordinatorOption coordinatorOption;
@@ -70,14 +71,18 @@ public final class RevokeCommand implements Callable<Integer> {
               undo
                   ? (reply.getChanged() ? "is no longer revoked" : "was not revoked")
                   : (reply.getChanged() ? "revoked" : "was revoked already"),
-              !reply.getKnownNode()
-                  ? ""
-                  : "; the node is "
-                      + reply.getNodeState()
-                      + " here"
-                      + (undo && reply.getNodeState() == ftlab.proto.NodeState.LEFT
-                          ? " until its next heartbeat"
-                          : ""));
+              (!reply.getKnownNode()
+                      ? ""
+                      : "; the node is "
+                          + reply.getNodeState()
+                          + " here"
+                          + (undo && reply.getNodeState() == ftlab.proto.NodeState.LEFT
+                              ? " until its next heartbeat"
+                              : ""))
+                  + (reply.getKeptIn().isEmpty()
+                      ? "; it could not write it into its folder (its log says why) and would"
+                          + " forget it if restarted"
+                      : "; kept in its " + reply.getKeptIn()));
           ok++;
         } catch (StatusRuntimeException e) {
           System.out.println("coordinator at " + where + ": " + Coordinators.explain(e));

@@ -98,6 +98,20 @@ public final class CertsCommand implements Callable<Integer> {
               + " (not node-1..N, coordinator-1..N), e.g. to add one node to a lab.")
   boolean only;
 
+  @Option(
+      names = "--split",
+      description =
+          "Also give each coordinator and node a folder of its own, DIR/NAME, holding only ca.pem"
+              + " and its own certificate and key (never the authority's key), and the CLI one,"
+              + " DIR/"
+              + CLI_FOLDER
+              + ", with every client and admin certificate: start each process with --tls-dir"
+              + " DIR/NAME, so that one broken process gives away only its own key.")
+  boolean split;
+
+  /** With {@code --split}: the folder of every client and admin certificate (the CLI's). */
+  public static final String CLI_FOLDER = "cli";
+
   /** The default folder: ~/.ftlab/certs, or FTLAB_TLS_DIR. */
   public static Path defaultDir() {
     String env = System.getenv("FTLAB_TLS_DIR");
@@ -146,6 +160,14 @@ public final class CertsCommand implements Callable<Integer> {
             "'" + identity.name() + "' is asked for in two roles: names must be unique");
       }
     }
+    if (split && names.contains(CLI_FOLDER)) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "'"
+              + CLI_FOLDER
+              + "' is the folder of the client and admin certificates with --split: choose"
+              + " another name");
+    }
     if (wanted.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "no certificate asked for");
     }
@@ -155,6 +177,7 @@ public final class CertsCommand implements Callable<Integer> {
     System.out.printf(
         "%s the lab's authority in %s (valid until %s)%n",
         existed ? "using" : "made", folder, day(authority.authority().getNotAfter()));
+    Set<Path> folders = new LinkedHashSet<>();
     for (Identity identity : wanted) {
       var certificate = authority.issue(identity, Duration.ofDays(days));
       System.out.printf(
@@ -163,12 +186,33 @@ public final class CertsCommand implements Callable<Integer> {
           identity.role().word(),
           identity.uri(),
           day(certificate.getNotAfter()));
+      if (split) {
+        folders.add(authority.copyInto(identity, folder.resolve(holderFolder(identity))));
+      }
+    }
+    if (split) {
+      System.out.printf(
+          "--split: %d folders with ca.pem and their own certificates and keys, no authority"
+              + " key: %s%n",
+          folders.size(),
+          String.join(
+              ", ", folders.stream().map(f -> folder.relativize(f).toString() + "/").toList()));
     }
     System.out.printf(
         "%d certificate%s; keys (*.key, ca.key) are readable by you only. Start every process with"
-            + " --tls-dir %s (env FTLAB_TLS_DIR); clients pick theirs with --as NAME.%n",
-        wanted.size(), wanted.size() == 1 ? "" : "s", folder);
+            + " --tls-dir %s (env FTLAB_TLS_DIR)%s; clients pick theirs with --as NAME.%n",
+        wanted.size(),
+        wanted.size() == 1 ? "" : "s",
+        split ? folder.resolve("NAME") : folder,
+        split ? ", its own folder (the CLI: " + folder.resolve(CLI_FOLDER) + ")" : "");
     return 0;
+  }
+
+  /** The folder of an identity's own with {@code --split}, under the authority's. */
+  static String holderFolder(Identity identity) {
+    return identity.role() == Role.CLIENT || identity.role() == Role.ADMIN
+        ? CLI_FOLDER
+        : identity.name();
   }
 
   private static String day(java.util.Date date) {

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -293,12 +294,35 @@ class MutualTlsIT {
           .contains("CoordinatorAdmin/Revoke is for an admin only")
           .contains("no coordinator confirmed: revoked not changed");
       assertThat(certs.resolve("revoked")).doesNotExist();
-      FtlabCli.Run revoke = FtlabCli.run(c.cluster.stateDir(), "revoke", "node-3");
+      // the admin revokes from a folder of its own (ftlab certs --split): its revoked file is its
+      // own, so the one in the coordinators' folder is theirs, kept for their next start
+      FtlabCli.Run split =
+          FtlabCli.run(
+              c.cluster.stateDir(),
+              "certs",
+              "--dir",
+              certs.toString(),
+              "--split",
+              "--only",
+              "--admin",
+              "admin");
+      assertThat(split.exit()).as(split.out() + split.err()).isZero();
+      Path adminFolder = certs.resolve("cli");
+      assertThat(adminFolder.resolve("ca.key")).doesNotExist();
+      FtlabCli.Run revoke =
+          FtlabCli.run(
+              c.cluster.stateDir(), "revoke", "node-3", "--tls-dir", adminFolder.toString());
       assertThat(revoke.exit()).as(revoke.out() + revoke.err()).isZero();
       assertThat(revoke.out())
-          .containsPattern("coordinator-1 at [0-9.:]+: node-3 revoked; the node is LEFT here")
-          .containsPattern("coordinator-2 at [0-9.:]+: node-3 revoked; the node is LEFT here");
+          .containsPattern(
+              "coordinator-1 at [0-9.:]+: node-3 revoked; the node is LEFT here; kept in its .*"
+                  + Pattern.quote(certs.resolve("revoked").toString()))
+          .containsPattern(
+              "coordinator-2 at [0-9.:]+: node-3 revoked; the node is LEFT here; kept in its .*"
+                  + Pattern.quote(certs.resolve("revoked").toString()))
+          .contains("written into " + adminFolder.resolve("revoked"));
       assertThat(Files.readAllLines(certs.resolve("revoked"))).contains("node-3");
+      assertThat(Files.readAllLines(adminFolder.resolve("revoked"))).contains("node-3");
       long revokedAt = System.nanoTime();
       p.awaitState("node-3", ftlab.proto.NodeState.LEFT, Duration.ofSeconds(5));
       org.awaitility.Awaitility.await("node-3's heartbeats refused as revoked")
@@ -336,10 +360,18 @@ class MutualTlsIT {
       }
       assertThat(p.statesSeen("node-3", revokedAt)).doesNotContain(ftlab.proto.NodeState.ALIVE);
 
-      FtlabCli.Run undo = FtlabCli.run(c.cluster.stateDir(), "revoke", "--undo", "node-3");
+      FtlabCli.Run undo =
+          FtlabCli.run(
+              c.cluster.stateDir(),
+              "revoke",
+              "--undo",
+              "node-3",
+              "--tls-dir",
+              adminFolder.toString());
       assertThat(undo.exit()).as(undo.out() + undo.err()).isZero();
       assertThat(undo.out()).contains("node-3 is no longer revoked");
       assertThat(Files.readAllLines(certs.resolve("revoked"))).doesNotContain("node-3");
+      assertThat(Files.readAllLines(adminFolder.resolve("revoked"))).doesNotContain("node-3");
       p.awaitState("node-3", ftlab.proto.NodeState.ALIVE, Duration.ofSeconds(5));
       p.awaitMoreAnswersFrom("node-3", 5);
       p.stopLoadAndAssertNoClientVisibleFailure();

@@ -1,0 +1,124 @@
+package ftlab.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code revoked} file: what is written is read back, and writers of one folder (two
+ * coordinators and the CLI of {@code ftlab local up --tls}, each a process of its own) never lose
+ * each other's names.
+ */
+class RevocationsTest {
+  private static final int EACH = 100;
+
+  @TempDir Path dir;
+
+  @Test
+  void namesWrittenAreReadBackAndTheFolderIsRemembered() throws IOException {
+    assertThat(Revocations.read(dir, 0).names()).isEmpty();
+    assertThat(new Revocations().folder()).isEmpty();
+
+    Revocations.write(dir, "node-4", false);
+    Revocations.write(dir, "client", false);
+    Revocations.write(dir, "node-4", false); // twice: one line
+    Revocations.write(dir, "client", true);
+
+    Revocations read = Revocations.read(dir, 0);
+    assertThat(read.names()).containsExactly("node-4");
+    assertThat(read.folder()).contains(dir);
+    assertThat(Revocations.readNames(dir.resolve(Revocations.FILE))).containsExactly("node-4");
+  }
+
+  @Test
+  void writersInThisProcessAndAnotherNeverLoseEachOthersNames() throws Exception {
+    // another JVM writes other-1..N while two threads here write a-1..N and b-1..N
+    Process other =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                Writer.class.getName(),
+                dir.toString(),
+                "other",
+                String.valueOf(EACH))
+            .redirectErrorStream(true)
+            .start();
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      // all three start together: the other JVM says when it is up, and waits for the word
+      var fromOther =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  other.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(fromOther.readLine()).as("the other writer's first line").isEqualTo("ready");
+      Files.createFile(dir.resolve(Writer.GO));
+      List<Future<?>> here = new ArrayList<>();
+      for (String prefix : List.of("a", "b")) {
+        here.add(
+            threads.submit(
+                () -> {
+                  Writer.write(dir, prefix, EACH);
+                  return null;
+                }));
+      }
+      for (Future<?> f : here) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      assertThat(other.waitFor(60, TimeUnit.SECONDS)).as("the other writer finished").isTrue();
+      assertThat(other.exitValue()).as(new String(other.getInputStream().readAllBytes())).isZero();
+    } finally {
+      threads.shutdownNow();
+      other.destroyForcibly();
+    }
+
+    List<String> names = Revocations.readNames(dir.resolve(Revocations.FILE));
+    assertThat(names).hasSize(3 * EACH).doesNotHaveDuplicates();
+    for (String prefix : List.of("a", "b", "other")) {
+      for (int i = 1; i <= EACH; i++) {
+        assertThat(names).contains(prefix + "-" + i);
+      }
+    }
+    // and no temporary file is left behind
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .containsExactlyInAnyOrder(Revocations.FILE, ".revoked.lock", Writer.GO);
+    }
+  }
+
+  /** Writes PREFIX-1..N into a folder's revocation file, one name at a time. */
+  public static final class Writer {
+    /** The file whose appearance starts the other JVM's writing. */
+    static final String GO = "go";
+
+    public static void main(String[] args) throws IOException, InterruptedException {
+      Path dir = Path.of(args[0]);
+      System.out.println("ready");
+      System.out.flush();
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!Files.exists(dir.resolve(GO))) {
+        if (System.nanoTime() - until > 0) {
+          throw new IllegalStateException("no word to go within 30 s");
+        }
+        Thread.sleep(1);
+      }
+      write(dir, args[1], Integer.parseInt(args[2]));
+    }
+
+    static void write(Path dir, String prefix, int n) throws IOException {
+      for (int i = 1; i <= n; i++) {
+        Revocations.write(dir, prefix + "-" + i, false);
+      }
+    }
+  }
+}

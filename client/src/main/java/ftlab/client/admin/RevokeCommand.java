@@ -82,7 +82,7 @@ public final class RevokeCommand implements Callable<Integer> {
                   + (reply.getKeptIn().isEmpty()
                       ? "; it could not write it into its folder (its log says why) and would"
                           + " forget it if restarted"
-                      : "; kept in its " + reply.getKeptIn()));
+                      : (undo ? "; struck from its " : "; kept in its ") + reply.getKeptIn()));
           ok++;
         } catch (StatusRuntimeException e) {
           System.out.println("coordinator at " + where + ": " + Coordinators.explain(e));

@@ -198,13 +198,21 @@ public final class CertsCommand implements Callable<Integer> {
           String.join(
               ", ", folders.stream().map(f -> folder.relativize(f).toString() + "/").toList()));
     }
-    System.out.printf(
-        "%d certificate%s; keys (*.key, ca.key) are readable by you only. Start every process with"
-            + " --tls-dir %s (env FTLAB_TLS_DIR)%s; clients pick theirs with --as NAME.%n",
-        wanted.size(),
-        wanted.size() == 1 ? "" : "s",
-        split ? folder.resolve("NAME") : folder,
-        split ? ", its own folder (the CLI: " + folder.resolve(CLI_FOLDER) + ")" : "");
+    if (split) {
+      System.out.printf(
+          "%d certificate%s; keys (*.key, ca.key) are readable by you only. Start each process with"
+              + " --tls-dir %s, its own folder (env FTLAB_TLS_DIR), and the CLI with --tls-dir %s;"
+              + " clients pick theirs with --as NAME.%n",
+          wanted.size(),
+          wanted.size() == 1 ? "" : "s",
+          folder.resolve("NAME"),
+          folder.resolve(CLI_FOLDER));
+    } else {
+      System.out.printf(
+          "%d certificate%s; keys (*.key, ca.key) are readable by you only. Start every process"
+              + " with --tls-dir %s (env FTLAB_TLS_DIR); clients pick theirs with --as NAME.%n",
+          wanted.size(), wanted.size() == 1 ? "" : "s", folder);
+    }
     return 0;
   }
 

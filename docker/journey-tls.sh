@@ -3,8 +3,10 @@
 # checked: the certificates made by the certs service, answers flowing, `ftlab status` saying
 # mutual TLS; node-3 killed, node-4 paused and coordinator-1 stopped with zero failed requests; the
 # rogue node (profile rogue: node-1's id, node-5's certificate) refused by identity at both
-# coordinators while node-1 keeps answering; `ftlab revoke node-2` taking node-2 out at once; then
-# down -v, leaving nothing behind (the certificates' volume included).
+# coordinators while node-1 keeps answering; `ftlab revoke node-2` taking node-2 out at once, and
+# coordinator-1 still refusing it after a restart (each coordinator keeps its revocations in its own
+# volume); each container holding only its own key; then down -v, leaving nothing behind (the
+# certificates' volumes included).
 # Builds the image as journey.sh does (FTLAB_IMAGE, default ftlab:journey; cached after it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +61,17 @@ case "$line" in
 esac
 say "$line"
 
+# each process has a volume with only its own key; the authority's stays in the certs service's
+folder_of() { compose exec -T "$1" sh -c 'ls -A /certs' 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+for pair in "coordinator-1:ca.pem coordinator-1.key coordinator-1.pem" \
+            "node-1:ca.pem node-1.key node-1.pem" \
+            "client:admin.key admin.pem ca.pem client.key client.pem"; do
+  service=${pair%%:*}
+  files=$(folder_of "$service")
+  [ "$files" = "${pair#*:}" ] || { say "$service's /certs holds '$files', not '${pair#*:}'"; exit 1; }
+  say "$service's /certs: $files"
+done
+
 say "docker compose kill node-3"
 compose kill node-3
 expect_state node-3 DEAD coordinator-1 coordinator-2
@@ -104,10 +117,19 @@ say "docker compose exec client ftlab revoke node-2"
 compose exec -T client /app/entrypoint ftlab revoke node-2
 expect_state node-2 LEFT coordinator-1 coordinator-2
 more_answers 10
+# each coordinator kept it in its own volume (the CLI wrote into its own): after a restart,
+# coordinator-1 still refuses node-2
+say "docker compose restart coordinator-1"
+compose restart coordinator-1
+revoked_at_start() { security_line coordinator-1 | grep -E '; revoked: ([^;]*, )?node-2(,|$)' >/dev/null; }
+wait_for "coordinator-1 refusing node-2 after its restart" 60 revoked_at_start
+say "coordinator-1 after its restart: $(security_line coordinator-1 | grep -oE 'refused: [^;]*'); revoked: node-2"
+[ "$(state_at node-2 coordinator-1)" != ALIVE ] || { say "node-2 is ALIVE at coordinator-1 after its restart"; exit 1; }
+more_answers 10
 
 client_passed
 
 say "docker compose ... --profile rogue down -v"
 down_all
 nothing_left
-say "PASS (TLS): mutual TLS on every link; zero failed and zero wrong answers through a kill, a pause and a coordinator stop; the rogue refused by identity at both coordinators; node-2 revoked; nothing left behind"
+say "PASS (TLS): mutual TLS on every link; zero failed and zero wrong answers through a kill, a pause and a coordinator stop; the rogue refused by identity at both coordinators; node-2 revoked, still after a coordinator's restart; one key per container; nothing left behind"

@@ -139,7 +139,9 @@ public final class NodeMain implements Callable<Integer> {
               + " lab's authority (ca.pem) from DIR, made by 'ftlab certs'. Its heartbeats then"
               + " go only to coordinators with a certificate from the same authority, and only"
               + " coordinators may ask it to compute, only admins change its faults"
-              + " (env FTLAB_TLS_DIR). Default: none, plaintext.")
+              + " (env FTLAB_TLS_DIR). {id} stands for the node's id, e.g. /certs/{id} for the"
+              + " replicas of a scaled service, each in its folder from 'ftlab certs --split'."
+              + " Default: none, plaintext.")
   String tlsDir;
 
   @Option(
@@ -204,6 +206,7 @@ public final class NodeMain implements Callable<Integer> {
               + id
               + "'");
     }
+    tlsDir = tlsDir.replace("{id}", id); // a folder per replica of a scaled service
     TlsFiles tls = null;
     DefenseScoreboard defenses = DefenseScoreboard.plaintext();
     if (tlsDir.isBlank() && !tlsAs.isBlank()) {

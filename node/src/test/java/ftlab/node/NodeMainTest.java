@@ -30,6 +30,29 @@ class NodeMainTest {
   }
 
   @Test
+  void idInTheTlsFolderStandsForTheNodesId() {
+    StringWriter err = new StringWriter();
+    var cli = NodeMain.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+
+    int exit =
+        cli.execute(
+            "--id",
+            "pool-7",
+            "--tls-dir",
+            "/nonexistent-ftlab/{id}",
+            "--port",
+            "7999",
+            "--http-port",
+            "-1");
+
+    // the folder read is pool-7's own (there is none here: the sentence names it), before the
+    // node binds its port
+    assertThat(exit).isEqualTo(2);
+    assertThat(err.toString()).contains("/nonexistent-ftlab/pool-7").doesNotContain("{id}");
+  }
+
+  @Test
   void helpRendersWithoutPicocliWarnings() {
     PrintStream err = System.err;
     ByteArrayOutputStream warnings = new ByteArrayOutputStream();

@@ -121,10 +121,11 @@ more_answers 10
 # coordinator-1 still refuses node-2
 say "docker compose restart coordinator-1"
 compose restart coordinator-1
-revoked_at_start() { security_line coordinator-1 | grep -E '; revoked: ([^;]*, )?node-2(,|$)' >/dev/null; }
+revoked_at_start() { # read from its own revoked file, and node-2's beats refused for it
+  security_line coordinator-1 | grep -E '[0-9]+ by revocation.*; revoked: ([^;]*, )?node-2(,|$)' >/dev/null
+}
 wait_for "coordinator-1 refusing node-2 after its restart" 60 revoked_at_start
 say "coordinator-1 after its restart: $(security_line coordinator-1 | grep -oE 'refused: [^;]*'); revoked: node-2"
-[ "$(state_at node-2 coordinator-1)" != ALIVE ] || { say "node-2 is ALIVE at coordinator-1 after its restart"; exit 1; }
 more_answers 10
 
 client_passed

@@ -35,6 +35,7 @@ final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdmi
   private final Dispatcher dispatcher;
   private final Cluster cluster;
   private final DefenseScoreboard defenses;
+  private final Object revocationChanges = new Object();
 
   CoordinatorAdminService(
       String coordinatorId, Dispatcher dispatcher, Cluster cluster, DefenseScoreboard defenses) {
@@ -76,29 +77,36 @@ final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdmi
     }
     String by = caller.map(Identity::toString).orElse("an operator");
     Revocations revocations = defenses.revocations();
-    boolean changed =
-        request.getUndo()
-            ? revocations.undo(name)
-            : revocations.revoke(name, by, System.currentTimeMillis());
-    Optional<NodeState> node =
-        request.getUndo()
-            ? cluster.unrevoke(name)
-            : cluster.revoke(name, "revoked by " + by + ": its certificate is refused from now on");
-    // kept in this coordinator's own folder, so that it still holds after a restart
+    boolean changed;
+    Optional<NodeState> node;
     Optional<Path> keptIn = Optional.empty();
-    Optional<Path> folder = revocations.folder();
-    if (folder.isPresent()) {
-      try {
-        Revocations.write(folder.get(), name, request.getUndo());
-        keptIn = Optional.of(folder.get().resolve(Revocations.FILE));
-      } catch (IOException | RuntimeException e) {
-        log.warn(
-            "could not {} {} in {}: {}; after a restart this coordinator {} it",
-            request.getUndo() ? "strike" : "keep",
-            name,
-            folder.get().resolve(Revocations.FILE),
-            e.getMessage(),
-            request.getUndo() ? "refuses" : "accepts");
+    // one change at a time, memory and file together: a revoke and an undo of one name at once
+    // must not leave the file saying the opposite of what this coordinator does
+    synchronized (revocationChanges) {
+      changed =
+          request.getUndo()
+              ? revocations.undo(name)
+              : revocations.revoke(name, by, System.currentTimeMillis());
+      node =
+          request.getUndo()
+              ? cluster.unrevoke(name)
+              : cluster.revoke(
+                  name, "revoked by " + by + ": its certificate is refused from now on");
+      // kept in this coordinator's own folder, so that it still holds after a restart
+      Optional<Path> folder = revocations.folder();
+      if (folder.isPresent()) {
+        try {
+          Revocations.write(folder.get(), name, request.getUndo());
+          keptIn = Optional.of(folder.get().resolve(Revocations.FILE));
+        } catch (IOException | RuntimeException e) {
+          log.warn(
+              "could not {} {} in {}: {}; after a restart this coordinator {} it",
+              request.getUndo() ? "strike" : "keep",
+              name,
+              folder.get().resolve(Revocations.FILE),
+              e.getMessage(),
+              request.getUndo() ? "refuses" : "accepts");
+        }
       }
     }
     log.warn(

@@ -130,8 +130,12 @@ final class HeartbeatSender implements AutoCloseable {
         return;
       }
     }
+    long due;
+    synchronized (this) {
+      due = firstTickNanos + ticks * interval.toNanos();
+    }
     try {
-      beat();
+      beat(due);
     } catch (RuntimeException e) {
       // a beat that could not be sent must not end the beating: the next tick tries again
       log.warn("{} could not send a heartbeat: {}", nodeId, e.toString());
@@ -147,7 +151,11 @@ final class HeartbeatSender implements AutoCloseable {
     scheduleTick(nextDue - now);
   }
 
-  private void beat() {
+  /**
+   * @param dueNanos when this tick was due: beats are aged by their ticks' due times, so that a
+   *     tick that ran a little late does not keep the beat it sent from being given up on time
+   */
+  private void beat(long dueNanos) {
     FaultPlan now = faults.get();
     if (!now.sendsHeartbeats()) {
       return; // frozen or muted: the coordinators hear nothing, and will suspect the node
@@ -164,9 +172,8 @@ final class HeartbeatSender implements AutoCloseable {
       beat.setFaults(now.toProto()); // unset when healthy, as membership.proto says
     }
     HeartbeatRequest hb = beat.build();
-    long sentAt = clock.nanoTime();
     for (Link link : links) {
-      link.send(hb, sentAt);
+      link.send(hb, dueNanos);
     }
   }
 
@@ -297,7 +304,9 @@ final class HeartbeatSender implements AutoCloseable {
     // the four above are read and written by the replies' callbacks, on gRPC's threads, two of
     // which may run at once (two beats out): under the link's lock
 
-    /** The beats still out, oldest first, and when each was sent; only the ticks touch this. */
+    /**
+     * The beats still out, oldest first, with their ticks' due times; only the ticks touch this.
+     */
     private final ArrayDeque<Out> out = new ArrayDeque<>();
 
     Link(String target, ManagedChannel channel) {
@@ -307,13 +316,16 @@ final class HeartbeatSender implements AutoCloseable {
     }
 
     /**
-     * Gives up the beats that are two intervals old, then sends {@code hb}, unless {@link #MAX_OUT}
-     * beats are still out (a tick that ran early). A frozen coordinator is sent every beat, each
-     * given up two intervals later.
+     * Gives up the beats two intervals old (by their ticks' due times, which are at least an
+     * interval apart: so the beat of the next-but-one tick always is, however late either tick
+     * ran), then sends {@code hb}. A frozen coordinator is sent every beat, each given up two ticks
+     * later; {@link #MAX_OUT} is a bound this keeps, checked all the same.
+     *
+     * @param due when the tick that sends {@code hb} was due
      */
-    void send(HeartbeatRequest hb, long now) {
+    void send(HeartbeatRequest hb, long due) {
       out.removeIf(o -> o.call().isDone());
-      while (!out.isEmpty() && now - out.peekFirst().sentAtNanos() >= 2 * interval.toNanos()) {
+      while (!out.isEmpty() && due - out.peekFirst().dueNanos() >= 2 * interval.toNanos()) {
         out.pollFirst().call().cancel(true); // its callback counts it as lost
       }
       if (out.size() >= MAX_OUT) {
@@ -323,7 +335,7 @@ final class HeartbeatSender implements AutoCloseable {
       ListenableFuture<HeartbeatReply> call =
           stub.withDeadlineAfter(2 * interval.toMillis() + 1_000, TimeUnit.MILLISECONDS)
               .heartbeat(hb);
-      out.addLast(new Out(call, now));
+      out.addLast(new Out(call, due));
       Futures.addCallback(
           call,
           new FutureCallback<HeartbeatReply>() {
@@ -398,6 +410,6 @@ final class HeartbeatSender implements AutoCloseable {
     }
   }
 
-  /** A beat out, and when it was sent. */
-  private record Out(ListenableFuture<HeartbeatReply> call, long sentAtNanos) {}
+  /** A beat out, and when the tick that sent it was due. */
+  private record Out(ListenableFuture<HeartbeatReply> call, long dueNanos) {}
 }

@@ -165,6 +165,26 @@ class HeartbeatTest {
   }
 
   @Test
+  void aTickThatRanLateDoesNotHoldUpTheBeatsOfTheNextToAFrozenCoordinator() {
+    FakeCoordinator frozen = coordinator("coord-frozen", FROZEN);
+    TestNode node = TestNode.start(grpc, "node-1", 2, List.of(frozen.name()));
+    long half = TestNode.BEAT.toNanos() / 2;
+
+    node.clock.pauseFor(3 * half); // the tick due at 20 ms runs at 30 ms
+    node.clock.advance(0);
+    node.clock.advance(half); // 40 ms: beat 1 (0 ms) given up, beat 3 out
+    // 60 ms: beat 2 was sent only 30 ms ago, but its tick was due two ticks ago: given up, and
+    // beat 4 goes out (aged by the time sent, beats 2 and 3 would fill both places)
+    node.clock.advance(2 * half);
+    node.beats(2);
+
+    assertThat(frozen.heartbeats())
+        .extracting(HeartbeatRequest::getSequence)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    assertThat(frozen.mostHeartbeatsOpenAtOnce()).isEqualTo(2);
+  }
+
+  @Test
   void beatsKeepToTheirScheduleWhenOneRunsLate() {
     FakeCoordinator coord = coordinator("coord", ANSWERS);
     TestNode node = TestNode.start(grpc, "node-1", 2, List.of(coord.name()));

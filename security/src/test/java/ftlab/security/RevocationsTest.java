@@ -52,7 +52,8 @@ class RevocationsTest {
                 dir.toString(),
                 "other",
                 String.valueOf(EACH))
-            .redirectErrorStream(true)
+            // its stderr to the test's own: a JVM notice there must not come before "ready"
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
     ExecutorService threads = Executors.newFixedThreadPool(2);
     try {

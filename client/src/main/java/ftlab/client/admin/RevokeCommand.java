@@ -24,8 +24,11 @@ import picocli.CommandLine.Parameters;
           + " every coordinator refuses every call with it from now on, and a node of that name"
           + " gets no more work at once (LEFT).",
       "Each coordinator writes the name into the 'revoked' file of its own certificate folder,"
-          + " and this command into its own (--tls-dir): coordinators and nodes read that file"
-          + " when they start (a running node does not hear of it).",
+          + " and this command into its own (--tls-dir); every process reads the file in its"
+          + " folder when it starts. With a folder per process (ftlab certs --split, the TLS"
+          + " compose lab) no node's folder gets it, and a coordinator that was down does not"
+          + " hear of it: revoke again once it is up. A running node does not hear of it"
+          + " either.",
       "--undo takes it back: the node is ALIVE again at its next heartbeat."
     })
 public final class RevokeCommand implements Callable<Integer> {
@@ -97,7 +100,7 @@ public final class RevokeCommand implements Callable<Integer> {
     try {
       Revocations.write(tls.get().dir(), name, undo);
       System.out.printf(
-          "%s %s: coordinators started later %s it too%n",
+          "%s %s too: processes that start with this folder (--tls-dir) %s it%n",
           undo ? "removed from" : "written into",
           tls.get().dir().resolve(Revocations.FILE),
           undo ? "accept" : "refuse");

@@ -35,6 +35,9 @@ cleanup() {
   if [ $status -ne 0 ]; then
     say "FAILED; the last lines of the client, the coordinators and the rogue:"
     COMPOSE_PROFILES=rogue compose logs --no-color --tail=40 certs client coordinator-1 coordinator-2 rogue 2>/dev/null || true
+    say "the client's requests that did not end verified, and its 5 s lines with failures:"
+    compose logs --no-color client 2>/dev/null | grep -E '^[^|]*\| #' | grep -v ' verified ' | tail -40 || true
+    compose logs --no-color client 2>/dev/null | grep -E 'last 5 s: [0-9]+ ok, [1-9]' | tail -20 || true
   fi
   down_all >/dev/null 2>&1 || true
   rm -f "$ENV_FILE"

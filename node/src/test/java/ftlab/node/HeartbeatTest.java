@@ -168,10 +168,7 @@ class HeartbeatTest {
   void aTickThatRanLateDoesNotHoldUpTheBeatsOfTheNextToAFrozenCoordinator() {
     FakeCoordinator frozen = coordinator("coord-frozen", FROZEN);
     TestNode node = TestNode.start(grpc, "node-1", 2, List.of(frozen.name()));
-    long half = TestNode.BEAT.toNanos() / 2;
-
-    node.clock.pauseFor(3 * half); // the tick due at 20 ms runs at 30 ms
-    node.clock.advance(0);
+    long half = runTheSecondTickLate(node);
     node.clock.advance(half); // 40 ms: beat 1 (0 ms) given up, beat 3 out
     // 60 ms: beat 2 was sent only 30 ms ago, but its tick was due two ticks ago: given up, and
     // beat 4 goes out (aged by the time sent, beats 2 and 3 would fill both places)
@@ -188,10 +185,7 @@ class HeartbeatTest {
   void beatsKeepToTheirScheduleWhenOneRunsLate() {
     FakeCoordinator coord = coordinator("coord", ANSWERS);
     TestNode node = TestNode.start(grpc, "node-1", 2, List.of(coord.name()));
-    long half = TestNode.BEAT.toNanos() / 2;
-
-    node.clock.pauseFor(3 * half); // the tick due at 20 ms runs at 30 ms
-    node.clock.advance(0);
+    long half = runTheSecondTickLate(node);
     assertThat(coord.heartbeats()).hasSize(2);
 
     // the next is due at 40 ms, as if the late one had been on time (not 20 ms after it, at 50)
@@ -212,6 +206,19 @@ class HeartbeatTest {
     assertThat(coord.heartbeats()).hasSize(3);
     node.beats(2);
     assertThat(coord.heartbeats()).hasSize(5);
+  }
+
+  /**
+   * Runs the tick due at 20 ms at 30 ms (the node was held up for half a beat): its beat goes out
+   * then.
+   *
+   * @return half a beat, in nanoseconds
+   */
+  private static long runTheSecondTickLate(TestNode node) {
+    long half = TestNode.BEAT.toNanos() / 2;
+    node.clock.pauseFor(3 * half);
+    node.clock.advance(0);
+    return half;
   }
 
   /** Beats until {@code coord} has heard one: reconnecting is gRPC's business, in real time. */

@@ -63,7 +63,8 @@ class RevocationsTest {
               new java.io.InputStreamReader(
                   other.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
       assertThat(fromOther.readLine()).as("the other writer's first line").isEqualTo("ready");
-      Files.createFile(dir.resolve(Writer.GO));
+      other.getOutputStream().write("go\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      other.getOutputStream().flush();
       List<Future<?>> here = new ArrayList<>();
       for (String prefix : List.of("a", "b")) {
         here.add(
@@ -93,25 +94,23 @@ class RevocationsTest {
     // and no temporary file is left behind
     try (var files = Files.list(dir)) {
       assertThat(files.map(f -> f.getFileName().toString()))
-          .containsExactlyInAnyOrder(Revocations.FILE, ".revoked.lock", Writer.GO);
+          .containsExactlyInAnyOrder(Revocations.FILE, ".revoked.lock");
     }
   }
 
   /** Writes PREFIX-1..N into a folder's revocation file, one name at a time. */
   public static final class Writer {
-    /** The file whose appearance starts the other JVM's writing. */
-    static final String GO = "go";
-
-    public static void main(String[] args) throws IOException, InterruptedException {
+    public static void main(String[] args) throws IOException {
       Path dir = Path.of(args[0]);
       System.out.println("ready");
       System.out.flush();
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!Files.exists(dir.resolve(GO))) {
-        if (System.nanoTime() - until > 0) {
-          throw new IllegalStateException("no word to go within 30 s");
-        }
-        Thread.sleep(1);
+      // blocks until the test says go (or ends, if the test went away)
+      String word =
+          new java.io.BufferedReader(
+                  new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))
+              .readLine();
+      if (!"go".equals(word)) {
+        throw new IllegalStateException("no word to go, got " + word);
       }
       write(dir, args[1], Integer.parseInt(args[2]));
     }

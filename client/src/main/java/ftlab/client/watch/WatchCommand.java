@@ -132,6 +132,16 @@ public final class WatchCommand implements Callable<Integer> {
               + " FTLAB_REPLICAS, or the last count given with 'ftlab mode').")
   int replicas;
 
+  @Option(
+      names = "--wait-for-nodes",
+      defaultValue = "60s",
+      converter = DurationConverter.class,
+      description =
+          "Before counting, wait at most this long until every coordinator that answers has a"
+              + " node ALIVE (a lab that was just started); 0 = start at once. Default:"
+              + " ${DEFAULT-VALUE}.")
+  Duration waitForNodes;
+
   @Option(names = "--quiet", description = "Print only the summaries, not a line per answer.")
   boolean quiet;
 
@@ -144,6 +154,10 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (waitForNodes.isNegative() || waitForNodes.compareTo(Duration.ofHours(1)) > 0) {
+      throw new IllegalArgumentException(
+          "wait for nodes must be between 0 and 1 h, got " + human(waitForNodes));
+    }
     if (interval.toMillis() < 100) {
       throw new IllegalArgumentException(
           "interval must be at least 100 ms, got " + interval.toMillis() + " ms");
@@ -189,6 +203,8 @@ public final class WatchCommand implements Callable<Integer> {
           human(duration),
           count > 0 ? " or " + count + " requests" : "",
           RedundancyWords.describe(settings.redundancy()));
+      coordinators.connect(Coordinators.CONNECT_FIRST);
+      NodesReady.await(coordinators, waitForNodes, out::println);
       if (!quiet) {
         out.println(header());
       }

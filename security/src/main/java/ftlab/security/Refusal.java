@@ -7,7 +7,8 @@ import java.util.Optional;
  * the dashboard: which layer caught it, who called from where, claiming to be whom, and why.
  *
  * @param layer the defence that caught it
- * @param peer the caller's address ("10.0.3.7:51234"), or "unknown" where TLS does not say it
+ * @param peer the caller's address ("10.0.3.7:51234"), or "unknown" where the transport does not
+ *     say it
  * @param identity the identity the caller's certificate names, if it named one
  * @param claim what the caller claimed beyond its certificate (the node id in its heartbeat, the
  *     method it called), or empty
@@ -19,8 +20,8 @@ public record Refusal(
   /** The defences, in the order a call meets them. */
   public enum Layer {
     /**
-     * TLS: a certificate the lab's authority did not sign (counted); no certificate or plaintext
-     * are turned away too, but before a certificate is checked, so nobody counts them.
+     * TLS: a certificate the lab's authority did not sign, no certificate at all, or plaintext
+     * ({@link HandshakeWatch}); a connection closed before its handshake (a port probe) is not one.
      */
     HANDSHAKE,
     /** The caller's role may not call this method. */

@@ -3,7 +3,12 @@ package ftlab.security;
 import io.grpc.ChannelCredentials;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiators;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -175,17 +180,18 @@ public final class TlsFiles {
 
   /**
    * The credentials of this process's port: TLS with this certificate, and a certificate from the
-   * same authority required of every caller (mutual TLS). {@code refused} is told of every caller
-   * whose certificate the handshake turned away (with the identity it claimed; TLS does not say the
-   * caller's address here). A caller with no certificate at all, or one that speaks plaintext, is
-   * turned away before any certificate is checked, and is not told of.
+   * same authority required of every caller (mutual TLS). {@code refused} is told of every
+   * connection whose handshake failed, with the caller's address: a certificate from another
+   * authority (with the identity it claims), none at all, or plaintext ({@link HandshakeWatch}).
    */
   public ServerCredentials server(Consumer<Refusal> refused) throws IOException {
-    return TlsServerCredentials.newBuilder()
-        .keyManager(certificate.toFile(), key.toFile())
-        .trustManager(new ClientCheck(authority, refused))
-        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
-        .build();
+    SslContext tls =
+        GrpcSslContexts.configure(SslContextBuilder.forServer(certificate.toFile(), key.toFile()))
+            .trustManager(new ClientCheck(authority))
+            .clientAuth(ClientAuth.REQUIRE)
+            .build();
+    return InternalNettyServerCredentials.create(
+        new HandshakeWatch(InternalProtocolNegotiators.serverTls(tls), refused));
   }
 
   /**
@@ -305,13 +311,15 @@ public final class TlsFiles {
 
   private static final class ClientCheck extends ChainCheck {
     private final X509TrustManager authority;
-    private final Consumer<Refusal> refused;
 
-    ClientCheck(X509TrustManager authority, Consumer<Refusal> refused) {
+    ClientCheck(X509TrustManager authority) {
       this.authority = authority;
-      this.refused = refused;
     }
 
+    /**
+     * Throws a {@link HandshakeWatch.RefusedCertificate} that carries the identity the certificate
+     * claims: the handshake's watcher, which knows the caller's address, reports it.
+     */
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType)
         throws CertificateException {
@@ -320,19 +328,15 @@ public final class TlsFiles {
       } catch (CertificateException e) {
         Optional<Identity> claimed =
             chain == null || chain.length == 0 ? Optional.empty() : Identity.of(chain[0]);
-        refused.accept(
-            new Refusal(
-                Refusal.Layer.HANDSHAKE,
-                "unknown",
-                claimed,
-                "",
-                (chain == null || chain.length == 0
-                    ? "it showed no certificate"
-                    : "its certificate (issued by "
-                        + chain[0].getIssuerX500Principal().getName()
-                        + ") did not pass: "
-                        + reason(e))));
-        throw e;
+        throw new HandshakeWatch.RefusedCertificate(
+            claimed,
+            chain == null || chain.length == 0
+                ? "it showed no certificate"
+                : "its certificate (issued by "
+                    + chain[0].getIssuerX500Principal().getName()
+                    + ") did not pass: "
+                    + reason(e),
+            e);
       }
     }
 

@@ -103,12 +103,58 @@ class MutualTlsTest {
   }
 
   @Test
-  void aPlaintextCallerDoesNotGetPastTheHandshake() {
+  void aPlaintextCallerDoesNotGetPastTheHandshakeAndIsReportedWithItsAddress() {
     assertThatThrownBy(() -> check(InsecureChannelCredentials.create()))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     assertThat(seen).isEmpty();
+    Refusal r = firstRefusal();
+    assertThat(r.layer()).isEqualTo(Refusal.Layer.HANDSHAKE);
+    assertThat(r.peer()).matches("127\\.0\\.0\\.1:\\d+");
+    assertThat(r.identity()).isEmpty();
+    assertThat(r.reason())
+        .isEqualTo("it spoke plaintext, not TLS (started without a certificate folder?)");
+  }
+
+  @Test
+  void aTlsCallerWithoutACertificateIsReportedWithItsAddress() throws IOException {
+    // it trusts the lab's authority, so it would finish its side; it only lacks a certificate
+    ChannelCredentials noCertificate =
+        io.grpc.TlsChannelCredentials.newBuilder()
+            .trustManager(
+                io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE
+                    .getTrustManagers())
+            .build();
+    assertThatThrownBy(() -> check(noCertificate)).isInstanceOf(StatusRuntimeException.class);
+    assertThat(seen).isEmpty();
+    Refusal r = firstRefusal();
+    assertThat(r.layer()).isEqualTo(Refusal.Layer.HANDSHAKE);
+    assertThat(r.peer()).matches("127\\.0\\.0\\.1:\\d+");
+    assertThat(r.identity()).isEmpty();
+    assertThat(r.reason()).isEqualTo("it showed no certificate");
+  }
+
+  @Test
+  void aConnectionClosedBeforeItsHandshakeIsNotARefusal() throws Exception {
+    // a port probe (a health check that only connects, a scanner): opened and closed, no bytes
+    try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+      assertThat(probe.isConnected()).isTrue();
+    }
+    // then a plaintext caller: the one refusal that comes is its, not the probe's
+    assertThatThrownBy(() -> check(InsecureChannelCredentials.create()))
+        .isInstanceOf(StatusRuntimeException.class);
+    firstRefusal();
+    Thread.sleep(300); // room for a late second report, which must not come
+    assertThat(refusals).hasSize(1);
+    assertThat(refusals.get(0).reason()).startsWith("it spoke plaintext");
+  }
+
+  private Refusal firstRefusal() {
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !refusals.isEmpty());
+    return refusals.get(0);
   }
 
   @Test
@@ -134,6 +180,7 @@ class MutualTlsTest {
         .atMost(Duration.ofSeconds(5))
         .until(() -> !refusals.isEmpty());
     assertThat(refusals.get(0).layer()).isEqualTo(Refusal.Layer.HANDSHAKE);
+    assertThat(refusals.get(0).peer()).matches("127\\.0\\.0\\.1:\\d+");
     assertThat(refusals.get(0).identity()).contains(new Identity(Role.NODE, "node-1"));
     assertThat(refusals.get(0).reason())
         .startsWith("its certificate (issued by")

@@ -97,10 +97,10 @@ class MutualTlsIT {
       assertThat(before.getSecurity().getRefusedMap()).isEmpty();
 
       // 1. no certificate: a plaintext caller does not get past the handshake, and is told why
+      ManagedChannel plaintext = channel(coordinator1, InsecureChannelCredentials.create());
       refused(
           () ->
-              MembershipGrpc.newBlockingStub(
-                      channel(coordinator1, InsecureChannelCredentials.create()))
+              MembershipGrpc.newBlockingStub(plaintext)
                   .withDeadlineAfter(5, TimeUnit.SECONDS)
                   .heartbeat(HostileHeartbeatsIT.heartbeat("rogue-1", "127.0.0.1:1", 1, 1).build()),
           Status.Code.UNAVAILABLE,
@@ -108,6 +108,18 @@ class MutualTlsIT {
               assertThat(Coordinators.explain(e))
                   .contains(
                       "if the other side runs with --tls-dir (mutual TLS), this side needs it"));
+      plaintext.shutdownNow(); // or it would dial again and again, each time refused and counted
+      // ... and the coordinator records it, with the caller's address, though it showed nothing
+      String plaintextRefused =
+          org.awaitility.Awaitility.await()
+              .atMost(Duration.ofSeconds(10))
+              .until(
+                  () -> p.coordinators().view(0, 2_000).getSecurity().getLastRefusal(),
+                  r -> r.startsWith("handshake refused"));
+      assertThat(plaintextRefused)
+          .matches(
+              "handshake refused a caller without an ftlab identity at 127\\.0\\.0\\.1:[0-9]+: it"
+                  + " spoke plaintext, not TLS \\(started without a certificate folder\\?\\)");
 
       // 2. a certificate from an authority of its own, naming node-9: refused at the handshake
       ManagedChannel rogue;
@@ -217,12 +229,13 @@ class MutualTlsIT {
           .containsExactlyInAnyOrder("node-1", "node-2", "node-3");
       assertThat(after.getRedundancy().getMode()).isEqualTo(RedundancyMode.FAILOVER);
       assertThat(node(after, "node-1").getFaults()).isEqualTo(Faults.getDefaultInstance());
-      // counted where they were caught: the certificate from another authority by the handshake
-      // (the plaintext caller was turned away before any certificate was looked at), 2 by
+      // counted where they were caught: the plaintext caller and the certificate from another
+      // authority by the handshake, 2 by
       // coordinator-1's table (a client heartbeating, a client switching modes), 2 by its identity
       // check (node-3's heartbeat and goodbye for node-1); node-1 counts its own 2
       // (the rogue's channel may try its handshake more than once for one call: at least one)
-      assertThat(after.getSecurity().getRefusedMap().getOrDefault("handshake", 0L)).isPositive();
+      assertThat(after.getSecurity().getRefusedMap().getOrDefault("handshake", 0L))
+          .isGreaterThanOrEqualTo(2);
       assertThat(after.getSecurity().getRefusedMap())
           .containsEntry("authorization", 2L)
           .containsEntry("identity", 2L);

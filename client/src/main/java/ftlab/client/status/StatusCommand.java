@@ -4,11 +4,13 @@ import ftlab.client.CoordinatorOption;
 import ftlab.client.Coordinators;
 import ftlab.proto.ClusterView;
 import ftlab.proto.FaultWords;
+import ftlab.proto.NodeState;
 import ftlab.proto.NodeView;
 import ftlab.proto.RedundancyWords;
 import ftlab.proto.SecurityView;
 import ftlab.security.Role;
 import io.grpc.StatusRuntimeException;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -89,7 +91,7 @@ public final class StatusCommand implements Callable<Integer> {
               view.getLastGuardEvent()));
     }
     if (view.hasSecurity()) {
-      s.append(security(view.getSecurity()));
+      s.append(security(view.getSecurity(), quarantined(view)));
     }
     String row =
         "%-"
@@ -152,7 +154,19 @@ public final class StatusCommand implements Callable<Integer> {
    * authorization, 1 by identity; latest, 3 s ago: ..." (docs/security.md); in plaintext, rate
    * limits refuse too.
    */
-  static String security(SecurityView security) {
+  /** The nodes the vote has quarantined, in the table's order: the scoreboard's last layer. */
+  static List<String> quarantined(ClusterView view) {
+    return view.getNodesList().stream()
+        .filter(n -> n.getState() == NodeState.QUARANTINED)
+        .map(NodeView::getNodeId)
+        .toList();
+  }
+
+  /**
+   * The security line: the mode, then the defence scoreboard (what each layer refused, the latest
+   * in words; who is revoked; who the vote quarantined: docs/security.md).
+   */
+  static String security(SecurityView security, List<String> quarantined) {
     StringBuilder line = new StringBuilder("security: ");
     if (security.getTls()) {
       line.append(security.getMode())
@@ -180,6 +194,9 @@ public final class StatusCommand implements Callable<Integer> {
     }
     if (security.getRevokedCount() > 0) {
       line.append("; revoked: ").append(String.join(", ", security.getRevokedList()));
+    }
+    if (!quarantined.isEmpty()) {
+      line.append("; quarantined by the vote: ").append(String.join(", ", quarantined));
     }
     return line.append(System.lineSeparator()).toString();
   }

@@ -9,6 +9,7 @@ import ftlab.proto.Lie;
 import ftlab.proto.Load;
 import ftlab.proto.NodeState;
 import ftlab.proto.NodeView;
+import ftlab.proto.SecurityView;
 import ftlab.proto.Slow;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -104,5 +105,41 @@ class StatusFormatTest {
                 + " heartbeat from ghost-3000 at 127.0.0.1:1: this coordinator already tracks 128"
                 + " nodes, its limit (--max-nodes), none of them DEAD or LEFT: a new node id is"
                 + " refused until one is");
+  }
+
+  @Test
+  void theSecurityLineIsTheScoreboardWithTheVoteLast() {
+    ClusterView view =
+        view(
+                node("node-1", NodeState.ALIVE, "first heartbeat"),
+                node("node-4", NodeState.QUARANTINED, "outvoted 3 times in its last 5 votes"),
+                node("node-2", NodeState.QUARANTINED, "outvoted 3 times in its last 5 votes"))
+            .toBuilder()
+            .setSecurity(
+                SecurityView.newBuilder()
+                    .setTls(true)
+                    .setMode("mutual TLS as coordinator coordinator-1")
+                    .setHandshakes(9)
+                    .putRefused("identity", 2)
+                    .putRefused("handshake", 1)
+                    .setLastRefusal("identity refused node node-5 at 10.0.3.7:5123 (...): ...")
+                    .setLastRefusalAgeMs(40)
+                    .addRevoked("node-3"))
+            .build();
+    assertThat(StatusCommand.table(view, "127.0.0.1:7001").lines().toList().get(1))
+        .isEqualTo(
+            "security: mutual TLS as coordinator coordinator-1; 9 handshakes; refused: 1 by"
+                + " handshake, 2 by identity; latest, 40 ms ago: identity refused node node-5 at"
+                + " 10.0.3.7:5123 (...): ...; revoked: node-3; quarantined by the vote: node-4,"
+                + " node-2");
+
+    ClusterView calm =
+        view.toBuilder()
+            .clearNodes()
+            .addNodes(node("node-1", NodeState.ALIVE, "first heartbeat"))
+            .setSecurity(SecurityView.newBuilder().setTls(true).setMode("mutual TLS").build())
+            .build();
+    assertThat(StatusCommand.table(calm, "127.0.0.1:7001").lines().toList().get(1))
+        .isEqualTo("security: mutual TLS; 0 handshakes; nothing refused");
   }
 }

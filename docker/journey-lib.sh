@@ -84,3 +84,48 @@ nothing_left() {
     say "left behind: $left containers, $nets networks, $vols volumes"; exit 1
   fi
 }
+
+# Lab 1b: node-5 cut off the network ($FTLAB_NETWORK) for 12 s, DEAD at both coordinators, then
+# back, ALIVE and answering again
+partition_node_5() {
+  say "Lab 1b: docker network disconnect $FTLAB_NETWORK node-5   (a partition, held 12 s)"
+  docker network disconnect "$FTLAB_NETWORK" "$(compose ps -q node-5)"
+  expect_state node-5 DEAD coordinator-1 coordinator-2
+  more_answers 10
+  sleep 12 # the partition's length: long enough for its name lookups to fail (architecture.md)
+  say "docker network connect --alias node-5 $FTLAB_NETWORK node-5"
+  docker network connect --alias node-5 "$FTLAB_NETWORK" "$(compose ps -q node-5)"
+  expect_state node-5 ALIVE coordinator-1 coordinator-2
+  wait_for "node-5 answering again" 60 node_more node-5 $(( $(node_answers node-5) + 3 ))
+  say "node-5 answers again"
+}
+node_answers() { compose logs --no-color client 2>/dev/null | grep -cE " verified +$1 " || true; }
+node_more() { [ "$(node_answers "$1")" -ge "$2" ]; }
+
+# Lab 1c: coordinator-1 paused (frozen, its port open): the client goes on through coordinator-2,
+# and coordinator-1, unpaused, says its detector did not run instead of suspecting every node
+freeze_coordinator_1() {
+  say "Lab 1c: docker compose pause coordinator-1   (frozen: the client goes to coordinator-2)"
+  local before
+  before=$(detector_stalls)
+  compose pause coordinator-1
+  more_answers 15
+  compose unpause coordinator-1
+  wait_for "coordinator-1 saying its detector did not run while paused" 15 detector_stalled_since "$before"
+  say "coordinator-1: $(compose logs --no-color coordinator-1 | grep -oE 'failure detector did not run for [0-9]+ ms' | tail -1) (it restarts its silence clocks instead of suspecting every node)"
+  more_answers 10
+}
+detector_stalls() { compose logs --no-color coordinator-1 2>/dev/null | grep -cF 'failure detector did not run for' || true; }
+detector_stalled_since() { [ "$(detector_stalls)" -gt "$1" ]; }
+
+# N more nodes from the pool service (pool-1 ... pool-N): ALIVE at both coordinators, and one of
+# them computing an answer the client verified
+scale_pool() { # N
+  say "docker compose up -d --scale pool=$1 pool   (more nodes: pool-1 to pool-$1)"
+  compose up -d --scale "pool=$1" pool
+  local n
+  for n in $(seq 1 "$1"); do expect_state "pool-$n" ALIVE coordinator-1 coordinator-2; done
+  wait_for "an answer computed by a pool node" 60 pool_answered
+  say "the client got an answer from $(compose logs --no-color client | grep -oE ' verified +pool-[0-9]+ ' | head -1 | awk '{print $2}')"
+}
+pool_answered() { compose logs --no-color client 2>/dev/null | grep -E ' verified +pool-[0-9]+ ' >/dev/null; }

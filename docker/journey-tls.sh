@@ -5,8 +5,8 @@
 # coordinator-1 stopped, node-5 cut off the network, coordinator-1 paused) with zero failed
 # requests, and a pool node joining with its own certificate; the
 # rogue node (profile rogue: node-1's id, node-5's certificate) refused by identity at both
-# coordinators while node-1 keeps answering; `ftlab revoke node-2` taking node-2 out at once, and
-# coordinator-1 still refusing it after a restart (each coordinator keeps its revocations in its own
+# coordinators while node-1 keeps answering; `ftlab revoke node-2` taking node-2 out at once, node-1
+# keeping it in its own volume (told by a coordinator), and coordinator-1 still refusing it after a restart (each coordinator keeps its revocations in its own
 # volume); each container holding only its own key; then down -v, leaving nothing behind (the
 # certificates' volumes included).
 # Builds the image as journey.sh does (FTLAB_IMAGE, default ftlab:journey; cached after it).
@@ -130,6 +130,10 @@ compose --profile rogue stop rogue
 say "docker compose exec client ftlab revoke node-2"
 compose exec -T client /app/entrypoint ftlab revoke node-2
 expect_state node-2 LEFT coordinator-1 coordinator-2
+# the nodes heard of it in the coordinators' heartbeat replies, and keep it in their own volume
+node_heard() { compose exec -T node-1 cat /certs/revoked 2>/dev/null | grep -E '^node-2  # told by coordinator-[12]$' >/dev/null; }
+wait_for "node-1 keeping node-2's revocation in its own volume" 15 node_heard
+say "node-1's /certs/revoked: $(compose exec -T node-1 grep '^node-2' /certs/revoked)"
 more_answers 10
 # each coordinator kept it in its own volume (the CLI wrote into its own): after a restart,
 # coordinator-1 still refuses node-2

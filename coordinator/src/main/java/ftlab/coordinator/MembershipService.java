@@ -122,6 +122,8 @@ final class MembershipService extends MembershipGrpc.MembershipImplBase {
         HeartbeatReply.newBuilder()
             .setCoordinatorId(coordinatorId)
             .setState(ProtoStates.toProto(beat.state()))
+            // how a revocation reaches the nodes: they refuse these names too
+            .addAllRevoked(defenses.revocations().names())
             .build());
     response.onCompleted();
   }

@@ -58,6 +58,11 @@ final class HeartbeatSender implements AutoCloseable {
   private final Supplier<FaultPlan> faults;
   private final List<Link> links = new ArrayList<>();
   private final AtomicLong sequence = new AtomicLong();
+
+  /** Told every reply (what the coordinator revokes: {@link NodeServer#listenHeartbeatReplies}). */
+  private final List<java.util.function.Consumer<HeartbeatReply>> replyListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   private final Scheduler clock;
 
   // guarded by this
@@ -102,6 +107,11 @@ final class HeartbeatSender implements AutoCloseable {
     for (String c : coordinators) {
       links.add(new Link(c, channelFactory.apply(c)));
     }
+  }
+
+  /** Subscribes {@code listener} to every heartbeat reply from now on, on gRPC's thread. */
+  void listenReplies(java.util.function.Consumer<HeartbeatReply> listener) {
+    replyListeners.add(listener);
   }
 
   /** Sends the first beat now, and one every interval from then on. */
@@ -355,6 +365,13 @@ final class HeartbeatSender implements AutoCloseable {
                 reachable = true;
                 everReached = true;
                 refusedWith = null;
+              }
+              for (java.util.function.Consumer<HeartbeatReply> l : replyListeners) {
+                try {
+                  l.accept(reply);
+                } catch (RuntimeException e) {
+                  log.warn("{}: a heartbeat reply's listener failed: {}", nodeId, e.toString());
+                }
               }
             }
 

@@ -256,8 +256,8 @@ public final class NodeMain implements Callable<Integer> {
                 Counter.builder("ftlab.security.refused")
                     .description(
                         "Calls security refused, by the layer that caught them: handshake (a"
-                            + " certificate not from the lab's authority), authorization (a role"
-                            + " calling what it may not)")
+                            + " certificate not from the lab's authority, none, or plaintext),"
+                            + " authorization (a role calling what it may not), revocation")
                     .tag("layer", layer)
                     .register(metrics.registry());
         refused.apply("authorization"); // shown from 0
@@ -307,6 +307,9 @@ public final class NodeMain implements Callable<Integer> {
       http = MetricsServer.start(bind, httpPort, metrics);
     }
     MetricsServer httpServer = http;
+    if (tls != null) {
+      node.listenHeartbeatReplies(new RevocationsHeard(id, defenses.revocations(), tls.dir()));
+    }
     node.start();
     log.info("{} security: {}", id, defenses.describe());
     Runtime.getRuntime()

@@ -172,6 +172,14 @@ public final class NodeServer {
     return server.getPort();
   }
 
+  /**
+   * Subscribes {@code listener} to every coordinator's heartbeat replies from now on (the names it
+   * revokes), on gRPC's thread: keep it short.
+   */
+  public void listenHeartbeatReplies(java.util.function.Consumer<ftlab.proto.HeartbeatReply> l) {
+    heartbeats.listenReplies(l);
+  }
+
   /** Subscribes {@code listener} to how every task ends from now on (metrics). */
   public void listenTasks(TaskListener listener) {
     worker.listen(listener);

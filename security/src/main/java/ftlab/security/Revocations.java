@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The certificates an operator revoked ({@code ftlab revoke NAME}), by name: every call from a
@@ -68,6 +70,38 @@ public final class Revocations {
     return Optional.ofNullable(revoked.get(identity.name()));
   }
 
+  /** A name revoked, or ({@code undo}) taken back, in this process, and who said so. */
+  public record Change(String name, boolean undo, String by) {}
+
+  /**
+   * What a coordinator says it revokes (in its heartbeat replies, to a node): the names new here
+   * are revoked, by it; the names it revoked here and no longer lists are taken back (an {@code
+   * ftlab revoke --undo}), and revoked again by the next reply of another coordinator that still
+   * lists them. Names from this process's own file, or first told by another coordinator, stay as
+   * they are. Cheap when nothing changed (every heartbeat reply comes here).
+   *
+   * @return what changed, for the log and the file
+   */
+  public synchronized List<Change> hear(String coordinator, List<String> names, long nowMillis) {
+    List<Change> changes = new ArrayList<>();
+    for (String name : names) {
+      if (revoke(name, coordinator, nowMillis)) {
+        changes.add(new Change(name, false, coordinator));
+      }
+    }
+    java.util.Set<String> listed = new java.util.HashSet<>(names);
+    if (listed.size() < revoked.size()) { // otherwise every name here is one it lists
+      for (Map.Entry<String, Revoked> e : new TreeMap<>(revoked).entrySet()) {
+        if (e.getValue().by().equals(coordinator)
+            && !listed.contains(e.getKey())
+            && revoked.remove(e.getKey(), e.getValue())) {
+          changes.add(new Change(e.getKey(), true, coordinator));
+        }
+      }
+    }
+    return changes;
+  }
+
   /** The revoked names, sorted. */
   public List<String> names() {
     return new ArrayList<>(new TreeMap<>(revoked).keySet());
@@ -81,28 +115,43 @@ public final class Revocations {
    */
   public static Revocations read(Path dir, long nowMillis) throws IOException {
     Revocations r = new Revocations(Optional.of(dir));
-    for (String name : readNames(dir.resolve(FILE))) {
-      r.revoke(name, dir.resolve(FILE).toString(), nowMillis);
+    for (Map.Entry<String, String> e : readEntries(dir.resolve(FILE)).entrySet()) {
+      Matcher told = TOLD.matcher(e.getValue());
+      // a name a coordinator told this process of stays that coordinator's to take back
+      r.revoke(
+          e.getKey(), told.matches() ? told.group(1) : dir.resolve(FILE).toString(), nowMillis);
     }
     return r;
   }
 
+  /** The note after a name that a coordinator told a node of: "told by coordinator-1". */
+  private static final Pattern TOLD = Pattern.compile("told by (\\S+)");
+
   /** The names in a revocation file, in order, without comments and blank lines. */
   public static List<String> readNames(Path file) throws IOException {
+    return new ArrayList<>(readEntries(file).keySet());
+  }
+
+  /** The names in a revocation file, in order, each with the comment on its line ("" if none). */
+  private static Map<String, String> readEntries(Path file) throws IOException {
     List<String> lines;
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
-      return List.of();
+      return Map.of();
     }
-    List<String> names = new ArrayList<>();
+    Map<String, String> names = new java.util.LinkedHashMap<>();
     for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i).replaceFirst("#.*", "").strip();
+      String whole = lines.get(i);
+      int hash = whole.indexOf('#');
+      String line = (hash < 0 ? whole : whole.substring(0, hash)).strip();
       if (line.isEmpty()) {
         continue;
       }
       try {
-        names.add(new Identity(Role.NODE, line).name());
+        names.put(
+            new Identity(Role.NODE, line).name(),
+            hash < 0 ? "" : whole.substring(hash + 1).strip());
       } catch (IllegalArgumentException e) {
         throw new IOException(file + " line " + (i + 1) + ": " + e.getMessage(), e);
       }
@@ -120,6 +169,14 @@ public final class Revocations {
    * the file is replaced whole (a reader sees the old one or the new one).
    */
   public static void write(Path dir, String name, boolean undo) throws IOException {
+    write(dir, name, undo, "");
+  }
+
+  /**
+   * As {@link #write(Path, String, boolean)}, with a note after the name ("told by coordinator-1":
+   * read back as who revoked it, see {@link #hear}).
+   */
+  public static void write(Path dir, String name, boolean undo, String note) throws IOException {
     try {
       new Identity(Role.NODE, name); // one valid name, one line
     } catch (IllegalArgumentException e) {
@@ -131,7 +188,7 @@ public final class Revocations {
               dir.resolve(".revoked.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
         FileLock lock = lockFile.lock(); // waits for the other process's turn
         try {
-          replace(dir, name, undo);
+          replace(dir, name, undo, note);
         } finally {
           lock.release();
         }
@@ -139,18 +196,20 @@ public final class Revocations {
     }
   }
 
-  private static void replace(Path dir, String name, boolean undo) throws IOException {
+  private static void replace(Path dir, String name, boolean undo, String note) throws IOException {
     Path file = dir.resolve(FILE);
-    List<String> names = new ArrayList<>(readNames(file));
+    Map<String, String> names = new java.util.LinkedHashMap<>(readEntries(file));
     names.remove(name);
     if (!undo) {
-      names.add(name);
+      names.put(name, note.replace('\n', ' ').strip());
     }
     StringBuilder text =
         new StringBuilder(
-            "# certificates revoked with 'ftlab revoke' (one name a line); coordinators read this"
-                + " when they start\n");
-    names.forEach(n -> text.append(n).append('\n'));
+            "# certificates revoked with 'ftlab revoke' (one name a line); coordinators and nodes"
+                + " read this when they start\n");
+    names.forEach(
+        (n, comment) ->
+            text.append(n).append(comment.isEmpty() ? "" : "  # " + comment).append('\n'));
     Path temporary = Files.createTempFile(dir, ".revoked", ".tmp");
     try {
       Files.writeString(temporary, text, StandardCharsets.UTF_8);

@@ -41,6 +41,56 @@ class RevocationsTest {
   }
 
   @Test
+  void aNodeRevokesWhatACoordinatorListsAndTakesBackOnlyWhatThatCoordinatorNoLongerLists()
+      throws IOException {
+    Revocations.write(dir, "admin-2", false); // the node's own file: nobody's to take back
+    Revocations node = Revocations.read(dir, 0);
+
+    assertThat(node.hear("coordinator-1", List.of("admin-2", "node-3"), 5))
+        .containsExactly(new Revocations.Change("node-3", false, "coordinator-1"));
+    assertThat(node.hear("coordinator-1", List.of("admin-2", "node-3"), 6)).isEmpty(); // again
+    assertThat(node.hear("coordinator-2", List.of("node-3", "node-4"), 7))
+        .containsExactly(new Revocations.Change("node-4", false, "coordinator-2"));
+    assertThat(node.names()).containsExactly("admin-2", "node-3", "node-4");
+
+    // coordinator-1 takes node-3 back (revoke --undo), and no longer lists admin-2 either: only
+    // what it told this node of is taken back
+    assertThat(node.hear("coordinator-1", List.of(), 8))
+        .containsExactly(new Revocations.Change("node-3", true, "coordinator-1"));
+    assertThat(node.names()).containsExactly("admin-2", "node-4");
+    // coordinator-2 still lists node-3: revoked again, now by it; and it no longer lists node-4,
+    // which it told this node of: taken back
+    assertThat(node.hear("coordinator-2", List.of("node-3"), 9))
+        .containsExactly(
+            new Revocations.Change("node-3", false, "coordinator-2"),
+            new Revocations.Change("node-4", true, "coordinator-2"));
+    assertThat(node.names()).containsExactly("admin-2", "node-3");
+    assertThat(node.of(new Identity(Role.NODE, "node-3")))
+        .map(Revocations.Revoked::by)
+        .contains("coordinator-2");
+  }
+
+  @Test
+  void whoToldANodeOfANameIsKeptInItsFileSoThatItCanStillBeTakenBackAfterARestart()
+      throws IOException {
+    Revocations.write(dir, "admin-2", false);
+    Revocations.write(dir, "node-3", false, "told by coordinator-1");
+    assertThat(Files.readString(dir.resolve(Revocations.FILE)))
+        .contains("\nadmin-2\n")
+        .contains("\nnode-3  # told by coordinator-1\n");
+    Revocations.write(dir, "node-4", false); // another writer keeps the note
+    assertThat(Files.readString(dir.resolve(Revocations.FILE)))
+        .contains("\nnode-3  # told by coordinator-1\n");
+
+    Revocations restarted = Revocations.read(dir, 0);
+    assertThat(restarted.names()).containsExactly("admin-2", "node-3", "node-4");
+    assertThat(restarted.hear("coordinator-1", List.of(), 1))
+        .containsExactly(new Revocations.Change("node-3", true, "coordinator-1"));
+    assertThat(Revocations.readNames(dir.resolve(Revocations.FILE)))
+        .containsExactly("admin-2", "node-3", "node-4"); // the file is the caller's to change
+  }
+
+  @Test
   void writersInThisProcessAndAnotherNeverLoseEachOthersNames() throws Exception {
     // another JVM writes other-1..N while two threads here write a-1..N and b-1..N
     Process other =

@@ -18,6 +18,7 @@ import ftlab.proto.SetFaultsRequest;
 import ftlab.proto.SetRedundancyRequest;
 import ftlab.proto.WorkerGrpc;
 import ftlab.security.Identity;
+import ftlab.security.Revocations;
 import ftlab.security.Role;
 import ftlab.security.TlsFiles;
 import io.grpc.ChannelCredentials;
@@ -26,7 +27,6 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,6 +69,18 @@ class MutualTlsIT {
               assertThat(e.getStatus().getCode()).as(e.toString()).isEqualTo(code);
               more.accept(e);
             });
+  }
+
+  /** What a node says to a NodeAdmin call on this channel (all callers here are refused). */
+  private static String nodeAdminRefusal(ManagedChannel toNode) {
+    try {
+      NodeAdminGrpc.newBlockingStub(toNode)
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .getFaults(ftlab.proto.GetFaultsRequest.getDefaultInstance());
+      return "answered";
+    } catch (io.grpc.StatusRuntimeException e) {
+      return e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+    }
   }
 
   private static NodeView node(ClusterView view, String id) {
@@ -334,8 +346,8 @@ class MutualTlsIT {
               "coordinator-2 at [0-9.:]+: node-3 revoked; the node is LEFT here; kept in its .*"
                   + Pattern.quote(certs.resolve("revoked").toString()))
           .contains("written into " + adminFolder.resolve("revoked"));
-      assertThat(Files.readAllLines(certs.resolve("revoked"))).contains("node-3");
-      assertThat(Files.readAllLines(adminFolder.resolve("revoked"))).contains("node-3");
+      assertThat(Revocations.readNames(certs.resolve("revoked"))).contains("node-3");
+      assertThat(Revocations.readNames(adminFolder.resolve("revoked"))).contains("node-3");
       long revokedAt = System.nanoTime();
       p.awaitState("node-3", ftlab.proto.NodeState.LEFT, Duration.ofSeconds(5));
       org.awaitility.Awaitility.await("node-3's heartbeats refused as revoked")
@@ -372,6 +384,16 @@ class MutualTlsIT {
             .isEqualTo(answered[i]);
       }
       assertThat(p.statesSeen("node-3", revokedAt)).doesNotContain(ftlab.proto.NodeState.ALIVE);
+      // the nodes heard of it in the coordinators' heartbeat replies: node-1, which read its
+      // folder before node-3 was revoked, refuses node-3's certificate by revocation now
+      ManagedChannel node3ToNode1 =
+          channel(node1, TlsFiles.read(certs, "node-3").channel(Role.NODE));
+      String node1Says =
+          org.awaitility.Awaitility.await("node-1 refusing node-3 as revoked")
+              .atMost(Duration.ofSeconds(5))
+              .until(() -> nodeAdminRefusal(node3ToNode1), d -> d.contains("was revoked by"));
+      assertThat(node1Says)
+          .containsPattern("the certificate of node node-3 was revoked by coordinator-[12]");
 
       FtlabCli.Run undo =
           FtlabCli.run(
@@ -383,10 +405,20 @@ class MutualTlsIT {
               adminFolder.toString());
       assertThat(undo.exit()).as(undo.out() + undo.err()).isZero();
       assertThat(undo.out()).contains("node-3 is no longer revoked");
-      assertThat(Files.readAllLines(certs.resolve("revoked"))).doesNotContain("node-3");
-      assertThat(Files.readAllLines(adminFolder.resolve("revoked"))).doesNotContain("node-3");
+      // (the nodes of this local cluster share the coordinators' folder and write what they hear
+      // into it too: a node that heard coordinator-2 still revoke it a moment ago writes it once
+      // more, and takes it out at the next reply)
+      org.awaitility.Awaitility.await("node-3 out of the shared folder's revoked file")
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> !Revocations.readNames(certs.resolve("revoked")).contains("node-3"));
+      assertThat(Revocations.readNames(adminFolder.resolve("revoked"))).doesNotContain("node-3");
       p.awaitState("node-3", ftlab.proto.NodeState.ALIVE, Duration.ofSeconds(5));
       p.awaitMoreAnswersFrom("node-3", 5);
+      // and node-1 heard of the undo: node-3's certificate is back to what its role may do
+      org.awaitility.Awaitility.await("node-1 no longer refusing node-3 as revoked")
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> nodeAdminRefusal(node3ToNode1), d -> d.contains("is for an admin only"));
+      node3ToNode1.shutdownNow();
       p.stopLoadAndAssertNoClientVisibleFailure();
     }
   }

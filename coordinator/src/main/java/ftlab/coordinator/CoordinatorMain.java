@@ -4,6 +4,7 @@ import ftlab.clock.Scheduler;
 import ftlab.coordinator.dashboard.DashboardFeed;
 import ftlab.coordinator.dashboard.DashboardHttp;
 import ftlab.coordinator.dispatch.Dispatcher;
+import ftlab.coordinator.dispatch.ExpectedPeer;
 import ftlab.coordinator.dispatch.Redundancy;
 import ftlab.coordinator.limits.RateLimits;
 import ftlab.coordinator.membership.DetectorConfig;
@@ -295,6 +296,10 @@ public final class CoordinatorMain implements Callable<Integer> {
                   .directExecutor()
                   // a late failed name lookup must not cut a working link (architecture.md)
                   .defaultLoadBalancingPolicy("round_robin");
+          if (nodeCredentials != null) {
+            // the node a call is for must be the one whose certificate answers there
+            channel.intercept(new ExpectedPeer());
+          }
           if (metrics != null) {
             // the calls to nodes (grpc_client_*)
             channel.intercept(new MetricCollectingClientInterceptor(metrics.registry()));

@@ -6,7 +6,10 @@ import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
+import ftlab.proto.Failures;
 import ftlab.proto.WorkerGrpc;
+import ftlab.security.Identity;
+import ftlab.security.Role;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
@@ -54,10 +57,15 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
       channel = channel(address); // retired a moment ago (connectAfresh): take its successor
     }
     ManagedChannel used = channel;
-    ListenableFuture<ComputeResponse> call =
+    WorkerGrpc.WorkerFutureStub stub =
         WorkerGrpc.newFutureStub(channel)
-            .withDeadlineAfter(timeoutNanos + backstopNanos, TimeUnit.NANOSECONDS)
-            .compute(request);
+            .withDeadlineAfter(timeoutNanos + backstopNanos, TimeUnit.NANOSECONDS);
+    Identity expected = expected(nodeId);
+    if (expected != null) {
+      // with mutual TLS, the process at the address must show this node's certificate
+      stub = stub.withOption(ExpectedPeer.EXPECTED, expected);
+    }
+    ListenableFuture<ComputeResponse> call = stub.compute(request);
     Futures.addCallback(
         call,
         new FutureCallback<>() {
@@ -69,10 +77,26 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
           }
 
           @Override
-          public void onFailure(Throwable t) {}
+          public void onFailure(Throwable t) {
+            // another node's certificate at this address (ExpectedPeer): as a wrong answer's id
+            io.grpc.Metadata trailers = io.grpc.Status.trailersFromThrowable(t);
+            String there = trailers == null ? null : trailers.get(Failures.ANSWERED_BY);
+            if (there != null && !there.equals(nodeId)) {
+              retire(address, used);
+            }
+          }
         },
         MoreExecutors.directExecutor());
     return call;
+  }
+
+  /** The identity a node's certificate names; null (no check) for an id no certificate can. */
+  private static Identity expected(String nodeId) {
+    try {
+      return new Identity(Role.NODE, nodeId);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /**

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
       ftlab.client.admin.ModeCommand.class,
       ftlab.client.admin.ReadmitCommand.class,
       ftlab.client.admin.RevokeCommand.class,
-      ftlab.client.certs.CertsCommand.class
+      ftlab.client.certs.CertsCommand.class,
+      ftlab.client.scenario.ScenarioCommand.class
     })
 public final class FtlabMain implements Runnable {
 

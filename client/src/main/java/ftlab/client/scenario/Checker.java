@@ -1,0 +1,155 @@
+package ftlab.client.scenario;
+
+import ftlab.client.scenario.Scenario.AtMost;
+import ftlab.client.scenario.Scenario.Expectation;
+import ftlab.client.scenario.Scenario.Outcome;
+import ftlab.client.scenario.Scenario.Percentile;
+import ftlab.client.scenario.Scenario.StateWithin;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The verdict on a history: each expectation of the scenario met or missed, with the figures that
+ * decided it. A pure function of the scenario and the history, so that {@code ftlab scenario check}
+ * gives the same verdict on a saved history as the run did.
+ */
+public final class Checker {
+  private Checker() {}
+
+  /** One expectation's verdict. */
+  public record Verdict(Expectation expectation, boolean met, String figures) {}
+
+  /** The whole verdict: every expectation's, and the run's figures. */
+  public record Report(List<Verdict> verdicts, long requests, long ok, long failed, long wrong) {
+    public boolean passed() {
+      return verdicts.stream().allMatch(Verdict::met);
+    }
+  }
+
+  public static Report check(Scenario scenario, List<History.Event> events) {
+    List<History.Request> requests = new ArrayList<>();
+    List<History.Action> actions = new ArrayList<>();
+    List<History.Transition> transitions = new ArrayList<>();
+    for (History.Event e : events) {
+      if (e instanceof History.Request r) {
+        requests.add(r);
+      } else if (e instanceof History.Action a) {
+        actions.add(a);
+      } else if (e instanceof History.Transition t) {
+        transitions.add(t);
+      }
+    }
+    List<Verdict> verdicts = new ArrayList<>();
+    // an action that did not take effect fails the scenario, whatever else it expects
+    for (History.Action a : actions) {
+      if (!a.confirmed()) {
+        verdicts.add(new Verdict(new Scenario.ActionTookEffect(a.name()), false, a.detail()));
+      }
+    }
+    for (Expectation x : scenario.expectations()) {
+      if (x instanceof AtMost m) {
+        verdicts.add(atMost(m, requests));
+      } else if (x instanceof Percentile p) {
+        verdicts.add(percentile(p, requests));
+      } else if (x instanceof StateWithin s) {
+        verdicts.add(stateWithin(s, actions, transitions));
+      } else {
+        throw new IllegalStateException("not an expectation a file can hold: " + x);
+      }
+    }
+    long ok = requests.stream().filter(r -> r.outcome() == Outcome.OK).count();
+    long failed = requests.stream().filter(r -> r.outcome() == Outcome.FAILED).count();
+    long wrong = requests.stream().filter(r -> r.outcome() == Outcome.WRONG).count();
+    return new Report(verdicts, requests.size(), ok, failed, wrong);
+  }
+
+  private static Verdict atMost(AtMost m, List<History.Request> requests) {
+    List<History.Request> those =
+        requests.stream().filter(r -> r.outcome() == m.outcome()).toList();
+    StringBuilder figures =
+        new StringBuilder(
+            those.size() + " of " + requests.size() + " requests " + m.outcome().word());
+    if (!those.isEmpty()) {
+      History.Request first = those.get(0);
+      figures
+          .append("; the first: #")
+          .append(first.id())
+          .append(" at ")
+          .append(seconds(first.atMs()))
+          .append(m.outcome() == Outcome.FAILED ? ": " + first.error() : " from " + first.node());
+    }
+    return new Verdict(m, those.size() <= m.atMost(), figures.toString());
+  }
+
+  private static Verdict percentile(Percentile p, List<History.Request> requests) {
+    long[] latencies =
+        requests.stream()
+            .filter(r -> p.window().contains(r.sentMs()))
+            .mapToLong(History.Request::latencyMs)
+            .sorted()
+            .toArray();
+    if (latencies.length == 0) {
+      return new Verdict(p, false, "no request was sent in that window");
+    }
+    // nearest rank: the smallest latency with at least p% of the requests at or below it
+    int rank = (int) Math.ceil(p.percentile() / 100.0 * latencies.length);
+    long value = latencies[Math.max(0, Math.min(latencies.length, rank) - 1)];
+    return new Verdict(
+        p,
+        value < p.below().toMillis(),
+        Durations.percentileName(p.percentile())
+            + " "
+            + value
+            + " ms over "
+            + latencies.length
+            + " requests");
+  }
+
+  private static Verdict stateWithin(
+      StateWithin s, List<History.Action> actions, List<History.Transition> transitions) {
+    Optional<History.Action> action =
+        actions.stream().filter(a -> a.name().equals(s.afterAction())).findFirst();
+    if (action.isEmpty()) {
+      return new Verdict(s, false, s.afterAction() + " never ran");
+    }
+    long from = action.get().atMs();
+    TreeSet<String> coordinators = new TreeSet<>();
+    if (s.coordinator().isPresent()) {
+      coordinators.add(s.coordinator().get());
+    } else {
+      transitions.forEach(t -> coordinators.add(t.coordinator()));
+    }
+    if (coordinators.isEmpty()) {
+      return new Verdict(s, false, "the history has no membership transition at all");
+    }
+    List<String> figures = new ArrayList<>();
+    boolean met = true;
+    for (String c : coordinators) {
+      Optional<History.Transition> first =
+          transitions.stream()
+              .filter(
+                  t ->
+                      t.coordinator().equals(c)
+                          && t.node().equals(s.node())
+                          && t.to().equals(s.state().name())
+                          && t.atMs() >= from)
+              .findFirst();
+      if (first.isEmpty()) {
+        met = false;
+        figures.add(c + ": never");
+      } else {
+        long after = first.get().atMs() - from;
+        met &= after <= s.within().toMillis();
+        figures.add(c + ": after " + after + " ms");
+      }
+    }
+    return new Verdict(s, met, String.join(", ", figures));
+  }
+
+  private static String seconds(long ms) {
+    return String.format(Locale.ROOT, "%.1f s", ms / 1e3);
+  }
+}

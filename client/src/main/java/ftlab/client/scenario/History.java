@@ -1,0 +1,188 @@
+package ftlab.client.scenario;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import ftlab.client.scenario.Scenario.Outcome;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What happened in a scenario's run, one JSON object per line (JSON Lines), in the order it was
+ * recorded: first the scenario itself (its file's text, so the history can be checked again alone),
+ * then every request, action and membership transition. Times are milliseconds from the start of
+ * the load. Like Jepsen's histories: every request ends ok, wrong or failed, and a failure says
+ * whether the work may have run anyway ({@code indefinite}).
+ */
+public final class History {
+
+  /** The first line: which file, and its text. */
+  public record Header(String type, String source, String text) {
+    static Header of(String source, String text) {
+      return new Header("scenario", source, text);
+    }
+  }
+
+  /** Something the history records, with the time it happened. */
+  public sealed interface Event {
+    long atMs();
+  }
+
+  /**
+   * One request: sent at {@code sentMs}, ended at {@code atMs}; the node that answered and the
+   * coordinator it went through (empty if it failed), its attempts, and why it failed.
+   */
+  public record Request(
+      String type,
+      long id,
+      long sentMs,
+      long atMs,
+      Outcome outcome,
+      String node,
+      String coordinator,
+      int attempts,
+      boolean indefinite,
+      String error)
+      implements Event {
+    public Request {
+      type = "request";
+    }
+
+    long latencyMs() {
+      return atMs - sentMs;
+    }
+  }
+
+  /**
+   * One action of the timeline: planned for {@code plannedMs}, begun at {@code atMs}, confirmed to
+   * have taken effect at {@code confirmedMs} (-1 if it did not, and {@code detail} says why).
+   */
+  public record Action(
+      String type,
+      String name,
+      String verb,
+      String target,
+      long plannedMs,
+      long atMs,
+      long confirmedMs,
+      String detail)
+      implements Event {
+    public Action {
+      type = "action";
+    }
+
+    boolean confirmed() {
+      return confirmedMs >= 0;
+    }
+  }
+
+  /** A node's change of state at one coordinator, with the coordinator's reason. */
+  public record Transition(
+      String type,
+      long atMs,
+      String coordinator,
+      String node,
+      String from,
+      String to,
+      String reason)
+      implements Event {
+    public Transition {
+      type = "transition";
+    }
+  }
+
+  /** A history read back: the scenario's file and its events. */
+  public record Read(Header header, List<Event> events) {}
+
+  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
+  private History() {}
+
+  /** Appends lines to a history file, one writer, flushing each line (a run can be cut short). */
+  public static final class Writer implements AutoCloseable {
+    private final BufferedWriter out;
+
+    public Writer(Path file, String source, String scenarioText) throws IOException {
+      out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+      line(Header.of(source, scenarioText));
+    }
+
+    public synchronized void record(Event e) throws IOException {
+      line(e);
+    }
+
+    private void line(Object o) throws IOException {
+      out.write(GSON.toJson(o));
+      out.write('\n');
+      out.flush();
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+      out.close();
+    }
+  }
+
+  /**
+   * Reads a history file.
+   *
+   * @throws IOException with "FILE line N: ..." for a line that is not a history's
+   */
+  public static Read read(Path file) throws IOException {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new IOException(file + " does not exist", e);
+    }
+    if (lines.isEmpty()) {
+      throw new IOException(file + " is empty: a history starts with its scenario's line");
+    }
+    Header header = null;
+    List<Event> events = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+        String type = o.has("type") ? o.get("type").getAsString() : "";
+        if (i == 0) {
+          if (!type.equals("scenario")) {
+            throw new IOException(
+                file + " line 1: a history starts with its scenario ({\"type\":\"scenario\",...})");
+          }
+          header = GSON.fromJson(o, Header.class);
+          continue;
+        }
+        events.add(
+            switch (type) {
+              case "request" -> GSON.fromJson(o, Request.class);
+              case "action" -> GSON.fromJson(o, Action.class);
+              case "transition" -> GSON.fromJson(o, Transition.class);
+              default ->
+                  throw new IOException(
+                      file
+                          + " line "
+                          + (i + 1)
+                          + ": unknown type '"
+                          + type
+                          + "' (request, action or transition)");
+            });
+      } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+        throw new IOException(
+            file + " line " + (i + 1) + ": not a history line: " + e.getMessage(), e);
+      }
+    }
+    return new Read(header, events);
+  }
+}

@@ -1,0 +1,201 @@
+package ftlab.client.scenario;
+
+import ftlab.proto.NodeState;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A fault story that runs the same way every time (Chaos Toolkit's experiments and Jepsen's
+ * histories are the models): a cluster, a checked client load, a timeline of actions at fixed
+ * offsets, and the expectations the history is checked against at the end. Read from a YAML file by
+ * {@link ScenarioFile}; {@code text} is that file, kept in the history so that {@code ftlab
+ * scenario check} needs nothing else.
+ */
+public record Scenario(
+    String name,
+    String description,
+    Target target,
+    int nodes,
+    int coordinators,
+    long seed,
+    Load load,
+    Duration duration,
+    List<Action> timeline,
+    List<Expectation> expectations,
+    String text) {
+
+  /** Where it runs. */
+  public enum Target {
+    /** a cluster of local processes it starts itself ({@code ftlab local up}) and stops after */
+    LOCAL,
+    /** the compose lab, already up ({@code docker compose up -d}) */
+    COMPOSE;
+
+    public String word() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** The checked client load, as {@code ftlab watch} sends it. */
+  public record Load(
+      double rate, int concurrency, String task, Optional<String> mode, int replicas) {}
+
+  /** What an action does. */
+  public enum Verb {
+    STOP("stop a node or coordinator gracefully (SIGTERM, docker stop)"),
+    KILL("kill it (SIGKILL, docker kill)"),
+    PAUSE("freeze it (SIGSTOP, docker pause)"),
+    UNPAUSE("let it run again (SIGCONT, docker unpause)"),
+    START("start it again after a stop or kill"),
+    DISCONNECT("cut it off the network (docker network disconnect; compose only)"),
+    CONNECT("connect it again (docker network connect; compose only)"),
+    FAULT("inject an in-app fault into a node (freeze, mute, slow, lie, crash)"),
+    HEAL("lift a node's in-app faults"),
+    MODE("switch the coordinators' redundancy mode"),
+    SCALE("scale the pool service to N nodes (compose only)");
+
+    final String meaning;
+
+    Verb(String meaning) {
+      this.meaning = meaning;
+    }
+
+    public String word() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the action names a member (node-3, coordinator-1). */
+    boolean needsTarget() {
+      return this != MODE && this != SCALE;
+    }
+  }
+
+  /**
+   * One step of the timeline.
+   *
+   * @param line the line of the file it was written on, for messages
+   * @param name how expectations refer to it ("kill-3"); the verb and target if none was given
+   * @param at its offset from the start of the load
+   * @param args the verb's own settings (fault: freeze; mode: vote, replicas: 3; scale: 2)
+   */
+  public record Action(
+      int line, String name, Duration at, Verb verb, String target, Map<String, String> args) {
+
+    /** "kill node-3", "fault node-2 (slow, delay 200ms)", "mode vote (replicas 3)". */
+    public String describe() {
+      StringBuilder s = new StringBuilder(verb.word());
+      if (!target.isEmpty()) {
+        s.append(' ').append(target);
+      }
+      if (!args.isEmpty()) {
+        StringBuilder a = new StringBuilder();
+        args.forEach(
+            (k, v) -> a.append(a.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+        s.append(" (").append(a).append(')');
+      }
+      return s.toString();
+    }
+  }
+
+  /** Part of the run, by offsets from the start of the load: [from, to). */
+  public record Window(Duration from, Duration to) {
+    public static final Window WHOLE_RUN = new Window(Duration.ZERO, Duration.ofDays(1));
+
+    boolean contains(long offsetMillis) {
+      return offsetMillis >= from.toMillis() && offsetMillis < to.toMillis();
+    }
+
+    String describe() {
+      return this.equals(WHOLE_RUN)
+          ? "over the whole run"
+          : "sent between " + Durations.words(from) + " and " + Durations.words(to);
+    }
+  }
+
+  /** What the history must show. Each knows the line it was written on. */
+  public sealed interface Expectation {
+    int line();
+
+    /** The expectation in words, as the verdict's table shows it. */
+    String describe();
+  }
+
+  /** At most {@code atMost} requests ended this way (FAILED or WRONG). */
+  public record AtMost(int line, Outcome outcome, long atMost) implements Expectation {
+    @Override
+    public String describe() {
+      return atMost == 0
+          ? "no " + outcome.word() + " request"
+          : "at most " + atMost + " " + outcome.word() + " requests";
+    }
+  }
+
+  /** The latency percentile of the requests sent in a window is below a bound. */
+  public record Percentile(int line, double percentile, Duration below, Window window)
+      implements Expectation {
+    @Override
+    public String describe() {
+      return Durations.percentileName(percentile)
+          + " below "
+          + Durations.words(below)
+          + " for requests "
+          + window.describe();
+    }
+  }
+
+  /**
+   * A node reaches a state at the coordinators (every coordinator, or one) within a time of an
+   * action.
+   */
+  public record StateWithin(
+      int line,
+      String node,
+      NodeState state,
+      Duration within,
+      String afterAction,
+      Optional<String> coordinator)
+      implements Expectation {
+    @Override
+    public String describe() {
+      return node
+          + " "
+          + state
+          + " at "
+          + coordinator.orElse("every coordinator")
+          + " within "
+          + Durations.words(within)
+          + " of "
+          + afterAction;
+    }
+  }
+
+  /**
+   * Every action must take effect (the container paused, the fault reported): the checker adds a
+   * missed one of these for each action that did not. Not written in files.
+   */
+  public record ActionTookEffect(String action) implements Expectation {
+    @Override
+    public int line() {
+      return 0;
+    }
+
+    @Override
+    public String describe() {
+      return action + " took effect";
+    }
+  }
+
+  /** How a request ended, as the client saw it (Jepsen: ok, fail; WRONG is ftlab's check). */
+  public enum Outcome {
+    OK,
+    WRONG,
+    FAILED;
+
+    public String word() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+}

@@ -1,0 +1,191 @@
+package ftlab.client.scenario;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code ftlab scenario}: fault stories from a file, with a verdict. */
+@Command(
+    name = "scenario",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Fault stories from a YAML file: a cluster, a checked load, a timeline of faults at fixed"
+          + " times, and expectations checked against the recorded history (docs/scenarios.md).",
+      "Not built yet: 'run' (the runner); 'validate' and 'check' work."
+    },
+    subcommands = {ScenarioCommand.Validate.class, ScenarioCommand.Check.class})
+public final class ScenarioCommand implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    System.out.println("ftlab scenario validate FILE | check HISTORY (ftlab scenario --help)");
+    return 2;
+  }
+
+  /** Reads a file as a scenario, or every mistake in it. */
+  static Scenario read(Path file) throws IOException, ScenarioFile.Invalid {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new IOException(file + " does not exist", e);
+    }
+    return ScenarioFile.parse(file.toString(), text);
+  }
+
+  @Command(
+      name = "validate",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Check a scenario file and print its plan: the cluster, the load, each action at its time,"
+            + " and what is expected. Exit code 0 if it is valid, 2 with every mistake (by line)"
+            + " if not."
+      })
+  static final class Validate implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "The scenario file (YAML).")
+    Path file;
+
+    @Override
+    public Integer call() throws IOException {
+      Scenario s;
+      try {
+        s = read(file);
+      } catch (ScenarioFile.Invalid e) {
+        e.errors().forEach(System.err::println);
+        System.err.printf(
+            "%s: %d mistake%s%n", file, e.errors().size(), e.errors().size() == 1 ? "" : "s");
+        return 2;
+      }
+      System.out.print(plan(file.toString(), s));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "check",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Check a recorded history (JSON lines, written by a scenario's run) against its"
+            + " scenario's expectations again, and print the verdict: each expectation met or"
+            + " missed with its figures. Exit code 0 if all are met, 1 if any is missed."
+      })
+  static final class Check implements Callable<Integer> {
+    @Parameters(paramLabel = "HISTORY", description = "The history file (.jsonl).")
+    Path history;
+
+    @Override
+    public Integer call() throws IOException {
+      History.Read read = History.read(history);
+      Scenario s;
+      try {
+        s = ScenarioFile.parse(read.header().source(), read.header().text());
+      } catch (ScenarioFile.Invalid e) {
+        e.errors().forEach(System.err::println);
+        System.err.println(history + ": its scenario does not read as one (above)");
+        return 2;
+      }
+      Checker.Report report = Checker.check(s, read.events());
+      System.out.print(verdict(s, read.header().source(), report));
+      return report.passed() ? 0 : 1;
+    }
+  }
+
+  /** The plan of a valid scenario, as {@code validate} prints it. */
+  static String plan(String source, Scenario s) {
+    StringBuilder out = new StringBuilder();
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "%s: \"%s\": %s, %d coordinator%s and %d node%s; load %s, %d in flight, task %s, %s;"
+                + " %s%n",
+            source,
+            s.name(),
+            s.target() == Scenario.Target.LOCAL
+                ? "a local cluster it starts"
+                : "the compose lab (already up)",
+            s.coordinators(),
+            s.coordinators() == 1 ? "" : "s",
+            s.nodes(),
+            s.nodes() == 1 ? "" : "s",
+            s.load().rate() > 0 ? trim(s.load().rate()) + " requests/s" : "as fast as it can",
+            s.load().concurrency(),
+            s.load().task(),
+            s.load().mode().map(m -> "mode " + m).orElse("each coordinator's own mode"),
+            Durations.words(s.duration())));
+    if (!s.description().isEmpty()) {
+      out.append("  ").append(s.description().replace("\n", "\n  ").strip()).append('\n');
+    }
+    for (Scenario.Action a : s.timeline()) {
+      boolean own =
+          a.name().equals(a.verb().word() + (a.target().isEmpty() ? "" : " " + a.target()));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "  at %-8s %s%s%n",
+              Durations.words(a.at()),
+              a.describe(),
+              own ? "" : "   (" + a.name() + ")"));
+    }
+    if (s.timeline().isEmpty()) {
+      out.append("  no actions: the load alone\n");
+    }
+    out.append("expects:\n");
+    for (Scenario.Expectation x : s.expectations()) {
+      out.append("  ").append(x.describe()).append('\n');
+    }
+    if (s.expectations().isEmpty()) {
+      out.append("  nothing: every run passes (add expect: - failed: 0)\n");
+    }
+    return out.toString();
+  }
+
+  /** The verdict's screen, as {@code check} (and the runner) print it. */
+  static String verdict(Scenario s, String source, Checker.Report r) {
+    StringBuilder out = new StringBuilder();
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "scenario \"%s\" (%s): %d requests, %d ok, %d failed, %d wrong%n",
+            s.name(),
+            source,
+            r.requests(),
+            r.ok(),
+            r.failed(),
+            r.wrong()));
+    int width = 10;
+    for (Checker.Verdict v : r.verdicts()) {
+      width = Math.max(width, v.expectation().describe().length());
+    }
+    long missed = 0;
+    for (Checker.Verdict v : r.verdicts()) {
+      missed += v.met() ? 0 : 1;
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "  %-6s  %-" + width + "s  %s%n",
+              v.met() ? "met" : "MISSED",
+              v.expectation().describe(),
+              v.figures()));
+    }
+    out.append(
+        r.passed()
+            ? String.format(
+                Locale.ROOT, "verdict: PASS (%d expectations met)%n", r.verdicts().size())
+            : String.format(
+                Locale.ROOT,
+                "verdict: FAIL (%d of %d expectations missed)%n",
+                missed,
+                r.verdicts().size()));
+    return out.toString();
+  }
+
+  private static String trim(double v) {
+    return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+  }
+}

@@ -1,0 +1,565 @@
+package ftlab.client.scenario;
+
+import ftlab.client.DurationConverter;
+import ftlab.client.scenario.Scenario.Action;
+import ftlab.client.scenario.Scenario.Expectation;
+import ftlab.client.scenario.Scenario.Verb;
+import ftlab.client.scenario.Scenario.Window;
+import ftlab.proto.NodeState;
+import java.io.StringReader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * Reads a scenario file (YAML) into a {@link Scenario}, or fails with every mistake in it, each as
+ * "FILE line N: what is wrong". The file is read as SnakeYAML's node tree (which knows each value's
+ * line) and checked here, field by field: unknown keys, missing ones, wrong types, an action after
+ * the end, an expectation about an action that does not exist.
+ *
+ * <pre>
+ * name: a node is killed
+ * target: local            # local (starts its own cluster) or compose (the lab, already up)
+ * cluster: {nodes: 5, coordinators: 2}
+ * load: {rate: 20, concurrency: 4, task: mix, mode: failover}
+ * duration: 40s
+ * timeline:
+ *   - {at: 10s, do: kill, target: node-3, name: kill-3}
+ *   - {at: 25s, do: start, target: node-3}
+ * expect:
+ *   - failed: 0
+ *   - wrong: 0
+ *   - p99: {below: 2s, from: 10s, to: 25s}
+ *   - state: {node: node-3, becomes: DEAD, within: 1s, after: kill-3}
+ * </pre>
+ */
+public final class ScenarioFile {
+  private ScenarioFile() {}
+
+  /** A file with mistakes: every one of them, in the order of the file. */
+  public static final class Invalid extends Exception {
+    private final List<String> errors;
+
+    Invalid(List<String> errors) {
+      super(String.join("\n", errors));
+      this.errors = List.copyOf(errors);
+    }
+
+    public List<String> errors() {
+      return errors;
+    }
+  }
+
+  private static final Pattern MEMBER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  private static final Set<String> TOP =
+      Set.of(
+          "name",
+          "description",
+          "target",
+          "cluster",
+          "seed",
+          "load",
+          "duration",
+          "timeline",
+          "expect");
+  private static final Set<String> FAULTS = Set.of("freeze", "mute", "slow", "lie", "crash");
+  private static final Set<String> MODES = Set.of("failover", "hedged", "parallel", "vote");
+  private static final Set<String> TASKS = Set.of("mix", "primes", "echo");
+
+  /**
+   * Reads {@code text}, the file called {@code source} (for the messages).
+   *
+   * @throws Invalid with every mistake found
+   */
+  public static Scenario parse(String source, String text) throws Invalid {
+    return new Reader(source).read(text);
+  }
+
+  private static final class Reader {
+    private final String source;
+
+    /** Each mistake with its line: reported in the order of the file. */
+    private final List<Map.Entry<Integer, String>> errors = new ArrayList<>();
+
+    Reader(String source) {
+      this.source = source;
+    }
+
+    Scenario read(String text) throws Invalid {
+      Node root;
+      try {
+        LoaderOptions options = new LoaderOptions();
+        options.setMaxAliasesForCollections(10);
+        root = new Yaml(new SafeConstructor(options)).compose(new StringReader(text));
+      } catch (MarkedYAMLException e) {
+        int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+        throw new Invalid(List.of(source + " line " + line + ": not YAML: " + e.getProblem()));
+      } catch (RuntimeException e) {
+        throw new Invalid(List.of(source + ": not YAML: " + e.getMessage()));
+      }
+      if (!(root instanceof MappingNode top)) {
+        throw new Invalid(
+            List.of(
+                source
+                    + (root == null ? "" : " line " + line(root))
+                    + ": a scenario is a mapping (name:, duration:, timeline:, expect: ...)"));
+      }
+      Map<String, Node> fields = mapping(top, TOP);
+      String name = text(fields.get("name"), "name", true);
+      String description = text(fields.get("description"), "description", false);
+      Scenario.Target target = Scenario.Target.LOCAL;
+      Node targetNode = fields.get("target");
+      if (targetNode != null) {
+        String t = text(targetNode, "target", true);
+        switch (t) {
+          case "local" -> target = Scenario.Target.LOCAL;
+          case "compose" -> target = Scenario.Target.COMPOSE;
+          default -> error(targetNode, "target must be local or compose, got '" + t + "'");
+        }
+      }
+      int nodes = 5;
+      int coordinators = 2;
+      Node clusterNode = fields.get("cluster");
+      if (clusterNode != null) {
+        Map<String, Node> c = mapping(clusterNode, Set.of("nodes", "coordinators"));
+        nodes = (int) number(c.get("nodes"), "cluster.nodes", 1, 50, 5);
+        coordinators = (int) number(c.get("coordinators"), "cluster.coordinators", 1, 9, 2);
+      }
+      long seed = number(fields.get("seed"), "seed", Long.MIN_VALUE, Long.MAX_VALUE, 1);
+      Scenario.Load load = load(fields.get("load"));
+      Duration duration = Duration.ZERO;
+      Node durationNode = fields.get("duration");
+      if (durationNode == null) {
+        error(top, "duration is missing: how long the load runs (e.g. 40s)");
+      } else {
+        duration = duration(durationNode, "duration");
+        if (duration.compareTo(Duration.ofSeconds(1)) < 0
+            || duration.compareTo(Duration.ofHours(4)) > 0) {
+          error(durationNode, "duration must be between 1 s and 4 h");
+        }
+      }
+      List<Action> timeline = timeline(fields.get("timeline"), duration);
+      List<Expectation> expectations = expectations(fields.get("expect"), timeline, duration);
+      if (!errors.isEmpty()) {
+        errors.sort(Map.Entry.comparingByKey()); // stable: one line's mistakes keep their order
+        throw new Invalid(errors.stream().map(Map.Entry::getValue).toList());
+      }
+      return new Scenario(
+          name,
+          description,
+          target,
+          nodes,
+          coordinators,
+          seed,
+          load,
+          duration,
+          timeline,
+          expectations,
+          text);
+    }
+
+    private Scenario.Load load(Node node) {
+      if (node == null) {
+        return new Scenario.Load(20, 4, "mix", Optional.empty(), 0);
+      }
+      Map<String, Node> l =
+          mapping(node, Set.of("rate", "concurrency", "task", "mode", "replicas"));
+      double rate = decimal(l.get("rate"), "load.rate", 0, 100_000, 20);
+      int concurrency = (int) number(l.get("concurrency"), "load.concurrency", 1, 1_000, 4);
+      String task = "mix";
+      if (l.get("task") != null) {
+        task = text(l.get("task"), "load.task", true);
+        if (!TASKS.contains(task)) {
+          error(l.get("task"), "load.task must be mix, primes or echo, got '" + task + "'");
+        }
+      }
+      Optional<String> mode = Optional.empty();
+      if (l.get("mode") != null) {
+        String m = text(l.get("mode"), "load.mode", true);
+        if (!MODES.contains(m)) {
+          error(
+              l.get("mode"),
+              "load.mode must be failover, hedged, parallel or vote, got '" + m + "'");
+        }
+        mode = Optional.of(m);
+      }
+      int replicas = (int) number(l.get("replicas"), "load.replicas", 0, 9, 0);
+      return new Scenario.Load(rate, concurrency, task, mode, replicas);
+    }
+
+    private List<Action> timeline(Node node, Duration duration) {
+      List<Action> actions = new ArrayList<>();
+      if (node == null) {
+        return actions;
+      }
+      if (!(node instanceof SequenceNode seq)) {
+        error(node, "timeline is a list of actions (- {at: 10s, do: kill, target: node-3})");
+        return actions;
+      }
+      Set<String> names = new HashSet<>();
+      for (Node item : seq.getValue()) {
+        Map<String, Node> a =
+            mapping(
+                item,
+                Set.of(
+                    "at",
+                    "do",
+                    "target",
+                    "name",
+                    "fault",
+                    "delay",
+                    "fraction",
+                    "mode",
+                    "replicas",
+                    "pool"));
+        if (a.isEmpty()) {
+          continue;
+        }
+        Duration at = Duration.ZERO;
+        if (a.get("at") == null) {
+          error(item, "an action needs at: its time from the start (e.g. 10s)");
+        } else {
+          at = duration(a.get("at"), "at");
+          if (!duration.isZero() && at.compareTo(duration) >= 0) {
+            error(
+                a.get("at"),
+                "at "
+                    + Durations.words(at)
+                    + " is not before the end of the run ("
+                    + Durations.words(duration)
+                    + ")");
+          }
+        }
+        Verb verb = null;
+        if (a.get("do") == null) {
+          error(item, "an action needs do: one of " + verbs());
+        } else {
+          String word = text(a.get("do"), "do", true);
+          try {
+            verb = Verb.valueOf(word.toUpperCase(Locale.ROOT));
+          } catch (IllegalArgumentException e) {
+            error(a.get("do"), "do: '" + word + "' is not an action; one of " + verbs());
+          }
+        }
+        if (verb == null) {
+          continue;
+        }
+        String target = "";
+        if (verb.needsTarget()) {
+          if (a.get("target") == null) {
+            error(item, verb.word() + " needs target: the node or coordinator (e.g. node-3)");
+          } else {
+            target = text(a.get("target"), "target", true);
+            if (!MEMBER.matcher(target).matches()) {
+              error(a.get("target"), "target '" + target + "' is not a member's name");
+            }
+          }
+        } else if (a.get("target") != null) {
+          error(a.get("target"), verb.word() + " takes no target: it acts on every coordinator");
+        }
+        Map<String, String> args = args(verb, a, item);
+        String name =
+            a.get("name") == null
+                ? verb.word() + (target.isEmpty() ? "" : " " + target)
+                : text(a.get("name"), "name", true);
+        if (!names.add(name)) {
+          error(
+              a.get("name") == null ? item : a.get("name"),
+              "two actions are called '"
+                  + name
+                  + "': give one a name: (expectations refer to actions by name)");
+        }
+        actions.add(new Action(line(item), name, at, verb, target, args));
+      }
+      return actions;
+    }
+
+    /** The settings a verb takes, and only those. */
+    private Map<String, String> args(Verb verb, Map<String, Node> a, Node item) {
+      Map<String, String> args = new LinkedHashMap<>();
+      Set<String> allowed =
+          switch (verb) {
+            case FAULT -> Set.of("fault", "delay", "fraction");
+            case MODE -> Set.of("mode", "replicas");
+            case SCALE -> Set.of("pool");
+            default -> Set.of();
+          };
+      for (String key : List.of("fault", "delay", "fraction", "mode", "replicas", "pool")) {
+        if (a.get(key) != null && !allowed.contains(key)) {
+          error(a.get(key), verb.word() + " takes no " + key + ":");
+        }
+      }
+      switch (verb) {
+        case FAULT -> {
+          if (a.get("fault") == null) {
+            error(item, "fault needs fault: one of " + String.join(", ", sorted(FAULTS)));
+          } else {
+            String f = text(a.get("fault"), "fault", true);
+            if (!FAULTS.contains(f)) {
+              error(
+                  a.get("fault"),
+                  "fault: '" + f + "' is not one of " + String.join(", ", sorted(FAULTS)));
+            }
+            args.put("fault", f);
+          }
+          if (a.get("delay") != null) {
+            args.put("delay", Durations.words(duration(a.get("delay"), "delay")));
+          }
+          if (a.get("fraction") != null) {
+            args.put("fraction", String.valueOf(decimal(a.get("fraction"), "fraction", 0, 1, 1)));
+          }
+        }
+        case MODE -> {
+          if (a.get("mode") == null) {
+            error(item, "mode needs mode: failover, hedged, parallel or vote");
+          } else {
+            String m = text(a.get("mode"), "mode", true);
+            if (!MODES.contains(m)) {
+              error(a.get("mode"), "mode: '" + m + "' is not failover, hedged, parallel or vote");
+            }
+            args.put("mode", m);
+          }
+          if (a.get("replicas") != null) {
+            args.put("replicas", String.valueOf(number(a.get("replicas"), "replicas", 1, 9, 3)));
+          }
+        }
+        case SCALE -> {
+          if (a.get("pool") == null) {
+            error(item, "scale needs pool: the number of pool nodes (e.g. 2)");
+          } else {
+            args.put("pool", String.valueOf(number(a.get("pool"), "pool", 0, 20, 0)));
+          }
+        }
+        default -> {}
+      }
+      return args;
+    }
+
+    private List<Expectation> expectations(Node node, List<Action> timeline, Duration duration) {
+      List<Expectation> out = new ArrayList<>();
+      if (node == null) {
+        return out;
+      }
+      if (!(node instanceof SequenceNode seq)) {
+        error(node, "expect is a list (- failed: 0)");
+        return out;
+      }
+      Set<String> actions = new HashSet<>();
+      timeline.forEach(a -> actions.add(a.name()));
+      for (Node item : seq.getValue()) {
+        Map<String, Node> e =
+            mapping(item, Set.of("failed", "wrong", "p50", "p90", "p99", "max", "state"));
+        if (e.size() != 1) {
+          if (!e.isEmpty()) {
+            error(item, "one expectation per list item, found " + String.join(", ", e.keySet()));
+          }
+          continue;
+        }
+        String kind = e.keySet().iterator().next();
+        Node v = e.get(kind);
+        switch (kind) {
+          case "failed", "wrong" ->
+              out.add(
+                  new Scenario.AtMost(
+                      line(item),
+                      kind.equals("failed") ? Scenario.Outcome.FAILED : Scenario.Outcome.WRONG,
+                      number(v, kind, 0, Long.MAX_VALUE, 0)));
+          case "p50", "p90", "p99", "max" -> {
+            Map<String, Node> p = mapping(v, Set.of("below", "from", "to"));
+            if (p.get("below") == null) {
+              error(v, kind + " needs below: the bound (e.g. 500ms)");
+              continue;
+            }
+            Duration from = p.get("from") == null ? Duration.ZERO : duration(p.get("from"), "from");
+            Duration to = p.get("to") == null ? duration : duration(p.get("to"), "to");
+            if (to.compareTo(from) <= 0) {
+              error(v, "the window ends (to: " + Durations.words(to) + ") before it starts");
+            }
+            Window window =
+                p.get("from") == null && p.get("to") == null
+                    ? Window.WHOLE_RUN
+                    : new Window(from, to);
+            double percentile = kind.equals("max") ? 100 : Double.parseDouble(kind.substring(1));
+            out.add(
+                new Scenario.Percentile(
+                    line(item), percentile, duration(p.get("below"), "below"), window));
+          }
+          case "state" -> {
+            Map<String, Node> s = mapping(v, Set.of("node", "becomes", "within", "after", "at"));
+            String nodeName = text(s.get("node"), "state.node", true);
+            String after = text(s.get("after"), "state.after", true);
+            if (s.get("after") != null && !actions.contains(after)) {
+              error(
+                  s.get("after"),
+                  "after: no action is called '"
+                      + after
+                      + "' (the timeline has: "
+                      + String.join(", ", timeline.stream().map(Action::name).toList())
+                      + ")");
+            }
+            NodeState state = NodeState.ALIVE;
+            if (s.get("becomes") == null) {
+              error(v, "state needs becomes: ALIVE, SUSPECT, DEAD, LEFT or QUARANTINED");
+            } else {
+              String word = text(s.get("becomes"), "becomes", true);
+              try {
+                state = NodeState.valueOf(word.toUpperCase(Locale.ROOT));
+                if (state == NodeState.NODE_STATE_UNSPECIFIED || state == NodeState.UNRECOGNIZED) {
+                  throw new IllegalArgumentException(word);
+                }
+              } catch (IllegalArgumentException x) {
+                error(
+                    s.get("becomes"),
+                    "becomes: '" + word + "' is not ALIVE, SUSPECT, DEAD, LEFT or QUARANTINED");
+              }
+            }
+            Duration within = Duration.ZERO;
+            if (s.get("within") == null) {
+              error(v, "state needs within: how soon after the action (e.g. 1s)");
+            } else {
+              within = duration(s.get("within"), "within");
+            }
+            Optional<String> at =
+                s.get("at") == null ? Optional.empty() : Optional.of(text(s.get("at"), "at", true));
+            out.add(new Scenario.StateWithin(line(item), nodeName, state, within, after, at));
+          }
+          default -> throw new IllegalStateException(kind);
+        }
+      }
+      return out;
+    }
+
+    // ---- the node tree, checked
+
+    /** A mapping's keys and values; unknown keys, non-text keys and non-mappings are errors. */
+    private Map<String, Node> mapping(Node node, Set<String> allowed) {
+      Map<String, Node> out = new LinkedHashMap<>();
+      if (!(node instanceof MappingNode m)) {
+        error(node, "expected a mapping (key: value) here" + keys(allowed));
+        return out;
+      }
+      for (NodeTuple t : m.getValue()) {
+        if (!(t.getKeyNode() instanceof ScalarNode k)) {
+          error(t.getKeyNode(), "a key must be a word");
+          continue;
+        }
+        if (!allowed.contains(k.getValue())) {
+          error(k, "unknown key '" + k.getValue() + "'" + keys(allowed));
+          continue;
+        }
+        Node first = out.putIfAbsent(k.getValue(), t.getValueNode());
+        if (first != null) {
+          error(k, k.getValue() + " appears twice (first on line " + line(first) + ")");
+        }
+      }
+      return out;
+    }
+
+    private static String keys(Set<String> allowed) {
+      return "; the keys here are " + String.join(", ", sorted(allowed));
+    }
+
+    private String text(Node node, String what, boolean required) {
+      if (node == null) {
+        return "";
+      }
+      if (!(node instanceof ScalarNode s)) {
+        error(node, what + " must be a single value");
+        return "";
+      }
+      if (required && s.getValue().isBlank()) {
+        error(node, what + " is empty");
+      }
+      return s.getValue().strip();
+    }
+
+    private long number(Node node, String what, long min, long max, long absent) {
+      if (node == null) {
+        return absent;
+      }
+      String t = text(node, what, true);
+      try {
+        long v = Long.parseLong(t);
+        if (v < min || v > max) {
+          error(node, what + " must be between " + min + " and " + max + ", got " + v);
+        }
+        return v;
+      } catch (NumberFormatException e) {
+        error(node, what + " must be a whole number, got '" + t + "'");
+        return absent;
+      }
+    }
+
+    private double decimal(Node node, String what, double min, double max, double absent) {
+      if (node == null) {
+        return absent;
+      }
+      String t = text(node, what, true);
+      try {
+        double v = Double.parseDouble(t);
+        if (!(v >= min && v <= max)) {
+          error(node, what + " must be between " + fmt(min) + " and " + fmt(max) + ", got " + t);
+        }
+        return v;
+      } catch (NumberFormatException e) {
+        error(node, what + " must be a number, got '" + t + "'");
+        return absent;
+      }
+    }
+
+    private Duration duration(Node node, String what) {
+      String t = text(node, what, true);
+      try {
+        Duration d = new DurationConverter().convert(t);
+        if (d.isNegative()) {
+          error(node, what + " must not be negative, got " + t);
+          return Duration.ZERO;
+        }
+        return d;
+      } catch (RuntimeException e) {
+        error(node, what + ": '" + t + "' is not a duration; write e.g. 500ms, 10s or 2m");
+        return Duration.ZERO;
+      }
+    }
+
+    private void error(Node node, String message) {
+      errors.add(Map.entry(line(node), source + " line " + line(node) + ": " + message));
+    }
+
+    private static int line(Node node) {
+      return node.getStartMark().getLine() + 1;
+    }
+
+    private static String verbs() {
+      List<String> words = new ArrayList<>();
+      for (Verb v : Verb.values()) {
+        words.add(v.word());
+      }
+      return String.join(", ", words);
+    }
+
+    private static String fmt(double v) {
+      return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    }
+  }
+
+  private static List<String> sorted(Set<String> s) {
+    return s.stream().sorted().toList();
+  }
+}

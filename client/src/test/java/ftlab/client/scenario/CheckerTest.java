@@ -1,0 +1,173 @@
+package ftlab.client.scenario;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ftlab.client.scenario.Scenario.Outcome;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The verdict on histories made by hand: lost and wrong requests, windows, transitions. */
+class CheckerTest {
+  @TempDir Path dir;
+
+  private static final String FILE =
+      """
+      name: a node is killed
+      duration: 40s
+      timeline:
+        - {at: 10s, do: kill, target: node-3, name: kill-3}
+        - {at: 25s, do: start, target: node-3}
+      expect:
+        - failed: 0
+        - wrong: 0
+        - p99: {below: 2s, from: 10s, to: 25s}
+        - state: {node: node-3, becomes: DEAD, within: 1s, after: kill-3}
+      """;
+
+  private static Scenario scenario() throws ScenarioFile.Invalid {
+    return ScenarioFile.parse("node-killed.yaml", FILE);
+  }
+
+  /** 40 requests a second for 40 s, all ok in 20 ms; the two actions; both coordinators' view. */
+  private static List<History.Event> goodRun() {
+    List<History.Event> events = new ArrayList<>();
+    for (long id = 1; id <= 1_600; id++) {
+      long sent = (id - 1) * 25;
+      events.add(request(id, sent, 20, Outcome.OK));
+    }
+    events.add(new History.Action(null, "kill-3", "kill", "node-3", 10_000, 10_002, 10_030, ""));
+    events.add(
+        new History.Action(null, "start node-3", "start", "node-3", 25_000, 25_001, 25_900, ""));
+    events.add(transition(10_450, "coordinator-1", "ALIVE", "SUSPECT"));
+    events.add(transition(10_640, "coordinator-1", "SUSPECT", "DEAD"));
+    events.add(transition(10_700, "coordinator-2", "SUSPECT", "DEAD"));
+    events.add(transition(26_100, "coordinator-1", "DEAD", "ALIVE"));
+    return events;
+  }
+
+  private static History.Request request(long id, long sent, long latency, Outcome outcome) {
+    return new History.Request(
+        null,
+        id,
+        sent,
+        sent + latency,
+        outcome,
+        outcome == Outcome.FAILED ? "" : "node-1",
+        outcome == Outcome.FAILED ? "" : "coordinator-1",
+        1,
+        false,
+        outcome == Outcome.FAILED ? "gave up after 10000 ms: DEADLINE_EXCEEDED" : "");
+  }
+
+  private static History.Transition transition(long at, String c, String from, String to) {
+    return new History.Transition(null, at, c, "node-3", from, to, "no heartbeat for 600 ms");
+  }
+
+  @Test
+  void aGoodRunMeetsEveryExpectationWithItsFigures() throws Exception {
+    Checker.Report r = Checker.check(scenario(), goodRun());
+    assertThat(r.passed()).isTrue();
+    assertThat(r.requests()).isEqualTo(1_600);
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::figures)
+        .containsExactly(
+            "0 of 1600 requests failed",
+            "0 of 1600 requests wrong",
+            "p99 20 ms over 600 requests",
+            "coordinator-1: after 638 ms, coordinator-2: after 698 ms");
+  }
+
+  @Test
+  void aFailedAWrongASlowWindowAndALateDetectionAreEachMissed() throws Exception {
+    List<History.Event> events = goodRun();
+    events.set(499, request(500, 499 * 25, 10_000, Outcome.FAILED)); // sent at 12.5 s
+    events.set(799, request(800, 799 * 25, 30, Outcome.WRONG));
+    for (int i = 400; i < 420; i++) { // 20 of the 600 in the window take 3 s
+      events.set(i, request(i + 1, i * 25L, 3_000, Outcome.OK));
+    }
+    events.removeIf(
+        e -> e instanceof History.Transition t && t.coordinator().equals("coordinator-2"));
+    events.add(transition(11_500, "coordinator-2", "SUSPECT", "DEAD"));
+    Checker.Report r = Checker.check(scenario(), events);
+    assertThat(r.passed()).isFalse();
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::met)
+        .containsExactly(false, false, false, false);
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::figures)
+        .containsExactly(
+            "1 of 1600 requests failed; the first: #500 at 22.5 s: gave up after 10000 ms:"
+                + " DEADLINE_EXCEEDED",
+            "1 of 1600 requests wrong; the first: #800 at 20.0 s from node-1",
+            "p99 3000 ms over 600 requests",
+            "coordinator-1: after 638 ms, coordinator-2: after 1498 ms");
+    assertThat(ScenarioCommand.verdict(scenario(), "node-killed.yaml", r))
+        .isEqualTo(
+            """
+            scenario "a node is killed" (node-killed.yaml): 1600 requests, 1598 ok, 1 failed, 1 wrong
+              MISSED  no failed request                                      1 of 1600 requests failed; the first: #500 at 22.5 s: gave up after 10000 ms: DEADLINE_EXCEEDED
+              MISSED  no wrong request                                       1 of 1600 requests wrong; the first: #800 at 20.0 s from node-1
+              MISSED  p99 below 2 s for requests sent between 10 s and 25 s  p99 3000 ms over 600 requests
+              MISSED  node-3 DEAD at every coordinator within 1 s of kill-3  coordinator-1: after 638 ms, coordinator-2: after 1498 ms
+            verdict: FAIL (4 of 4 expectations missed)
+            """);
+  }
+
+  @Test
+  void anActionThatDidNotTakeEffectFailsTheScenarioAndANeverSeenStateIsMissed() throws Exception {
+    List<History.Event> events = goodRun();
+    events.removeIf(e -> e instanceof History.Action || e instanceof History.Transition);
+    events.add(
+        new History.Action(
+            null, "kill-3", "kill", "node-3", 10_000, 10_002, -1, "node-3 is still running"));
+    Checker.Report r = Checker.check(scenario(), events);
+    assertThat(r.passed()).isFalse();
+    assertThat(r.verdicts().get(0).expectation().describe()).isEqualTo("kill-3 took effect");
+    assertThat(r.verdicts().get(0).figures()).isEqualTo("node-3 is still running");
+    assertThat(r.verdicts().get(4).figures())
+        .isEqualTo("the history has no membership transition at all");
+  }
+
+  @Test
+  void aHistoryIsWrittenAndReadBackAndCheckedAlone() throws Exception {
+    Path file = dir.resolve("run.jsonl");
+    try (History.Writer w = new History.Writer(file, "node-killed.yaml", FILE)) {
+      for (History.Event e : goodRun()) {
+        w.record(e);
+      }
+    }
+    History.Read read = History.read(file);
+    assertThat(read.header().source()).isEqualTo("node-killed.yaml");
+    assertThat(read.header().text()).isEqualTo(FILE);
+    assertThat(read.events()).isEqualTo(goodRun());
+    assertThat(Files.readAllLines(file).get(2))
+        .isEqualTo(
+            "{\"type\":\"request\",\"id\":2,\"sentMs\":25,\"atMs\":45,\"outcome\":\"OK\","
+                + "\"node\":\"node-1\",\"coordinator\":\"coordinator-1\",\"attempts\":1,"
+                + "\"indefinite\":false,\"error\":\"\"}");
+    Scenario again = ScenarioFile.parse(read.header().source(), read.header().text());
+    assertThat(Checker.check(again, read.events()).passed()).isTrue();
+  }
+
+  @Test
+  void aBrokenHistorySaysWhichLine() throws IOException {
+    Path file = dir.resolve("bad.jsonl");
+    Files.writeString(
+        file, "{\"type\":\"scenario\",\"source\":\"s\",\"text\":\"\"}\n{\"type\":\"nap\"}\n");
+    assertThatThrownBy(() -> History.read(file))
+        .hasMessage(file + " line 2: unknown type 'nap' (request, action or transition)");
+    Files.writeString(file, "{\"type\":\"request\"}\n");
+    assertThatThrownBy(() -> History.read(file))
+        .hasMessage(
+            file + " line 1: a history starts with its scenario ({\"type\":\"scenario\",...})");
+    Files.writeString(file, "{\"type\":\"scenario\"}\nnot json\n");
+    assertThatThrownBy(() -> History.read(file))
+        .hasMessageStartingWith(file + " line 2: not a history line");
+  }
+}

@@ -1,0 +1,167 @@
+package ftlab.client.scenario;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ftlab.proto.NodeState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Scenario files, good and bad: what is read, and every mistake by its line. */
+class ScenarioFileTest {
+
+  private static Scenario parse(String text) throws ScenarioFile.Invalid {
+    return ScenarioFile.parse("s.yaml", text);
+  }
+
+  private static List<String> mistakes(String text) {
+    try {
+      parse(text);
+    } catch (ScenarioFile.Invalid e) {
+      return e.errors();
+    }
+    throw new AssertionError("no mistake found in:\n" + text);
+  }
+
+  @Test
+  void aFullFileIsReadWithItsDefaults() throws Exception {
+    Scenario s =
+        parse(
+            """
+            name: a node is killed
+            duration: 40s
+            load: {rate: 50, mode: vote, replicas: 3}
+            timeline:
+              - {at: 10s, do: kill, target: node-3, name: kill-3}
+              - {at: 12.5s, do: fault, target: node-2, fault: slow, delay: 200ms, fraction: 0.5}
+              - {at: 20s, do: mode, mode: hedged}
+              - {at: 25s, do: start, target: node-3}
+            expect:
+              - failed: 0
+              - wrong: 2
+              - p99: {below: 2s, from: 10s, to: 25s}
+              - max: {below: 5s}
+              - state: {node: node-3, becomes: DEAD, within: 1s, after: kill-3, at: coordinator-2}
+            """);
+    assertThat(s.name()).isEqualTo("a node is killed");
+    assertThat(s.target()).isEqualTo(Scenario.Target.LOCAL);
+    assertThat(s.nodes()).isEqualTo(5);
+    assertThat(s.coordinators()).isEqualTo(2);
+    assertThat(s.seed()).isEqualTo(1);
+    assertThat(s.duration()).isEqualTo(Duration.ofSeconds(40));
+    assertThat(s.load()).isEqualTo(new Scenario.Load(50, 4, "mix", Optional.of("vote"), 3));
+    assertThat(s.timeline())
+        .extracting(Scenario.Action::name)
+        .containsExactly("kill-3", "fault node-2", "mode", "start node-3");
+    assertThat(s.timeline().get(1).at()).isEqualTo(Duration.ofMillis(12_500));
+    assertThat(s.timeline().get(1).args())
+        .isEqualTo(Map.of("fault", "slow", "delay", "200 ms", "fraction", "0.5"));
+    assertThat(s.timeline().get(1).describe())
+        .isEqualTo("fault node-2 (fault slow, delay 200 ms, fraction 0.5)");
+    assertThat(s.timeline().get(0).line()).isEqualTo(5);
+    assertThat(s.expectations())
+        .containsExactly(
+            new Scenario.AtMost(10, Scenario.Outcome.FAILED, 0),
+            new Scenario.AtMost(11, Scenario.Outcome.WRONG, 2),
+            new Scenario.Percentile(
+                12,
+                99,
+                Duration.ofSeconds(2),
+                new Scenario.Window(Duration.ofSeconds(10), Duration.ofSeconds(25))),
+            new Scenario.Percentile(13, 100, Duration.ofSeconds(5), Scenario.Window.WHOLE_RUN),
+            new Scenario.StateWithin(
+                14,
+                "node-3",
+                NodeState.DEAD,
+                Duration.ofSeconds(1),
+                "kill-3",
+                Optional.of("coordinator-2")));
+    assertThat(s.expectations().get(4).describe())
+        .isEqualTo("node-3 DEAD at coordinator-2 within 1 s of kill-3");
+    assertThat(s.expectations().get(2).describe())
+        .isEqualTo("p99 below 2 s for requests sent between 10 s and 25 s");
+  }
+
+  @Test
+  void everyMistakeIsReportedWithItsLineInTheOrderOfTheFile() {
+    assertThat(
+            mistakes(
+                """
+                name: bad
+                duration: 30s
+                colour: blue
+                load: {rate: -1, task: pi}
+                timeline:
+                  - {at: 10s, do: explode, target: node-3}
+                  - {at: 45s, do: kill, target: node-3}
+                  - {do: kill}
+                  - {at: 5s, do: mode, mode: vote, target: node-1}
+                  - {at: 6s, do: kill, target: node-3}
+                expect:
+                  - failed: none
+                  - p99: {from: 10s}
+                  - state: {node: node-3, becomes: GONE, within: 1s, after: kill-9}
+                  - {failed: 0, wrong: 0}
+                """))
+        .containsExactly(
+            "s.yaml line 3: unknown key 'colour'; the keys here are cluster, description,"
+                + " duration, expect, load, name, seed, target, timeline",
+            "s.yaml line 4: load.rate must be between 0 and 100000, got -1",
+            "s.yaml line 4: load.task must be mix, primes or echo, got 'pi'",
+            "s.yaml line 6: do: 'explode' is not an action; one of stop, kill, pause, unpause,"
+                + " start, disconnect, connect, fault, heal, mode, scale",
+            "s.yaml line 7: at 45 s is not before the end of the run (30 s)",
+            "s.yaml line 8: an action needs at: its time from the start (e.g. 10s)",
+            "s.yaml line 8: kill needs target: the node or coordinator (e.g. node-3)",
+            "s.yaml line 9: mode takes no target: it acts on every coordinator",
+            "s.yaml line 10: two actions are called 'kill node-3': give one a name:"
+                + " (expectations refer to actions by name)",
+            "s.yaml line 12: failed must be a whole number, got 'none'",
+            "s.yaml line 13: p99 needs below: the bound (e.g. 500ms)",
+            "s.yaml line 14: after: no action is called 'kill-9' (the timeline has: kill node-3,"
+                + " kill, mode, kill node-3)",
+            "s.yaml line 14: becomes: 'GONE' is not ALIVE, SUSPECT, DEAD, LEFT or QUARANTINED",
+            "s.yaml line 15: one expectation per list item, found failed, wrong");
+  }
+
+  @Test
+  void missingEssentialsAndNonScenariosAreSaidPlainly() {
+    assertThat(mistakes("name: x\n"))
+        .containsExactly("s.yaml line 1: duration is missing: how long the load runs (e.g. 40s)");
+    assertThat(mistakes("- just\n- a list\n"))
+        .containsExactly(
+            "s.yaml line 1: a scenario is a mapping (name:, duration:, timeline:, expect: ...)");
+    assertThat(mistakes("name: x\nduration: 10s\nname: y\n"))
+        .containsExactly("s.yaml line 3: name appears twice (first on line 1)");
+    assertThat(mistakes("name: [unclosed\nduration: 1s\n").get(0)).startsWith("s.yaml line ");
+    assertThat(mistakes("name: x\nduration: soon\n"))
+        .containsExactly(
+            "s.yaml line 2: duration: 'soon' is not a duration; write e.g. 500ms, 10s or 2m",
+            "s.yaml line 2: duration must be between 1 s and 4 h");
+    assertThatThrownBy(() -> parse("")).isInstanceOf(ScenarioFile.Invalid.class);
+  }
+
+  @Test
+  void everyScenarioInTheDocsReads() throws IOException {
+    Path dir = Path.of("..", "docs", "scenarios");
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    }
+    assertThat(files).isNotEmpty();
+    for (Path f : files) {
+      try {
+        ScenarioFile.parse(f.toString(), Files.readString(f));
+      } catch (ScenarioFile.Invalid e) {
+        throw new AssertionError(f + ":\n" + String.join("\n", e.errors()), e);
+      }
+    }
+  }
+}

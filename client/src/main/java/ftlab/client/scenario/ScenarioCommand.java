@@ -17,14 +17,19 @@ import picocli.CommandLine.Parameters;
     description = {
       "Fault stories from a YAML file: a cluster, a checked load, a timeline of faults at fixed"
           + " times, and expectations checked against the recorded history (docs/scenarios.md).",
-      "Not built yet: 'run' (the runner); 'validate' and 'check' work."
+      "Not built yet: 'run' against the compose lab (target: compose), and the HTML report."
     },
-    subcommands = {ScenarioCommand.Validate.class, ScenarioCommand.Check.class})
+    subcommands = {
+      ScenarioCommand.Run.class,
+      ScenarioCommand.Validate.class,
+      ScenarioCommand.Check.class
+    })
 public final class ScenarioCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    System.out.println("ftlab scenario validate FILE | check HISTORY (ftlab scenario --help)");
+    System.out.println(
+        "ftlab scenario run FILE | validate FILE | check HISTORY (ftlab scenario --help)");
     return 2;
   }
 
@@ -37,6 +42,74 @@ public final class ScenarioCommand implements Callable<Integer> {
       throw new IOException(file + " does not exist", e);
     }
     return ScenarioFile.parse(file.toString(), text);
+  }
+
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Run a scenario: start its cluster (target: local: local processes on free ports), send"
+            + " the checked load, apply each action of the timeline at its time and confirm it"
+            + " took effect, record the history, undo what is left broken, stop the cluster, and"
+            + " print the verdict. Exit code 0 if every expectation is met, 1 if not, 2 for a bad"
+            + " file."
+      })
+  static final class Run implements Callable<Integer> {
+    @Parameters(paramLabel = "FILE", description = "The scenario file (YAML).")
+    Path file;
+
+    @picocli.CommandLine.Option(
+        names = "--history",
+        description = "Where to write the history (JSON lines). Default: DIR/NAME-TIME.jsonl")
+    Path historyFile;
+
+    @picocli.CommandLine.Option(
+        names = "--dir",
+        description =
+            "Where the run's cluster keeps its state and logs (DIR/NAME-TIME-cluster), and the"
+                + " history goes by default. Default: ~/.ftlab/scenarios")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      Scenario s;
+      try {
+        s = read(file);
+      } catch (ScenarioFile.Invalid e) {
+        e.errors().forEach(System.err::println);
+        return 2;
+      }
+      if (s.target() != Scenario.Target.LOCAL) {
+        throw new IllegalArgumentException(
+            "target: compose is not built yet: run it with target: local (a cluster of local"
+                + " processes the scenario starts itself)");
+      }
+      String stamp =
+          java.time.LocalDateTime.now()
+              .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+      String slug = s.name().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+      Path home =
+          dir != null ? dir : Path.of(System.getProperty("user.home"), ".ftlab", "scenarios");
+      Path history =
+          historyFile != null ? historyFile : home.resolve(slug + "-" + stamp + ".jsonl");
+      Path stateDir = home.resolve(slug + "-" + stamp + "-cluster");
+      Files.createDirectories(history.toAbsolutePath().getParent());
+      System.out.print(plan(file.toString(), s));
+      Checker.Report report;
+      try (History.Writer w = new History.Writer(history, file.toString(), s.text())) {
+        report =
+            new LocalScenarioRun(
+                    s,
+                    new ftlab.client.local.LocalCluster(stateDir, ftlab.client.local.Jars.locate()),
+                    w,
+                    line -> System.out.println("[scenario] " + line))
+                .run();
+      }
+      System.out.print(verdict(s, file.toString(), report));
+      System.out.println(
+          "history: " + history + "  (ftlab scenario check " + history + " checks it again)");
+      return report.passed() ? 0 : 1;
+    }
   }
 
   @Command(

@@ -1,0 +1,512 @@
+package ftlab.client.scenario;
+
+import ftlab.client.Coordinators;
+import ftlab.client.NodeAdmin;
+import ftlab.client.Poll;
+import ftlab.client.RedundancyOption;
+import ftlab.client.local.LocalCluster;
+import ftlab.client.local.LocalLayout;
+import ftlab.client.local.Member;
+import ftlab.client.local.MemberProcess;
+import ftlab.client.local.MemberProcess.ProcessStatus;
+import ftlab.client.scenario.Scenario.Action;
+import ftlab.client.watch.Outcome;
+import ftlab.client.watch.TaskMix;
+import ftlab.client.watch.Watch;
+import ftlab.proto.ClusterView;
+import ftlab.proto.Faults;
+import ftlab.proto.Lie;
+import ftlab.proto.NodeView;
+import ftlab.proto.Redundancy;
+import ftlab.proto.Slow;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Runs a scenario against a cluster of local processes it starts itself (on free ports, in a state
+ * folder of its own): the checked load, the timeline at its offsets (each action confirmed to have
+ * taken effect), a recorder of every coordinator's membership changes, the history written as it
+ * goes; then everything the timeline left broken undone (paused processes continued, faults
+ * healed), the cluster stopped, and the checker's verdict. Ctrl-C does the undoing too.
+ */
+final class LocalScenarioRun {
+  /** How long an action has to show its effect. */
+  private static final Duration CONFIRM = Duration.ofSeconds(10);
+
+  private final Scenario scenario;
+  private final LocalCluster cluster;
+  private final History.Writer history;
+  private final Consumer<String> say;
+  private final List<History.Event> events = new ArrayList<>();
+  private final Set<String> paused = ConcurrentHashMap.newKeySet();
+  private final Set<String> faulted = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean cleanedUp = new AtomicBoolean();
+  private long startNanos;
+
+  LocalScenarioRun(
+      Scenario scenario, LocalCluster cluster, History.Writer history, Consumer<String> say) {
+    this.scenario = scenario;
+    this.cluster = cluster;
+    this.history = history;
+    this.say = say;
+  }
+
+  Checker.Report run() throws InterruptedException {
+    for (Action a : scenario.timeline()) {
+      if (a.verb() == Scenario.Verb.DISCONNECT
+          || a.verb() == Scenario.Verb.CONNECT
+          || a.verb() == Scenario.Verb.SCALE) {
+        throw new IllegalArgumentException(
+            "line "
+                + a.line()
+                + ": "
+                + a.verb().word()
+                + " needs the compose lab (target: compose), and this scenario runs local"
+                + " processes");
+      }
+    }
+    int[] ports = freePorts(scenario.coordinators(), scenario.nodes());
+    LocalLayout layout =
+        new LocalLayout(scenario.coordinators(), scenario.nodes(), ports[0], ports[1], 4, 100);
+    say.accept(
+        String.format(
+            "starting %d coordinators (ports %d...) and %d nodes (ports %d...) in %s",
+            scenario.coordinators(), ports[0], scenario.nodes(), ports[1], cluster.stateDir()));
+    Thread onCtrlC = new Thread(this::cleanUp, "scenario-clean-up");
+    Runtime.getRuntime().addShutdownHook(onCtrlC);
+    try {
+      cluster.up(layout, Duration.ofSeconds(120), say);
+      try (Coordinators coordinators =
+          new Coordinators(cluster.coordinatorAddresses(), InsecureChannelCredentials.create())) {
+        runLoadAndTimeline(coordinators);
+      }
+    } finally {
+      cleanUp();
+      try {
+        Runtime.getRuntime().removeShutdownHook(onCtrlC);
+      } catch (IllegalStateException e) {
+        // shutting down already: the hook is running
+      }
+    }
+    synchronized (events) {
+      return Checker.check(scenario, List.copyOf(events));
+    }
+  }
+
+  private void runLoadAndTimeline(Coordinators coordinators) throws InterruptedException {
+    Watch.Settings settings =
+        new Watch.Settings(
+            scenario.load().rate(),
+            scenario.load().concurrency(),
+            scenario.duration(),
+            0,
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(10),
+            new TaskMix(scenario.load().task(), scenario.seed(), 20_000, 20),
+            scenario
+                .load()
+                .mode()
+                .map(m -> RedundancyOption.parse(m, scenario.load().replicas()))
+                .orElse(Redundancy.getDefaultInstance()));
+    Watch watch = new Watch(coordinators, settings);
+    coordinators.connect(Coordinators.CONNECT_FIRST);
+    startNanos = System.nanoTime();
+    Recorder recorder = new Recorder(coordinators);
+    Thread recording = new Thread(recorder, "scenario-recorder");
+    recording.setDaemon(true);
+    recording.start();
+    Thread load =
+        new Thread(
+            () -> {
+              try {
+                watch.run(this::record, s -> say.accept(progress(s)), Duration.ofSeconds(5));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "scenario-load");
+    load.start();
+    say.accept(
+        "load started: "
+            + (settings.rate() > 0 ? settings.rate() + " requests/s" : "as fast as it can")
+            + " for "
+            + Durations.words(scenario.duration()));
+    try {
+      for (Action a : scenario.timeline()) {
+        long due = startNanos + a.at().toNanos();
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait);
+        }
+        apply(a, coordinators);
+      }
+      load.join(scenario.duration().toMillis() + 15_000);
+    } finally {
+      watch.stop();
+      recorder.stop();
+      recording.join(2_000);
+    }
+  }
+
+  private static String progress(ftlab.client.watch.Summary s) {
+    return String.format(
+        "-- last %.0f s: %d ok, %d failed, %d wrong | p50 %.1f ms  p99 %.1f ms",
+        s.durationS(), s.ok(), s.failed(), s.wrong(), s.p50Ms(), s.p99Ms());
+  }
+
+  private long nowMs() {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  private void record(History.Event e) {
+    synchronized (events) {
+      events.add(e);
+    }
+    try {
+      history.record(e);
+    } catch (IOException x) {
+      throw new UncheckedIOException("could not write the history: " + x.getMessage(), x);
+    }
+  }
+
+  private void record(Outcome o) {
+    Scenario.Outcome outcome =
+        o.failed()
+            ? Scenario.Outcome.FAILED
+            : o.ok() ? Scenario.Outcome.OK : Scenario.Outcome.WRONG;
+    long sentMs = (o.sentNanos() - startNanos) / 1_000_000;
+    record(
+        new History.Request(
+            null,
+            o.id(),
+            sentMs,
+            sentMs + o.latencyNanos() / 1_000_000,
+            outcome,
+            o.failed() ? "" : o.answer().getNodeId(),
+            o.failed() ? "" : o.answer().getCoordinatorId(),
+            o.failed() ? 0 : o.answer().getAttemptsCount(),
+            o.failed(), // the client gave up: the work may have run
+            o.failed() ? o.error() : ""));
+    if (!o.ok()) {
+      say.accept(
+          String.format(
+              "#%d %s at %.1f s: %s",
+              o.id(),
+              outcome.word().toUpperCase(java.util.Locale.ROOT),
+              sentMs / 1e3,
+              o.failed() ? o.error() : "answered by " + o.answer().getNodeId()));
+    }
+  }
+
+  /** Applies one action and waits (bounded) until its effect shows; records both. */
+  private void apply(Action a, Coordinators coordinators) {
+    long at = nowMs();
+    String detail = "";
+    long confirmed = -1;
+    try {
+      Optional<String> effect = act(a, coordinators);
+      if (effect.isPresent()) {
+        confirmed = nowMs();
+        detail = effect.get();
+      } else {
+        detail = "no effect seen within " + Durations.words(CONFIRM);
+      }
+    } catch (RuntimeException e) {
+      detail = e.getMessage() == null ? e.toString() : e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      detail = "interrupted";
+    }
+    record(
+        new History.Action(
+            null, a.name(), a.verb().word(), a.target(), a.at().toMillis(), at, confirmed, detail));
+    say.accept(
+        String.format(
+            "at %.1f s: %s: %s",
+            at / 1e3,
+            a.describe(),
+            confirmed >= 0
+                ? "took effect after " + (confirmed - at) + " ms (" + detail + ")"
+                : "DID NOT TAKE EFFECT: " + detail));
+  }
+
+  /** Does the action; returns what showed it took effect, or empty if nothing did in time. */
+  private Optional<String> act(Action a, Coordinators coordinators) throws InterruptedException {
+    switch (a.verb()) {
+      case KILL:
+        cluster.signal(a.target(), "KILL");
+        return until(a.target(), ProcessStatus.EXITED);
+      case STOP:
+        cluster.signal(a.target(), "TERM");
+        return until(a.target(), ProcessStatus.EXITED);
+      case PAUSE:
+        cluster.signal(a.target(), "STOP");
+        paused.add(a.target());
+        return until(a.target(), ProcessStatus.PAUSED);
+      case UNPAUSE:
+        cluster.signal(a.target(), "CONT");
+        paused.remove(a.target());
+        return until(a.target(), ProcessStatus.RUNNING);
+      case START:
+        Member m = cluster.start(a.target());
+        return until(a.target(), ProcessStatus.RUNNING).map(s -> s + ", PID " + m.pid());
+      case FAULT:
+        return fault(a, coordinators);
+      case HEAL:
+        try (NodeAdmin admin = nodeAdmin(a.target())) {
+          admin.heal();
+        }
+        faulted.remove(a.target());
+        return faultsSeen(coordinators, a.target(), Faults.getDefaultInstance());
+      case MODE:
+        Redundancy r =
+            RedundancyOption.parse(
+                a.args().get("mode"), Integer.parseInt(a.args().getOrDefault("replicas", "0")));
+        for (int i = 0; i < coordinators.size(); i++) {
+          coordinators.setRedundancy(i, r);
+        }
+        return Poll.until(
+            CONFIRM,
+            Duration.ofMillis(50),
+            () -> {
+              for (int i = 0; i < coordinators.size(); i++) {
+                if (view(coordinators, i)
+                    .map(v -> v.getRedundancy().getMode() != r.getMode())
+                    .orElse(true)) {
+                  return Optional.empty();
+                }
+              }
+              return Optional.of("every coordinator in mode " + a.args().get("mode"));
+            });
+      default:
+        throw new IllegalArgumentException(a.verb().word() + " needs the compose lab");
+    }
+  }
+
+  private Optional<String> fault(Action a, Coordinators coordinators) throws InterruptedException {
+    String kind = a.args().get("fault");
+    double fraction = Double.parseDouble(a.args().getOrDefault("fraction", "1"));
+    if (kind.equals("crash")) {
+      try (NodeAdmin admin = nodeAdmin(a.target())) {
+        admin.crash();
+      }
+      return until(a.target(), ProcessStatus.EXITED);
+    }
+    Faults faults =
+        switch (kind) {
+          case "freeze" -> Faults.newBuilder().setFreeze(true).build();
+          case "mute" -> Faults.newBuilder().setMuteHeartbeats(true).build();
+          case "slow" ->
+              Faults.newBuilder()
+                  .setSlow(
+                      Slow.newBuilder()
+                          .setDelayMs(
+                              (int)
+                                  new ftlab.client.DurationConverter()
+                                      .convert(
+                                          a.args().getOrDefault("delay", "200ms").replace(" ", ""))
+                                      .toMillis())
+                          .setFraction(fraction))
+                  .build();
+          case "lie" -> Faults.newBuilder().setLie(Lie.newBuilder().setFraction(fraction)).build();
+          default -> throw new IllegalArgumentException("no such fault: " + kind);
+        };
+    try (NodeAdmin admin = nodeAdmin(a.target())) {
+      admin.set(faults);
+    }
+    faulted.add(a.target());
+    if (kind.equals("freeze") || kind.equals("mute")) {
+      // its heartbeats stop: the coordinators cannot be told; the node's own word is the effect
+      return Optional.of("the node reports " + kind);
+    }
+    return faultsSeen(coordinators, a.target(), faults);
+  }
+
+  /** Until every coordinator's view shows the node's faults as these (they come in heartbeats). */
+  private Optional<String> faultsSeen(Coordinators coordinators, String node, Faults faults)
+      throws InterruptedException {
+    return Poll.until(
+        CONFIRM,
+        Duration.ofMillis(50),
+        () -> {
+          for (int i = 0; i < coordinators.size(); i++) {
+            Optional<NodeView> n =
+                view(coordinators, i)
+                    .flatMap(
+                        v ->
+                            v.getNodesList().stream()
+                                .filter(x -> x.getNodeId().equals(node))
+                                .findFirst());
+            if (n.isEmpty() || !n.get().getFaults().equals(faults)) {
+              return Optional.empty();
+            }
+          }
+          return Optional.of("every coordinator's view shows it (heartbeats)");
+        });
+  }
+
+  private static Optional<ClusterView> view(Coordinators coordinators, int i) {
+    try {
+      return Optional.of(coordinators.view(i, 1_000));
+    } catch (StatusRuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private NodeAdmin nodeAdmin(String node) {
+    return new NodeAdmin(cluster.member(node).address(), InsecureChannelCredentials.create());
+  }
+
+  private Optional<String> until(String name, ProcessStatus status) throws InterruptedException {
+    return Poll.until(
+        CONFIRM,
+        Duration.ofMillis(20),
+        () ->
+            MemberProcess.status(cluster.member(name)) == status
+                ? Optional.of("process " + status.word())
+                : Optional.empty());
+  }
+
+  /** Continues paused processes, heals faults, stops the cluster: once, whatever happened. */
+  private void cleanUp() {
+    if (!cleanedUp.compareAndSet(false, true)) {
+      return;
+    }
+    List<String> undone = new ArrayList<>();
+    for (String p : paused) {
+      try {
+        cluster.signal(p, "CONT");
+        undone.add("continued " + p);
+      } catch (RuntimeException e) {
+        undone.add("could not continue " + p + ": " + e.getMessage());
+      }
+    }
+    for (String f : faulted) {
+      if (MemberProcess.status(cluster.member(f)) != ProcessStatus.RUNNING) {
+        continue;
+      }
+      try (NodeAdmin admin = nodeAdmin(f)) {
+        admin.heal();
+        undone.add("healed " + f);
+      } catch (RuntimeException e) {
+        undone.add("could not heal " + f + ": " + e.getMessage());
+      }
+    }
+    if (!undone.isEmpty()) {
+      say.accept("undone: " + String.join(", ", undone));
+    }
+    try {
+      cluster.down(Duration.ofSeconds(10), line -> {});
+      say.accept("cluster stopped");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      say.accept("could not stop the cluster: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Every coordinator's view, polled: each node's change of state is recorded with the time the
+   * coordinator says it happened (its age in the view), so a 100 ms poll does not blur the times. A
+   * change that came and went between two polls is not seen.
+   */
+  private final class Recorder implements Runnable {
+    private final Coordinators coordinators;
+    private final Map<String, Map<String, String>> last = new HashMap<>();
+    private volatile boolean stopped;
+
+    Recorder(Coordinators coordinators) {
+      this.coordinators = coordinators;
+    }
+
+    void stop() {
+      stopped = true;
+    }
+
+    @Override
+    public void run() {
+      while (!stopped) {
+        for (int i = 0; i < coordinators.size(); i++) {
+          Optional<ClusterView> v = view(coordinators, i);
+          if (v.isEmpty()) {
+            continue;
+          }
+          long now = nowMs();
+          Map<String, String> states =
+              last.computeIfAbsent(v.get().getCoordinatorId(), c -> new HashMap<>());
+          for (NodeView n : v.get().getNodesList()) {
+            String state = n.getState().name();
+            String before = states.put(n.getNodeId(), state);
+            if (!state.equals(before)) {
+              record(
+                  new History.Transition(
+                      null,
+                      now - n.getSinceTransitionMs(),
+                      v.get().getCoordinatorId(),
+                      n.getNodeId(),
+                      before == null ? "" : before,
+                      state,
+                      n.getLastTransitionReason()));
+              if (before != null) {
+                say.accept(
+                    String.format(
+                        "%s: %s %s -> %s (%s)",
+                        v.get().getCoordinatorId(),
+                        n.getNodeId(),
+                        before,
+                        state,
+                        n.getLastTransitionReason()));
+              }
+            }
+          }
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Free base ports: coordinators at [0], nodes at [1], each with its HTTP port 1000 above. */
+  static int[] freePorts(int coordinators, int nodes) {
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int c = 20_000 + ThreadLocalRandom.current().nextInt(0, 90) * 100;
+      int n = c + 50;
+      if (free(c, coordinators) && free(n, nodes)) {
+        return new int[] {c, n};
+      }
+    }
+    throw new IllegalStateException("found no free ports for the cluster between 20000 and 30000");
+  }
+
+  private static boolean free(int base, int count) {
+    for (int p = base; p < base + count; p++) {
+      for (int port : new int[] {p, p + LocalLayout.HTTP_PORT_OFFSET}) {
+        try (ServerSocket s =
+            new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+          s.setReuseAddress(true);
+        } catch (IOException e) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,142 @@
+package ftlab.client.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ftlab.client.local.LocalCluster;
+import ftlab.client.local.Member;
+import ftlab.client.local.MemberProcess;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ftlab scenario run} as a user runs it: real processes, real faults, a verdict; and a run
+ * cut short (SIGTERM, as Ctrl-C) leaves nothing paused or running.
+ */
+class ScenarioIT {
+  @TempDir Path dir;
+
+  private static final Pattern HISTORY =
+      Pattern.compile("history: (\\S+)  \\(ftlab scenario check");
+
+  @Test
+  void theDocsScenarioRunsToAPassingVerdictThatItsHistoryGivesAgain() throws Exception {
+    FtlabCli.Run run =
+        FtlabCli.run(
+            dir, "scenario", "run", "../docs/scenarios/node-killed.yaml", "--dir", dir.toString());
+    assertThat(run.exit()).as(run.out() + run.err()).isZero();
+    assertThat(run.out())
+        .contains("[scenario] at 10.0 s: kill node-3: took effect after ")
+        .contains("[scenario] at 25.0 s: start node-3: took effect after ")
+        .containsPattern("coordinator-[12]: node-3 (ALIVE|SUSPECT) -> DEAD")
+        .contains("  met     no failed request ")
+        .contains("  met     node-3 DEAD at every coordinator within 1 s of kill-3 ")
+        .contains("verdict: PASS (5 expectations met)")
+        .contains("[scenario] cluster stopped");
+    Matcher m = HISTORY.matcher(run.out());
+    assertThat(m.find()).isTrue();
+    Path history = Path.of(m.group(1));
+    FtlabCli.Run check = FtlabCli.run(dir, "scenario", "check", history.toString());
+    assertThat(check.exit()).isZero();
+    // the same verdict from the history alone
+    assertThat(run.out()).contains(check.out().lines().skip(1).toList().get(0));
+    assertThat(check.out()).contains("verdict: PASS (5 expectations met)");
+    assertNothingRunning();
+  }
+
+  @Test
+  void aMissedExpectationMakesTheExitCode1() throws Exception {
+    Path file = dir.resolve("impossible.yaml");
+    Files.writeString(
+        file,
+        """
+        name: impossible
+        cluster: {nodes: 2, coordinators: 1}
+        load: {rate: 20}
+        duration: 4s
+        expect:
+          - failed: 0
+          - max: {below: 1ms}
+        """);
+    FtlabCli.Run run =
+        FtlabCli.run(dir, "scenario", "run", file.toString(), "--dir", dir.toString());
+    assertThat(run.exit()).as(run.out() + run.err()).isEqualTo(1);
+    assertThat(run.out())
+        .contains("  met     no failed request ")
+        .containsPattern(
+            "  MISSED  max latency below 1 ms for requests over the whole run +max latency [0-9]+ ms over [0-9]+ requests")
+        .contains("verdict: FAIL (1 of 2 expectations missed)");
+    assertNothingRunning();
+  }
+
+  @Test
+  void aRunCutShortContinuesWhatItPausedAndStopsItsCluster() throws Exception {
+    Path file = dir.resolve("long.yaml");
+    Files.writeString(
+        file,
+        """
+        name: cut short
+        cluster: {nodes: 2, coordinators: 1}
+        duration: 60s
+        timeline:
+          - {at: 2s, do: pause, target: node-2}
+        """);
+    Path home = Path.of(System.getProperty("ftlab.home", "..")).toAbsolutePath().normalize();
+    Path out = dir.resolve("out.txt");
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dftlab.home=" + home,
+                "-jar",
+                home.resolve("client/target/ftlab-client.jar").toString(),
+                "scenario",
+                "run",
+                file.toString(),
+                "--dir",
+                dir.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile())
+            .start();
+    try {
+      org.awaitility.Awaitility.await("node-2 paused by the scenario")
+          .atMost(Duration.ofSeconds(90))
+          .until(() -> Files.readString(out).contains("pause node-2: took effect"));
+      p.destroy(); // SIGTERM: what Ctrl-C does to the JVM's shutdown hooks
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      p.destroyForcibly();
+    }
+    String printed = Files.readString(out, StandardCharsets.UTF_8);
+    System.out.println(printed);
+    assertThat(printed)
+        .contains("[scenario] undone: continued node-2")
+        .contains("[scenario] cluster stopped");
+    assertNothingRunning();
+  }
+
+  /** Every process any scenario run here started has exited (none paused, none left running). */
+  private void assertNothingRunning() throws Exception {
+    List<Member> members = new ArrayList<>();
+    try (Stream<Path> runs = Files.list(dir)) {
+      for (Path state :
+          runs.filter(d -> d.getFileName().toString().endsWith("-cluster")).toList()) {
+        members.addAll(new LocalCluster(state, null).members());
+      }
+    }
+    assertThat(members).isNotEmpty();
+    for (Member m : members) {
+      assertThat(MemberProcess.status(m))
+          .as(m.name())
+          .isEqualTo(MemberProcess.ProcessStatus.EXITED);
+    }
+  }
+}

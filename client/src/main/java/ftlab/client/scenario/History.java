@@ -106,12 +106,47 @@ public final class History {
 
   private History() {}
 
+  /** The fields the checker needs that the line left out, or "". */
+  private static String missing(Event e) {
+    List<String> m = new ArrayList<>();
+    if (e instanceof Request r) {
+      if (r.outcome() == null) {
+        m.add("outcome (OK, WRONG or FAILED)");
+      }
+    } else if (e instanceof Action a) {
+      if (a.name() == null) {
+        m.add("name");
+      }
+      if (a.verb() == null) {
+        m.add("verb");
+      }
+    } else if (e instanceof Transition t) {
+      if (t.coordinator() == null) {
+        m.add("coordinator");
+      }
+      if (t.node() == null) {
+        m.add("node");
+      }
+      if (t.to() == null) {
+        m.add("to");
+      }
+    }
+    return String.join(", ", m);
+  }
+
   /** Appends lines to a history file, one writer, flushing each line (a run can be cut short). */
   public static final class Writer implements AutoCloseable {
     private final BufferedWriter out;
 
     public Writer(Path file, String source, String scenarioText) throws IOException {
-      out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+      try {
+        // a new file: an earlier run's history is not written over
+        out =
+            Files.newBufferedWriter(
+                file, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        throw new IOException(file + " exists already: give another --history", e);
+      }
       line(Header.of(source, scenarioText));
     }
 
@@ -164,7 +199,7 @@ public final class History {
           header = GSON.fromJson(o, Header.class);
           continue;
         }
-        events.add(
+        Event e =
             switch (type) {
               case "request" -> GSON.fromJson(o, Request.class);
               case "action" -> GSON.fromJson(o, Action.class);
@@ -177,7 +212,12 @@ public final class History {
                           + ": unknown type '"
                           + type
                           + "' (request, action or transition)");
-            });
+            };
+        String missing = missing(e);
+        if (!missing.isEmpty()) {
+          throw new IOException(file + " line " + (i + 1) + ": a " + type + " needs " + missing);
+        }
+        events.add(e);
       } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
         throw new IOException(
             file + " line " + (i + 1) + ": not a history line: " + e.getMessage(), e);

@@ -23,7 +23,6 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,7 +31,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -80,13 +78,15 @@ final class LocalScenarioRun {
                 + " processes");
       }
     }
-    int[] ports = freePorts(scenario.coordinators(), scenario.nodes());
-    LocalLayout layout =
-        new LocalLayout(scenario.coordinators(), scenario.nodes(), ports[0], ports[1], 4, 100);
+    LocalLayout layout = LocalLayout.onFreePorts(scenario.coordinators(), scenario.nodes(), 4);
     say.accept(
         String.format(
             "starting %d coordinators (ports %d...) and %d nodes (ports %d...) in %s",
-            scenario.coordinators(), ports[0], scenario.nodes(), ports[1], cluster.stateDir()));
+            scenario.coordinators(),
+            layout.coordinatorBasePort(),
+            scenario.nodes(),
+            layout.nodeBasePort(),
+            cluster.stateDir()));
     Thread onCtrlC = new Thread(this::cleanUp, "scenario-clean-up");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     try {
@@ -146,6 +146,13 @@ final class LocalScenarioRun {
             + (settings.rate() > 0 ? settings.rate() + " requests/s" : "as fast as it can")
             + " for "
             + Durations.words(scenario.duration()));
+    java.util.concurrent.ExecutorService confirmers =
+        java.util.concurrent.Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "scenario-confirm");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       for (Action a : scenario.timeline()) {
         long due = startNanos + a.at().toNanos();
@@ -153,11 +160,13 @@ final class LocalScenarioRun {
         if (wait > 0) {
           TimeUnit.NANOSECONDS.sleep(wait);
         }
-        apply(a, coordinators);
+        apply(a, coordinators, confirmers);
       }
       load.join(scenario.duration().toMillis() + 15_000);
     } finally {
       watch.stop();
+      confirmers.shutdown();
+      confirmers.awaitTermination(CONFIRM.toMillis() + 2_000, TimeUnit.MILLISECONDS);
       recorder.stop();
       recording.join(2_000);
     }
@@ -213,58 +222,79 @@ final class LocalScenarioRun {
     }
   }
 
-  /** Applies one action and waits (bounded) until its effect shows; records both. */
-  private void apply(Action a, Coordinators coordinators) {
+  /** How an action's effect is waited for: what showed it, or empty if nothing did in time. */
+  private interface Confirmation {
+    Optional<String> await() throws InterruptedException;
+  }
+
+  /**
+   * Applies one action now, on the timeline's thread, and waits for its effect on another
+   * (bounded), so that a slow confirmation does not delay the actions after it; records it once
+   * confirmed.
+   */
+  private void apply(
+      Action a, Coordinators coordinators, java.util.concurrent.Executor confirmers) {
     long at = nowMs();
-    String detail = "";
-    long confirmed = -1;
+    Confirmation confirmation;
     try {
-      Optional<String> effect = act(a, coordinators);
-      if (effect.isPresent()) {
-        confirmed = nowMs();
-        detail = effect.get();
-      } else {
-        detail = "no effect seen within " + Durations.words(CONFIRM);
-      }
+      confirmation = perform(a, coordinators);
     } catch (RuntimeException e) {
-      detail = e.getMessage() == null ? e.toString() : e.getMessage();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      detail = "interrupted";
+      ended(a, at, -1, e.getMessage() == null ? e.toString() : e.getMessage());
+      return;
     }
+    confirmers.execute(
+        () -> {
+          try {
+            Optional<String> effect = confirmation.await();
+            ended(
+                a,
+                at,
+                effect.isPresent() ? nowMs() : -1,
+                effect.orElse("no effect seen within " + Durations.words(CONFIRM)));
+          } catch (InterruptedException e) {
+            ended(a, at, -1, "interrupted while waiting for its effect");
+          } catch (RuntimeException e) {
+            ended(a, at, -1, e.getMessage() == null ? e.toString() : e.getMessage());
+          }
+        });
+  }
+
+  private void ended(Action a, long at, long confirmed, String detail) {
     record(
         new History.Action(
             null, a.name(), a.verb().word(), a.target(), a.at().toMillis(), at, confirmed, detail));
+    long late = at - a.at().toMillis();
     say.accept(
         String.format(
-            "at %.1f s: %s: %s",
+            "at %.1f s%s: %s: %s",
             at / 1e3,
+            late >= 500 ? " (" + late + " ms late)" : "",
             a.describe(),
             confirmed >= 0
                 ? "took effect after " + (confirmed - at) + " ms (" + detail + ")"
                 : "DID NOT TAKE EFFECT: " + detail));
   }
 
-  /** Does the action; returns what showed it took effect, or empty if nothing did in time. */
-  private Optional<String> act(Action a, Coordinators coordinators) throws InterruptedException {
+  /** Does the action; returns how to see that it took effect. */
+  private Confirmation perform(Action a, Coordinators coordinators) {
     switch (a.verb()) {
       case KILL:
         cluster.signal(a.target(), "KILL");
-        return until(a.target(), ProcessStatus.EXITED);
+        return () -> until(a.target(), ProcessStatus.EXITED);
       case STOP:
         cluster.signal(a.target(), "TERM");
-        return until(a.target(), ProcessStatus.EXITED);
+        return () -> until(a.target(), ProcessStatus.EXITED);
       case PAUSE:
         cluster.signal(a.target(), "STOP");
         paused.add(a.target());
-        return until(a.target(), ProcessStatus.PAUSED);
+        return () -> until(a.target(), ProcessStatus.PAUSED);
       case UNPAUSE:
         cluster.signal(a.target(), "CONT");
         paused.remove(a.target());
-        return until(a.target(), ProcessStatus.RUNNING);
+        return () -> until(a.target(), ProcessStatus.RUNNING);
       case START:
         Member m = cluster.start(a.target());
-        return until(a.target(), ProcessStatus.RUNNING).map(s -> s + ", PID " + m.pid());
+        return () -> until(a.target(), ProcessStatus.RUNNING).map(s -> s + ", PID " + m.pid());
       case FAULT:
         return fault(a, coordinators);
       case HEAL:
@@ -272,40 +302,55 @@ final class LocalScenarioRun {
           admin.heal();
         }
         faulted.remove(a.target());
-        return faultsSeen(coordinators, a.target(), Faults.getDefaultInstance());
+        return () -> faultsSeen(coordinators, a.target(), Faults.getDefaultInstance());
       case MODE:
         Redundancy r =
             RedundancyOption.parse(
                 a.args().get("mode"), Integer.parseInt(a.args().getOrDefault("replicas", "0")));
+        List<Integer> told = new ArrayList<>();
         for (int i = 0; i < coordinators.size(); i++) {
-          coordinators.setRedundancy(i, r);
+          try {
+            coordinators.setRedundancy(i, r);
+            told.add(i);
+          } catch (StatusRuntimeException e) {
+            // a coordinator the timeline stopped: the others are switched
+          }
         }
-        return Poll.until(
-            CONFIRM,
-            Duration.ofMillis(50),
-            () -> {
-              for (int i = 0; i < coordinators.size(); i++) {
-                if (view(coordinators, i)
-                    .map(v -> v.getRedundancy().getMode() != r.getMode())
-                    .orElse(true)) {
-                  return Optional.empty();
-                }
-              }
-              return Optional.of("every coordinator in mode " + a.args().get("mode"));
-            });
+        if (told.isEmpty()) {
+          throw new IllegalStateException("no coordinator answered");
+        }
+        return () ->
+            Poll.until(
+                CONFIRM,
+                Duration.ofMillis(50),
+                () -> {
+                  for (int i : told) {
+                    if (view(coordinators, i)
+                        .map(v -> v.getRedundancy().getMode() != r.getMode())
+                        .orElse(false)) {
+                      return Optional.empty();
+                    }
+                  }
+                  return Optional.of(
+                      told.size()
+                          + " of "
+                          + coordinators.size()
+                          + " coordinators in mode "
+                          + a.args().get("mode"));
+                });
       default:
         throw new IllegalArgumentException(a.verb().word() + " needs the compose lab");
     }
   }
 
-  private Optional<String> fault(Action a, Coordinators coordinators) throws InterruptedException {
+  private Confirmation fault(Action a, Coordinators coordinators) {
     String kind = a.args().get("fault");
     double fraction = Double.parseDouble(a.args().getOrDefault("fraction", "1"));
     if (kind.equals("crash")) {
       try (NodeAdmin admin = nodeAdmin(a.target())) {
         admin.crash();
       }
-      return until(a.target(), ProcessStatus.EXITED);
+      return () -> until(a.target(), ProcessStatus.EXITED);
     }
     Faults faults =
         switch (kind) {
@@ -315,48 +360,55 @@ final class LocalScenarioRun {
               Faults.newBuilder()
                   .setSlow(
                       Slow.newBuilder()
-                          .setDelayMs(
-                              (int)
-                                  new ftlab.client.DurationConverter()
-                                      .convert(
-                                          a.args().getOrDefault("delay", "200ms").replace(" ", ""))
-                                      .toMillis())
+                          .setDelayMs(Integer.parseInt(a.args().getOrDefault("delay_ms", "200")))
                           .setFraction(fraction))
                   .build();
           case "lie" -> Faults.newBuilder().setLie(Lie.newBuilder().setFraction(fraction)).build();
           default -> throw new IllegalArgumentException("no such fault: " + kind);
         };
+    String reported;
     try (NodeAdmin admin = nodeAdmin(a.target())) {
-      admin.set(faults);
+      reported = admin.set(faults).getDescription();
     }
     faulted.add(a.target());
     if (kind.equals("freeze") || kind.equals("mute")) {
       // its heartbeats stop: the coordinators cannot be told; the node's own word is the effect
-      return Optional.of("the node reports " + kind);
+      return () -> Optional.of("the node reports: " + reported);
     }
-    return faultsSeen(coordinators, a.target(), faults);
+    return () -> faultsSeen(coordinators, a.target(), faults);
   }
 
-  /** Until every coordinator's view shows the node's faults as these (they come in heartbeats). */
+  /**
+   * Until every coordinator that answers shows the node's faults as these (they come in
+   * heartbeats); one the timeline stopped is not waited for, but one must answer.
+   */
   private Optional<String> faultsSeen(Coordinators coordinators, String node, Faults faults)
       throws InterruptedException {
     return Poll.until(
         CONFIRM,
         Duration.ofMillis(50),
         () -> {
+          int answered = 0;
           for (int i = 0; i < coordinators.size(); i++) {
+            Optional<ClusterView> v = view(coordinators, i);
+            if (v.isEmpty()) {
+              continue;
+            }
+            answered++;
             Optional<NodeView> n =
-                view(coordinators, i)
-                    .flatMap(
-                        v ->
-                            v.getNodesList().stream()
-                                .filter(x -> x.getNodeId().equals(node))
-                                .findFirst());
+                v.get().getNodesList().stream().filter(x -> x.getNodeId().equals(node)).findFirst();
             if (n.isEmpty() || !n.get().getFaults().equals(faults)) {
               return Optional.empty();
             }
           }
-          return Optional.of("every coordinator's view shows it (heartbeats)");
+          return answered == 0
+              ? Optional.empty()
+              : Optional.of(
+                  "the view of "
+                      + answered
+                      + " of "
+                      + coordinators.size()
+                      + " coordinators shows it (heartbeats)");
         });
   }
 
@@ -482,31 +534,5 @@ final class LocalScenarioRun {
         }
       }
     }
-  }
-
-  /** Free base ports: coordinators at [0], nodes at [1], each with its HTTP port 1000 above. */
-  static int[] freePorts(int coordinators, int nodes) {
-    for (int attempt = 0; attempt < 200; attempt++) {
-      int c = 20_000 + ThreadLocalRandom.current().nextInt(0, 90) * 100;
-      int n = c + 50;
-      if (free(c, coordinators) && free(n, nodes)) {
-        return new int[] {c, n};
-      }
-    }
-    throw new IllegalStateException("found no free ports for the cluster between 20000 and 30000");
-  }
-
-  private static boolean free(int base, int count) {
-    for (int p = base; p < base + count; p++) {
-      for (int port : new int[] {p, p + LocalLayout.HTTP_PORT_OFFSET}) {
-        try (ServerSocket s =
-            new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
-          s.setReuseAddress(true);
-        } catch (IOException e) {
-          return false;
-        }
-      }
-    }
-    return true;
   }
 }

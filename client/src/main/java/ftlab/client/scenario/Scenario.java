@@ -93,7 +93,12 @@ public record Scenario(
       if (!args.isEmpty()) {
         StringBuilder a = new StringBuilder();
         args.forEach(
-            (k, v) -> a.append(a.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+            (k, v) ->
+                a.append(a.length() == 0 ? "" : ", ")
+                    .append(
+                        k.equals("delay_ms")
+                            ? "delay " + Durations.words(Duration.ofMillis(Long.parseLong(v)))
+                            : k + " " + v));
         s.append(" (").append(a).append(')');
       }
       return s.toString();

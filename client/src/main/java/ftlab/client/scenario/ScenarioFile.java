@@ -121,6 +121,7 @@ public final class ScenarioFile {
                     + ": a scenario is a mapping (name:, duration:, timeline:, expect: ...)"));
       }
       Map<String, Node> fields = mapping(top, TOP);
+      required(top, fields, "name", "one line that says what the scenario shows");
       String name = text(fields.get("name"), "name", true);
       String description = text(fields.get("description"), "description", false);
       Scenario.Target target = Scenario.Target.LOCAL;
@@ -287,6 +288,8 @@ public final class ScenarioFile {
         }
         actions.add(new Action(line(item), name, at, verb, target, args));
       }
+      // in the order they happen, whatever the order of the file (stable: same times keep theirs)
+      actions.sort(java.util.Comparator.comparing(Action::at));
       return actions;
     }
 
@@ -319,7 +322,11 @@ public final class ScenarioFile {
             args.put("fault", f);
           }
           if (a.get("delay") != null) {
-            args.put("delay", Durations.words(duration(a.get("delay"), "delay")));
+            Duration delay = duration(a.get("delay"), "delay");
+            if (delay.toMillis() > 60_000) {
+              error(a.get("delay"), "delay must be at most 60 s, got " + Durations.words(delay));
+            }
+            args.put("delay_ms", String.valueOf(delay.toMillis()));
           }
           if (a.get("fraction") != null) {
             args.put("fraction", String.valueOf(decimal(a.get("fraction"), "fraction", 0, 1, 1)));
@@ -402,6 +409,8 @@ public final class ScenarioFile {
           }
           case "state" -> {
             Map<String, Node> s = mapping(v, Set.of("node", "becomes", "within", "after", "at"));
+            required(v, s, "node", "the node whose state is expected (e.g. node-3)");
+            required(v, s, "after", "the name of the action it follows (e.g. kill-3)");
             String nodeName = text(s.get("node"), "state.node", true);
             String after = text(s.get("after"), "state.after", true);
             if (s.get("after") != null && !actions.contains(after)) {
@@ -469,6 +478,12 @@ public final class ScenarioFile {
         }
       }
       return out;
+    }
+
+    private void required(Node where, Map<String, Node> fields, String key, String what) {
+      if (!fields.containsKey(key) && where instanceof MappingNode) {
+        error(where, key + " is missing: " + what);
+      }
     }
 
     private static String keys(Set<String> allowed) {

@@ -166,6 +166,11 @@ class CheckerTest {
     assertThatThrownBy(() -> History.read(file))
         .hasMessage(
             file + " line 1: a history starts with its scenario ({\"type\":\"scenario\",...})");
+    Files.writeString(file, "{\"type\":\"scenario\"}\n{\"type\":\"transition\",\"atMs\":5}\n");
+    assertThatThrownBy(() -> History.read(file))
+        .hasMessage(file + " line 2: a transition needs coordinator, node, to");
+    assertThatThrownBy(() -> new History.Writer(file, "s", ""))
+        .hasMessage(file + " exists already: give another --history");
     Files.writeString(file, "{\"type\":\"scenario\"}\nnot json\n");
     assertThatThrownBy(() -> History.read(file))
         .hasMessageStartingWith(file + " line 2: not a history line");

@@ -62,7 +62,7 @@ class ScenarioFileTest {
         .containsExactly("kill-3", "fault node-2", "mode", "start node-3");
     assertThat(s.timeline().get(1).at()).isEqualTo(Duration.ofMillis(12_500));
     assertThat(s.timeline().get(1).args())
-        .isEqualTo(Map.of("fault", "slow", "delay", "200 ms", "fraction", "0.5"));
+        .isEqualTo(Map.of("fault", "slow", "delay_ms", "200", "fraction", "0.5"));
     assertThat(s.timeline().get(1).describe())
         .isEqualTo("fault node-2 (fault slow, delay 200 ms, fraction 0.5)");
     assertThat(s.timeline().get(0).line()).isEqualTo(5);
@@ -125,16 +125,38 @@ class ScenarioFileTest {
                 + " (expectations refer to actions by name)",
             "s.yaml line 12: failed must be a whole number, got 'none'",
             "s.yaml line 13: p99 needs below: the bound (e.g. 500ms)",
-            "s.yaml line 14: after: no action is called 'kill-9' (the timeline has: kill node-3,"
-                + " kill, mode, kill node-3)",
+            "s.yaml line 14: after: no action is called 'kill-9' (the timeline has: kill, mode,"
+                + " kill node-3, kill node-3)",
             "s.yaml line 14: becomes: 'GONE' is not ALIVE, SUSPECT, DEAD, LEFT or QUARANTINED",
             "s.yaml line 15: one expectation per list item, found failed, wrong");
+  }
+
+  @Test
+  void theTimelineRunsInTimeOrderWhateverTheOrderOfTheFile() throws Exception {
+    Scenario s =
+        parse(
+            """
+            name: out of order
+            duration: 30s
+            timeline:
+              - {at: 20s, do: start, target: node-3}
+              - {at: 10s, do: kill, target: node-3}
+              - {at: 20s, do: heal, target: node-1}
+            """);
+    assertThat(s.timeline())
+        .extracting(Scenario.Action::name)
+        .containsExactly("kill node-3", "start node-3", "heal node-1");
   }
 
   @Test
   void missingEssentialsAndNonScenariosAreSaidPlainly() {
     assertThat(mistakes("name: x\n"))
         .containsExactly("s.yaml line 1: duration is missing: how long the load runs (e.g. 40s)");
+    assertThat(mistakes("duration: 10s\nexpect:\n  - state: {becomes: DEAD, within: 1s}\n"))
+        .containsExactly(
+            "s.yaml line 1: name is missing: one line that says what the scenario shows",
+            "s.yaml line 3: node is missing: the node whose state is expected (e.g. node-3)",
+            "s.yaml line 3: after is missing: the name of the action it follows (e.g. kill-3)");
     assertThat(mistakes("- just\n- a list\n"))
         .containsExactly(
             "s.yaml line 1: a scenario is a mapping (name:, duration:, timeline:, expect: ...)");

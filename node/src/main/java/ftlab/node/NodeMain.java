@@ -270,6 +270,7 @@ public final class NodeMain implements Callable<Integer> {
         defenses.listen(r -> refused.apply(r.refusal().layer().word()).increment());
       }
     }
+    boolean mutualTls = tls != null;
     // a coordinator's port must answer with a coordinator's certificate from the same authority
     ChannelCredentials coordinatorCredentials =
         tls == null ? InsecureChannelCredentials.create() : tls.channel(Role.COORDINATOR);
@@ -291,6 +292,10 @@ public final class NodeMain implements Callable<Integer> {
                   Grpc.newChannelBuilder(address, coordinatorCredentials)
                       // a late failed name lookup must not cut a working link (architecture.md)
                       .defaultLoadBalancingPolicy("round_robin");
+              if (mutualTls) {
+                // a reply's coordinator is the one its certificate names (RevocationsHeard)
+                channel.intercept(new CoordinatorNameFromCertificate());
+              }
               if (metrics != null) {
                 // the heartbeats to coordinators (grpc_client_*)
                 channel.intercept(new MetricCollectingClientInterceptor(metrics.registry()));

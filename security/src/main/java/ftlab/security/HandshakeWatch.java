@@ -70,6 +70,11 @@ final class HandshakeWatch implements InternalProtocolNegotiator.ProtocolNegotia
    */
   static boolean isRefusal(Throwable cause) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof io.grpc.netty.shaded.io.netty.handler.ssl.SslHandshakeTimeoutException) {
+        return false; // connected and said nothing: a probe, not an attack
+      }
+    }
+    for (Throwable t = cause; t != null; t = t.getCause()) {
       if (t instanceof javax.net.ssl.SSLException
           || t instanceof NotSslRecordException
           || t instanceof RefusedCertificate) {
@@ -95,6 +100,17 @@ final class HandshakeWatch implements InternalProtocolNegotiator.ProtocolNegotia
       }
     }
     String words = String.valueOf(rootMessage(cause)).toLowerCase(Locale.ROOT);
+    if (words.contains("alert")) { // JDK: "Received fatal alert: ...", BoringSSL: "TLSV1_ALERT_..."
+      // the caller ended it: it did not accept this process's certificate
+      return new Refusal(
+          Refusal.Layer.HANDSHAKE,
+          peer,
+          Optional.empty(),
+          "",
+          "it ended the handshake itself ("
+              + rootMessage(cause)
+              + "): it does not trust this process's certificate (another lab's authority?)");
+    }
     if (words.contains("empty") && words.contains("certificate")
         || words.contains("certificate required")
         || words.contains("peer_did_not_return_a_certificate")

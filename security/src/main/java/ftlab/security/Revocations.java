@@ -74,31 +74,55 @@ public final class Revocations {
   public record Change(String name, boolean undo, String by) {}
 
   /**
+   * The names coordinators told this process to revoke (a node: {@link #hear}), each with the
+   * coordinators that list it now. Guarded by this.
+   */
+  private final Map<String, java.util.Set<String>> toldBy = new java.util.HashMap<>();
+
+  /**
    * What a coordinator says it revokes (in its heartbeat replies, to a node): the names new here
-   * are revoked, by it; the names it revoked here and no longer lists are taken back (an {@code
-   * ftlab revoke --undo}), and revoked again by the next reply of another coordinator that still
-   * lists them. Names from this process's own file, or first told by another coordinator, stay as
-   * they are. Cheap when nothing changed (every heartbeat reply comes here).
+   * are revoked, by it. A name that coordinators told this process of is taken back (an {@code
+   * ftlab revoke --undo}) once no coordinator that listed it lists it any more, so two coordinators
+   * that take turns replying do not switch it off and on. Names from this process's own file (with
+   * no "told by" note) are the operator's: coordinators neither revoke them again nor take them
+   * back. Invalid names are skipped. Cheap when nothing changed (every heartbeat reply comes here).
    *
+   * @param coordinator the coordinator's name, as its certificate says it (not as its reply does)
    * @return what changed, for the log and the file
    */
   public synchronized List<Change> hear(String coordinator, List<String> names, long nowMillis) {
     List<Change> changes = new ArrayList<>();
+    java.util.Set<String> listed = new java.util.HashSet<>();
     for (String name : names) {
-      if (revoke(name, coordinator, nowMillis)) {
+      try {
+        new Identity(Role.NODE, name); // a valid name, one line in a file
+      } catch (IllegalArgumentException e) {
+        continue;
+      }
+      listed.add(name);
+      Revoked before = revoked.get(name);
+      if (before == null) {
+        revoke(name, coordinator, nowMillis);
+        toldBy.computeIfAbsent(name, n -> new java.util.HashSet<>()).add(coordinator);
         changes.add(new Change(name, false, coordinator));
+      } else if (toldBy.containsKey(name)) {
+        toldBy.get(name).add(coordinator);
       }
     }
-    java.util.Set<String> listed = new java.util.HashSet<>(names);
-    if (listed.size() < revoked.size()) { // otherwise every name here is one it lists
-      for (Map.Entry<String, Revoked> e : new TreeMap<>(revoked).entrySet()) {
-        if (e.getValue().by().equals(coordinator)
-            && !listed.contains(e.getKey())
-            && revoked.remove(e.getKey(), e.getValue())) {
+    for (java.util.Iterator<Map.Entry<String, java.util.Set<String>>> it =
+            toldBy.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<String, java.util.Set<String>> e = it.next();
+      if (!listed.contains(e.getKey())
+          && e.getValue().remove(coordinator)
+          && e.getValue().isEmpty()) {
+        it.remove();
+        if (revoked.remove(e.getKey()) != null) {
           changes.add(new Change(e.getKey(), true, coordinator));
         }
       }
     }
+    changes.sort(java.util.Comparator.comparing(Change::name));
     return changes;
   }
 
@@ -117,9 +141,13 @@ public final class Revocations {
     Revocations r = new Revocations(Optional.of(dir));
     for (Map.Entry<String, String> e : readEntries(dir.resolve(FILE)).entrySet()) {
       Matcher told = TOLD.matcher(e.getValue());
-      // a name a coordinator told this process of stays that coordinator's to take back
-      r.revoke(
-          e.getKey(), told.matches() ? told.group(1) : dir.resolve(FILE).toString(), nowMillis);
+      if (told.matches()) {
+        // a name coordinators told this process of: theirs to take back (see hear)
+        r.revoke(e.getKey(), told.group(1), nowMillis);
+        r.toldBy.computeIfAbsent(e.getKey(), n -> new java.util.HashSet<>()).add(told.group(1));
+      } else {
+        r.revoke(e.getKey(), dir.resolve(FILE).toString(), nowMillis);
+      }
     }
     return r;
   }
@@ -201,7 +229,7 @@ public final class Revocations {
     Map<String, String> names = new java.util.LinkedHashMap<>(readEntries(file));
     names.remove(name);
     if (!undo) {
-      names.put(name, note.replace('\n', ' ').strip());
+      names.put(name, note.replace('\n', ' ').replace('\r', ' ').strip());
     }
     StringBuilder text =
         new StringBuilder(

@@ -136,6 +136,21 @@ class MutualTlsTest {
   }
 
   @Test
+  void aCallerThatDoesNotTrustThisProcessIsReportedAsEndingTheHandshakeItself() throws Exception {
+    LabCertificates.openOrCreate(otherDir, Duration.ofDays(1)); // another lab's authority
+    ChannelCredentials otherLab =
+        io.grpc.TlsChannelCredentials.newBuilder()
+            .trustManager(otherDir.resolve("ca.pem").toFile())
+            .build();
+    assertThatThrownBy(() -> check(otherLab)).isInstanceOf(StatusRuntimeException.class);
+    Refusal r = firstRefusal();
+    assertThat(r.peer()).matches("127\\.0\\.0\\.1:\\d+");
+    assertThat(r.reason())
+        .startsWith("it ended the handshake itself (")
+        .endsWith("): it does not trust this process's certificate (another lab's authority?)");
+  }
+
+  @Test
   void aConnectionClosedBeforeItsHandshakeIsNotARefusal() throws Exception {
     // a port probe (a health check that only connects, a scanner): opened and closed, no bytes
     try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {

@@ -90,7 +90,12 @@ final class LocalScenarioRun {
     Thread onCtrlC = new Thread(this::cleanUp, "scenario-clean-up");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     try {
-      cluster.up(layout, Duration.ofSeconds(120), say);
+      List<Member> members = cluster.up(layout, Duration.ofSeconds(120), say);
+      StringBuilder ready = new StringBuilder("cluster ready:");
+      for (Member m : members) {
+        ready.append(String.format(" %s (PID %d, port %d)", m.name(), m.pid(), m.port()));
+      }
+      say.accept(ready.toString());
       try (Coordinators coordinators =
           new Coordinators(cluster.coordinatorAddresses(), InsecureChannelCredentials.create())) {
         runLoadAndTimeline(coordinators);

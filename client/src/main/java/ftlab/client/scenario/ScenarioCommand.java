@@ -33,6 +33,14 @@ public final class ScenarioCommand implements Callable<Integer> {
     return 2;
   }
 
+  /** Prints every mistake of a file, then their count; returns the exit code of a bad file. */
+  static int mistakes(String what, ScenarioFile.Invalid e) {
+    e.errors().forEach(System.err::println);
+    System.err.printf(
+        "%s: %d mistake%s%n", what, e.errors().size(), e.errors().size() == 1 ? "" : "s");
+    return 2;
+  }
+
   /** Reads a file as a scenario, or every mistake in it. */
   static Scenario read(Path file) throws IOException, ScenarioFile.Invalid {
     String text;
@@ -76,8 +84,7 @@ public final class ScenarioCommand implements Callable<Integer> {
       try {
         s = read(file);
       } catch (ScenarioFile.Invalid e) {
-        e.errors().forEach(System.err::println);
-        return 2;
+        return mistakes(file.toString(), e);
       }
       if (s.target() != Scenario.Target.LOCAL) {
         throw new IllegalArgumentException(
@@ -130,10 +137,7 @@ public final class ScenarioCommand implements Callable<Integer> {
       try {
         s = read(file);
       } catch (ScenarioFile.Invalid e) {
-        e.errors().forEach(System.err::println);
-        System.err.printf(
-            "%s: %d mistake%s%n", file, e.errors().size(), e.errors().size() == 1 ? "" : "s");
-        return 2;
+        return mistakes(file.toString(), e);
       }
       System.out.print(plan(file.toString(), s));
       return 0;
@@ -159,9 +163,7 @@ public final class ScenarioCommand implements Callable<Integer> {
       try {
         s = ScenarioFile.parse(read.header().source(), read.header().text());
       } catch (ScenarioFile.Invalid e) {
-        e.errors().forEach(System.err::println);
-        System.err.println(history + ": its scenario does not read as one (above)");
-        return 2;
+        return mistakes(history + "'s scenario", e);
       }
       Checker.Report report = Checker.check(s, read.events());
       System.out.print(verdict(s, read.header().source(), report));

@@ -115,6 +115,9 @@ public final class ScenarioCommand implements Callable<Integer> {
       System.out.print(verdict(s, file.toString(), report));
       System.out.println(
           "history: " + history + "  (ftlab scenario check " + history + " checks it again)");
+      System.out.println(
+          ScenarioReport.writeBeside(
+              history, s, file.toString(), History.read(history).events(), report));
       return report.passed() ? 0 : 1;
     }
   }
@@ -156,6 +159,13 @@ public final class ScenarioCommand implements Callable<Integer> {
     @Parameters(paramLabel = "HISTORY", description = "The history file (.jsonl).")
     Path history;
 
+    @picocli.CommandLine.Option(
+        names = "--report",
+        description =
+            "Also write the report next to the history: NAME.html (self-contained) and NAME.png"
+                + " (the chart).")
+    boolean report;
+
     @Override
     public Integer call() throws IOException {
       History.Read read = History.read(history);
@@ -165,9 +175,13 @@ public final class ScenarioCommand implements Callable<Integer> {
       } catch (ScenarioFile.Invalid e) {
         return mistakes(history + "'s scenario", e);
       }
-      Checker.Report report = Checker.check(s, read.events());
-      System.out.print(verdict(s, read.header().source(), report));
-      return report.passed() ? 0 : 1;
+      Checker.Report verdict = Checker.check(s, read.events());
+      System.out.print(verdict(s, read.header().source(), verdict));
+      if (report) {
+        System.out.println(
+            ScenarioReport.writeBeside(history, s, read.header().source(), read.events(), verdict));
+      }
+      return verdict.passed() ? 0 : 1;
     }
   }
 

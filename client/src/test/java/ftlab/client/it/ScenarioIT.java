@@ -40,6 +40,15 @@ class ScenarioIT {
     Matcher m = HISTORY.matcher(run.out());
     assertThat(m.find()).isTrue();
     Path history = Path.of(m.group(1));
+    // the report beside it: the page with the verdict and the chart inlined, and the chart
+    String base = history.toString().replaceFirst("\\.jsonl$", "");
+    assertThat(run.out())
+        .contains("report: " + base + ".html (opens offline); chart: " + base + ".png");
+    assertThat(Files.readString(Path.of(base + ".html")))
+        .contains("<b class=\"met\">PASS</b>")
+        .contains("data:image/png;base64,");
+    assertThat(javax.imageio.ImageIO.read(Path.of(base + ".png").toFile()).getWidth())
+        .isEqualTo(1200);
     FtlabCli.Run check = FtlabCli.run(dir, "scenario", "check", history.toString());
     assertThat(check.exit()).isZero();
     // the same verdict from the history alone

@@ -142,7 +142,8 @@ compose restart coordinator-1
 revoked_at_start() { # read from its own revoked file, and node-2's beats refused for it
   security_line coordinator-1 | grep -E '[0-9]+ by revocation.*; revoked: ([^;]*, )?node-2(,|$)' >/dev/null
 }
-wait_for "coordinator-1 refusing node-2 after its restart" 60 revoked_at_start
+wait_for "coordinator-1 refusing node-2 after its restart" 60 revoked_at_start \
+  || { say "coordinator-1's security line: $(security_line coordinator-1)"; exit 1; }
 say "coordinator-1 after its restart: $(security_line coordinator-1 | grep -oE 'refused: [^;]*'); revoked: node-2"
 more_answers 10
 

@@ -1,6 +1,6 @@
 package ftlab.client.scenario;
 
-import ftlab.client.scenario.Scenario.AtMost;
+import ftlab.client.scenario.Scenario.Count;
 import ftlab.client.scenario.Scenario.Expectation;
 import ftlab.client.scenario.Scenario.Outcome;
 import ftlab.client.scenario.Scenario.Percentile;
@@ -50,8 +50,8 @@ public final class Checker {
       }
     }
     for (Expectation x : scenario.expectations()) {
-      if (x instanceof AtMost m) {
-        verdicts.add(atMost(m, requests));
+      if (x instanceof Count c) {
+        verdicts.add(count(c, requests));
       } else if (x instanceof Percentile p) {
         verdicts.add(percentile(p, requests));
       } else if (x instanceof StateWithin s) {
@@ -66,12 +66,12 @@ public final class Checker {
     return new Report(verdicts, requests.size(), ok, failed, wrong);
   }
 
-  private static Verdict atMost(AtMost m, List<History.Request> requests) {
-    List<History.Request> those =
-        requests.stream().filter(r -> r.outcome() == m.outcome()).toList();
+  private static Verdict count(Count c, List<History.Request> requests) {
+    List<History.Request> sent =
+        requests.stream().filter(r -> c.window().contains(r.sentMs())).toList();
+    List<History.Request> those = sent.stream().filter(r -> r.outcome() == c.outcome()).toList();
     StringBuilder figures =
-        new StringBuilder(
-            those.size() + " of " + requests.size() + " requests " + m.outcome().word());
+        new StringBuilder(those.size() + " of " + sent.size() + " requests " + c.outcome().word());
     if (!those.isEmpty()) {
       History.Request first = those.get(0);
       figures
@@ -79,9 +79,9 @@ public final class Checker {
           .append(first.id())
           .append(" at ")
           .append(seconds(first.atMs()))
-          .append(m.outcome() == Outcome.FAILED ? ": " + first.error() : " from " + first.node());
+          .append(c.outcome() == Outcome.FAILED ? ": " + first.error() : " from " + first.node());
     }
-    return new Verdict(m, those.size() <= m.atMost(), figures.toString());
+    return new Verdict(c, c.allows(those.size()), figures.toString());
   }
 
   private static Verdict percentile(Percentile p, List<History.Request> requests) {

@@ -50,6 +50,7 @@ final class LocalScenarioRun {
   private final LocalCluster cluster;
   private final History.Writer history;
   private final Consumer<String> say;
+  private final RepeatedProblems problems;
   private final List<History.Event> events = new ArrayList<>();
   private final Set<String> paused = ConcurrentHashMap.newKeySet();
   private final Set<String> faulted = ConcurrentHashMap.newKeySet();
@@ -62,6 +63,7 @@ final class LocalScenarioRun {
     this.cluster = cluster;
     this.history = history;
     this.say = say;
+    this.problems = new RepeatedProblems(say);
   }
 
   Checker.Report run() throws InterruptedException {
@@ -139,7 +141,13 @@ final class LocalScenarioRun {
         new Thread(
             () -> {
               try {
-                watch.run(this::record, s -> say.accept(progress(s)), Duration.ofSeconds(5));
+                watch.run(
+                    this::record,
+                    s -> {
+                      problems.flush();
+                      say.accept(progress(s));
+                    },
+                    Duration.ofSeconds(5));
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
@@ -170,6 +178,7 @@ final class LocalScenarioRun {
       load.join(scenario.duration().toMillis() + 15_000);
     } finally {
       watch.stop();
+      problems.flush();
       confirmers.shutdown();
       confirmers.awaitTermination(CONFIRM.toMillis() + 2_000, TimeUnit.MILLISECONDS);
       recorder.stop();
@@ -217,13 +226,13 @@ final class LocalScenarioRun {
             o.failed(), // the client gave up: the work may have run
             o.failed() ? o.error() : ""));
     if (!o.ok()) {
-      say.accept(
+      String reason = o.failed() ? o.error() : "answered by " + o.answer().getNodeId();
+      problems.problem(
+          o.id(),
+          outcome.word() + " " + reason,
           String.format(
-              "#%d %s at %.1f s: %s",
-              o.id(),
-              outcome.word().toUpperCase(java.util.Locale.ROOT),
-              sentMs / 1e3,
-              o.failed() ? o.error() : "answered by " + o.answer().getNodeId()));
+              "#%d %s (sent at %.1f s): %s",
+              o.id(), outcome.word().toUpperCase(java.util.Locale.ROOT), sentMs / 1e3, reason));
     }
   }
 

@@ -116,7 +116,9 @@ public record Scenario(
     String describe() {
       return this.equals(WHOLE_RUN)
           ? "over the whole run"
-          : "sent between " + Durations.words(from) + " and " + Durations.words(to);
+          : from.isZero()
+              ? "sent before " + Durations.words(to)
+              : "sent between " + Durations.words(from) + " and " + Durations.words(to);
     }
   }
 
@@ -128,13 +130,39 @@ public record Scenario(
     String describe();
   }
 
-  /** At most {@code atMost} requests ended this way (FAILED or WRONG). */
-  public record AtMost(int line, Outcome outcome, long atMost) implements Expectation {
+  /**
+   * Between {@code atLeast} and {@code atMost} of the requests sent in a window ended this way
+   * (FAILED or WRONG): {@code failed: 0} is at most none over the whole run; {@code failed: {at
+   * least: 1, from: 9s, to: 16s}} says the requests sent then must fail (a vote that refuses to
+   * guess).
+   */
+  public record Count(int line, Outcome outcome, long atLeast, long atMost, Window window)
+      implements Expectation {
+    public static final long ANY = Long.MAX_VALUE;
+
+    /** At most {@code atMost} over the whole run. */
+    public static Count atMost(int line, Outcome outcome, long atMost) {
+      return new Count(line, outcome, 0, atMost, Window.WHOLE_RUN);
+    }
+
     @Override
     public String describe() {
-      return atMost == 0
-          ? "no " + outcome.word() + " request"
-          : "at most " + atMost + " " + outcome.word() + " requests";
+      String what = outcome.word() + " requests";
+      String bounds;
+      if (atMost == 0) {
+        bounds = "no " + outcome.word() + " request";
+      } else if (atLeast > 0 && atMost != ANY) {
+        bounds = atLeast + " to " + atMost + " " + what;
+      } else if (atLeast > 0) {
+        bounds = "at least " + atLeast + " " + (atLeast == 1 ? outcome.word() + " request" : what);
+      } else {
+        bounds = "at most " + atMost + " " + what;
+      }
+      return window.equals(Window.WHOLE_RUN) ? bounds : bounds + " " + window.describe();
+    }
+
+    boolean allows(long count) {
+      return count >= atLeast && count <= atMost;
     }
   }
 

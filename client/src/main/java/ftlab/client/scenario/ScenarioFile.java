@@ -381,27 +381,43 @@ public final class ScenarioFile {
         String kind = e.keySet().iterator().next();
         Node v = e.get(kind);
         switch (kind) {
-          case "failed", "wrong" ->
+          case "failed", "wrong" -> {
+            Scenario.Outcome outcome =
+                kind.equals("failed") ? Scenario.Outcome.FAILED : Scenario.Outcome.WRONG;
+            if (v instanceof ScalarNode) {
               out.add(
-                  new Scenario.AtMost(
-                      line(item),
-                      kind.equals("failed") ? Scenario.Outcome.FAILED : Scenario.Outcome.WRONG,
-                      number(v, kind, 0, Long.MAX_VALUE, 0)));
+                  Scenario.Count.atMost(
+                      line(item), outcome, number(v, kind, 0, Long.MAX_VALUE, 0)));
+              continue;
+            }
+            Map<String, Node> c = mapping(v, Set.of("at most", "at least", "from", "to"));
+            if (!(v instanceof MappingNode)) {
+              continue; // mapping() said what is wrong
+            }
+            if (c.get("at most") == null && c.get("at least") == null) {
+              error(v, kind + " needs at most: N, at least: N or both");
+              continue;
+            }
+            long most =
+                c.get("at most") == null
+                    ? Scenario.Count.ANY
+                    : number(c.get("at most"), "at most", 0, Long.MAX_VALUE, 0);
+            long least =
+                c.get("at least") == null
+                    ? 0
+                    : number(c.get("at least"), "at least", 0, Long.MAX_VALUE, 0);
+            if (least > most && most >= 0) { // a negative one was said already
+              error(v, "at least " + least + " is more than at most " + most);
+            }
+            out.add(new Scenario.Count(line(item), outcome, least, most, window(v, c, duration)));
+          }
           case "p50", "p90", "p99", "max" -> {
             Map<String, Node> p = mapping(v, Set.of("below", "from", "to"));
             if (p.get("below") == null) {
               error(v, kind + " needs below: the bound (e.g. 500ms)");
               continue;
             }
-            Duration from = p.get("from") == null ? Duration.ZERO : duration(p.get("from"), "from");
-            Duration to = p.get("to") == null ? duration : duration(p.get("to"), "to");
-            if (to.compareTo(from) <= 0) {
-              error(v, "the window ends (to: " + Durations.words(to) + ") before it starts");
-            }
-            Window window =
-                p.get("from") == null && p.get("to") == null
-                    ? Window.WHOLE_RUN
-                    : new Window(from, to);
+            Window window = window(v, p, duration);
             double percentile = kind.equals("max") ? 100 : Double.parseDouble(kind.substring(1));
             out.add(
                 new Scenario.Percentile(
@@ -452,6 +468,19 @@ public final class ScenarioFile {
         }
       }
       return out;
+    }
+
+    /** The window of a mapping's from: and to: (the whole run without either). */
+    private Window window(Node v, Map<String, Node> m, Duration duration) {
+      if (m.get("from") == null && m.get("to") == null) {
+        return Window.WHOLE_RUN;
+      }
+      Duration from = m.get("from") == null ? Duration.ZERO : duration(m.get("from"), "from");
+      Duration to = m.get("to") == null ? duration : duration(m.get("to"), "to");
+      if (to.compareTo(from) <= 0) {
+        error(v, "the window ends (to: " + Durations.words(to) + ") before it starts");
+      }
+      return new Window(from, to);
     }
 
     // ---- the node tree, checked

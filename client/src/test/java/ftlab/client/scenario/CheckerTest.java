@@ -120,6 +120,46 @@ class CheckerTest {
   }
 
   @Test
+  void failuresAreCountedInTheirWindowWithBothBounds() throws Exception {
+    Scenario s =
+        ScenarioFile.parse(
+            "vote.yaml",
+            """
+            name: one node left
+            duration: 40s
+            expect:
+              - failed: {at most: 0, to: 10s}
+              - failed: {at least: 1, from: 10s, to: 25s}
+              - failed: {at least: 5, at most: 100, from: 10s, to: 25s}
+              - failed: {at least: 1, from: 25s}
+            """);
+    List<History.Event> events = goodRun();
+    for (int i = 400; i < 420; i++) { // sent from 10 s to 10.5 s
+      events.set(i, request(i + 1, i * 25L, 5, Outcome.FAILED));
+    }
+    Checker.Report r = Checker.check(s, events);
+    assertThat(r.verdicts())
+        .extracting(v -> v.expectation().describe())
+        .containsExactly(
+            "no failed request sent before 10 s",
+            "at least 1 failed request sent between 10 s and 25 s",
+            "5 to 100 failed requests sent between 10 s and 25 s",
+            "at least 1 failed request sent between 25 s and 40 s");
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::met)
+        .containsExactly(true, true, true, false);
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::figures)
+        .containsExactly(
+            "0 of 400 requests failed",
+            "20 of 600 requests failed; the first: #401 at 10.0 s: gave up after 10000 ms:"
+                + " DEADLINE_EXCEEDED",
+            "20 of 600 requests failed; the first: #401 at 10.0 s: gave up after 10000 ms:"
+                + " DEADLINE_EXCEEDED",
+            "0 of 600 requests failed");
+  }
+
+  @Test
   void anActionThatDidNotTakeEffectFailsTheScenarioAndANeverSeenStateIsMissed() throws Exception {
     List<History.Event> events = goodRun();
     events.removeIf(e -> e instanceof History.Action || e instanceof History.Transition);

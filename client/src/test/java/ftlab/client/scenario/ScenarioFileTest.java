@@ -68,8 +68,8 @@ class ScenarioFileTest {
     assertThat(s.timeline().get(0).line()).isEqualTo(5);
     assertThat(s.expectations())
         .containsExactly(
-            new Scenario.AtMost(10, Scenario.Outcome.FAILED, 0),
-            new Scenario.AtMost(11, Scenario.Outcome.WRONG, 2),
+            Scenario.Count.atMost(10, Scenario.Outcome.FAILED, 0),
+            Scenario.Count.atMost(11, Scenario.Outcome.WRONG, 2),
             new Scenario.Percentile(
                 12,
                 99,
@@ -171,11 +171,52 @@ class ScenarioFileTest {
   }
 
   @Test
+  void countsTakeBoundsAndAWindowAndSayWhatIsWrong() throws Exception {
+    Scenario s =
+        parse(
+            """
+            name: n
+            duration: 30s
+            expect:
+              - failed: {at least: 1, from: 9s, to: 16s}
+              - wrong: {at most: 2}
+            """);
+    assertThat(s.expectations())
+        .containsExactly(
+            new Scenario.Count(
+                4,
+                Scenario.Outcome.FAILED,
+                1,
+                Scenario.Count.ANY,
+                new Scenario.Window(Duration.ofSeconds(9), Duration.ofSeconds(16))),
+            new Scenario.Count(5, Scenario.Outcome.WRONG, 0, 2, Scenario.Window.WHOLE_RUN));
+    assertThat(
+            mistakes(
+                """
+                name: n
+                duration: 30s
+                expect:
+                  - failed: {from: 9s}
+                  - failed: {at least: 3, at most: 1}
+                  - wrong: {at most: -1, before: 2s}
+                  - failed: [1]
+                """))
+        .containsExactly(
+            "s.yaml line 4: failed needs at most: N, at least: N or both",
+            "s.yaml line 5: at least 3 is more than at most 1",
+            "s.yaml line 6: unknown key 'before'; the keys here are at least, at most, from, to",
+            "s.yaml line 6: at most must be between 0 and 9223372036854775807, got -1",
+            "s.yaml line 7: expected a mapping (key: value) here; the keys here are at least, at"
+                + " most, from, to");
+  }
+
+  @Test
   void everyScenarioInTheDocsReads() throws IOException {
-    Path dir = Path.of("..", "docs", "scenarios");
-    List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    List<Path> files = new java.util.ArrayList<>();
+    for (Path dir : List.of(Path.of("..", "docs", "scenarios"), Path.of("..", "docs", "labs"))) {
+      try (Stream<Path> s = Files.list(dir)) {
+        files.addAll(s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList());
+      }
     }
     assertThat(files).isNotEmpty();
     for (Path f : files) {

@@ -263,6 +263,22 @@ class RedundancyModesTest {
   }
 
   @Test
+  void aVoteWhoseOtherVotersAllFailEndsWithTheReasonNotAtTheDeadline() throws Exception {
+    nodes.node("node-1", HEALTHY);
+    nodes.refusingNode("node-2"); // killed a moment ago: beats still fresh, its port closed
+    nodes.refusingNode("node-3");
+
+    CompletableFuture<Answer> answer = start(dispatcher(SETTINGS), mode(RedundancyMode.VOTE, 3));
+    long startedAt = clock.nanoTime();
+    nodes.advance(1_000, "node-1"); // node-2 and node-3 fall silent: SUSPECT, then DEAD
+    Status s = failure(answer);
+
+    assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(s.getDescription()).startsWith("no majority: vote x3 needs 2 equal results");
+    assertThat(clock.nanoTime() - startedAt).isLessThan(TimeUnit.SECONDS.toNanos(2));
+  }
+
+  @Test
   void aFailedVoterIsReplacedByAnotherNode() throws Exception {
     nodes.refusingNode("node-1"); // beats, but its port is closed
     nodes.node("node-2", HEALTHY);

@@ -156,6 +156,23 @@ public final class ScenarioFile {
         }
       }
       List<Action> timeline = timeline(fields.get("timeline"), duration);
+      if (load.mode().isPresent()) {
+        for (Action a : timeline) {
+          if (a.verb() == Scenario.Verb.MODE) {
+            // each request names its mode, and a request's own mode wins over the coordinator's
+            errors.add(
+                Map.entry(
+                    a.line(),
+                    source
+                        + " line "
+                        + a.line()
+                        + ": the mode action changes nothing: load.mode ("
+                        + load.mode().get()
+                        + ") makes every request ask for its own mode, which wins over the"
+                        + " coordinators'; leave load.mode out (they start in failover)"));
+          }
+        }
+      }
       List<Expectation> expectations = expectations(fields.get("expect"), timeline, duration);
       if (!errors.isEmpty()) {
         errors.sort(Map.Entry.comparingByKey()); // stable: one line's mistakes keep their order

@@ -128,7 +128,7 @@ class ScenarioIT {
   }
 
   /** Every process the run said it started has exited (none paused, none left running). */
-  private static void assertNothingRunning(String printed) {
+  static void assertNothingRunning(String printed) {
     Matcher ready = Pattern.compile("\\[scenario\\] cluster ready:(.*)").matcher(printed);
     assertThat(ready.find()).as("the run's 'cluster ready' line").isTrue();
     Matcher pid = Pattern.compile("(\\S+) \\(PID ([0-9]+), port").matcher(ready.group(1));

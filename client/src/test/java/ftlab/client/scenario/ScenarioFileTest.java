@@ -41,7 +41,7 @@ class ScenarioFileTest {
             timeline:
               - {at: 10s, do: kill, target: node-3, name: kill-3}
               - {at: 12.5s, do: fault, target: node-2, fault: slow, delay: 200ms, fraction: 0.5}
-              - {at: 20s, do: mode, mode: hedged}
+              - {at: 20s, do: heal, target: node-2}
               - {at: 25s, do: start, target: node-3}
             expect:
               - failed: 0
@@ -59,7 +59,7 @@ class ScenarioFileTest {
     assertThat(s.load()).isEqualTo(new Scenario.Load(50, 4, "mix", Optional.of("vote"), 3));
     assertThat(s.timeline())
         .extracting(Scenario.Action::name)
-        .containsExactly("kill-3", "fault node-2", "mode", "start node-3");
+        .containsExactly("kill-3", "fault node-2", "heal node-2", "start node-3");
     assertThat(s.timeline().get(1).at()).isEqualTo(Duration.ofMillis(12_500));
     assertThat(s.timeline().get(1).args())
         .isEqualTo(Map.of("fault", "slow", "delay_ms", "200", "fraction", "0.5"));
@@ -208,6 +208,23 @@ class ScenarioFileTest {
             "s.yaml line 6: at most must be between 0 and 9223372036854775807, got -1",
             "s.yaml line 7: expected a mapping (key: value) here; the keys here are at least, at"
                 + " most, from, to");
+  }
+
+  @Test
+  void aModeActionUnderALoadThatChoosesItsOwnModeIsAMistake() {
+    assertThat(
+            mistakes(
+                """
+                name: n
+                duration: 30s
+                load: {mode: failover}
+                timeline:
+                  - {at: 10s, do: mode, mode: hedged}
+                """))
+        .containsExactly(
+            "s.yaml line 5: the mode action changes nothing: load.mode (failover) makes every"
+                + " request ask for its own mode, which wins over the coordinators'; leave"
+                + " load.mode out (they start in failover)");
   }
 
   @Test

@@ -56,6 +56,8 @@ public final class Checker {
         verdicts.add(percentile(p, requests));
       } else if (x instanceof StateWithin s) {
         verdicts.add(stateWithin(s, actions, transitions));
+      } else if (x instanceof Scenario.Share s) {
+        verdicts.add(share(s, requests));
       } else {
         throw new IllegalStateException("not an expectation a file can hold: " + x);
       }
@@ -73,13 +75,19 @@ public final class Checker {
     StringBuilder figures =
         new StringBuilder(those.size() + " of " + sent.size() + " requests " + c.outcome().word());
     if (!those.isEmpty()) {
-      History.Request first = those.get(0);
+      History.Request first =
+          those.stream()
+              .min(java.util.Comparator.comparingLong(History.Request::sentMs))
+              .orElseThrow();
       figures
           .append("; the first: #")
           .append(first.id())
-          .append(" at ")
-          .append(seconds(first.atMs()))
-          .append(c.outcome() == Outcome.FAILED ? ": " + first.error() : " from " + first.node());
+          .append(", sent at ")
+          .append(seconds(first.sentMs()))
+          .append(
+              c.outcome() == Outcome.FAILED
+                  ? ", failed at " + seconds(first.atMs()) + ": " + first.error()
+                  : ", answered by " + first.node());
     }
     return new Verdict(c, c.allows(those.size()), figures.toString());
   }
@@ -106,6 +114,44 @@ public final class Checker {
             + " ms over "
             + latencies.length
             + " requests");
+  }
+
+  private static Verdict share(Scenario.Share s, List<History.Request> requests) {
+    java.util.Map<String, Long> byNode = new java.util.TreeMap<>();
+    long answered = 0;
+    for (History.Request r : requests) {
+      if (s.window().contains(r.sentMs()) && r.outcome() != Outcome.FAILED) {
+        byNode.merge(r.node(), 1L, Long::sum);
+        answered++;
+      }
+    }
+    if (answered == 0) {
+      return new Verdict(s, false, "no request sent in that window was answered");
+    }
+    long mine = byNode.getOrDefault(s.node(), 0L);
+    double percent = 100.0 * mine / answered;
+    StringBuilder others = new StringBuilder();
+    for (var e : byNode.entrySet()) {
+      if (!e.getKey().equals(s.node())) {
+        others
+            .append(others.length() == 0 ? "" : ", ")
+            .append(e.getKey())
+            .append(' ')
+            .append(Math.round(100.0 * e.getValue() / answered))
+            .append('%');
+      }
+    }
+    return new Verdict(
+        s,
+        s.allows(percent),
+        String.format(
+            Locale.ROOT,
+            "%s %d of %d (%.1f%%)%s",
+            s.node(),
+            mine,
+            answered,
+            percent,
+            others.length() == 0 ? "" : "; " + others));
   }
 
   private static Verdict stateWithin(

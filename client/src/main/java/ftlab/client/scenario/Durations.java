@@ -3,7 +3,7 @@ package ftlab.client.scenario;
 import java.time.Duration;
 import java.util.Locale;
 
-/** Durations in a scenario's words: "500 ms", "1.5 s", "2 min"; "p99" for 99. */
+/** Durations in a scenario's words: "500 ms", "1.5 s", "2 min"; "p99" for 99; "5%", "2.5%". */
 final class Durations {
   private Durations() {}
 
@@ -25,5 +25,9 @@ final class Durations {
       return "max latency";
     }
     return p == Math.rint(p) ? "p" + (long) p : "p" + p;
+  }
+
+  static String percent(double p) {
+    return p == Math.rint(p) ? (long) p + "%" : String.format(Locale.ROOT, "%.1f%%", p);
   }
 }

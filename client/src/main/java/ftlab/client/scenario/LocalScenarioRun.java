@@ -178,6 +178,7 @@ final class LocalScenarioRun {
       load.join(scenario.duration().toMillis() + 15_000);
     } finally {
       watch.stop();
+      load.join(5_000); // its last outcomes, before the repeats are counted out
       problems.flush();
       confirmers.shutdown();
       confirmers.awaitTermination(CONFIRM.toMillis() + 2_000, TimeUnit.MILLISECONDS);
@@ -450,6 +451,7 @@ final class LocalScenarioRun {
 
   /** Continues paused processes, heals faults, stops the cluster: once, whatever happened. */
   private void cleanUp() {
+    problems.flush(); // Ctrl-C: the repeats said so far are not lost
     if (!cleanedUp.compareAndSet(false, true)) {
       return;
     }

@@ -147,22 +147,27 @@ public record Scenario(
 
     @Override
     public String describe() {
-      String what = outcome.word() + " requests";
       String bounds;
       if (atMost == 0) {
         bounds = "no " + outcome.word() + " request";
+      } else if (atLeast == atMost) {
+        bounds = "exactly " + requests(atLeast);
       } else if (atLeast > 0 && atMost != ANY) {
-        bounds = atLeast + " to " + atMost + " " + what;
+        bounds = atLeast + " to " + atMost + " " + outcome.word() + " requests";
       } else if (atLeast > 0) {
-        bounds = "at least " + atLeast + " " + (atLeast == 1 ? outcome.word() + " request" : what);
+        bounds = "at least " + requests(atLeast);
       } else {
-        bounds = "at most " + atMost + " " + what;
+        bounds = "at most " + requests(atMost);
       }
       return window.equals(Window.WHOLE_RUN) ? bounds : bounds + " " + window.describe();
     }
 
     boolean allows(long count) {
       return count >= atLeast && count <= atMost;
+    }
+
+    private String requests(long n) {
+      return n + " " + outcome.word() + (n == 1 ? " request" : " requests");
     }
   }
 
@@ -176,6 +181,30 @@ public record Scenario(
           + Durations.words(below)
           + " for requests "
           + window.describe();
+    }
+  }
+
+  /**
+   * A node's share of the answers to the requests sent in a window (the load balancing lab: a slow
+   * node gets little work, a healed one gets its share back), in percent, within the bounds.
+   */
+  public record Share(int line, String node, double atLeast, double atMost, Window window)
+      implements Expectation {
+    @Override
+    public String describe() {
+      String bounds;
+      if (atLeast > 0 && atMost < 100) {
+        bounds = Durations.percent(atLeast) + " to " + Durations.percent(atMost);
+      } else if (atLeast > 0) {
+        bounds = "at least " + Durations.percent(atLeast);
+      } else {
+        bounds = "at most " + Durations.percent(atMost);
+      }
+      return node + " answered " + bounds + " of the requests " + window.describe();
+    }
+
+    boolean allows(double percent) {
+      return percent >= atLeast && percent <= atMost;
     }
   }
 

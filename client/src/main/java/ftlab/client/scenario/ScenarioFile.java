@@ -169,7 +169,8 @@ public final class ScenarioFile {
                         + ": the mode action changes nothing: load.mode ("
                         + load.mode().get()
                         + ") makes every request ask for its own mode, which wins over the"
-                        + " coordinators'; leave load.mode out (they start in failover)"));
+                        + " coordinators'; leave load.mode out (the coordinators' own mode"
+                        + " applies)"));
           }
         }
       }
@@ -388,7 +389,7 @@ public final class ScenarioFile {
       timeline.forEach(a -> actions.add(a.name()));
       for (Node item : seq.getValue()) {
         Map<String, Node> e =
-            mapping(item, Set.of("failed", "wrong", "p50", "p90", "p99", "max", "state"));
+            mapping(item, Set.of("failed", "wrong", "p50", "p90", "p99", "max", "state", "share"));
         if (e.size() != 1) {
           if (!e.isEmpty()) {
             error(item, "one expectation per list item, found " + String.join(", ", e.keySet()));
@@ -415,15 +416,19 @@ public final class ScenarioFile {
               error(v, kind + " needs at most: N, at least: N or both");
               continue;
             }
+            // a bound that cannot be read is said once, and then stands for no bound at all
             long most =
                 c.get("at most") == null
                     ? Scenario.Count.ANY
-                    : number(c.get("at most"), "at most", 0, Long.MAX_VALUE, 0);
+                    : number(c.get("at most"), "at most", 0, Long.MAX_VALUE, Scenario.Count.ANY);
             long least =
                 c.get("at least") == null
                     ? 0
                     : number(c.get("at least"), "at least", 0, Long.MAX_VALUE, 0);
-            if (least > most && most >= 0) { // a negative one was said already
+            if (c.get("at most") == null && c.get("at least") != null && least == 0) {
+              error(c.get("at least"), "at least: 0 allows anything; give at least 1, or at most");
+            }
+            if (least > most && most >= 0 && least >= 0) { // a negative one was said already
               error(v, "at least " + least + " is more than at most " + most);
             }
             out.add(new Scenario.Count(line(item), outcome, least, most, window(v, c, duration)));
@@ -439,6 +444,29 @@ public final class ScenarioFile {
             out.add(
                 new Scenario.Percentile(
                     line(item), percentile, duration(p.get("below"), "below"), window));
+          }
+          case "share" -> {
+            Map<String, Node> c = mapping(v, Set.of("node", "at most", "at least", "from", "to"));
+            if (!(v instanceof MappingNode)) {
+              continue; // mapping() said what is wrong
+            }
+            required(v, c, "node", "the node whose share is expected (e.g. node-2)");
+            if (c.get("at most") == null && c.get("at least") == null) {
+              error(v, "share needs at most: N%, at least: N% or both");
+              continue;
+            }
+            double most = c.get("at most") == null ? 100 : percent(c.get("at most"), "at most");
+            double least = c.get("at least") == null ? 0 : percent(c.get("at least"), "at least");
+            if (least > most) {
+              error(v, "at least " + least + "% is more than at most " + most + "%");
+            }
+            out.add(
+                new Scenario.Share(
+                    line(item),
+                    text(c.get("node"), "share.node", true),
+                    least,
+                    most,
+                    window(v, c, duration)));
           }
           case "state" -> {
             Map<String, Node> s = mapping(v, Set.of("node", "becomes", "within", "after", "at"));
@@ -492,9 +520,29 @@ public final class ScenarioFile {
       if (m.get("from") == null && m.get("to") == null) {
         return Window.WHOLE_RUN;
       }
+      int said = errors.size();
       Duration from = m.get("from") == null ? Duration.ZERO : duration(m.get("from"), "from");
       Duration to = m.get("to") == null ? duration : duration(m.get("to"), "to");
-      if (to.compareTo(from) <= 0) {
+      if (duration.isZero() || errors.size() > said) {
+        return new Window(from, to); // an unreadable time or duration was said already
+      }
+      if (from.compareTo(duration) >= 0) {
+        error(
+            m.get("from"),
+            "from: "
+                + Durations.words(from)
+                + " is not before the end of the run ("
+                + Durations.words(duration)
+                + ")");
+      } else if (to.compareTo(duration) > 0) {
+        error(
+            m.get("to"),
+            "to: "
+                + Durations.words(to)
+                + " is after the end of the run ("
+                + Durations.words(duration)
+                + ")");
+      } else if (m.get("to") != null && to.compareTo(from) <= 0) {
         error(v, "the window ends (to: " + Durations.words(to) + ") before it starts");
       }
       return new Window(from, to);
@@ -565,6 +613,23 @@ public final class ScenarioFile {
         error(node, what + " must be a whole number, got '" + t + "'");
         return absent;
       }
+    }
+
+    /** "5%" or "12.5%": a share of the answers, 0 to 100. */
+    private double percent(Node node, String what) {
+      String t = text(node, what, true);
+      if (t.endsWith("%")) {
+        try {
+          double v = Double.parseDouble(t.substring(0, t.length() - 1).trim());
+          if (v >= 0 && v <= 100) {
+            return v;
+          }
+        } catch (NumberFormatException e) {
+          // said below
+        }
+      }
+      error(node, what + " must be a percentage from 0% to 100%, e.g. 5%; got '" + t + "'");
+      return 0;
     }
 
     private double decimal(Node node, String what, double min, double max, double absent) {

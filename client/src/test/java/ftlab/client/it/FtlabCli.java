@@ -22,6 +22,15 @@ final class FtlabCli {
    *     --coordinators find that cluster
    */
   static Run run(Path localDir, String... args) throws IOException, InterruptedException {
+    return runIn(null, localDir, args);
+  }
+
+  /**
+   * As {@link #run}, in the folder {@code workDir} (the checkout's root, where a user types {@code
+   * ./ftlab scenario run docs/labs/...}); null: this JVM's.
+   */
+  static Run runIn(Path workDir, Path localDir, String... args)
+      throws IOException, InterruptedException {
     Path home = Path.of(System.getProperty("ftlab.home", "..")).toAbsolutePath().normalize();
     Path jar = home.resolve("client/target/ftlab-client.jar");
     List<String> cmd = new ArrayList<>();
@@ -34,6 +43,9 @@ final class FtlabCli {
     Path err = Files.createTempFile("ftlab-err", ".txt");
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+    if (workDir != null) {
+      pb.directory(workDir.toFile());
+    }
     pb.environment().put("FTLAB_LOCAL_DIR", localDir.toString());
     Process p = pb.start();
     if (!p.waitFor(120, TimeUnit.SECONDS)) {

@@ -102,17 +102,17 @@ class CheckerTest {
     assertThat(r.verdicts())
         .extracting(Checker.Verdict::figures)
         .containsExactly(
-            "1 of 1600 requests failed; the first: #500 at 22.5 s: gave up after 10000 ms:"
-                + " DEADLINE_EXCEEDED",
-            "1 of 1600 requests wrong; the first: #800 at 20.0 s from node-1",
+            "1 of 1600 requests failed; the first: #500, sent at 12.5 s, failed at 22.5 s: gave up"
+                + " after 10000 ms: DEADLINE_EXCEEDED",
+            "1 of 1600 requests wrong; the first: #800, sent at 20.0 s, answered by node-1",
             "p99 3000 ms over 600 requests",
             "coordinator-1: after 638 ms, coordinator-2: after 1498 ms");
     assertThat(ScenarioCommand.verdict(scenario(), "node-killed.yaml", r))
         .isEqualTo(
             """
             scenario "a node is killed" (node-killed.yaml): 1600 requests, 1598 ok, 1 failed, 1 wrong
-              MISSED  no failed request                                      1 of 1600 requests failed; the first: #500 at 22.5 s: gave up after 10000 ms: DEADLINE_EXCEEDED
-              MISSED  no wrong request                                       1 of 1600 requests wrong; the first: #800 at 20.0 s from node-1
+              MISSED  no failed request                                      1 of 1600 requests failed; the first: #500, sent at 12.5 s, failed at 22.5 s: gave up after 10000 ms: DEADLINE_EXCEEDED
+              MISSED  no wrong request                                       1 of 1600 requests wrong; the first: #800, sent at 20.0 s, answered by node-1
               MISSED  p99 below 2 s for requests sent between 10 s and 25 s  p99 3000 ms over 600 requests
               MISSED  node-3 DEAD at every coordinator within 1 s of kill-3  coordinator-1: after 638 ms, coordinator-2: after 1498 ms
             verdict: FAIL (4 of 4 expectations missed)
@@ -152,11 +152,54 @@ class CheckerTest {
         .extracting(Checker.Verdict::figures)
         .containsExactly(
             "0 of 400 requests failed",
-            "20 of 600 requests failed; the first: #401 at 10.0 s: gave up after 10000 ms:"
-                + " DEADLINE_EXCEEDED",
-            "20 of 600 requests failed; the first: #401 at 10.0 s: gave up after 10000 ms:"
-                + " DEADLINE_EXCEEDED",
+            "20 of 600 requests failed; the first: #401, sent at 10.0 s, failed at 10.0 s: gave"
+                + " up after 10000 ms: DEADLINE_EXCEEDED",
+            "20 of 600 requests failed; the first: #401, sent at 10.0 s, failed at 10.0 s: gave"
+                + " up after 10000 ms: DEADLINE_EXCEEDED",
             "0 of 600 requests failed");
+  }
+
+  @Test
+  void aNodesShareOfTheAnswersInAWindowIsCheckedAgainstItsBounds() throws Exception {
+    Scenario s =
+        ScenarioFile.parse(
+            "share.yaml",
+            """
+            name: a slow node gets little work
+            duration: 40s
+            expect:
+              - share: {node: node-2, at most: 5%, from: 10s, to: 20s}
+              - share: {node: node-2, at least: 10%, from: 20s}
+              - share: {node: node-3, at least: 1%, at most: 2.5%}
+            """);
+    List<History.Event> events = new ArrayList<>();
+    for (long id = 1; id <= 1_600; id++) { // 400 in [10 s, 20 s): node-2 gets 8 (2%)
+      long sent = (id - 1) * 25;
+      boolean inWindow = sent >= 10_000 && sent < 20_000;
+      String node =
+          inWindow
+              ? (id % 50 == 0 ? "node-2" : "node-1")
+              : (id % 4 == 0 ? "node-2" : id % 2 == 0 ? "node-1" : "node-4");
+      events.add(
+          new History.Request(
+              null, id, sent, sent + 10, Outcome.OK, node, "coordinator-1", 1, false, ""));
+    }
+    events.add(
+        new History.Request(null, 9_999, 30_000, 40_000, Outcome.FAILED, "", "", 0, true, "x"));
+    Checker.Report r = Checker.check(s, events);
+    assertThat(r.verdicts())
+        .extracting(v -> v.expectation().describe())
+        .containsExactly(
+            "node-2 answered at most 5% of the requests sent between 10 s and 20 s",
+            "node-2 answered at least 10% of the requests sent between 20 s and 40 s",
+            "node-3 answered 1% to 2.5% of the requests over the whole run");
+    assertThat(r.verdicts()).extracting(Checker.Verdict::met).containsExactly(true, true, false);
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::figures)
+        .containsExactly(
+            "node-2 8 of 400 (2.0%); node-1 98%",
+            "node-2 200 of 800 (25.0%); node-1 25%, node-4 50%",
+            "node-3 0 of 1600 (0.0%); node-1 43%, node-2 19%, node-4 38%");
   }
 
   @Test

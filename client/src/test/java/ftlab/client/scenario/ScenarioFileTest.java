@@ -224,7 +224,74 @@ class ScenarioFileTest {
         .containsExactly(
             "s.yaml line 5: the mode action changes nothing: load.mode (failover) makes every"
                 + " request ask for its own mode, which wins over the coordinators'; leave"
-                + " load.mode out (they start in failover)");
+                + " load.mode out (the coordinators' own mode applies)");
+  }
+
+  @Test
+  void windowsLieInsideTheRunAndABoundThatSaysNothingIsRefused() {
+    assertThat(
+            mistakes(
+                """
+                name: n
+                duration: 30s
+                expect:
+                  - failed: {at most: 0, from: 40s}
+                  - p99: {below: 1s, from: 10s, to: 45s}
+                  - failed: {at most: 0, from: 20s, to: 10s}
+                  - failed: {at most: 0, to: soon}
+                  - wrong: {at least: 0}
+                  - wrong: {at least: 2, at most: x}
+                """))
+        .containsExactly(
+            "s.yaml line 4: from: 40 s is not before the end of the run (30 s)",
+            "s.yaml line 5: to: 45 s is after the end of the run (30 s)",
+            "s.yaml line 6: the window ends (to: 10 s) before it starts",
+            "s.yaml line 7: to: 'soon' is not a duration; write e.g. 500ms, 10s or 2m",
+            "s.yaml line 8: at least: 0 allows anything; give at least 1, or at most",
+            "s.yaml line 9: at most must be a whole number, got 'x'");
+  }
+
+  @Test
+  void countsSayTheirBoundsInWords() throws Exception {
+    Scenario s =
+        parse(
+            """
+            name: n
+            duration: 30s
+            expect:
+              - failed: 1
+              - failed: {at least: 3, at most: 3}
+              - wrong: {at least: 1}
+              - wrong: {at least: 2, at most: 5, from: 10s}
+            """);
+    assertThat(s.expectations())
+        .extracting(Scenario.Expectation::describe)
+        .containsExactly(
+            "at most 1 failed request",
+            "exactly 3 failed requests",
+            "at least 1 wrong request",
+            "2 to 5 wrong requests sent between 10 s and 30 s");
+  }
+
+  @Test
+  void aShareNeedsANodeAndPercentages() {
+    assertThat(
+            mistakes(
+                """
+                name: n
+                duration: 30s
+                expect:
+                  - share: {node: node-2}
+                  - share: {at most: 5%}
+                  - share: {node: node-2, at most: 5, at least: 120%}
+                  - share: {node: node-2, at least: 50%, at most: 10%}
+                """))
+        .containsExactly(
+            "s.yaml line 4: share needs at most: N%, at least: N% or both",
+            "s.yaml line 5: node is missing: the node whose share is expected (e.g. node-2)",
+            "s.yaml line 6: at most must be a percentage from 0% to 100%, e.g. 5%; got '5'",
+            "s.yaml line 6: at least must be a percentage from 0% to 100%, e.g. 5%; got '120%'",
+            "s.yaml line 7: at least 50.0% is more than at most 10.0%");
   }
 
   @Test

@@ -100,16 +100,32 @@ public final class ScenarioReport {
       java.util.function.DoubleToIntFunction y =
           ms -> bottom - (int) Math.round(Math.log10(Math.max(1, ms)) / logMax * (bottom - top));
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-      // fault windows first, under everything
-      for (Window w : windows(events, end)) {
+      // fault windows first, under everything; labels in rows, so that windows opened together
+      // (stop node-1, kill node-2, pause node-3 at 8 s) each keep theirs
+      List<Window> windows = windows(events, end);
+      for (Window w : windows) {
         g.setColor(FAULT_WINDOW);
         g.fillRect(
             x.applyAsInt(w.fromMs()),
             top,
             Math.max(2, x.applyAsInt(w.toMs()) - x.applyAsInt(w.fromMs())),
             bottom - top);
+      }
+      List<Integer> rowEnds = new ArrayList<>();
+      for (Window w : windows) { // labels after every fill, or a later window hides them
+        int labelX = x.applyAsInt(w.fromMs()) + 3;
+        int row = 0;
+        while (row < rowEnds.size() && rowEnds.get(row) >= labelX) {
+          row++;
+        }
+        int labelEnd = labelX + g.getFontMetrics().stringWidth(w.label()) + 6;
+        if (row == rowEnds.size()) {
+          rowEnds.add(labelEnd);
+        } else {
+          rowEnds.set(row, labelEnd);
+        }
         g.setColor(FAILED.darker());
-        g.drawString(w.label(), x.applyAsInt(w.fromMs()) + 3, top + 14);
+        g.drawString(w.label(), labelX, top + 14 + 14 * row);
       }
       // axes and grid
       g.setColor(new Color(0xdddddd));

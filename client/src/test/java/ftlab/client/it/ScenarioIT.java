@@ -13,49 +13,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code ftlab scenario run} as a user runs it: real processes, real faults, a verdict; and a run
- * cut short (SIGTERM, as Ctrl-C) leaves nothing paused or running.
+ * {@code ftlab scenario run} as a user runs it: a missed expectation is exit code 1, and a run cut
+ * short (SIGTERM, as Ctrl-C) leaves nothing paused or running. The passing runs, with their reports
+ * and their histories checked again, are the labs' ({@link LabsIT}).
  */
 class ScenarioIT {
   @TempDir Path dir;
-
-  private static final Pattern HISTORY =
-      Pattern.compile("history: (\\S+)  \\(ftlab scenario check");
-
-  @Test
-  void theDocsScenarioRunsToAPassingVerdictThatItsHistoryGivesAgain() throws Exception {
-    FtlabCli.Run run =
-        FtlabCli.run(
-            dir, "scenario", "run", "../docs/scenarios/node-killed.yaml", "--dir", dir.toString());
-    assertThat(run.exit()).as(run.out() + run.err()).isZero();
-    assertThat(run.out())
-        // (when each action began is the runner's timer: at its time or a little after)
-        .containsPattern("\\[scenario\\] at 10\\.[0-9] s: kill node-3: took effect after ")
-        .containsPattern("\\[scenario\\] at 25\\.[0-9] s: start node-3: took effect after ")
-        .containsPattern("coordinator-[12]: node-3 (ALIVE|SUSPECT) -> DEAD")
-        .contains("  met     no failed request ")
-        .contains("  met     node-3 DEAD at every coordinator within 2 s of kill-3 ")
-        .contains("verdict: PASS (5 expectations met)")
-        .contains("[scenario] cluster stopped");
-    Matcher m = HISTORY.matcher(run.out());
-    assertThat(m.find()).isTrue();
-    Path history = Path.of(m.group(1));
-    // the report beside it: the page with the verdict and the chart inlined, and the chart
-    String base = history.toString().replaceFirst("\\.jsonl$", "");
-    assertThat(run.out())
-        .contains("report: " + base + ".html (opens offline); chart: " + base + ".png");
-    assertThat(Files.readString(Path.of(base + ".html")))
-        .contains("<b class=\"met\">PASS</b>")
-        .contains("data:image/png;base64,");
-    assertThat(javax.imageio.ImageIO.read(Path.of(base + ".png").toFile()).getWidth())
-        .isEqualTo(1200);
-    FtlabCli.Run check = FtlabCli.run(dir, "scenario", "check", history.toString());
-    assertThat(check.exit()).isZero();
-    // the same verdict from the history alone
-    assertThat(run.out()).contains(check.out().lines().skip(1).toList().get(0));
-    assertThat(check.out()).contains("verdict: PASS (5 expectations met)");
-    assertNothingRunning(run.out());
-  }
 
   @Test
   void aMissedExpectationMakesTheExitCode1() throws Exception {

@@ -3,8 +3,9 @@
 #   build, the offline recipe (docker save, rmi, docker load), up, first answer, stop node-2, kill node-3, pause node-4,
 #   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
 #   then start/unpause everything and see it ALIVE again; cut node-5 off the network and back
-#   (Lab 1b), freeze coordinator-2 and thaw it (Lab 1c); scale the pool to 2 (pool-1 and pool-2
-#   join and answer); then down -v, leaving nothing behind.
+#   (Lab 1b), freeze coordinator-2 and thaw it (Lab 1c); lab 7's scenario (target: compose, run
+#   from the host: the pool scaled to 2 and back to 0 under a checked load, with a verdict); then
+#   down -v, leaving nothing behind.
 #   It runs with the observability profile: coordinator-1's /metrics and Prometheus must see the
 #   kill too (offline, make ftlab/prometheus:local first and set FTLAB_PROMETHEUS_IMAGE).
 # Runs as its own compose project (ftlab-journey), so it never touches a lab you have running.
@@ -147,7 +148,17 @@ more_answers 10
 
 partition_node_5
 freeze_coordinator_1
-scale_pool 2
+
+# Lab 7 as a scenario against this lab (target: compose), from the host through the published
+# ports: the pool scaled to 2 under a checked load, pool-1 and pool-2 ALIVE and answering, then
+# scaled back to 0, each LEFT; zero failed; its verdict decides
+say "./ftlab scenario run docs/labs/07-scale-out.yaml   (the compose lab, from the host: scale the pool out and in)"
+if [ ! -f client/target/ftlab-client.jar ]; then
+  say "the scenario needs the built jars: ./mvnw -DskipTests package"; exit 1
+fi
+./ftlab scenario run docs/labs/07-scale-out.yaml --dir target/journey-scenario \
+  --compose "$COMPOSE -p $PROJECT --env-file $ENV_FILE" \
+  -c "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT"
 more_answers 10
 
 client_passed
@@ -157,4 +168,4 @@ if [ -n "${FTLAB_JOURNEY_KEEP_LOGS:-}" ]; then save_logs; fi
 say "docker compose --profile pool --profile observability down -v"
 down_all
 nothing_left
-say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause, a coordinator stop, a partition and a frozen coordinator; pool-1 and pool-2 joined and answered; nothing left behind"
+say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause, a coordinator stop, a partition and a frozen coordinator; lab 7's scenario passed (the pool scaled out and in); nothing left behind"

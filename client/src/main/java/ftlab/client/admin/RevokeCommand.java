@@ -25,10 +25,9 @@ import picocli.CommandLine.Parameters;
           + " gets no more work at once (LEFT).",
       "Each coordinator writes the name into the 'revoked' file of its own certificate folder,"
           + " and this command into its own (--tls-dir); every process reads the file in its"
-          + " folder when it starts. With a folder per process (ftlab certs --split, the TLS"
-          + " compose lab) no node's folder gets it, and a coordinator that was down does not"
-          + " hear of it: revoke again once it is up. A running node does not hear of it"
-          + " either.",
+          + " folder when it starts. The nodes hear of it in the coordinators' next heartbeat"
+          + " replies, refuse it too, and keep it in their own folder's 'revoked' file. A"
+          + " coordinator that was down does not hear of it: revoke again once it is up.",
       "--undo takes it back: the node is ALIVE again at its next heartbeat."
     })
 public final class RevokeCommand implements Callable<Integer> {

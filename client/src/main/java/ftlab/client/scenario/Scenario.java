@@ -12,7 +12,8 @@ import java.util.Optional;
  * histories are the models): a cluster, a checked client load, a timeline of actions at fixed
  * offsets, and the expectations the history is checked against at the end. Read from a YAML file by
  * {@link ScenarioFile}; {@code text} is that file, kept in the history so that {@code ftlab
- * scenario check} needs nothing else.
+ * scenario check} needs nothing else; {@code picks} are the members the seed chose for "any node"
+ * and "any coordinator" ({@code any node -> node-3}), already put in the actions and expectations.
  */
 public record Scenario(
     String name,
@@ -25,7 +26,8 @@ public record Scenario(
     Duration duration,
     List<Action> timeline,
     List<Expectation> expectations,
-    String text) {
+    String text,
+    Map<String, String> picks) {
 
   /** Where it runs. */
   public enum Target {

@@ -16,8 +16,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Fault stories from a YAML file: a cluster, a checked load, a timeline of faults at fixed"
-          + " times, and expectations checked against the recorded history (docs/scenarios.md).",
-      "Not built yet: 'run' against the compose lab (target: compose), and the HTML report."
+          + " times, and expectations checked against the recorded history (docs/scenarios.md)."
     },
     subcommands = {
       ScenarioCommand.Run.class,
@@ -56,11 +55,12 @@ public final class ScenarioCommand implements Callable<Integer> {
       name = "run",
       mixinStandardHelpOptions = true,
       description = {
-        "Run a scenario: start its cluster (target: local: local processes on free ports), send"
-            + " the checked load, apply each action of the timeline at its time and confirm it"
-            + " took effect, record the history, undo what is left broken, stop the cluster, and"
-            + " print the verdict. Exit code 0 if every expectation is met, 1 if not, 2 for a bad"
-            + " file."
+        "Run a scenario: start its cluster (target: local: local processes on free ports) or"
+            + " find the compose lab up (target: compose: from the checkout's folder, through"
+            + " the coordinators' published ports), send the checked load, apply each action of"
+            + " the timeline at its time and confirm it took effect, record the history, undo what"
+            + " is left broken, stop the cluster it started (the compose lab stays up), and print"
+            + " the verdict. Exit code 0 if every expectation is met, 1 if not, 2 for a bad file."
       })
   static final class Run implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "The scenario file (YAML).")
@@ -78,6 +78,24 @@ public final class ScenarioCommand implements Callable<Integer> {
                 + " history goes by default. Default: ~/.ftlab/scenarios")
     Path dir;
 
+    @picocli.CommandLine.Option(
+        names = "--compose",
+        description =
+            "target: compose: the compose command, as you type it for this lab, e.g."
+                + " \"docker-compose -p lab --env-file lab.env\" (env FTLAB_COMPOSE). Default: the"
+                + " first of 'docker compose' and 'docker-compose' that works, in this folder.")
+    String composeCommand;
+
+    @picocli.CommandLine.Option(
+        names = {"-c", "--coordinators"},
+        split = ",",
+        paramLabel = "HOST:PORT",
+        description =
+            "target: compose: the coordinators' published ports. Default:"
+                + " 127.0.0.1:7001,127.0.0.1:7002 (or FTLAB_COORDINATOR_1_PORT and"
+                + " FTLAB_COORDINATOR_2_PORT, as docker-compose.yml reads them).")
+    java.util.List<String> coordinators;
+
     @Override
     public Integer call() throws Exception {
       Scenario s;
@@ -85,11 +103,6 @@ public final class ScenarioCommand implements Callable<Integer> {
         s = read(file);
       } catch (ScenarioFile.Invalid e) {
         return mistakes(file.toString(), e);
-      }
-      if (s.target() != Scenario.Target.LOCAL) {
-        throw new IllegalArgumentException(
-            "target: compose is not built yet: run it with target: local (a cluster of local"
-                + " processes the scenario starts itself)");
       }
       String stamp =
           java.time.LocalDateTime.now()
@@ -103,14 +116,27 @@ public final class ScenarioCommand implements Callable<Integer> {
       Files.createDirectories(history.toAbsolutePath().getParent());
       System.out.print(plan(file.toString(), s));
       Checker.Report report;
+      java.util.function.Consumer<String> say = line -> System.out.println("[scenario] " + line);
       try (History.Writer w = new History.Writer(history, file.toString(), s.text())) {
-        report =
-            new LocalScenarioRun(
+        ScenarioRun run =
+            s.target() == Scenario.Target.LOCAL
+                ? new LocalScenarioRun(
                     s,
                     new ftlab.client.local.LocalCluster(stateDir, ftlab.client.local.Jars.locate()),
                     w,
-                    line -> System.out.println("[scenario] " + line))
-                .run();
+                    say)
+                : new ComposeScenarioRun(
+                    s,
+                    ftlab.client.compose.Compose.find(
+                        composeCommand != null ? composeCommand : System.getenv("FTLAB_COMPOSE")),
+                    coordinators != null && !coordinators.isEmpty()
+                        ? coordinators
+                        : java.util.List.of(
+                            "127.0.0.1:" + envOr("FTLAB_COORDINATOR_1_PORT", "7001"),
+                            "127.0.0.1:" + envOr("FTLAB_COORDINATOR_2_PORT", "7002")),
+                    w,
+                    say);
+        report = run.run();
       }
       System.out.print(verdict(s, file.toString(), report));
       System.out.println(
@@ -120,6 +146,11 @@ public final class ScenarioCommand implements Callable<Integer> {
               history, s, file.toString(), History.read(history).events(), report));
       return report.passed() ? 0 : 1;
     }
+  }
+
+  private static String envOr(String name, String otherwise) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? otherwise : v.trim();
   }
 
   @Command(
@@ -191,17 +222,17 @@ public final class ScenarioCommand implements Callable<Integer> {
     out.append(
         String.format(
             Locale.ROOT,
-            "%s: \"%s\": %s, %d coordinator%s and %d node%s; load %s, %d in flight, task %s, %s;"
-                + " %s%n",
+            "%s: \"%s\": %s; load %s, %d in flight, task %s, %s; %s%n",
             source,
             s.name(),
             s.target() == Scenario.Target.LOCAL
-                ? "a local cluster it starts"
-                : "the compose lab (already up)",
-            s.coordinators(),
-            s.coordinators() == 1 ? "" : "s",
-            s.nodes(),
-            s.nodes() == 1 ? "" : "s",
+                ? String.format(
+                    "a local cluster it starts, %d coordinator%s and %d node%s",
+                    s.coordinators(),
+                    s.coordinators() == 1 ? "" : "s",
+                    s.nodes(),
+                    s.nodes() == 1 ? "" : "s")
+                : "the compose lab, already up",
             s.load().rate() > 0 ? trim(s.load().rate()) + " requests/s" : "as fast as it can",
             s.load().concurrency(),
             s.load().task(),
@@ -210,6 +241,16 @@ public final class ScenarioCommand implements Callable<Integer> {
     if (!s.description().isEmpty()) {
       out.append("  ").append(s.description().replace("\n", "\n  ").strip()).append('\n');
     }
+    s.picks()
+        .forEach(
+            (any, member) ->
+                out.append(
+                    String.format(
+                        Locale.ROOT,
+                        "  %s: %s (chosen with seed %d; another seed may choose another)%n",
+                        any,
+                        member,
+                        s.seed())));
     for (Scenario.Action a : s.timeline()) {
       boolean own =
           a.name().equals(a.verb().word() + (a.target().isEmpty() ? "" : " " + a.target()));

@@ -67,6 +67,11 @@ public final class ScenarioFile {
   }
 
   private static final Pattern MEMBER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  /** The compose lab's named members (docker-compose.yml), for "any node" there. */
+  static final int COMPOSE_NODES = 5;
+
+  static final int COMPOSE_COORDINATORS = 2;
   private static final Set<String> TOP =
       Set.of(
           "name",
@@ -99,6 +104,24 @@ public final class ScenarioFile {
 
     Reader(String source) {
       this.source = source;
+    }
+
+    /** "any node" and "any coordinator": one member each, chosen with the seed. */
+    private final Map<String, String> choices = new LinkedHashMap<>();
+
+    /** Which of the choices the file used, for the plan. */
+    private final Map<String, String> picks = new LinkedHashMap<>();
+
+    /** A member's name as written, with "any node" / "any coordinator" replaced by the pick. */
+    private String member(String written) {
+      String out = written;
+      for (Map.Entry<String, String> c : choices.entrySet()) {
+        if (out.contains(c.getKey())) {
+          out = out.replace(c.getKey(), c.getValue());
+          picks.put(c.getKey(), c.getValue());
+        }
+      }
+      return out;
     }
 
     Scenario read(String text) throws Invalid {
@@ -137,6 +160,12 @@ public final class ScenarioFile {
       int nodes = 5;
       int coordinators = 2;
       Node clusterNode = fields.get("cluster");
+      if (clusterNode != null && target == Scenario.Target.COMPOSE) {
+        error(
+            clusterNode,
+            "cluster is for target: local; the compose lab has the members docker-compose.yml"
+                + " gives it (scale the pool with a scale action)");
+      }
       if (clusterNode != null) {
         Map<String, Node> c = mapping(clusterNode, Set.of("nodes", "coordinators"));
         nodes = (int) number(c.get("nodes"), "cluster.nodes", 1, 50, 5);
@@ -155,6 +184,14 @@ public final class ScenarioFile {
           error(durationNode, "duration must be between 1 s and 4 h");
         }
       }
+      // a seeded choice: the same file and seed pick the same member, run after run
+      java.util.Random random = new java.util.Random(seed);
+      int nodeCount = target == Scenario.Target.COMPOSE ? COMPOSE_NODES : nodes;
+      int coordinatorCount =
+          target == Scenario.Target.COMPOSE ? COMPOSE_COORDINATORS : coordinators;
+      choices.put("any node", "node-" + (1 + random.nextInt(Math.max(1, nodeCount))));
+      choices.put(
+          "any coordinator", "coordinator-" + (1 + random.nextInt(Math.max(1, coordinatorCount))));
       List<Action> timeline = timeline(fields.get("timeline"), duration);
       if (load.mode().isPresent()) {
         for (Action a : timeline) {
@@ -190,7 +227,8 @@ public final class ScenarioFile {
           duration,
           timeline,
           expectations,
-          text);
+          text,
+          Map.copyOf(picks));
     }
 
     private Scenario.Load load(Node node) {
@@ -284,7 +322,7 @@ public final class ScenarioFile {
           if (a.get("target") == null) {
             error(item, verb.word() + " needs target: the node or coordinator (e.g. node-3)");
           } else {
-            target = text(a.get("target"), "target", true);
+            target = member(text(a.get("target"), "target", true));
             if (!MEMBER.matcher(target).matches()) {
               error(a.get("target"), "target '" + target + "' is not a member's name");
             }
@@ -296,7 +334,7 @@ public final class ScenarioFile {
         String name =
             a.get("name") == null
                 ? verb.word() + (target.isEmpty() ? "" : " " + target)
-                : text(a.get("name"), "name", true);
+                : member(text(a.get("name"), "name", true));
         if (!names.add(name)) {
           error(
               a.get("name") == null ? item : a.get("name"),
@@ -463,7 +501,7 @@ public final class ScenarioFile {
             out.add(
                 new Scenario.Share(
                     line(item),
-                    text(c.get("node"), "share.node", true),
+                    member(text(c.get("node"), "share.node", true)),
                     least,
                     most,
                     window(v, c, duration)));
@@ -472,8 +510,8 @@ public final class ScenarioFile {
             Map<String, Node> s = mapping(v, Set.of("node", "becomes", "within", "after", "at"));
             required(v, s, "node", "the node whose state is expected (e.g. node-3)");
             required(v, s, "after", "the name of the action it follows (e.g. kill-3)");
-            String nodeName = text(s.get("node"), "state.node", true);
-            String after = text(s.get("after"), "state.after", true);
+            String nodeName = member(text(s.get("node"), "state.node", true));
+            String after = member(text(s.get("after"), "state.after", true));
             if (s.get("after") != null && !actions.contains(after)) {
               error(
                   s.get("after"),
@@ -506,7 +544,9 @@ public final class ScenarioFile {
               within = duration(s.get("within"), "within");
             }
             Optional<String> at =
-                s.get("at") == null ? Optional.empty() : Optional.of(text(s.get("at"), "at", true));
+                s.get("at") == null
+                    ? Optional.empty()
+                    : Optional.of(member(text(s.get("at"), "at", true)));
             out.add(new Scenario.StateWithin(line(item), nodeName, state, within, after, at));
           }
           default -> throw new IllegalStateException(kind);

@@ -274,6 +274,56 @@ class ScenarioFileTest {
   }
 
   @Test
+  void theComposeLabHasNoClusterToSize() {
+    assertThat(
+            mistakes(
+                """
+                name: n
+                target: compose
+                cluster: {nodes: 3}
+                duration: 30s
+                timeline:
+                  - {at: 5s, do: scale, pool: 2}
+                """))
+        .containsExactly(
+            "s.yaml line 3: cluster is for target: local; the compose lab has the members"
+                + " docker-compose.yml gives it (scale the pool with a scale action)");
+  }
+
+  @Test
+  void anyNodeIsOneNodeChosenWithTheSeedTheSameEverywhereAndEveryTime() throws Exception {
+    String file =
+        """
+        name: n
+        seed: 7
+        cluster: {nodes: 5}
+        duration: 30s
+        timeline:
+          - {at: 5s, do: kill, target: any node}
+          - {at: 15s, do: start, target: any node}
+        expect:
+          - state: {node: any node, becomes: DEAD, within: 2s, after: kill any node}
+        """;
+    Scenario s = parse(file);
+    String node = s.picks().get("any node");
+    assertThat(node).matches("node-[1-5]");
+    assertThat(s.timeline()).extracting(Scenario.Action::target).containsExactly(node, node);
+    assertThat(s.timeline())
+        .extracting(Scenario.Action::name)
+        .containsExactly("kill " + node, "start " + node);
+    assertThat(((Scenario.StateWithin) s.expectations().get(0)).node()).isEqualTo(node);
+    assertThat(((Scenario.StateWithin) s.expectations().get(0)).afterAction())
+        .isEqualTo("kill " + node);
+    assertThat(parse(file).picks()).as("the same seed, the same choice").isEqualTo(s.picks());
+    java.util.Set<String> chosen = new java.util.HashSet<>();
+    for (int seed = 1; seed <= 20; seed++) {
+      chosen.add(parse(file.replace("seed: 7", "seed: " + seed)).picks().get("any node"));
+    }
+    assertThat(chosen).as("other seeds choose other nodes").hasSizeGreaterThan(1);
+    assertThat(parse("name: n\nduration: 5s\n").picks()).as("none chosen if none asked").isEmpty();
+  }
+
+  @Test
   void aShareNeedsANodeAndPercentages() {
     assertThat(
             mistakes(
@@ -297,7 +347,7 @@ class ScenarioFileTest {
   @Test
   void everyScenarioInTheDocsReads() throws IOException {
     List<Path> files = new java.util.ArrayList<>();
-    for (Path dir : List.of(Path.of("..", "docs", "labs"))) {
+    for (Path dir : List.of(Path.of("..", "docs", "labs"), Path.of("..", "docs", "scenarios"))) {
       try (Stream<Path> s = Files.list(dir)) {
         files.addAll(s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList());
       }

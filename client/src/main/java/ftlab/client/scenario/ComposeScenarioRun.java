@@ -1,0 +1,503 @@
+package ftlab.client.scenario;
+
+import ftlab.client.Coordinators;
+import ftlab.client.NodeAdmin;
+import ftlab.client.Poll;
+import ftlab.client.compose.Compose;
+import ftlab.client.scenario.Scenario.Action;
+import ftlab.proto.ClusterView;
+import ftlab.proto.Faults;
+import ftlab.proto.Redundancy;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * A scenario on the compose lab, already up ({@code docker compose up -d}), from the host: the load
+ * goes through the coordinators' published ports; actions are what a learner types ({@code docker
+ * compose stop / kill / pause / unpause / start SERVICE}, {@code docker network disconnect /
+ * connect}, {@code docker compose up -d --scale pool=N pool}, and the in-app faults through {@code
+ * docker compose exec client ftlab chaos}), each seen to take effect in Docker's own state of the
+ * container or in the coordinators' views. At the end, what the timeline left broken is undone
+ * (unpaused, reconnected under its name, started, healed, the pool scaled back, the coordinators'
+ * mode restored), and the lab stays up.
+ */
+final class ComposeScenarioRun extends ScenarioRun {
+  private static final Duration DOCKER = Duration.ofSeconds(60);
+
+  /** The port every node of the lab listens on inside its container (docker-compose.yml). */
+  private static final int NODE_PORT = 7101;
+
+  private final Compose compose;
+  private final List<String> coordinatorAddresses;
+  private final Set<String> paused = new LinkedHashSet<>();
+  private final Set<String> down = new LinkedHashSet<>();
+  private final Map<String, String> disconnected = new LinkedHashMap<>(); // service -> network
+  private final Set<String> faulted = new LinkedHashSet<>();
+  private final Map<String, String> containers = new java.util.HashMap<>();
+  private Integer poolBefore;
+  private Redundancy modeBefore;
+
+  ComposeScenarioRun(
+      Scenario scenario,
+      Compose compose,
+      List<String> coordinatorAddresses,
+      History.Writer history,
+      Consumer<String> say) {
+    super(scenario, history, say);
+    this.compose = compose;
+    this.coordinatorAddresses = List.copyOf(coordinatorAddresses);
+  }
+
+  @Override
+  void checkTimeline() {
+    Set<String> cut = new LinkedHashSet<>();
+    for (Action a : scenario.timeline()) {
+      if (a.verb() == Scenario.Verb.DISCONNECT) {
+        cut.add(a.target());
+      }
+      if (a.verb() == Scenario.Verb.CONNECT && !cut.contains(a.target())) {
+        throw new IllegalArgumentException(
+            "line "
+                + a.line()
+                + ": connect "
+                + a.target()
+                + " needs a disconnect of it earlier in the timeline (that is where the network's"
+                + " name comes from)");
+      }
+    }
+  }
+
+  @Override
+  List<String> prepare() throws InterruptedException {
+    Set<String> services = new LinkedHashSet<>();
+    for (Action a : scenario.timeline()) {
+      if (!a.target().isEmpty()) {
+        services.add(a.target());
+      }
+    }
+    StringBuilder ready = new StringBuilder("the compose lab (" + compose.describe() + ")");
+    String separator = ":";
+    for (String service : services) {
+      List<String> ids = compose.containers(service);
+      if (ids.isEmpty()) {
+        throw new IllegalStateException(
+            "the timeline acts on "
+                + service
+                + ", but the compose project has no container for it: is the lab up"
+                + " ('docker compose up -d'), and is this the project (--compose \"docker compose -p"
+                + " NAME\")?");
+      }
+      String id = ids.get(0);
+      synchronized (containers) {
+        containers.put(service, id);
+      }
+      ready.append(separator);
+      separator = ",";
+      ready.append(
+          String.format(
+              " %s (container %s, %s)",
+              service, id.substring(0, Math.min(12, id.length())), Compose.status(id)));
+    }
+    ready.append("; coordinators at ").append(String.join(", ", coordinatorAddresses));
+    say.accept(ready.toString());
+    try (Coordinators c = new Coordinators(coordinatorAddresses, credentials())) {
+      c.connect(Coordinators.CONNECT_FIRST);
+      for (int i = 0; i < c.size() && modeBefore == null; i++) {
+        Optional<ClusterView> v = view(c, i);
+        if (v.isPresent()) {
+          modeBefore = v.get().getRedundancy();
+        }
+      }
+    }
+    if (modeBefore == null) {
+      throw new IllegalStateException(
+          "no coordinator answers at "
+              + String.join(", ", coordinatorAddresses)
+              + ": is the lab up, and are these its published ports (-c)?");
+    }
+    return coordinatorAddresses;
+  }
+
+  @Override
+  ChannelCredentials credentials() {
+    return InsecureChannelCredentials.create();
+  }
+
+  /**
+   * The docker command runs beside the timeline, with the wait for its effect: a {@code docker
+   * compose up --scale} that takes 15 s on a busy machine must not hold up the actions after it.
+   */
+  @Override
+  Confirmation perform(Action a, Coordinators coordinators) {
+    return () -> doAndSee(a, coordinators);
+  }
+
+  /** Does the action and waits for its effect: what showed it, or empty. */
+  private Optional<String> doAndSee(Action a, Coordinators coordinators)
+      throws InterruptedException {
+    String service = a.target();
+    switch (a.verb()) {
+      case STOP, KILL -> {
+        Compose.docker(DOCKER, a.verb().word(), container(service));
+        synchronized (this) {
+          down.add(service);
+        }
+        return state(service, "exited");
+      }
+      case PAUSE -> {
+        Compose.docker(DOCKER, "pause", container(service));
+        synchronized (this) {
+          paused.add(service);
+        }
+        return state(service, "paused");
+      }
+      case UNPAUSE -> {
+        Compose.docker(DOCKER, "unpause", container(service));
+        synchronized (this) {
+          paused.remove(service);
+        }
+        return state(service, "running");
+      }
+      case START -> {
+        Compose.docker(DOCKER, "start", container(service));
+        synchronized (this) {
+          down.remove(service);
+        }
+        return state(service, "running");
+      }
+      case DISCONNECT -> {
+        String container = container(service);
+        List<String> networks = Compose.networks(container);
+        if (networks.isEmpty()) {
+          throw new IllegalStateException(service + " is on no network");
+        }
+        String network = networks.get(0);
+        Compose.docker(DOCKER, "network", "disconnect", network, container);
+        synchronized (this) {
+          disconnected.put(service, network);
+        }
+        return onNetwork(service, container, network, false);
+      }
+      case CONNECT -> {
+        String container = container(service);
+        String network;
+        synchronized (this) {
+          network = disconnected.remove(service);
+        }
+        if (network == null) {
+          throw new IllegalStateException(service + " was not disconnected by this scenario");
+        }
+        // under its name, or the others cannot call it (the README's Lab 1b)
+        Compose.docker(DOCKER, "network", "connect", "--alias", service, network, container);
+        return onNetwork(service, container, network, true);
+      }
+      case FAULT -> {
+        return fault(a, coordinators).await();
+      }
+      case HEAL -> {
+        admin(service, admin -> admin.heal().getDescription(), "heal");
+        synchronized (this) {
+          faulted.remove(service);
+        }
+        return faultsSeen(coordinators, service, Faults.getDefaultInstance());
+      }
+      case SCALE -> {
+        int n = Integer.parseInt(a.args().get("pool"));
+        synchronized (this) {
+          if (poolBefore == null) {
+            poolBefore = running("pool");
+          }
+        }
+        compose.run(
+            Duration.ofMinutes(3), "up", "-d", "--no-build", "--scale", "pool=" + n, "pool");
+        return Poll.until(
+            CONFIRM,
+            Duration.ofMillis(200),
+            () -> {
+              try {
+                int r = running("pool");
+                return r == n
+                    ? Optional.of(n + " pool container" + (n == 1 ? "" : "s") + " running")
+                    : Optional.empty();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+              }
+            });
+      }
+      default -> throw new IllegalArgumentException(a.verb().word() + " is not for this target");
+    }
+  }
+
+  private Confirmation fault(Action a, Coordinators coordinators) throws InterruptedException {
+    String kind = a.args().get("fault");
+    String node = a.target();
+    if (kind.equals("crash")) {
+      admin(
+          node,
+          admin -> {
+            admin.crash();
+            return "";
+          },
+          "crash");
+      synchronized (this) {
+        down.add(node);
+      }
+      return () -> state(node, "exited");
+    }
+    Faults faults = faults(a);
+    List<String> args = new ArrayList<>();
+    args.add(kind.equals("mute") ? "mute-heartbeats" : kind);
+    if (a.args().containsKey("delay_ms")) {
+      args.add("--delay");
+      args.add(a.args().get("delay_ms") + "ms");
+    }
+    if (a.args().containsKey("fraction")) {
+      args.add("--fraction");
+      args.add(a.args().get("fraction"));
+    }
+    String said =
+        admin(node, admin -> admin.set(faults).getDescription(), args.toArray(String[]::new));
+    synchronized (this) {
+      faulted.add(node);
+    }
+    if (kind.equals("freeze") || kind.equals("mute")) {
+      // its heartbeats stop: the coordinators cannot be told; the node's own word is the effect
+      return () -> Optional.of("the node reports: " + said);
+    }
+    return () -> faultsSeen(coordinators, node, faults);
+  }
+
+  /** A call to a node's admin service (faults, heal, crash). */
+  private interface AdminCall {
+    String call(NodeAdmin admin);
+  }
+
+  private volatile boolean adminUnreachable;
+
+  /**
+   * Calls the node's admin service at its container's address on the lab's network (on Linux the
+   * host reaches it; the node ports are not published); where that fails (Docker Desktop's VM),
+   * through {@code docker compose exec client ftlab chaos NODE CHAOS-ARGS...} instead, once said.
+   * Returns what the node said.
+   */
+  private String admin(String node, AdminCall call, String... chaosArgs)
+      throws InterruptedException {
+    if (!adminUnreachable) {
+      String address = nodeAddress(node);
+      try (NodeAdmin admin = new NodeAdmin(address, InsecureChannelCredentials.create())) {
+        return call.call(admin);
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
+          throw e;
+        }
+        adminUnreachable = true;
+        say.accept(
+            "the nodes' admin ports cannot be reached from here ("
+                + address
+                + ": "
+                + Coordinators.explain(e)
+                + "): the faults go through docker compose exec client ftlab chaos instead");
+      }
+    }
+    return chaos(node, chaosArgs).lines().findFirst().orElse("").trim();
+  }
+
+  /** host:port of the node's admin service: its container's address, the port it listens on. */
+  private String nodeAddress(String node) throws InterruptedException {
+    String ips =
+        Compose.docker(
+                DOCKER,
+                "inspect",
+                "--format",
+                "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                container(node))
+            .trim();
+    if (ips.isEmpty()) {
+      throw new IllegalStateException(node + " has no address on a network (disconnected?)");
+    }
+    return ips.split("\\s+")[0] + ":" + NODE_PORT;
+  }
+
+  /** {@code docker compose exec -T client ftlab chaos NODE ARGS... --wait 0}: its output. */
+  private String chaos(String node, String... args) throws InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("exec", "-T", "client", "ftlab", "chaos", node));
+    cmd.addAll(List.of(args));
+    if (!args[0].equals("crash")) {
+      cmd.add("--wait=0");
+    }
+    return compose.run(DOCKER, cmd.toArray(String[]::new));
+  }
+
+  /**
+   * The service's container, looked up once: the docker CLI on its id is quick (tens of ms), where
+   * a compose command starts a program of its own (a second or more on a busy machine), and that
+   * time would count as the failure's detection time.
+   */
+  private String container(String service) throws InterruptedException {
+    synchronized (containers) {
+      String known = containers.get(service);
+      if (known != null) {
+        return known;
+      }
+    }
+    List<String> ids = compose.containers(service);
+    if (ids.isEmpty()) {
+      throw new IllegalStateException("no container for " + service);
+    }
+    synchronized (containers) {
+      containers.put(service, ids.get(0));
+    }
+    return ids.get(0);
+  }
+
+  private int running(String service) throws InterruptedException {
+    int n = 0;
+    for (String id : compose.containers(service)) {
+      n += Compose.status(id).equals("running") ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Until Docker says the service's container is in that state. */
+  private Optional<String> state(String service, String wanted) throws InterruptedException {
+    String container = container(service);
+    return Poll.until(
+        CONFIRM,
+        Duration.ofMillis(100),
+        () -> {
+          try {
+            return Compose.status(container).equals(wanted)
+                ? Optional.of("container " + wanted)
+                : Optional.empty();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+          } catch (IllegalStateException e) {
+            return Optional.empty();
+          }
+        });
+  }
+
+  private Optional<String> onNetwork(
+      String service, String container, String network, boolean wanted)
+      throws InterruptedException {
+    return Poll.until(
+        CONFIRM,
+        Duration.ofMillis(100),
+        () -> {
+          try {
+            boolean on = Compose.networks(container).contains(network);
+            return on == wanted
+                ? Optional.of(
+                    wanted
+                        ? "on network " + network + " again, as " + service
+                        : "off network " + network)
+                : Optional.empty();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+          }
+        });
+  }
+
+  @Override
+  synchronized List<String> undo() {
+    List<String> undone = new ArrayList<>();
+    try {
+      for (String s : paused) {
+        undone.add(attempt("unpaused " + s, () -> Compose.docker(DOCKER, "unpause", container(s))));
+      }
+      for (Map.Entry<String, String> e : disconnected.entrySet()) {
+        undone.add(
+            attempt(
+                "reconnected " + e.getKey(),
+                () ->
+                    Compose.docker(
+                        DOCKER,
+                        "network",
+                        "connect",
+                        "--alias",
+                        e.getKey(),
+                        e.getValue(),
+                        container(e.getKey()))));
+      }
+      for (String s : down) {
+        undone.add(attempt("started " + s, () -> Compose.docker(DOCKER, "start", container(s))));
+      }
+      for (String f : faulted) {
+        if (!down.contains(f)) {
+          undone.add(
+              attempt(
+                  "healed " + f, () -> admin(f, admin -> admin.heal().getDescription(), "heal")));
+        }
+      }
+      if (poolBefore != null) {
+        int n = poolBefore;
+        undone.add(
+            attempt(
+                "scaled the pool back to " + n,
+                () ->
+                    compose.run(
+                        Duration.ofMinutes(3),
+                        "up",
+                        "-d",
+                        "--no-build",
+                        "--scale",
+                        "pool=" + n,
+                        "pool")));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      undone.add("interrupted while undoing");
+    }
+    if (modeBefore != null
+        && scenario.timeline().stream().anyMatch(a -> a.verb() == Scenario.Verb.MODE)) {
+      try (Coordinators c = new Coordinators(coordinatorAddresses, credentials())) {
+        for (int i = 0; i < c.size(); i++) {
+          try {
+            c.setRedundancy(i, modeBefore);
+          } catch (StatusRuntimeException e) {
+            undone.add("could not restore the mode at " + c.address(i) + ": " + e.getStatus());
+          }
+        }
+        undone.add(
+            "mode "
+                + modeBefore.getMode().name().toLowerCase(java.util.Locale.ROOT)
+                + (modeBefore.getReplicas() > 0
+                    ? " (replicas " + modeBefore.getReplicas() + ")"
+                    : "")
+                + " again");
+      }
+    }
+    return undone;
+  }
+
+  private interface DockerStep {
+    Object run() throws InterruptedException;
+  }
+
+  private static String attempt(String done, DockerStep step) throws InterruptedException {
+    try {
+      step.run();
+      return done;
+    } catch (RuntimeException e) {
+      return "could not: " + done + " (" + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  void finish() {
+    say.accept("the compose lab stays up ('docker compose down' stops it)");
+  }
+}

@@ -3,7 +3,7 @@
 #   build, the offline recipe (docker save, rmi, docker load), up, first answer, stop node-2, kill node-3, pause node-4,
 #   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
 #   then start/unpause everything and see it ALIVE again; cut node-5 off the network and back
-#   (Lab 1b), freeze coordinator-2 and thaw it (Lab 1c); lab 7's scenario (target: compose, run
+#   (Lab 1b), freeze coordinator-1 and thaw it (Lab 1c); lab 7's scenario (target: compose, run
 #   from the host: the pool scaled to 2 and back to 0 under a checked load, with a verdict); then
 #   down -v, leaving nothing behind.
 #   It runs with the observability profile: coordinator-1's /metrics and Prometheus must see the
@@ -26,6 +26,11 @@ export FTLAB_NETWORK=ftlab-journey   # (exported: a value in the caller's shell 
 compose() { $COMPOSE -p "$PROJECT" --env-file "$ENV_FILE" "$@"; }
 # shellcheck source=docker/journey-lib.sh
 . docker/journey-lib.sh
+# lab 7's scenario runs from the host, with the checkout's jars
+if [ ! -f client/target/ftlab-client.jar ] || ! command -v java >/dev/null; then
+  say "needs java and the built jars (lab 7's scenario runs from the host): ./mvnw -DskipTests package"
+  exit 1
+fi
 
 pick_port FTLAB_COORDINATOR_1_PORT
 pick_port FTLAB_COORDINATOR_2_PORT
@@ -153,9 +158,7 @@ freeze_coordinator_1
 # ports: the pool scaled to 2 under a checked load, pool-1 and pool-2 ALIVE and answering, then
 # scaled back to 0, each LEFT; zero failed; its verdict decides
 say "./ftlab scenario run docs/labs/07-scale-out.yaml   (the compose lab, from the host: scale the pool out and in)"
-if [ ! -f client/target/ftlab-client.jar ]; then
-  say "the scenario needs the built jars: ./mvnw -DskipTests package"; exit 1
-fi
+rm -rf target/journey-scenario
 ./ftlab scenario run docs/labs/07-scale-out.yaml --dir target/journey-scenario \
   --compose "$COMPOSE -p $PROJECT --env-file $ENV_FILE" \
   -c "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT"

@@ -68,10 +68,12 @@ public final class Compose {
     return exec(timeout, cmd);
   }
 
-  /** The ids of a service's containers ({@code ps -q SERVICE}), running or not; none if unknown. */
+  /**
+   * The ids of a service's containers ({@code ps -a -q SERVICE}), running or not; none if unknown.
+   */
   public List<String> containers(String service) throws InterruptedException {
     try {
-      return run(Duration.ofSeconds(30), "ps", "-q", service)
+      return run(Duration.ofSeconds(30), "ps", "-a", "-q", service)
           .lines()
           .filter(l -> !l.isBlank())
           .map(String::trim)

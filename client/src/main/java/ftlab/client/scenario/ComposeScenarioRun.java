@@ -23,13 +23,15 @@ import java.util.function.Consumer;
 
 /**
  * A scenario on the compose lab, already up ({@code docker compose up -d}), from the host: the load
- * goes through the coordinators' published ports; actions are what a learner types ({@code docker
- * compose stop / kill / pause / unpause / start SERVICE}, {@code docker network disconnect /
- * connect}, {@code docker compose up -d --scale pool=N pool}, and the in-app faults through {@code
- * docker compose exec client ftlab chaos}), each seen to take effect in Docker's own state of the
- * container or in the coordinators' views. At the end, what the timeline left broken is undone
- * (unpaused, reconnected under its name, started, healed, the pool scaled back, the coordinators'
- * mode restored), and the lab stays up.
+ * goes through the coordinators' published ports; actions are what a learner types on the members'
+ * containers ({@code docker stop / kill / pause / unpause / start}, {@code docker network
+ * disconnect / connect --alias}, {@code docker compose up -d --scale pool=N pool}), and the in-app
+ * faults go to the node's admin port at its container's address ({@code docker compose exec client
+ * ftlab chaos} where that cannot be reached); each is seen to take effect in Docker's own state of
+ * the container or in the coordinators' views. A member's actions run in order, in a lane of their
+ * own, beside the timeline. At the end, what the timeline left broken is undone (unpaused,
+ * reconnected under its name, started, healed, the pool scaled back, the coordinators' mode
+ * restored), and the lab stays up.
  */
 final class ComposeScenarioRun extends ScenarioRun {
   private static final Duration DOCKER = Duration.ofSeconds(60);
@@ -44,7 +46,7 @@ final class ComposeScenarioRun extends ScenarioRun {
   private final Map<String, String> disconnected = new LinkedHashMap<>(); // service -> network
   private final Set<String> faulted = new LinkedHashSet<>();
   private final Map<String, String> containers = new java.util.HashMap<>();
-  private Integer poolBefore;
+  private volatile Integer poolBefore;
   private Redundancy modeBefore;
 
   ComposeScenarioRun(
@@ -139,8 +141,35 @@ final class ComposeScenarioRun extends ScenarioRun {
    */
   @Override
   Confirmation perform(Action a, Coordinators coordinators) {
-    return () -> doAndSee(a, coordinators);
+    // one lane per member (the pool's scale actions share one): a member's actions run in the
+    // timeline's order, each after the one before has been seen to take effect (a start waits for
+    // the stop's drain); different members' run side by side
+    String lane = a.target().isEmpty() ? "(pool)" : a.target();
+    java.util.concurrent.ExecutorService executor =
+        lanes.computeIfAbsent(
+            lane,
+            l ->
+                java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> {
+                      Thread t = new Thread(r, "scenario-" + l);
+                      t.setDaemon(true);
+                      return t;
+                    }));
+    java.util.concurrent.Future<Optional<String>> done =
+        executor.submit(() -> doAndSee(a, coordinators));
+    return () -> {
+      try {
+        return done.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r
+            ? r
+            : new IllegalStateException(e.getCause().toString(), e.getCause());
+      }
+    };
   }
+
+  private final Map<String, java.util.concurrent.ExecutorService> lanes =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Does the action and waits for its effect: what showed it, or empty. */
   private Optional<String> doAndSee(Action a, Coordinators coordinators)
@@ -148,17 +177,17 @@ final class ComposeScenarioRun extends ScenarioRun {
     String service = a.target();
     switch (a.verb()) {
       case STOP, KILL -> {
-        Compose.docker(DOCKER, a.verb().word(), container(service));
-        synchronized (this) {
+        synchronized (this) { // noted first: a command cut short may still have acted
           down.add(service);
         }
+        Compose.docker(DOCKER, a.verb().word(), container(service));
         return state(service, "exited");
       }
       case PAUSE -> {
-        Compose.docker(DOCKER, "pause", container(service));
         synchronized (this) {
           paused.add(service);
         }
+        Compose.docker(DOCKER, "pause", container(service));
         return state(service, "paused");
       }
       case UNPAUSE -> {
@@ -182,23 +211,26 @@ final class ComposeScenarioRun extends ScenarioRun {
           throw new IllegalStateException(service + " is on no network");
         }
         String network = networks.get(0);
-        Compose.docker(DOCKER, "network", "disconnect", network, container);
         synchronized (this) {
           disconnected.put(service, network);
         }
+        Compose.docker(DOCKER, "network", "disconnect", network, container);
         return onNetwork(service, container, network, false);
       }
       case CONNECT -> {
         String container = container(service);
         String network;
         synchronized (this) {
-          network = disconnected.remove(service);
+          network = disconnected.get(service);
         }
         if (network == null) {
           throw new IllegalStateException(service + " was not disconnected by this scenario");
         }
         // under its name, or the others cannot call it (the README's Lab 1b)
         Compose.docker(DOCKER, "network", "connect", "--alias", service, network, container);
+        synchronized (this) {
+          disconnected.remove(service);
+        }
         return onNetwork(service, container, network, true);
       }
       case FAULT -> {
@@ -213,13 +245,22 @@ final class ComposeScenarioRun extends ScenarioRun {
       }
       case SCALE -> {
         int n = Integer.parseInt(a.args().get("pool"));
-        synchronized (this) {
-          if (poolBefore == null) {
-            poolBefore = running("pool");
+        if (poolBefore == null) { // only the pool's lane sets it
+          int before = running("pool");
+          synchronized (this) {
+            poolBefore = before;
           }
         }
+        // --no-deps: a coordinator the timeline stopped stays stopped
         compose.run(
-            Duration.ofMinutes(3), "up", "-d", "--no-build", "--scale", "pool=" + n, "pool");
+            Duration.ofMinutes(3),
+            "up",
+            "-d",
+            "--no-build",
+            "--no-deps",
+            "--scale",
+            "pool=" + n,
+            "pool");
         return Poll.until(
             CONFIRM,
             Duration.ofMillis(200),
@@ -258,9 +299,9 @@ final class ComposeScenarioRun extends ScenarioRun {
     Faults faults = faults(a);
     List<String> args = new ArrayList<>();
     args.add(kind.equals("mute") ? "mute-heartbeats" : kind);
-    if (a.args().containsKey("delay_ms")) {
+    if (kind.equals("slow")) { // as faults(a): 200 ms unless the file says
       args.add("--delay");
-      args.add(a.args().get("delay_ms") + "ms");
+      args.add(a.args().getOrDefault("delay_ms", "200") + "ms");
     }
     if (a.args().containsKey("fraction")) {
       args.add("--fraction");
@@ -284,21 +325,29 @@ final class ComposeScenarioRun extends ScenarioRun {
   }
 
   private volatile boolean adminUnreachable;
+  private volatile boolean adminReached;
 
   /**
    * Calls the node's admin service at its container's address on the lab's network (on Linux the
-   * host reaches it; the node ports are not published); where that fails (Docker Desktop's VM),
-   * through {@code docker compose exec client ftlab chaos NODE CHAOS-ARGS...} instead, once said.
-   * Returns what the node said.
+   * host reaches it; the node ports are not published); if the first such call cannot get through
+   * (Docker Desktop's VM: refused or no answer), every fault goes through {@code docker compose
+   * exec client ftlab chaos NODE CHAOS-ARGS...} instead, once said. Once a call got through, a
+   * failure is the node's (it is down, frozen) and is not retried another way. Returns what the
+   * node said.
    */
   private String admin(String node, AdminCall call, String... chaosArgs)
       throws InterruptedException {
     if (!adminUnreachable) {
       String address = nodeAddress(node);
       try (NodeAdmin admin = new NodeAdmin(address, InsecureChannelCredentials.create())) {
-        return call.call(admin);
+        String said = call.call(admin);
+        adminReached = true;
+        return said;
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
+        io.grpc.Status.Code code = e.getStatus().getCode();
+        if (adminReached
+            || (code != io.grpc.Status.Code.UNAVAILABLE
+                && code != io.grpc.Status.Code.DEADLINE_EXCEEDED)) {
           throw e;
         }
         adminUnreachable = true;
@@ -412,8 +461,26 @@ final class ComposeScenarioRun extends ScenarioRun {
   }
 
   @Override
-  synchronized List<String> undo() {
+  List<String> undo() {
     List<String> undone = new ArrayList<>();
+    // the actions still under way end first (bounded: Ctrl-C must not hang)
+    lanes.values().forEach(java.util.concurrent.ExecutorService::shutdown);
+    try {
+      for (java.util.concurrent.ExecutorService lane : lanes.values()) {
+        if (!lane.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+          undone.add("an action was still running after 30 s");
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    synchronized (this) {
+      undoNow(undone);
+    }
+    return undone;
+  }
+
+  private void undoNow(List<String> undone) {
     try {
       for (String s : paused) {
         undone.add(attempt("unpaused " + s, () -> Compose.docker(DOCKER, "unpause", container(s))));
@@ -453,6 +520,7 @@ final class ComposeScenarioRun extends ScenarioRun {
                         "up",
                         "-d",
                         "--no-build",
+                        "--no-deps",
                         "--scale",
                         "pool=" + n,
                         "pool")));
@@ -480,7 +548,6 @@ final class ComposeScenarioRun extends ScenarioRun {
                 + " again");
       }
     }
-    return undone;
   }
 
   private interface DockerStep {

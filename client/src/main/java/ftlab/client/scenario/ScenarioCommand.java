@@ -92,8 +92,8 @@ public final class ScenarioCommand implements Callable<Integer> {
         paramLabel = "HOST:PORT",
         description =
             "target: compose: the coordinators' published ports. Default:"
-                + " 127.0.0.1:7001,127.0.0.1:7002 (or FTLAB_COORDINATOR_1_PORT and"
-                + " FTLAB_COORDINATOR_2_PORT, as docker-compose.yml reads them).")
+                + " 127.0.0.1:7001,127.0.0.1:7002, or FTLAB_COORDINATOR_1_PORT and"
+                + " FTLAB_COORDINATOR_2_PORT from the environment (a .env file is not read).")
     java.util.List<String> coordinators;
 
     @Override

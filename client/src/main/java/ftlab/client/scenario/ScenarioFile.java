@@ -116,8 +116,11 @@ public final class ScenarioFile {
     private String member(String written) {
       String out = written;
       for (Map.Entry<String, String> c : choices.entrySet()) {
-        if (out.contains(c.getKey())) {
-          out = out.replace(c.getKey(), c.getValue());
+        // as words: "many nodes" is not "any node"
+        Pattern any = Pattern.compile("(?<![\\w-])" + Pattern.quote(c.getKey()) + "(?![\\w-])");
+        java.util.regex.Matcher m = any.matcher(out);
+        if (m.find()) {
+          out = m.replaceAll(java.util.regex.Matcher.quoteReplacement(c.getValue()));
           picks.put(c.getKey(), c.getValue());
         }
       }

@@ -46,6 +46,10 @@ abstract class ScenarioRun {
   private final RepeatedProblems problems;
   private final List<History.Event> events = new ArrayList<>();
   private final AtomicBoolean cleanedUp = new AtomicBoolean();
+
+  /** Actions begun and not yet ended (seen to take effect, or not), with when each began. */
+  private final Map<Action, Long> pending = new java.util.IdentityHashMap<>();
+
   private long startNanos;
 
   ScenarioRun(Scenario scenario, History.Writer history, Consumer<String> say) {
@@ -169,6 +173,13 @@ abstract class ScenarioRun {
       problems.flush();
       confirmers.shutdown();
       confirmers.awaitTermination(CONFIRM.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+      // an action still under way is recorded as not seen to take effect: it fails the verdict,
+      // and a late end (after the history is closed) is ignored
+      Map<Action, Long> late;
+      synchronized (pending) {
+        late = new HashMap<>(pending);
+      }
+      late.forEach((a, at) -> ended(a, at, -1, "its effect was not seen before the run ended"));
       recorder.stop();
       recording.join(2_000);
     }
@@ -232,6 +243,9 @@ abstract class ScenarioRun {
   private void apply(
       Action a, Coordinators coordinators, java.util.concurrent.Executor confirmers) {
     long at = nowMs();
+    synchronized (pending) {
+      pending.put(a, at);
+    }
     Confirmation confirmation;
     try {
       confirmation = act(a, coordinators);
@@ -257,6 +271,11 @@ abstract class ScenarioRun {
   }
 
   private void ended(Action a, long at, long confirmed, String detail) {
+    synchronized (pending) {
+      if (pending.remove(a) == null) {
+        return; // ended already (given up at the end of the run)
+      }
+    }
     record(
         new History.Action(
             null, a.name(), a.verb().word(), a.target(), a.at().toMillis(), at, confirmed, detail));

@@ -321,6 +321,16 @@ class ScenarioFileTest {
     }
     assertThat(chosen).as("other seeds choose other nodes").hasSizeGreaterThan(1);
     assertThat(parse("name: n\nduration: 5s\n").picks()).as("none chosen if none asked").isEmpty();
+    Scenario words =
+        parse(
+            """
+            name: n
+            duration: 30s
+            timeline:
+              - {at: 5s, do: kill, target: node-2, name: kill one of many nodes}
+            """);
+    assertThat(words.timeline().get(0).name()).isEqualTo("kill one of many nodes");
+    assertThat(words.picks()).isEmpty();
   }
 
   @Test

@@ -251,16 +251,7 @@ final class ComposeScenarioRun extends ScenarioRun {
             poolBefore = before;
           }
         }
-        // --no-deps: a coordinator the timeline stopped stays stopped
-        compose.run(
-            Duration.ofMinutes(3),
-            "up",
-            "-d",
-            "--no-build",
-            "--no-deps",
-            "--scale",
-            "pool=" + n,
-            "pool");
+        scalePool(n);
         return Poll.until(
             CONFIRM,
             Duration.ofMillis(200),
@@ -376,6 +367,19 @@ final class ComposeScenarioRun extends ScenarioRun {
       throw new IllegalStateException(node + " has no address on a network (disconnected?)");
     }
     return ips.split("\\s+")[0] + ":" + NODE_PORT;
+  }
+
+  /** {@code up -d --scale pool=N pool}; --no-deps: a coordinator the timeline stopped stays so. */
+  private String scalePool(int n) throws InterruptedException {
+    return compose.run(
+        Duration.ofMinutes(3),
+        "up",
+        "-d",
+        "--no-build",
+        "--no-deps",
+        "--scale",
+        "pool=" + n,
+        "pool");
   }
 
   /** {@code docker compose exec -T client ftlab chaos NODE ARGS... --wait 0}: its output. */
@@ -511,19 +515,7 @@ final class ComposeScenarioRun extends ScenarioRun {
       }
       if (poolBefore != null) {
         int n = poolBefore;
-        undone.add(
-            attempt(
-                "scaled the pool back to " + n,
-                () ->
-                    compose.run(
-                        Duration.ofMinutes(3),
-                        "up",
-                        "-d",
-                        "--no-build",
-                        "--no-deps",
-                        "--scale",
-                        "pool=" + n,
-                        "pool")));
+        undone.add(attempt("scaled the pool back to " + n, () -> scalePool(n)));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

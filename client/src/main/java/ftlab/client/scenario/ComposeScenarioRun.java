@@ -234,7 +234,7 @@ final class ComposeScenarioRun extends ScenarioRun {
         return onNetwork(service, container, network, true);
       }
       case FAULT -> {
-        return fault(a, coordinators).await();
+        return fault(a, coordinators);
       }
       case HEAL -> {
         admin(service, admin -> admin.heal().getDescription(), "heal");
@@ -252,26 +252,19 @@ final class ComposeScenarioRun extends ScenarioRun {
           }
         }
         scalePool(n);
-        return Poll.until(
-            CONFIRM,
+        return until(
             Duration.ofMillis(200),
-            () -> {
-              try {
-                int r = running("pool");
-                return r == n
+            () ->
+                running("pool") == n
                     ? Optional.of(n + " pool container" + (n == 1 ? "" : "s") + " running")
-                    : Optional.empty();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Optional.empty();
-              }
-            });
+                    : Optional.empty());
       }
       default -> throw new IllegalArgumentException(a.verb().word() + " is not for this target");
     }
   }
 
-  private Confirmation fault(Action a, Coordinators coordinators) throws InterruptedException {
+  /** Does an in-app fault and waits for its effect. */
+  private Optional<String> fault(Action a, Coordinators coordinators) throws InterruptedException {
     String kind = a.args().get("fault");
     String node = a.target();
     if (kind.equals("crash")) {
@@ -285,7 +278,7 @@ final class ComposeScenarioRun extends ScenarioRun {
       synchronized (this) {
         down.add(node);
       }
-      return () -> state(node, "exited");
+      return state(node, "exited");
     }
     Faults faults = faults(a);
     List<String> args = new ArrayList<>();
@@ -305,9 +298,9 @@ final class ComposeScenarioRun extends ScenarioRun {
     }
     if (kind.equals("freeze") || kind.equals("mute")) {
       // its heartbeats stop: the coordinators cannot be told; the node's own word is the effect
-      return () -> Optional.of("the node reports: " + said);
+      return Optional.of("the node reports: " + said);
     }
-    return () -> faultsSeen(coordinators, node, faults);
+    return faultsSeen(coordinators, node, faults);
   }
 
   /** A call to a node's admin service (faults, heal, crash). */
@@ -422,22 +415,39 @@ final class ComposeScenarioRun extends ScenarioRun {
     return n;
   }
 
+  /** What a poll asks Docker: what shows the effect, or empty. */
+  private interface DockerCheck {
+    Optional<String> check() throws InterruptedException;
+  }
+
+  /** Asks Docker every {@code pause} until the check shows the effect, {@link #CONFIRM} at most. */
+  private static Optional<String> until(Duration pause, DockerCheck check)
+      throws InterruptedException {
+    return Poll.until(
+        CONFIRM,
+        pause,
+        () -> {
+          try {
+            return check.check();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+          }
+        });
+  }
+
   /** Until Docker says the service's container is in that state. */
   private Optional<String> state(String service, String wanted) throws InterruptedException {
     String container = container(service);
-    return Poll.until(
-        CONFIRM,
+    return until(
         Duration.ofMillis(100),
         () -> {
           try {
             return Compose.status(container).equals(wanted)
                 ? Optional.of("container " + wanted)
                 : Optional.empty();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
           } catch (IllegalStateException e) {
-            return Optional.empty();
+            return Optional.empty(); // an inspect that failed: asked again
           }
         });
   }
@@ -445,23 +455,15 @@ final class ComposeScenarioRun extends ScenarioRun {
   private Optional<String> onNetwork(
       String service, String container, String network, boolean wanted)
       throws InterruptedException {
-    return Poll.until(
-        CONFIRM,
+    return until(
         Duration.ofMillis(100),
-        () -> {
-          try {
-            boolean on = Compose.networks(container).contains(network);
-            return on == wanted
+        () ->
+            Compose.networks(container).contains(network) == wanted
                 ? Optional.of(
                     wanted
                         ? "on network " + network + " again, as " + service
                         : "off network " + network)
-                : Optional.empty();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-          }
-        });
+                : Optional.empty());
   }
 
   @Override

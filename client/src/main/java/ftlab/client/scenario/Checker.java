@@ -33,6 +33,7 @@ public final class Checker {
     List<History.Request> requests = new ArrayList<>();
     List<History.Action> actions = new ArrayList<>();
     List<History.Transition> transitions = new ArrayList<>();
+    List<History.Refusal> refusals = new ArrayList<>();
     for (History.Event e : events) {
       if (e instanceof History.Request r) {
         requests.add(r);
@@ -40,6 +41,8 @@ public final class Checker {
         actions.add(a);
       } else if (e instanceof History.Transition t) {
         transitions.add(t);
+      } else if (e instanceof History.Refusal r) {
+        refusals.add(r);
       }
     }
     List<Verdict> verdicts = new ArrayList<>();
@@ -58,6 +61,8 @@ public final class Checker {
         verdicts.add(stateWithin(s, actions, transitions));
       } else if (x instanceof Scenario.Share s) {
         verdicts.add(share(s, requests));
+      } else if (x instanceof Scenario.Refused r) {
+        verdicts.add(refused(r, refusals));
       } else {
         throw new IllegalStateException("not an expectation a file can hold: " + x);
       }
@@ -152,6 +157,38 @@ public final class Checker {
             answered,
             percent,
             others.length() == 0 ? "" : "; " + others));
+  }
+
+  private static Verdict refused(Scenario.Refused r, List<History.Refusal> refusals) {
+    java.util.Map<String, Long> byCoordinator = new java.util.TreeMap<>();
+    Optional<History.Refusal> first = Optional.empty();
+    for (History.Refusal x : refusals) {
+      if (x.layer().equals(r.by())
+          && r.window().contains(x.atMs())
+          && r.coordinator().map(c -> c.equals(x.coordinator())).orElse(true)) {
+        byCoordinator.merge(x.coordinator(), x.count(), Long::sum);
+        if (first.isEmpty()) {
+          first = Optional.of(x);
+        }
+      }
+    }
+    long total = byCoordinator.values().stream().mapToLong(Long::longValue).sum();
+    StringBuilder figures = new StringBuilder(total + " refused by " + r.by());
+    if (!byCoordinator.isEmpty()) {
+      StringBuilder each = new StringBuilder();
+      byCoordinator.forEach(
+          (c, n) -> each.append(each.length() == 0 ? "" : ", ").append(c).append(' ').append(n));
+      figures.append(" (").append(each).append(')');
+    }
+    first.ifPresent(
+        f ->
+            figures
+                .append("; the first seen at ")
+                .append(seconds(f.atMs()))
+                .append(" at ")
+                .append(f.coordinator())
+                .append(f.latest().isEmpty() ? "" : ": " + f.latest()));
+    return new Verdict(r, r.allows(total), figures.toString());
   }
 
   private static Verdict stateWithin(

@@ -18,9 +18,9 @@ import java.util.List;
 /**
  * What happened in a scenario's run, one JSON object per line (JSON Lines), in the order it was
  * recorded: first the scenario itself (its file's text, so the history can be checked again alone),
- * then every request, action and membership transition. Times are milliseconds from the start of
- * the load. Like Jepsen's histories: every request ends ok, wrong or failed, and a failure says
- * whether the work may have run anyway ({@code indefinite}).
+ * then every request, action, membership transition and refusal by a defence. Times are
+ * milliseconds from the start of the load. Like Jepsen's histories: every request ends ok, wrong or
+ * failed, and a failure says whether the work may have run anyway ({@code indefinite}).
  */
 public final class History {
 
@@ -99,6 +99,18 @@ public final class History {
     }
   }
 
+  /**
+   * Calls a coordinator's defences refused since its last look ({@code count}), counted by one
+   * layer ("identity", "guards"...), with the latest of them in the coordinator's words.
+   */
+  public record Refusal(
+      String type, long atMs, String coordinator, String layer, long count, String latest)
+      implements Event {
+    public Refusal {
+      type = "refusal";
+    }
+  }
+
   /** A history read back: the scenario's file and its events. */
   public record Read(Header header, List<Event> events) {}
 
@@ -119,6 +131,13 @@ public final class History {
       }
       if (a.verb() == null) {
         m.add("verb");
+      }
+    } else if (e instanceof Refusal r) {
+      if (r.coordinator() == null) {
+        m.add("coordinator");
+      }
+      if (r.layer() == null) {
+        m.add("layer");
       }
     } else if (e instanceof Transition t) {
       if (t.coordinator() == null) {
@@ -204,6 +223,7 @@ public final class History {
               case "request" -> GSON.fromJson(o, Request.class);
               case "action" -> GSON.fromJson(o, Action.class);
               case "transition" -> GSON.fromJson(o, Transition.class);
+              case "refusal" -> GSON.fromJson(o, Refusal.class);
               default ->
                   throw new IOException(
                       file
@@ -211,7 +231,7 @@ public final class History {
                           + (i + 1)
                           + ": unknown type '"
                           + type
-                          + "' (request, action or transition)");
+                          + "' (request, action, transition or refusal)");
             };
         String missing = missing(e);
         if (!missing.isEmpty()) {

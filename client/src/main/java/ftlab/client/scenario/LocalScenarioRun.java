@@ -9,12 +9,17 @@ import ftlab.client.local.Member;
 import ftlab.client.local.MemberProcess;
 import ftlab.client.local.MemberProcess.ProcessStatus;
 import ftlab.client.scenario.Scenario.Action;
+import ftlab.proto.ClusterView;
 import ftlab.proto.Faults;
+import ftlab.proto.NodeView;
+import ftlab.security.Role;
+import ftlab.security.TlsFiles;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,7 +70,7 @@ final class LocalScenarioRun extends ScenarioRun {
             scenario.nodes(),
             layout.nodeBasePort(),
             cluster.stateDir()));
-    List<Member> members = cluster.up(layout, Duration.ofSeconds(120), say);
+    List<Member> members = cluster.up(layout, scenario.tls(), Duration.ofSeconds(120), say);
     StringBuilder ready = new StringBuilder("cluster ready:");
     for (Member m : members) {
       ready.append(String.format(" %s (PID %d, port %d)", m.name(), m.pid(), m.port()));
@@ -74,9 +79,10 @@ final class LocalScenarioRun extends ScenarioRun {
     return cluster.coordinatorAddresses();
   }
 
+  /** As the lab's admin, with mutual TLS: the load, the mode switches and the revocations. */
   @Override
   ChannelCredentials credentials() {
-    return InsecureChannelCredentials.create();
+    return scenario.tls() ? cluster.credentials("admin") : InsecureChannelCredentials.create();
   }
 
   @Override
@@ -101,6 +107,8 @@ final class LocalScenarioRun extends ScenarioRun {
         return () -> until(a.target(), ProcessStatus.RUNNING).map(s -> s + ", PID " + m.pid());
       case FAULT:
         return fault(a, coordinators);
+      case ATTACK:
+        return attack(a, coordinators);
       case HEAL:
         try (NodeAdmin admin = nodeAdmin(a.target())) {
           admin.heal();
@@ -134,7 +142,109 @@ final class LocalScenarioRun extends ScenarioRun {
   }
 
   private NodeAdmin nodeAdmin(String node) {
-    return new NodeAdmin(cluster.member(node).address(), InsecureChannelCredentials.create());
+    ChannelCredentials credentials = InsecureChannelCredentials.create();
+    if (scenario.tls()) {
+      try {
+        credentials = TlsFiles.read(cluster.tlsFolder(), "admin").channel(Role.NODE);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("the admin's certificate: " + e.getMessage(), e);
+      }
+    }
+    return new NodeAdmin(cluster.member(node).address(), credentials);
+  }
+
+  /**
+   * An attacker's try ({@link Attack}): node-3's certificate beating for node-1 at every
+   * coordinator, or a caller who is not an admin switching a coordinator's mode. It takes effect
+   * when every coordinator it tried refused it and counted the refusal in its view (which layer
+   * counted it is said), or when it got through (the expectations say whether it should have).
+   */
+  private Confirmation attack(Action a, Coordinators coordinators) {
+    boolean impersonate = a.args().get("attack").equals("impersonate");
+    String as = a.args().get("as");
+    Attack attacker =
+        new Attack(scenario.tls() ? Optional.of(cluster.tlsFolder()) : Optional.empty(), as);
+    List<Integer> tried = new ArrayList<>();
+    if (impersonate) {
+      for (int i = 0; i < coordinators.size(); i++) {
+        tried.add(i);
+      }
+    } else {
+      int i = coordinators.addresses().indexOf(cluster.member(a.target()).address());
+      if (i < 0) {
+        throw new IllegalArgumentException(a.target() + " is not one of the coordinators");
+      }
+      tried.add(i);
+    }
+    Map<Integer, Map<String, Long>> before = new java.util.HashMap<>();
+    long incarnation = 0;
+    for (int i : tried) {
+      Optional<ClusterView> v = view(coordinators, i);
+      if (v.isPresent()) {
+        before.put(i, refusedCounts(v.get()));
+        for (NodeView n : v.get().getNodesList()) {
+          if (n.getNodeId().equals(a.target())) {
+            incarnation = Math.max(incarnation, n.getIncarnation());
+          }
+        }
+      }
+    }
+    String address =
+        cluster.members().stream().anyMatch(m -> m.name().equals(as))
+            ? cluster.member(as).address()
+            : "127.0.0.1:1";
+    List<String> refused = new ArrayList<>();
+    List<String> through = new ArrayList<>();
+    for (int i : tried) {
+      String coordinator = coordinators.address(i);
+      Attack.Result r =
+          impersonate
+              ? attacker.impersonate(coordinator, a.target(), incarnation, address)
+              : attacker.switchMode(coordinator);
+      (r.refused() ? refused : through).add(r.words());
+    }
+    String who = attacker.who();
+    if (!through.isEmpty()) {
+      return () -> Optional.of(who + ": " + String.join("; ", through));
+    }
+    return () ->
+        Poll.until(
+            CONFIRM,
+            Duration.ofMillis(50),
+            () -> {
+              List<String> counted = new ArrayList<>();
+              for (int i : tried) {
+                Optional<ClusterView> v = view(coordinators, i);
+                if (v.isEmpty() || !before.containsKey(i)) {
+                  return Optional.empty();
+                }
+                Map<String, Long> now = refusedCounts(v.get());
+                List<String> rose = new ArrayList<>();
+                now.forEach(
+                    (layer, n) -> {
+                      if (n > before.get(i).getOrDefault(layer, 0L)) {
+                        rose.add(layer);
+                      }
+                    });
+                if (rose.isEmpty()) {
+                  return Optional.empty();
+                }
+                counted.add(v.get().getCoordinatorId() + " by " + String.join(" and ", rose));
+              }
+              return Optional.of(
+                  who
+                      + ": refused ("
+                      + refused.get(0)
+                      + "), counted at "
+                      + String.join(", ", counted));
+            });
+  }
+
+  /** A coordinator's refusals so far, by layer, the membership's guards as "guards". */
+  static Map<String, Long> refusedCounts(ClusterView v) {
+    Map<String, Long> counts = new java.util.TreeMap<>(v.getSecurity().getRefusedMap());
+    counts.put("guards", v.getHeartbeatsRefused());
+    return counts;
   }
 
   private Optional<String> until(String name, ProcessStatus status) throws InterruptedException {

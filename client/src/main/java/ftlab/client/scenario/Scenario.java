@@ -14,6 +14,7 @@ import java.util.Optional;
  * {@link ScenarioFile}; {@code text} is that file, kept in the history so that {@code ftlab
  * scenario check} needs nothing else; {@code picks} are the members the seed chose for "any node"
  * and "any coordinator" ({@code any node -> node-3}), already put in the actions and expectations.
+ * {@code tls}: the local cluster it starts runs with mutual TLS ({@code ftlab local up --tls}).
  */
 public record Scenario(
     String name,
@@ -21,6 +22,7 @@ public record Scenario(
     Target target,
     int nodes,
     int coordinators,
+    boolean tls,
     long seed,
     Load load,
     Duration duration,
@@ -57,7 +59,12 @@ public record Scenario(
     FAULT("inject an in-app fault into a node (freeze, mute, slow, lie, crash)"),
     HEAL("lift a node's in-app faults"),
     MODE("switch the coordinators' redundancy mode"),
-    SCALE("scale the pool service to N nodes (compose only)");
+    SCALE("scale the pool service to N nodes (compose only)"),
+    REVOKE("revoke a member's certificate at every coordinator (mutual TLS: cluster tls: true)"),
+    UNREVOKE("take a revocation back (ftlab revoke --undo)"),
+    ATTACK(
+        "an attacker tries something it may not: impersonate a node, or switch the mode (local"
+            + " only)");
 
     final String meaning;
 
@@ -86,8 +93,23 @@ public record Scenario(
   public record Action(
       int line, String name, Duration at, Verb verb, String target, Map<String, String> args) {
 
-    /** "kill node-3", "fault node-2 (slow, delay 200ms)", "mode vote (replicas 3)". */
+    /**
+     * "kill node-3", "fault node-2 (slow, delay 200ms)", "mode vote (replicas 3)", "attack: beat
+     * for node-1 with node-3's certificate".
+     */
     public String describe() {
+      if (verb == Verb.ATTACK) {
+        String as = args.get("as");
+        String with =
+            switch (as) {
+              case ScenarioFile.NO_CERTIFICATE -> "no certificate";
+              case ScenarioFile.SELF_MADE -> "a self-made admin certificate";
+              default -> as + "'s certificate";
+            };
+        return args.get("attack").equals("impersonate")
+            ? "attack: beat for " + target + " with " + with
+            : "attack: switch " + target + "'s mode with " + with;
+      }
       StringBuilder s = new StringBuilder(verb.word());
       if (!target.isEmpty()) {
         s.append(' ').append(target);
@@ -233,6 +255,55 @@ public record Scenario(
           + Durations.words(within)
           + " of "
           + afterAction;
+    }
+  }
+
+  /**
+   * Between {@code atLeast} and {@code atMost} calls refused by one of the coordinators' defences
+   * ({@code by}: a layer of the scoreboard in docs/security.md, or "guards", the membership's), in
+   * a window of the run, summed over the coordinators (or at one): {@code refused: {by: identity,
+   * at least: 1}}.
+   */
+  public record Refused(
+      int line, String by, long atLeast, long atMost, Window window, Optional<String> coordinator)
+      implements Expectation {
+    /** The layers a refusal can be counted by, as the coordinators' views name them. */
+    public static final List<String> LAYERS =
+        List.of("handshake", "authorization", "identity", "revocation", "rate_limit", "guards");
+
+    @Override
+    public String describe() {
+      String bounds;
+      if (atMost == 0) {
+        bounds = "no call refused";
+      } else if (atLeast == atMost) {
+        bounds = "exactly " + calls(atLeast) + " refused";
+      } else if (atLeast > 0 && atMost != Count.ANY) {
+        bounds = atLeast + " to " + atMost + " calls refused";
+      } else if (atLeast > 0) {
+        bounds = "at least " + calls(atLeast) + " refused";
+      } else {
+        bounds = "at most " + calls(atMost) + " refused";
+      }
+      String where = coordinator.map(c -> " at " + c).orElse("");
+      String when =
+          window.equals(Window.WHOLE_RUN)
+              ? ""
+              : window.from().isZero()
+                  ? " before " + Durations.words(window.to())
+                  : " between "
+                      + Durations.words(window.from())
+                      + " and "
+                      + Durations.words(window.to());
+      return bounds + " by " + by + where + when;
+    }
+
+    boolean allows(long count) {
+      return count >= atLeast && count <= atMost;
+    }
+
+    private static String calls(long n) {
+      return n + (n == 1 ? " call" : " calls");
     }
   }
 

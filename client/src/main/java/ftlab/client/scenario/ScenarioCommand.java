@@ -227,11 +227,12 @@ public final class ScenarioCommand implements Callable<Integer> {
             s.name(),
             s.target() == Scenario.Target.LOCAL
                 ? String.format(
-                    "a local cluster it starts, %d coordinator%s and %d node%s",
+                    "a local cluster it starts, %d coordinator%s and %d node%s%s",
                     s.coordinators(),
                     s.coordinators() == 1 ? "" : "s",
                     s.nodes(),
-                    s.nodes() == 1 ? "" : "s")
+                    s.nodes() == 1 ? "" : "s",
+                    s.tls() ? ", with mutual TLS" : "")
                 : "the compose lab, already up",
             s.load().rate() > 0 ? trim(s.load().rate()) + " requests/s" : "as fast as it can",
             s.load().concurrency(),

@@ -86,6 +86,13 @@ public final class ScenarioFile {
   private static final Set<String> FAULTS = Set.of("freeze", "mute", "slow", "lie", "crash");
   private static final Set<String> MODES = Set.of("failover", "hedged", "parallel", "vote");
   private static final Set<String> TASKS = Set.of("mix", "primes", "echo");
+  private static final List<String> ATTACKS = List.of("impersonate", "switch-mode");
+
+  /** An attacker with no certificate: a plaintext caller. */
+  static final String NO_CERTIFICATE = "no certificate";
+
+  /** An attacker with an admin's certificate from an authority of its own. */
+  static final String SELF_MADE = "self-made";
 
   /**
    * Reads {@code text}, the file called {@code source} (for the messages).
@@ -162,6 +169,7 @@ public final class ScenarioFile {
       }
       int nodes = 5;
       int coordinators = 2;
+      boolean tls = false;
       Node clusterNode = fields.get("cluster");
       if (clusterNode != null && target == Scenario.Target.COMPOSE) {
         error(
@@ -170,9 +178,16 @@ public final class ScenarioFile {
                 + " gives it (scale the pool with a scale action)");
       }
       if (clusterNode != null) {
-        Map<String, Node> c = mapping(clusterNode, Set.of("nodes", "coordinators"));
+        Map<String, Node> c = mapping(clusterNode, Set.of("nodes", "coordinators", "tls"));
         nodes = (int) number(c.get("nodes"), "cluster.nodes", 1, 50, 5);
         coordinators = (int) number(c.get("coordinators"), "cluster.coordinators", 1, 9, 2);
+        if (c.get("tls") != null) {
+          String t = text(c.get("tls"), "cluster.tls", true);
+          if (!t.equals("true") && !t.equals("false")) {
+            error(c.get("tls"), "cluster.tls must be true or false, got '" + t + "'");
+          }
+          tls = t.equals("true");
+        }
       }
       long seed = number(fields.get("seed"), "seed", Long.MIN_VALUE, Long.MAX_VALUE, 1);
       Scenario.Load load = load(fields.get("load"));
@@ -196,6 +211,22 @@ public final class ScenarioFile {
       choices.put(
           "any coordinator", "coordinator-" + (1 + random.nextInt(Math.max(1, coordinatorCount))));
       List<Action> timeline = timeline(fields.get("timeline"), duration);
+      if (target == Scenario.Target.COMPOSE) {
+        for (Action a : timeline) {
+          if (a.verb() == Verb.ATTACK || a.verb() == Verb.REVOKE || a.verb() == Verb.UNREVOKE) {
+            errors.add(
+                Map.entry(
+                    a.line(),
+                    source
+                        + " line "
+                        + a.line()
+                        + ": "
+                        + a.verb().word()
+                        + " runs on a local cluster with mutual TLS (target: local, cluster: {tls:"
+                        + " true}); in the compose lab, docker/journey-tls.sh shows the defences"));
+          }
+        }
+      }
       if (load.mode().isPresent()) {
         for (Action a : timeline) {
           if (a.verb() == Scenario.Verb.MODE) {
@@ -225,6 +256,7 @@ public final class ScenarioFile {
           target,
           nodes,
           coordinators,
+          tls,
           seed,
           load,
           duration,
@@ -287,7 +319,9 @@ public final class ScenarioFile {
                     "fraction",
                     "mode",
                     "replicas",
-                    "pool"));
+                    "pool",
+                    "attack",
+                    "as"));
         if (a.isEmpty()) {
           continue;
         }
@@ -335,9 +369,11 @@ public final class ScenarioFile {
         }
         Map<String, String> args = args(verb, a, item);
         String name =
-            a.get("name") == null
-                ? verb.word() + (target.isEmpty() ? "" : " " + target)
-                : member(text(a.get("name"), "name", true));
+            a.get("name") != null
+                ? member(text(a.get("name"), "name", true))
+                : verb == Verb.ATTACK && args.containsKey("as") // two attacks on one member differ
+                    ? new Action(0, "", at, verb, target, args).describe()
+                    : verb.word() + (target.isEmpty() ? "" : " " + target);
         if (!names.add(name)) {
           error(
               a.get("name") == null ? item : a.get("name"),
@@ -360,9 +396,11 @@ public final class ScenarioFile {
             case FAULT -> Set.of("fault", "delay", "fraction");
             case MODE -> Set.of("mode", "replicas");
             case SCALE -> Set.of("pool");
+            case ATTACK -> Set.of("attack", "as");
             default -> Set.of();
           };
-      for (String key : List.of("fault", "delay", "fraction", "mode", "replicas", "pool")) {
+      for (String key :
+          List.of("fault", "delay", "fraction", "mode", "replicas", "pool", "attack", "as")) {
         if (a.get(key) != null && !allowed.contains(key)) {
           error(a.get(key), verb.word() + " takes no " + key + ":");
         }
@@ -405,6 +443,7 @@ public final class ScenarioFile {
             args.put("replicas", String.valueOf(number(a.get("replicas"), "replicas", 1, 9, 3)));
           }
         }
+        case ATTACK -> attack(a, item, args);
         case SCALE -> {
           if (a.get("pool") == null) {
             error(item, "scale needs pool: the number of pool nodes (e.g. 2)");
@@ -415,6 +454,57 @@ public final class ScenarioFile {
         default -> {}
       }
       return args;
+    }
+
+    /**
+     * An attack's settings: what it tries ({@code impersonate} a node with heartbeats in its name,
+     * or {@code switch-mode} at a coordinator) and with what ({@code as}: a certificate of the
+     * lab's by its name, {@code no certificate}, or {@code self-made}: an admin's certificate from
+     * an authority of the attacker's own).
+     */
+    private void attack(Map<String, Node> a, Node item, Map<String, String> args) {
+      if (a.get("attack") == null) {
+        error(item, "attack needs attack: one of " + String.join(", ", ATTACKS));
+        return;
+      }
+      String kind = text(a.get("attack"), "attack", true);
+      if (!ATTACKS.contains(kind)) {
+        error(
+            a.get("attack"), "attack: '" + kind + "' is not one of " + String.join(", ", ATTACKS));
+        return;
+      }
+      args.put("attack", kind);
+      String target = a.get("target") == null ? "" : member(text(a.get("target"), "target", false));
+      if (kind.equals("impersonate") && !target.isEmpty() && !target.startsWith("node-")) {
+        error(a.get("target"), "impersonate's target is the node whose id is claimed (node-N)");
+      }
+      if (kind.equals("switch-mode") && !target.isEmpty() && !target.startsWith("coordinator-")) {
+        error(a.get("target"), "switch-mode's target is the coordinator (coordinator-N)");
+      }
+      if (a.get("as") == null) { // another node's certificate, or the client's
+        args.put(
+            "as",
+            kind.equals("switch-mode") ? "client" : target.equals("node-1") ? "node-2" : "node-1");
+        return;
+      }
+      String as = member(text(a.get("as"), "as", true));
+      boolean named = MEMBER.matcher(as).matches();
+      if (!named && !as.equals(NO_CERTIFICATE) && !as.equals(SELF_MADE)) {
+        error(
+            a.get("as"),
+            "as: '"
+                + as
+                + "' is not a certificate's name (node-3, client), '"
+                + NO_CERTIFICATE
+                + "' or '"
+                + SELF_MADE
+                + "'");
+      } else if (kind.equals("impersonate") && !as.startsWith("node-")) {
+        error(a.get("as"), "impersonate is done with a node's certificate (as: node-N)");
+      } else if (as.equals(target)) {
+        error(a.get("as"), "as: " + as + " is the target itself: that is no attack");
+      }
+      args.put("as", as);
     }
 
     private List<Expectation> expectations(Node node, List<Action> timeline, Duration duration) {
@@ -430,7 +520,9 @@ public final class ScenarioFile {
       timeline.forEach(a -> actions.add(a.name()));
       for (Node item : seq.getValue()) {
         Map<String, Node> e =
-            mapping(item, Set.of("failed", "wrong", "p50", "p90", "p99", "max", "state", "share"));
+            mapping(
+                item,
+                Set.of("failed", "wrong", "p50", "p90", "p99", "max", "state", "share", "refused"));
         if (e.size() != 1) {
           if (!e.isEmpty()) {
             error(item, "one expectation per list item, found " + String.join(", ", e.keySet()));
@@ -508,6 +600,47 @@ public final class ScenarioFile {
                     least,
                     most,
                     window(v, c, duration)));
+          }
+          case "refused" -> {
+            Map<String, Node> c =
+                mapping(v, Set.of("by", "at most", "at least", "from", "to", "at"));
+            if (!(v instanceof MappingNode)) {
+              continue; // mapping() said what is wrong
+            }
+            required(
+                v,
+                c,
+                "by",
+                "the defence that refuses: " + String.join(", ", Scenario.Refused.LAYERS));
+            String by = text(c.get("by"), "refused.by", true);
+            if (c.get("by") != null && !Scenario.Refused.LAYERS.contains(by)) {
+              error(
+                  c.get("by"),
+                  "by: '" + by + "' is not one of " + String.join(", ", Scenario.Refused.LAYERS));
+            }
+            if (c.get("at most") == null && c.get("at least") == null) {
+              error(v, "refused needs at most: N, at least: N or both");
+              continue;
+            }
+            long most =
+                c.get("at most") == null
+                    ? Scenario.Count.ANY
+                    : number(c.get("at most"), "at most", 0, Long.MAX_VALUE, Scenario.Count.ANY);
+            long least =
+                c.get("at least") == null
+                    ? 0
+                    : number(c.get("at least"), "at least", 0, Long.MAX_VALUE, 0);
+            if (c.get("at most") == null && c.get("at least") != null && least == 0) {
+              error(c.get("at least"), "at least: 0 allows anything; give at least 1, or at most");
+            }
+            if (least > most) {
+              error(v, "at least " + least + " is more than at most " + most);
+            }
+            Optional<String> at =
+                c.get("at") == null
+                    ? Optional.empty()
+                    : Optional.of(member(text(c.get("at"), "at", true)));
+            out.add(new Scenario.Refused(line(item), by, least, most, window(v, c, duration), at));
           }
           case "state" -> {
             Map<String, Node> s = mapping(v, Set.of("node", "becomes", "within", "after", "at"));

@@ -38,7 +38,8 @@ public final class ScenarioReport {
           "stop", Set.of("start"),
           "pause", Set.of("unpause"),
           "disconnect", Set.of("connect"),
-          "fault", Set.of("heal", "start"));
+          "fault", Set.of("heal", "start"),
+          "revoke", Set.of("unrevoke"));
 
   /** A fault window: from the action that broke a member to the one that mended it (or the end). */
   record Window(String target, String label, long fromMs, long toMs) {}

@@ -291,8 +291,14 @@ abstract class ScenarioRun {
                 : "DID NOT TAKE EFFECT: " + detail));
   }
 
-  /** The action, done: a mode switch here (the same for every target), the rest by the target. */
+  /**
+   * The action, done: a mode switch or a revocation here (through the coordinators, the same for
+   * every target), the rest by the target.
+   */
   private Confirmation act(Action a, Coordinators coordinators) {
+    if (a.verb() == Scenario.Verb.REVOKE || a.verb() == Scenario.Verb.UNREVOKE) {
+      return revoke(a, coordinators);
+    }
     if (a.verb() != Scenario.Verb.MODE) {
       return perform(a, coordinators);
     }
@@ -329,6 +335,48 @@ abstract class ScenarioRun {
                       + coordinators.size()
                       + " coordinators in mode "
                       + a.args().get("mode"));
+            });
+  }
+
+  /**
+   * {@code ftlab revoke NAME} (or {@code --undo}) at every coordinator that answers; seen when each
+   * of them lists the name as revoked (or no longer).
+   */
+  private Confirmation revoke(Action a, Coordinators coordinators) {
+    boolean undo = a.verb() == Scenario.Verb.UNREVOKE;
+    List<Integer> told = new ArrayList<>();
+    List<String> refusals = new ArrayList<>();
+    for (int i = 0; i < coordinators.size(); i++) {
+      try {
+        coordinators.revoke(i, a.target(), undo);
+        told.add(i);
+      } catch (StatusRuntimeException e) {
+        refusals.add(coordinators.address(i) + ": " + Coordinators.explain(e));
+      }
+    }
+    if (told.isEmpty()) {
+      throw new IllegalStateException("no coordinator did it: " + String.join("; ", refusals));
+    }
+    return () ->
+        Poll.until(
+            CONFIRM,
+            Duration.ofMillis(50),
+            () -> {
+              for (int i : told) {
+                if (view(coordinators, i)
+                    .map(v -> v.getSecurity().getRevokedList().contains(a.target()) == undo)
+                    .orElse(true)) {
+                  return Optional.empty();
+                }
+              }
+              return Optional.of(
+                  told.size()
+                      + " of "
+                      + coordinators.size()
+                      + " coordinators list "
+                      + a.target()
+                      + (undo ? " no longer" : "")
+                      + " as revoked");
             });
   }
 
@@ -414,6 +462,13 @@ abstract class ScenarioRun {
   private final class Recorder implements Runnable {
     private final Coordinators coordinators;
     private final Map<String, Map<String, String>> last = new HashMap<>();
+
+    /** Each coordinator's refusal counts by layer at the last look. */
+    private final Map<String, Map<String, Long>> refusedBefore = new HashMap<>();
+
+    /** Refusals said once per coordinator and layer ("coordinator-1/identity"). */
+    private final java.util.Set<String> refusalsSaid = new java.util.HashSet<>();
+
     private volatile boolean stopped;
 
     Recorder(Coordinators coordinators) {
@@ -469,11 +524,45 @@ abstract class ScenarioRun {
               }
             }
           }
+          refusals(v.get(), now);
         }
         try {
           Thread.sleep(100);
         } catch (InterruptedException e) {
           return;
+        }
+      }
+    }
+
+    /**
+     * What a coordinator's defences refused since the last look, by layer (the membership's guards
+     * as "guards"); the first look is the baseline. The first refusal by each layer at each
+     * coordinator is said, the rest only recorded (a revoked node's beats come 10 a second).
+     */
+    private void refusals(ClusterView v, long now) {
+      Map<String, Long> counts = LocalScenarioRun.refusedCounts(v);
+      Map<String, Long> before = refusedBefore.put(v.getCoordinatorId(), counts);
+      if (before == null) {
+        return;
+      }
+      for (Map.Entry<String, Long> c : new java.util.TreeMap<>(counts).entrySet()) {
+        long was = before.getOrDefault(c.getKey(), 0L);
+        long more = c.getValue() >= was ? c.getValue() - was : c.getValue(); // restarted: from 0
+        if (more <= 0) {
+          continue;
+        }
+        String latest =
+            c.getKey().equals("guards")
+                ? v.getLastGuardEvent()
+                : v.getSecurity().getLastRefusal().startsWith(c.getKey() + " ")
+                    ? v.getSecurity().getLastRefusal()
+                    : "";
+        record(new History.Refusal(null, now, v.getCoordinatorId(), c.getKey(), more, latest));
+        if (refusalsSaid.add(v.getCoordinatorId() + "/" + c.getKey())) {
+          say.accept(
+              String.format(
+                  "%s: refused by %s%s",
+                  v.getCoordinatorId(), c.getKey(), latest.isEmpty() ? "" : " (" + latest + ")"));
         }
       }
     }

@@ -203,6 +203,51 @@ class CheckerTest {
   }
 
   @Test
+  void refusalsAreSummedByLayerInTheirWindowAtOneOrEveryCoordinator() throws Exception {
+    Scenario s =
+        ScenarioFile.parse(
+            "refused.yaml",
+            """
+            name: attacks are refused
+            duration: 20s
+            expect:
+              - refused: {by: identity, at least: 2}
+              - refused: {by: revocation, at least: 1, from: 10s, to: 15s, at: coordinator-2}
+              - refused: {by: handshake, at most: 0}
+              - refused: {by: authorization, at least: 1, at most: 1}
+            """);
+    List<History.Event> events = new ArrayList<>();
+    events.add(request(1, 0, 10, Outcome.OK));
+    events.add(
+        new History.Refusal(
+            null, 4_300, "coordinator-1", "identity", 1, "identity refused node node-3 ..."));
+    events.add(new History.Refusal(null, 4_400, "coordinator-2", "identity", 1, ""));
+    events.add(new History.Refusal(null, 9_900, "coordinator-2", "revocation", 7, "before"));
+    events.add(new History.Refusal(null, 13_000, "coordinator-1", "revocation", 9, "elsewhere"));
+    events.add(new History.Refusal(null, 8_000, "coordinator-1", "handshake", 1, "a probe"));
+    Checker.Report r = Checker.check(s, events);
+    assertThat(r.verdicts())
+        .extracting(v -> v.expectation().describe())
+        .containsExactly(
+            "at least 2 calls refused by identity",
+            "at least 1 call refused by revocation at coordinator-2 between 10 s and 15 s",
+            "no call refused by handshake",
+            "exactly 1 call refused by authorization");
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::met)
+        .containsExactly(true, false, false, false);
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::figures)
+        .containsExactly(
+            "2 refused by identity (coordinator-1 1, coordinator-2 1); the first seen at 4.3 s at"
+                + " coordinator-1: identity refused node node-3 ...",
+            "0 refused by revocation",
+            "1 refused by handshake (coordinator-1 1); the first seen at 8.0 s at coordinator-1: a"
+                + " probe",
+            "0 refused by authorization");
+  }
+
+  @Test
   void anActionThatDidNotTakeEffectFailsTheScenarioAndANeverSeenStateIsMissed() throws Exception {
     List<History.Event> events = goodRun();
     events.removeIf(e -> e instanceof History.Action || e instanceof History.Transition);
@@ -244,7 +289,7 @@ class CheckerTest {
     Files.writeString(
         file, "{\"type\":\"scenario\",\"source\":\"s\",\"text\":\"\"}\n{\"type\":\"nap\"}\n");
     assertThatThrownBy(() -> History.read(file))
-        .hasMessage(file + " line 2: unknown type 'nap' (request, action or transition)");
+        .hasMessage(file + " line 2: unknown type 'nap' (request, action, transition or refusal)");
     Files.writeString(file, "{\"type\":\"request\"}\n");
     assertThatThrownBy(() -> History.read(file))
         .hasMessage(
@@ -254,6 +299,10 @@ class CheckerTest {
         .hasMessage(file + " line 2: a transition needs coordinator, node, to");
     assertThatThrownBy(() -> new History.Writer(file, "s", ""))
         .hasMessage(file + " exists already: give another --history");
+    Files.writeString(file, "{\"type\":\"scenario\"}\n{\"type\":\"refusal\",\"count\":5}\n");
+    assertThatThrownBy(() -> History.read(file))
+        .hasMessage(file + " line 2: a refusal needs coordinator, layer");
+    Files.delete(file);
     Files.writeString(file, "{\"type\":\"scenario\"}\nnot json\n");
     assertThatThrownBy(() -> History.read(file))
         .hasMessageStartingWith(file + " line 2: not a history line");

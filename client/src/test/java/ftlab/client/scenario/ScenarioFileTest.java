@@ -116,7 +116,7 @@ class ScenarioFileTest {
             "s.yaml line 4: load.rate must be between 0 and 100000, got -1",
             "s.yaml line 4: load.task must be mix, primes or echo, got 'pi'",
             "s.yaml line 6: do: 'explode' is not an action; one of stop, kill, pause, unpause,"
-                + " start, disconnect, connect, fault, heal, mode, scale",
+                + " start, disconnect, connect, fault, heal, mode, scale, revoke, unrevoke, attack",
             "s.yaml line 7: at 45 s is not before the end of the run (30 s)",
             "s.yaml line 8: an action needs at: its time from the start (e.g. 10s)",
             "s.yaml line 8: kill needs target: the node or coordinator (e.g. node-3)",
@@ -352,6 +352,87 @@ class ScenarioFileTest {
             "s.yaml line 6: at most must be a percentage from 0% to 100%, e.g. 5%; got '5'",
             "s.yaml line 6: at least must be a percentage from 0% to 100%, e.g. 5%; got '120%'",
             "s.yaml line 7: at least 50.0% is more than at most 10.0%");
+  }
+
+  @Test
+  void attacksRevocationsAndRefusalsReadWithTheirDefaultsAndMistakes() throws Exception {
+    Scenario s =
+        parse(
+            """
+            name: n
+            cluster: {nodes: 4, tls: true}
+            duration: 30s
+            timeline:
+              - {at: 4s, do: attack, attack: impersonate, target: node-1}
+              - {at: 5s, do: attack, attack: switch-mode, target: coordinator-2, as: self-made}
+              - {at: 6s, do: attack, attack: switch-mode, target: coordinator-1}
+              - {at: 9s, do: revoke, target: node-3}
+              - {at: 12s, do: unrevoke, target: node-3}
+            expect:
+              - refused: {by: guards, at most: 0}
+              - state: {node: node-3, becomes: LEFT, within: 1s, after: revoke node-3}
+            """);
+    assertThat(s.tls()).isTrue();
+    assertThat(s.timeline())
+        .extracting(Scenario.Action::describe)
+        .containsExactly(
+            "attack: beat for node-1 with node-2's certificate",
+            "attack: switch coordinator-2's mode with a self-made admin certificate",
+            "attack: switch coordinator-1's mode with client's certificate",
+            "revoke node-3",
+            "unrevoke node-3");
+    assertThat(parse("name: n\nduration: 5s\n").tls()).as("plaintext by default").isFalse();
+    assertThat(
+            mistakes(
+                """
+                name: n
+                cluster: {tls: yes please}
+                duration: 30s
+                timeline:
+                  - {at: 1s, do: attack, target: node-1}
+                  - {at: 2s, do: attack, attack: flood, target: node-4}
+                  - {at: 3s, do: attack, attack: impersonate, target: coordinator-1}
+                  - {at: 4s, do: attack, attack: switch-mode, target: node-2, name: a}
+                  - {at: 5s, do: attack, attack: impersonate, target: node-2, as: client}
+                  - {at: 6s, do: attack, attack: impersonate, target: node-2, as: node-2}
+                  - {at: 7s, do: attack, attack: switch-mode, target: coordinator-1, as: a b}
+                  - {at: 8s, do: revoke, target: node-3, as: node-1}
+                expect:
+                  - refused: {at least: 1}
+                  - refused: {by: firewall, at most: 3}
+                  - refused: {by: identity}
+                  - refused: {by: identity, at least: 0}
+                """))
+        .containsExactly(
+            "s.yaml line 2: cluster.tls must be true or false, got 'yes please'",
+            "s.yaml line 5: attack needs attack: one of impersonate, switch-mode",
+            "s.yaml line 6: attack: 'flood' is not one of impersonate, switch-mode",
+            "s.yaml line 7: impersonate's target is the node whose id is claimed (node-N)",
+            "s.yaml line 8: switch-mode's target is the coordinator (coordinator-N)",
+            "s.yaml line 9: impersonate is done with a node's certificate (as: node-N)",
+            "s.yaml line 10: as: node-2 is the target itself: that is no attack",
+            "s.yaml line 11: as: 'a b' is not a certificate's name (node-3, client), 'no"
+                + " certificate' or 'self-made'",
+            "s.yaml line 12: revoke takes no as:",
+            "s.yaml line 14: by is missing: the defence that refuses: handshake, authorization,"
+                + " identity, revocation, rate_limit, guards",
+            "s.yaml line 15: by: 'firewall' is not one of handshake, authorization, identity,"
+                + " revocation, rate_limit, guards",
+            "s.yaml line 16: refused needs at most: N, at least: N or both",
+            "s.yaml line 17: at least: 0 allows anything; give at least 1, or at most");
+    assertThat(
+            mistakes(
+                """
+                name: n
+                target: compose
+                duration: 30s
+                timeline:
+                  - {at: 5s, do: revoke, target: node-3}
+                """))
+        .containsExactly(
+            "s.yaml line 5: revoke runs on a local cluster with mutual TLS (target: local,"
+                + " cluster: {tls: true}); in the compose lab, docker/journey-tls.sh shows the"
+                + " defences");
   }
 
   @Test

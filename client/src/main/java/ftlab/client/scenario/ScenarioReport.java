@@ -41,6 +41,12 @@ public final class ScenarioReport {
           "fault", Set.of("heal", "start"),
           "revoke", Set.of("unrevoke"));
 
+  /** Actions of one moment, marked with a line: nothing mends them. */
+  private static final Set<String> MOMENTS = Set.of("attack", "mode", "scale");
+
+  private static final Color MOMENT = new Color(0x55607a);
+  private static final Color MOMENT_LINE = new Color(0x9aa3b8);
+
   /** A fault window: from the action that broke a member to the one that mended it (or the end). */
   record Window(String target, String label, long fromMs, long toMs) {}
 
@@ -93,7 +99,7 @@ public final class ScenarioReport {
       int left = 70;
       int right = width - 60;
       int top = 40;
-      int bottom = height - 78;
+      int bottom = height - 95;
       double msPerPx = (double) end / (right - left);
       // latency on a log scale from 1 ms to above the slowest answer: a tail and a median both show
       double logMax = Math.log10(Math.max(10, maxLatency * 1.5));
@@ -112,8 +118,28 @@ public final class ScenarioReport {
             Math.max(2, x.applyAsInt(w.toMs()) - x.applyAsInt(w.fromMs())),
             bottom - top);
       }
+      // an action of one moment (an attack, a mode switch, a scale): a line, labelled like a window
+      List<Window> labelled = new ArrayList<>(windows);
+      for (History.Event e : events) {
+        if (e instanceof History.Action a && MOMENTS.contains(a.verb())) {
+          int px = x.applyAsInt(a.atMs());
+          g.setColor(MOMENT_LINE);
+          java.awt.Stroke was = g.getStroke();
+          g.setStroke(
+              new java.awt.BasicStroke(
+                  1,
+                  java.awt.BasicStroke.CAP_BUTT,
+                  java.awt.BasicStroke.JOIN_MITER,
+                  1,
+                  new float[] {4, 3},
+                  0));
+          g.drawLine(px, top, px, bottom);
+          g.setStroke(was);
+          labelled.add(new Window(a.target(), (a.verb() + " " + a.target()).strip(), a.atMs(), -1));
+        }
+      }
       List<Integer> rowEnds = new ArrayList<>();
-      for (Window w : windows) { // labels after every fill, or a later window hides them
+      for (Window w : labelled) { // labels after every fill, or a later window hides them
         int labelX = x.applyAsInt(w.fromMs()) + 3;
         int row = 0;
         while (row < rowEnds.size() && rowEnds.get(row) >= labelX) {
@@ -125,7 +151,11 @@ public final class ScenarioReport {
         } else {
           rowEnds.set(row, labelEnd);
         }
-        g.setColor(FAILED.darker());
+        if (w.toMs() < 0) { // on white: another moment's line may cross it
+          g.setColor(Color.WHITE);
+          g.fillRect(labelX - 1, top + 3 + 14 * row, labelEnd - labelX - 4, 14);
+        }
+        g.setColor(w.toMs() < 0 ? MOMENT : FAILED.darker());
         g.drawString(w.label(), labelX, top + 14 + 14 * row);
       }
       // axes and grid
@@ -146,15 +176,19 @@ public final class ScenarioReport {
         g.drawString(t / 1000 + " s", x.applyAsInt(t) - 8, bottom + 18);
       }
       g.drawString(
+          "a grey line: an action of one moment (an attack, a mode switch, a scale)",
+          8,
+          height - 9);
+      g.drawString(
           "each request's latency at the time it was sent (log scale): green ok, orange wrong, red"
               + " failed (on the top line); requests answered per second: blue, right axis",
           8,
-          height - 26);
+          height - 43);
       g.drawString(
           "shaded: from the action that broke a member to the one that mended it; triangles: a"
               + " node's state changed at a coordinator (red DEAD, amber SUSPECT, green ALIVE)",
           8,
-          height - 9);
+          height - 26);
       // throughput per second, on the right axis
       int seconds = (int) (end / 1000) + 1;
       int[] perSecond = new int[seconds];

@@ -286,9 +286,11 @@ abstract class ScenarioRun {
             at / 1e3,
             late >= 500 ? " (" + late + " ms late)" : "",
             a.describe(),
-            confirmed >= 0
-                ? "took effect after " + (confirmed - at) + " ms (" + detail + ")"
-                : "DID NOT TAKE EFFECT: " + detail));
+            confirmed < 0
+                ? "DID NOT TAKE EFFECT: " + detail
+                : a.verb() == Scenario.Verb.ATTACK // refused or not: the attack was made
+                    ? "tried, and seen after " + (confirmed - at) + " ms: " + detail
+                    : "took effect after " + (confirmed - at) + " ms (" + detail + ")"));
   }
 
   /**

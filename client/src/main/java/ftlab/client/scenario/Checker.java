@@ -58,7 +58,7 @@ public final class Checker {
       } else if (x instanceof Percentile p) {
         verdicts.add(percentile(p, requests));
       } else if (x instanceof StateWithin s) {
-        verdicts.add(stateWithin(s, actions, transitions));
+        verdicts.add(stateWithin(s, actions, transitions, requests));
       } else if (x instanceof Scenario.Share s) {
         verdicts.add(share(s, requests));
       } else if (x instanceof Scenario.Refused r) {
@@ -192,7 +192,10 @@ public final class Checker {
   }
 
   private static Verdict stateWithin(
-      StateWithin s, List<History.Action> actions, List<History.Transition> transitions) {
+      StateWithin s,
+      List<History.Action> actions,
+      List<History.Transition> transitions,
+      List<History.Request> requests) {
     Optional<History.Action> action =
         actions.stream().filter(a -> a.name().equals(s.afterAction())).findFirst();
     if (action.isEmpty()) {
@@ -223,6 +226,31 @@ public final class Checker {
       if (first.isEmpty()) {
         met = false;
         figures.add(c + ": never");
+      } else if (s.votes() >= 0) {
+        // the node's votes this coordinator counted, on requests sent between the action and
+        // the transition (a vote still being decided then may count too)
+        long to = first.get().atMs();
+        long votes = 0;
+        long outvoted = 0;
+        for (History.Request r : requests) {
+          if (c.equals(r.coordinator())
+              && r.sentMs() >= from
+              && r.sentMs() <= to
+              && r.voted(s.node())) {
+            votes++;
+            outvoted += r.outvoted(s.node()) ? 1 : 0;
+          }
+        }
+        met &= votes <= s.votes();
+        figures.add(
+            String.format(
+                Locale.ROOT,
+                "%s: after %d vote%s (%d outvoted), %d ms",
+                c,
+                votes,
+                votes == 1 ? "" : "s",
+                outvoted,
+                to - from));
       } else {
         long after = first.get().atMs() - from;
         met &= after <= s.within().toMillis();

@@ -38,7 +38,9 @@ public final class History {
 
   /**
    * One request: sent at {@code sentMs}, ended at {@code atMs}; the node that answered and the
-   * coordinator it went through (empty if it failed), its attempts, and why it failed.
+   * coordinator it went through (empty if it failed), its attempts, and why it failed. In vote
+   * mode, the nodes whose votes were counted and those of them the majority overruled (null, and
+   * not written, otherwise).
    */
   public record Request(
       String type,
@@ -50,10 +52,48 @@ public final class History {
       String coordinator,
       int attempts,
       boolean indefinite,
-      String error)
+      String error,
+      List<String> voters,
+      List<String> outvoted)
       implements Event {
     public Request {
       type = "request";
+    }
+
+    /** A request without a vote. */
+    public Request(
+        String type,
+        long id,
+        long sentMs,
+        long atMs,
+        Outcome outcome,
+        String node,
+        String coordinator,
+        int attempts,
+        boolean indefinite,
+        String error) {
+      this(
+          type,
+          id,
+          sentMs,
+          atMs,
+          outcome,
+          node,
+          coordinator,
+          attempts,
+          indefinite,
+          error,
+          null,
+          null);
+    }
+
+    /** Whether the node's vote was counted for this request. */
+    boolean voted(String node) {
+      return voters != null && voters.contains(node);
+    }
+
+    boolean outvoted(String node) {
+      return outvoted != null && outvoted.contains(node);
     }
 
     long latencyMs() {

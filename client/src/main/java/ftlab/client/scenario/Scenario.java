@@ -234,13 +234,15 @@ public record Scenario(
 
   /**
    * A node reaches a state at the coordinators (every coordinator, or one) within a time of an
-   * action.
+   * action, or, with {@code votes} (not -1), within that many of its votes counted by that
+   * coordinator since the action ({@code within: 5 votes}: a liar quarantined).
    */
   public record StateWithin(
       int line,
       String node,
       NodeState state,
       Duration within,
+      long votes,
       String afterAction,
       Optional<String> coordinator)
       implements Expectation {
@@ -252,7 +254,7 @@ public record Scenario(
           + " at "
           + coordinator.orElse("every coordinator")
           + " within "
-          + Durations.words(within)
+          + (votes >= 0 ? votes + (votes == 1 ? " vote" : " votes") : Durations.words(within))
           + " of "
           + afterAction;
     }

@@ -66,6 +66,9 @@ public final class ScenarioFile {
     }
   }
 
+  /** {@code within: 5 votes}. */
+  private static final Pattern VOTES = Pattern.compile("([0-9]{1,9})\\s*votes?");
+
   private static final Pattern MEMBER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   /** The compose lab's named members (docker-compose.yml), for "any node" there. */
@@ -674,16 +677,26 @@ public final class ScenarioFile {
               }
             }
             Duration within = Duration.ZERO;
+            long votes = -1;
             if (s.get("within") == null) {
-              error(v, "state needs within: how soon after the action (e.g. 1s)");
+              error(v, "state needs within: how soon after the action (e.g. 1s, or 5 votes)");
             } else {
-              within = duration(s.get("within"), "within");
+              java.util.regex.Matcher m = VOTES.matcher(text(s.get("within"), "within", true));
+              if (m.matches()) {
+                votes = Long.parseLong(m.group(1));
+                if (votes < 1 || votes > 1_000_000) {
+                  error(s.get("within"), "within: N votes needs N from 1 to 1000000, got " + votes);
+                }
+              } else {
+                within = duration(s.get("within"), "within");
+              }
             }
             Optional<String> at =
                 s.get("at") == null
                     ? Optional.empty()
                     : Optional.of(member(text(s.get("at"), "at", true)));
-            out.add(new Scenario.StateWithin(line(item), nodeName, state, within, after, at));
+            out.add(
+                new Scenario.StateWithin(line(item), nodeName, state, within, votes, after, at));
           }
           default -> throw new IllegalStateException(kind);
         }

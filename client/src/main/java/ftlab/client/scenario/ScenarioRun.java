@@ -223,7 +223,9 @@ abstract class ScenarioRun {
             o.failed() ? "" : o.answer().getCoordinatorId(),
             o.failed() ? 0 : o.answer().getAttemptsCount(),
             o.failed(), // the client gave up: the work may have run
-            o.failed() ? o.error() : ""));
+            o.failed() ? o.error() : "",
+            o.failed() || o.answer().getTallyCount() == 0 ? null : voters(o.answer(), false),
+            o.failed() || o.answer().getTallyCount() == 0 ? null : voters(o.answer(), true)));
     if (!o.ok()) {
       String reason = o.failed() ? o.error() : "answered by " + o.answer().getNodeId();
       problems.problem(
@@ -233,6 +235,20 @@ abstract class ScenarioRun {
               "#%d %s (sent at %.1f s): %s",
               o.id(), outcome.word().toUpperCase(java.util.Locale.ROOT), sentMs / 1e3, reason));
     }
+  }
+
+  /**
+   * The nodes whose votes the coordinator counted for an answer, or only those the majority
+   * overruled (every ballot but the one answered).
+   */
+  private static List<String> voters(ftlab.proto.Answer answer, boolean outvotedOnly) {
+    List<String> nodes = new ArrayList<>();
+    for (ftlab.proto.Ballot b : answer.getTallyList()) {
+      if (!outvotedOnly || !b.getResult().equals(answer.getResult())) {
+        nodes.addAll(b.getNodeIdsList());
+      }
+    }
+    return nodes;
   }
 
   /**

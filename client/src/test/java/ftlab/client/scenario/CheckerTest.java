@@ -203,6 +203,75 @@ class CheckerTest {
   }
 
   @Test
+  void aQuarantineIsCountedInTheVotesEachCoordinatorCountedSinceTheAction() throws Exception {
+    Scenario s =
+        ScenarioFile.parse(
+            "votes.yaml",
+            """
+            name: a liar is caught
+            duration: 20s
+            timeline:
+              - {at: 5s, do: mode, mode: vote, replicas: 3}
+            expect:
+              - state: {node: node-2, becomes: QUARANTINED, within: 3 votes, after: mode}
+              - state: {node: node-2, becomes: QUARANTINED, within: 1 vote, after: mode, at: coordinator-1}
+              - state: {node: node-2, becomes: QUARANTINED, within: 2 votes, after: mode}
+            """);
+    List<History.Event> events = new ArrayList<>();
+    events.add(new History.Action(null, "mode", "mode", "", 5_000, 5_000, 5_040, ""));
+    long id = 0;
+    for (long sent = 0; sent < 20_000; sent += 100) {
+      boolean vote = sent >= 5_000;
+      String c = id % 2 == 0 ? "coordinator-1" : "coordinator-2";
+      // in vote mode, every third request asks node-2, which is always outvoted
+      boolean asked = vote && id % 3 == 0;
+      events.add(
+          new History.Request(
+              null,
+              ++id,
+              sent,
+              sent + 20,
+              Outcome.OK,
+              "node-1",
+              c,
+              vote ? 3 : 1,
+              false,
+              "",
+              !vote
+                  ? null
+                  : asked
+                      ? List.of("node-1", "node-3", "node-2")
+                      : List.of("node-1", "node-3", "node-4"),
+              !vote ? null : asked ? List.of("node-2") : List.of()));
+    }
+    // node-2 asked in the requests sent at 5.1 s (coordinator-2), 5.4 (coordinator-1), 5.7 (2),
+    // 6.0 (1), 6.3 (2), 6.6 (1)...: by its quarantine, coordinator-1 counted 1 of its votes and
+    // coordinator-2 3
+    events.add(
+        new History.Transition(
+            null, 5_650, "coordinator-1", "node-2", "ALIVE", "QUARANTINED", "outvoted 2 times"));
+    events.add(
+        new History.Transition(
+            null, 6_500, "coordinator-2", "node-2", "ALIVE", "QUARANTINED", "outvoted 3 times"));
+    Checker.Report r = Checker.check(s, events);
+    assertThat(r.verdicts())
+        .extracting(v -> v.expectation().describe())
+        .containsExactly(
+            "node-2 QUARANTINED at every coordinator within 3 votes of mode",
+            "node-2 QUARANTINED at coordinator-1 within 1 vote of mode",
+            "node-2 QUARANTINED at every coordinator within 2 votes of mode");
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::figures)
+        .containsExactly(
+            "coordinator-1: after 1 vote (1 outvoted), 650 ms, coordinator-2: after 3 votes (3"
+                + " outvoted), 1500 ms",
+            "coordinator-1: after 1 vote (1 outvoted), 650 ms",
+            "coordinator-1: after 1 vote (1 outvoted), 650 ms, coordinator-2: after 3 votes (3"
+                + " outvoted), 1500 ms");
+    assertThat(r.verdicts()).extracting(Checker.Verdict::met).containsExactly(true, true, false);
+  }
+
+  @Test
   void refusalsAreSummedByLayerInTheirWindowAtOneOrEveryCoordinator() throws Exception {
     Scenario s =
         ScenarioFile.parse(

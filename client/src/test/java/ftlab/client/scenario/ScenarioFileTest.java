@@ -81,6 +81,7 @@ class ScenarioFileTest {
                 "node-3",
                 NodeState.DEAD,
                 Duration.ofSeconds(1),
+                -1,
                 "kill-3",
                 Optional.of("coordinator-2")));
     assertThat(s.expectations().get(4).describe())
@@ -433,6 +434,38 @@ class ScenarioFileTest {
             "s.yaml line 5: revoke runs on a local cluster with mutual TLS (target: local,"
                 + " cluster: {tls: true}); in the compose lab, docker/journey-tls.sh shows the"
                 + " defences");
+  }
+
+  @Test
+  void aStateCanBeExpectedWithinANumberOfVotes() throws Exception {
+    Scenario s =
+        parse(
+            """
+            name: n
+            duration: 30s
+            timeline:
+              - {at: 5s, do: mode, mode: vote}
+            expect:
+              - state: {node: node-2, becomes: QUARANTINED, within: 5 votes, after: mode}
+              - state: {node: node-2, becomes: QUARANTINED, within: 1 vote, after: mode}
+            """);
+    assertThat(s.expectations())
+        .extracting(e -> ((Scenario.StateWithin) e).votes())
+        .containsExactly(5L, 1L);
+    assertThat(
+            mistakes(
+                """
+                name: n
+                duration: 30s
+                timeline:
+                  - {at: 5s, do: mode, mode: vote}
+                expect:
+                  - state: {node: node-2, becomes: QUARANTINED, within: 0 votes, after: mode}
+                  - state: {node: node-2, becomes: QUARANTINED, within: five votes, after: mode}
+                """))
+        .containsExactly(
+            "s.yaml line 6: within: N votes needs N from 1 to 1000000, got 0",
+            "s.yaml line 7: within: 'five votes' is not a duration; write e.g. 500ms, 10s or 2m");
   }
 
   @Test

@@ -61,6 +61,8 @@ public final class Checker {
         verdicts.add(stateWithin(s, actions, transitions, requests));
       } else if (x instanceof Scenario.Share s) {
         verdicts.add(share(s, requests));
+      } else if (x instanceof Scenario.Throughput t) {
+        verdicts.add(throughput(t, requests, scenario.duration().toMillis()));
       } else if (x instanceof Scenario.Refused r) {
         verdicts.add(refused(r, refusals));
       } else {
@@ -157,6 +159,55 @@ public final class Checker {
             answered,
             percent,
             others.length() == 0 ? "" : "; " + others));
+  }
+
+  private static Verdict throughput(
+      Scenario.Throughput t, List<History.Request> requests, long runMs) {
+    double[] rate = new double[1];
+    String figures = rate(t.window(), requests, runMs, rate);
+    if (t.baseline().isEmpty()) {
+      return new Verdict(t, rate[0] >= 0 && t.allows(rate[0]), figures);
+    }
+    double[] base = new double[1];
+    String baseFigures = rate(t.baseline().get(), requests, runMs, base);
+    if (rate[0] < 0 || base[0] <= 0) {
+      return new Verdict(t, false, figures + "; baseline " + baseFigures + ": no ratio to compare");
+    }
+    double ratio = rate[0] / base[0];
+    return new Verdict(
+        t,
+        t.allows(ratio),
+        String.format(Locale.ROOT, "%.2fx: %s, against %s", ratio, figures, baseFigures));
+  }
+
+  /**
+   * Requests sent in the window and answered (ok or wrong), per second of the window (cut at the
+   * run's end); -1 into {@code out} for an empty window.
+   */
+  private static String rate(
+      Scenario.Window w, List<History.Request> requests, long runMs, double[] out) {
+    long from = w.from().toMillis();
+    long to = Math.min(w.to().toMillis(), runMs);
+    if (to <= from) {
+      out[0] = -1;
+      return "the window is past the run's end";
+    }
+    long sent = 0;
+    long answered = 0;
+    for (History.Request r : requests) {
+      if (w.contains(r.sentMs())) {
+        sent++;
+        answered += r.outcome() == Outcome.FAILED ? 0 : 1;
+      }
+    }
+    out[0] = answered * 1000.0 / (to - from);
+    return String.format(
+        Locale.ROOT,
+        "%.1f/s (%d answered of %d sent in %s)",
+        out[0],
+        answered,
+        sent,
+        Durations.words(java.time.Duration.ofMillis(to - from)));
   }
 
   private static Verdict refused(Scenario.Refused r, List<History.Refusal> refusals) {

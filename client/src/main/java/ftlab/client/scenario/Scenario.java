@@ -233,6 +233,42 @@ public record Scenario(
   }
 
   /**
+   * The throughput of a window (requests sent in it and answered, per second of it) within bounds:
+   * in requests per second ({@code at least: 40/s}), or, with a {@code baseline} window, as a
+   * multiple of the baseline's throughput ({@code at least: 1.5x}: scaling out paid off). An absent
+   * bound is -1.
+   */
+  public record Throughput(
+      int line, double atLeast, double atMost, Window window, Optional<Window> baseline)
+      implements Expectation {
+    @Override
+    public String describe() {
+      String unit = baseline.isPresent() ? "x" : "/s";
+      String bounds;
+      if (atLeast >= 0 && atMost >= 0) {
+        bounds = trim(atLeast) + unit + " to " + trim(atMost) + unit;
+      } else if (atLeast >= 0) {
+        bounds = "at least " + trim(atLeast) + unit;
+      } else {
+        bounds = "at most " + trim(atMost) + unit;
+      }
+      return "throughput of the requests "
+          + window.describe()
+          + " "
+          + bounds
+          + baseline.map(b -> " of that of those " + b.describe()).orElse("");
+    }
+
+    boolean allows(double value) {
+      return (atLeast < 0 || value >= atLeast) && (atMost < 0 || value <= atMost);
+    }
+
+    private static String trim(double v) {
+      return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    }
+  }
+
+  /**
    * A node reaches a state at the coordinators (every coordinator, or one) within a time of an
    * action, or, with {@code votes} (not -1), within that many of its votes counted by that
    * coordinator since the action ({@code within: 5 votes}: a liar quarantined).

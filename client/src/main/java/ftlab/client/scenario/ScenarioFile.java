@@ -525,7 +525,17 @@ public final class ScenarioFile {
         Map<String, Node> e =
             mapping(
                 item,
-                Set.of("failed", "wrong", "p50", "p90", "p99", "max", "state", "share", "refused"));
+                Set.of(
+                    "failed",
+                    "wrong",
+                    "p50",
+                    "p90",
+                    "p99",
+                    "max",
+                    "state",
+                    "share",
+                    "refused",
+                    "throughput"));
         if (e.size() != 1) {
           if (!e.isEmpty()) {
             error(item, "one expectation per list item, found " + String.join(", ", e.keySet()));
@@ -603,6 +613,33 @@ public final class ScenarioFile {
                     least,
                     most,
                     window(v, c, duration)));
+          }
+          case "throughput" -> {
+            Map<String, Node> t =
+                mapping(v, Set.of("at least", "at most", "from", "to", "baseline"));
+            if (!(v instanceof MappingNode)) {
+              continue; // mapping() said what is wrong
+            }
+            if (t.get("at least") == null && t.get("at most") == null) {
+              error(v, "throughput needs at least: N/s, at most: N/s or both (Nx with a baseline)");
+              continue;
+            }
+            Optional<Window> baseline = Optional.empty();
+            if (t.get("baseline") != null) {
+              Map<String, Node> b = mapping(t.get("baseline"), Set.of("from", "to"));
+              if (b.isEmpty()) {
+                error(t.get("baseline"), "baseline needs from: and to: (the window to compare to)");
+              }
+              baseline = Optional.of(window(t.get("baseline"), b, duration));
+            }
+            String unit = baseline.isPresent() ? "x" : "/s";
+            double least = rate(t.get("at least"), "at least", unit);
+            double most = rate(t.get("at most"), "at most", unit);
+            if (least >= 0 && most >= 0 && least > most) {
+              error(v, "at least " + least + unit + " is more than at most " + most + unit);
+            }
+            out.add(
+                new Scenario.Throughput(line(item), least, most, window(v, t, duration), baseline));
           }
           case "refused" -> {
             Map<String, Node> c =
@@ -802,6 +839,36 @@ public final class ScenarioFile {
         error(node, what + " must be a whole number, got '" + t + "'");
         return absent;
       }
+    }
+
+    /**
+     * "40/s" (requests per second) or "1.5x" (a multiple of a baseline's), as {@code unit} says; -1
+     * if absent or unreadable (said).
+     */
+    private double rate(Node node, String what, String unit) {
+      if (node == null) {
+        return -1;
+      }
+      String t = text(node, what, true);
+      if (t.endsWith(unit)) {
+        try {
+          double v = Double.parseDouble(t.substring(0, t.length() - unit.length()).trim());
+          if (v >= 0 && v <= 1_000_000) {
+            return v;
+          }
+        } catch (NumberFormatException e) {
+          // said below
+        }
+      }
+      error(
+          node,
+          what
+              + (unit.equals("x")
+                  ? " must be a multiple of the baseline's throughput, e.g. 1.5x; got '"
+                  : " must be requests per second, e.g. 40/s (or 1.5x with a baseline:); got '")
+              + t
+              + "'");
+      return -1;
     }
 
     /** "5%" or "12.5%": a share of the answers, 0 to 100. */

@@ -272,6 +272,55 @@ class CheckerTest {
   }
 
   @Test
+  void throughputIsAnsweredRequestsPerSecondOfAWindowOrAMultipleOfABaselines() throws Exception {
+    Scenario s =
+        ScenarioFile.parse(
+            "throughput.yaml",
+            """
+            name: more nodes, more answers
+            duration: 30s
+            expect:
+              - throughput: {at least: 18/s, from: 0s, to: 10s}
+              - throughput: {at least: 1.8x, from: 20s, baseline: {from: 0s, to: 10s}}
+              - throughput: {at least: 2.5x, from: 20s, baseline: {from: 0s, to: 10s}}
+              - throughput: {at most: 30/s}
+              - throughput: {at least: 1/s, from: 10s, to: 20s}
+            """);
+    List<History.Event> events = new ArrayList<>();
+    long id = 0;
+    for (long sent = 0; sent < 10_000; sent += 50) { // 20/s, one in ten failed
+      events.add(request(++id, sent, 20, id % 10 == 0 ? Outcome.FAILED : Outcome.OK));
+    }
+    for (long sent = 20_000; sent < 30_000; sent += 25) { // 40/s, one wrong: still an answer
+      events.add(request(++id, sent, 20, id == 300 ? Outcome.WRONG : Outcome.OK));
+    }
+    Checker.Report r = Checker.check(s, events);
+    assertThat(r.verdicts())
+        .extracting(v -> v.expectation().describe())
+        .containsExactly(
+            "throughput of the requests sent before 10 s at least 18/s",
+            "throughput of the requests sent between 20 s and 30 s at least 1.8x of that of those"
+                + " sent before 10 s",
+            "throughput of the requests sent between 20 s and 30 s at least 2.5x of that of those"
+                + " sent before 10 s",
+            "throughput of the requests over the whole run at most 30/s",
+            "throughput of the requests sent between 10 s and 20 s at least 1/s");
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::figures)
+        .containsExactly(
+            "18.0/s (180 answered of 200 sent in 10 s)",
+            "2.22x: 40.0/s (400 answered of 400 sent in 10 s), against 18.0/s (180 answered of 200"
+                + " sent in 10 s)",
+            "2.22x: 40.0/s (400 answered of 400 sent in 10 s), against 18.0/s (180 answered of 200"
+                + " sent in 10 s)",
+            "19.3/s (580 answered of 600 sent in 30 s)",
+            "0.0/s (0 answered of 0 sent in 10 s)");
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::met)
+        .containsExactly(true, true, false, true, false);
+  }
+
+  @Test
   void refusalsAreSummedByLayerInTheirWindowAtOneOrEveryCoordinator() throws Exception {
     Scenario s =
         ScenarioFile.parse(

@@ -469,6 +469,34 @@ class ScenarioFileTest {
   }
 
   @Test
+  void throughputTakesRatesOrMultiplesOfABaseline() {
+    assertThat(
+            mistakes(
+                """
+                name: n
+                duration: 30s
+                expect:
+                  - throughput: {from: 10s}
+                  - throughput: {at least: 40}
+                  - throughput: {at least: 2x}
+                  - throughput: {at least: 40/s, baseline: {from: 0s, to: 10s}}
+                  - throughput: {at least: 2x, baseline: {}}
+                  - throughput: {at least: 50/s, at most: 20/s}
+                """))
+        .containsExactly(
+            "s.yaml line 4: throughput needs at least: N/s, at most: N/s or both (Nx with a"
+                + " baseline)",
+            "s.yaml line 5: at least must be requests per second, e.g. 40/s (or 1.5x with a"
+                + " baseline:); got '40'",
+            "s.yaml line 6: at least must be requests per second, e.g. 40/s (or 1.5x with a"
+                + " baseline:); got '2x'",
+            "s.yaml line 7: at least must be a multiple of the baseline's throughput, e.g. 1.5x;"
+                + " got '40/s'",
+            "s.yaml line 8: baseline needs from: and to: (the window to compare to)",
+            "s.yaml line 9: at least 50.0/s is more than at most 20.0/s");
+  }
+
+  @Test
   void everyScenarioInTheDocsReads() throws IOException {
     List<Path> files = new java.util.ArrayList<>();
     for (Path dir : List.of(Path.of("..", "docs", "labs"), Path.of("..", "docs", "scenarios"))) {

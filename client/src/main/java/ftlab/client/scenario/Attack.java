@@ -16,6 +16,7 @@ import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.netty.handler.ssl.util.InsecureTrustManagerFactory;
@@ -25,7 +26,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -43,6 +46,20 @@ final class Attack {
 
   private static final long DEADLINE_MS = 5_000;
 
+  /**
+   * How a defence says no: the table, the identity check or a revocation (PERMISSION_DENIED), the
+   * handshake (UNAVAILABLE: the connection is closed), the membership's guards (ALREADY_EXISTS,
+   * FAILED_PRECONDITION), a limit (RESOURCE_EXHAUSTED). Which layer it was, the coordinator's count
+   * says.
+   */
+  private static final Set<Status.Code> DEFENCES =
+      EnumSet.of(
+          Status.Code.PERMISSION_DENIED,
+          Status.Code.UNAVAILABLE,
+          Status.Code.ALREADY_EXISTS,
+          Status.Code.FAILED_PRECONDITION,
+          Status.Code.RESOURCE_EXHAUSTED);
+
   /** The lab's certificates (mutual TLS), or empty: plaintext. */
   private final Optional<Path> lab;
 
@@ -53,6 +70,11 @@ final class Attack {
     this.as = as;
   }
 
+  /** "node-3's certificate", "the client's certificate". */
+  static String certificate(String name) {
+    return (name.equals("client") || name.equals("admin") ? "the " : "") + name + "'s certificate";
+  }
+
   /** Who the attacker shows itself as, in words. */
   String who() {
     if (lab.isEmpty()) {
@@ -61,7 +83,7 @@ final class Attack {
     return switch (as) {
       case ScenarioFile.NO_CERTIFICATE -> "a caller with no certificate (plaintext)";
       case ScenarioFile.SELF_MADE -> "a caller with an admin's certificate from its own authority";
-      default -> "a caller showing " + as + "'s certificate";
+      default -> "a caller showing " + certificate(as);
     };
   }
 
@@ -142,6 +164,11 @@ final class Attack {
       channel = Grpc.newChannelBuilder(address, credentials).build();
       return new Result(false, call.on(channel));
     } catch (StatusRuntimeException e) {
+      if (!DEFENCES.contains(e.getStatus().getCode())) {
+        // no answer in time, a call cut off: not a refusal, and nothing was tried
+        throw new IllegalStateException(
+            "the attack did not reach " + address + ": " + Coordinators.explain(e), e);
+      }
       return new Result(true, Coordinators.explain(e));
     } catch (IOException e) {
       throw new UncheckedIOException("the attacker's certificate: " + e.getMessage(), e);

@@ -163,34 +163,34 @@ public final class Checker {
 
   private static Verdict throughput(
       Scenario.Throughput t, List<History.Request> requests, long runMs) {
-    double[] rate = new double[1];
-    String figures = rate(t.window(), requests, runMs, rate);
+    Rate rate = rate(t.window(), requests, runMs);
     if (t.baseline().isEmpty()) {
-      return new Verdict(t, rate[0] >= 0 && t.allows(rate[0]), figures);
+      return new Verdict(t, rate.perSecond() >= 0 && t.allows(rate.perSecond()), rate.words());
     }
-    double[] base = new double[1];
-    String baseFigures = rate(t.baseline().get(), requests, runMs, base);
-    if (rate[0] < 0 || base[0] <= 0) {
-      return new Verdict(t, false, figures + "; baseline " + baseFigures + ": no ratio to compare");
+    Rate base = rate(t.baseline().get(), requests, runMs);
+    if (rate.perSecond() < 0 || base.perSecond() <= 0) {
+      return new Verdict(
+          t, false, rate.words() + "; baseline " + base.words() + ": no ratio to compare");
     }
-    double ratio = rate[0] / base[0];
+    double ratio = rate.perSecond() / base.perSecond();
     return new Verdict(
         t,
         t.allows(ratio),
-        String.format(Locale.ROOT, "%.2fx: %s, against %s", ratio, figures, baseFigures));
+        String.format(Locale.ROOT, "%.2fx: %s, against %s", ratio, rate.words(), base.words()));
   }
+
+  /** A window's throughput (-1 for a window past the run's end), and how it was counted. */
+  private record Rate(double perSecond, String words) {}
 
   /**
    * Requests sent in the window and answered (ok or wrong), per second of the window (cut at the
-   * run's end); -1 into {@code out} for an empty window.
+   * run's end).
    */
-  private static String rate(
-      Scenario.Window w, List<History.Request> requests, long runMs, double[] out) {
+  private static Rate rate(Scenario.Window w, List<History.Request> requests, long runMs) {
     long from = w.from().toMillis();
     long to = Math.min(w.to().toMillis(), runMs);
     if (to <= from) {
-      out[0] = -1;
-      return "the window is past the run's end";
+      return new Rate(-1, "the window is past the run's end");
     }
     long sent = 0;
     long answered = 0;
@@ -200,14 +200,16 @@ public final class Checker {
         answered += r.outcome() == Outcome.FAILED ? 0 : 1;
       }
     }
-    out[0] = answered * 1000.0 / (to - from);
-    return String.format(
-        Locale.ROOT,
-        "%.1f/s (%d answered of %d sent in %s)",
-        out[0],
-        answered,
-        sent,
-        Durations.words(java.time.Duration.ofMillis(to - from)));
+    double perSecond = answered * 1000.0 / (to - from);
+    return new Rate(
+        perSecond,
+        String.format(
+            Locale.ROOT,
+            "%.1f/s (%d answered of %d sent in %s)",
+            perSecond,
+            answered,
+            sent,
+            Durations.words(java.time.Duration.ofMillis(to - from))));
   }
 
   private static Verdict refused(Scenario.Refused r, List<History.Refusal> refusals) {
@@ -283,14 +285,26 @@ public final class Checker {
         long to = first.get().atMs();
         long votes = 0;
         long outvoted = 0;
+        long voted = 0; // requests decided by a vote at all: none, and votes cannot be counted
         for (History.Request r : requests) {
-          if (c.equals(r.coordinator())
-              && r.sentMs() >= from
-              && r.sentMs() <= to
-              && r.voted(s.node())) {
-            votes++;
-            outvoted += r.outvoted(s.node()) ? 1 : 0;
+          if (c.equals(r.coordinator()) && r.sentMs() >= from && r.sentMs() <= to) {
+            voted += r.voters() == null ? 0 : 1;
+            if (r.voted(s.node())) {
+              votes++;
+              outvoted += r.outvoted(s.node()) ? 1 : 0;
+            }
           }
+        }
+        if (voted == 0) {
+          met = false;
+          figures.add(
+              c
+                  + ": no request through it was decided by a vote between "
+                  + s.afterAction()
+                  + " and the transition ("
+                  + (to - from)
+                  + " ms): no votes to count");
+          continue;
         }
         met &= votes <= s.votes();
         figures.add(

@@ -104,7 +104,7 @@ public record Scenario(
             switch (as) {
               case ScenarioFile.NO_CERTIFICATE -> "no certificate";
               case ScenarioFile.SELF_MADE -> "a self-made admin certificate";
-              default -> as + "'s certificate";
+              default -> Attack.certificate(as);
             };
         return args.get("attack").equals("impersonate")
             ? "attack: beat for " + target + " with " + with

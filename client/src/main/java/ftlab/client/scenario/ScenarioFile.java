@@ -67,7 +67,8 @@ public final class ScenarioFile {
   }
 
   /** {@code within: 5 votes}. */
-  private static final Pattern VOTES = Pattern.compile("([0-9]{1,9})\\s*votes?");
+  private static final Pattern VOTES =
+      Pattern.compile("([0-9]{1,9})\\s*votes?", Pattern.CASE_INSENSITIVE);
 
   private static final Pattern MEMBER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
@@ -225,7 +226,7 @@ public final class ScenarioFile {
                         + a.line()
                         + ": "
                         + a.verb().word()
-                        + " runs on a local cluster with mutual TLS (target: local, cluster: {tls:"
+                        + " runs on a local cluster (target: local; revoke needs cluster: {tls:"
                         + " true}); in the compose lab, docker/journey-tls.sh shows the defences"));
           }
         }
@@ -635,6 +636,11 @@ public final class ScenarioFile {
             String unit = baseline.isPresent() ? "x" : "/s";
             double least = rate(t.get("at least"), "at least", unit);
             double most = rate(t.get("at most"), "at most", unit);
+            if (least == 0 && most < 0) {
+              error(
+                  t.get("at least"),
+                  "at least: 0" + unit + " allows anything; give more, or at most");
+            }
             if (least >= 0 && most >= 0 && least > most) {
               error(v, "at least " + least + unit + " is more than at most " + most + unit);
             }
@@ -724,6 +730,12 @@ public final class ScenarioFile {
                 if (votes < 1 || votes > 1_000_000) {
                   error(s.get("within"), "within: N votes needs N from 1 to 1000000, got " + votes);
                 }
+              } else if (!isDuration(s.get("within"))) {
+                error(
+                    s.get("within"),
+                    "within: '"
+                        + text(s.get("within"), "within", true)
+                        + "' is neither a duration (500ms, 10s) nor a count of votes (5 votes)");
               } else {
                 within = duration(s.get("within"), "within");
               }
@@ -902,6 +914,18 @@ public final class ScenarioFile {
       } catch (NumberFormatException e) {
         error(node, what + " must be a number, got '" + t + "'");
         return absent;
+      }
+    }
+
+    /** Whether a scalar reads as a duration, without saying anything if not. */
+    private static boolean isDuration(Node node) {
+      if (!(node instanceof ScalarNode s)) {
+        return false;
+      }
+      try {
+        return !new DurationConverter().convert(s.getValue().strip()).isNegative();
+      } catch (RuntimeException e) {
+        return false;
       }
     }
 

@@ -135,9 +135,13 @@ public final class ScenarioReport {
                   0));
           g.drawLine(px, top, px, bottom);
           g.setStroke(was);
-          labelled.add(new Window(a.target(), (a.verb() + " " + a.target()).strip(), a.atMs(), -1));
+          String label =
+              a.verb().equals("attack") ? "attack on " + a.target() : a.name(); // "mode", "scale"
+          labelled.add(new Window(a.target(), label, a.atMs(), -1));
         }
       }
+      // rows are filled from left to right
+      labelled.sort(java.util.Comparator.comparingLong(Window::fromMs));
       List<Integer> rowEnds = new ArrayList<>();
       for (Window w : labelled) { // labels after every fill, or a later window hides them
         int labelX = x.applyAsInt(w.fromMs()) + 3;
@@ -176,7 +180,7 @@ public final class ScenarioReport {
         g.drawString(t / 1000 + " s", x.applyAsInt(t) - 8, bottom + 18);
       }
       g.drawString(
-          "a grey line: an action of one moment (an attack, a mode switch, a scale)",
+          "a dashed line: an action of one moment (an attack, a mode switch, a scale)",
           8,
           height - 9);
       g.drawString(
@@ -186,7 +190,8 @@ public final class ScenarioReport {
           height - 43);
       g.drawString(
           "shaded: from the action that broke a member to the one that mended it; triangles: a"
-              + " node's state changed at a coordinator (red DEAD, amber SUSPECT, green ALIVE)",
+              + " node's state changed at a coordinator (red DEAD, amber SUSPECT, green ALIVE, grey"
+              + " LEFT)",
           8,
           height - 26);
       // throughput per second, on the right axis

@@ -181,7 +181,7 @@ abstract class ScenarioRun {
       }
       late.forEach((a, at) -> ended(a, at, -1, "its effect was not seen before the run ended"));
       recorder.stop();
-      recording.join(2_000);
+      recording.join(4_000); // its last look asks each coordinator once more (1 s at most)
     }
   }
 
@@ -391,9 +391,9 @@ abstract class ScenarioRun {
                   told.size()
                       + " of "
                       + coordinators.size()
-                      + " coordinators list "
+                      + " coordinators"
+                      + (undo ? " no longer list " : " list ")
                       + a.target()
-                      + (undo ? " no longer" : "")
                       + " as revoked");
             });
   }
@@ -451,6 +451,30 @@ abstract class ScenarioRun {
         });
   }
 
+  /** A coordinator's refusals so far, by layer, the membership's guards as "guards". */
+  static Map<String, Long> refusedCounts(ClusterView v) {
+    Map<String, Long> counts = new java.util.TreeMap<>(v.getSecurity().getRefusedMap());
+    counts.put("guards", v.getHeartbeatsRefused());
+    return counts;
+  }
+
+  /**
+   * The refusals counted between two looks at one coordinator, by layer (only those that rose); a
+   * count that fell means the coordinator restarted and counts from 0 again.
+   */
+  static Map<String, Long> refusedSince(Map<String, Long> before, Map<String, Long> now) {
+    Map<String, Long> more = new java.util.TreeMap<>();
+    now.forEach(
+        (layer, n) -> {
+          long was = before.getOrDefault(layer, 0L);
+          long rose = n >= was ? n - was : n;
+          if (rose > 0) {
+            more.put(layer, rose);
+          }
+        });
+    return more;
+  }
+
   static Optional<ClusterView> view(Coordinators coordinators, int i) {
     try {
       return Optional.of(coordinators.view(i, 1_000));
@@ -499,7 +523,8 @@ abstract class ScenarioRun {
 
     @Override
     public void run() {
-      while (!stopped) {
+      while (true) {
+        boolean lastLook = stopped; // one more look after the stop: the run's last refusals
         for (int i = 0; i < coordinators.size(); i++) {
           Optional<ClusterView> v = view(coordinators, i);
           if (v.isEmpty()) {
@@ -544,6 +569,9 @@ abstract class ScenarioRun {
           }
           refusals(v.get(), now);
         }
+        if (lastLook) {
+          return;
+        }
         try {
           Thread.sleep(100);
         } catch (InterruptedException e) {
@@ -558,17 +586,13 @@ abstract class ScenarioRun {
      * coordinator is said, the rest only recorded (a revoked node's beats come 10 a second).
      */
     private void refusals(ClusterView v, long now) {
-      Map<String, Long> counts = LocalScenarioRun.refusedCounts(v);
+      Map<String, Long> counts = refusedCounts(v);
       Map<String, Long> before = refusedBefore.put(v.getCoordinatorId(), counts);
       if (before == null) {
         return;
       }
-      for (Map.Entry<String, Long> c : new java.util.TreeMap<>(counts).entrySet()) {
-        long was = before.getOrDefault(c.getKey(), 0L);
-        long more = c.getValue() >= was ? c.getValue() - was : c.getValue(); // restarted: from 0
-        if (more <= 0) {
-          continue;
-        }
+      for (Map.Entry<String, Long> c : refusedSince(before, counts).entrySet()) {
+        long more = c.getValue();
         String latest =
             c.getKey().equals("guards")
                 ? v.getLastGuardEvent()

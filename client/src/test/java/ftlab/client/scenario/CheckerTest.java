@@ -216,6 +216,7 @@ class CheckerTest {
               - state: {node: node-2, becomes: QUARANTINED, within: 3 votes, after: mode}
               - state: {node: node-2, becomes: QUARANTINED, within: 1 vote, after: mode, at: coordinator-1}
               - state: {node: node-2, becomes: QUARANTINED, within: 2 votes, after: mode}
+              - state: {node: node-4, becomes: DEAD, within: 9 votes, after: mode}
             """);
     List<History.Event> events = new ArrayList<>();
     events.add(new History.Action(null, "mode", "mode", "", 5_000, 5_000, 5_040, ""));
@@ -253,13 +254,17 @@ class CheckerTest {
     events.add(
         new History.Transition(
             null, 6_500, "coordinator-2", "node-2", "ALIVE", "QUARANTINED", "outvoted 3 times"));
+    // a transition before any vote: no votes to count, which is no evidence either way
+    events.add(
+        new History.Transition(null, 5_050, "coordinator-2", "node-4", "SUSPECT", "DEAD", "x"));
     Checker.Report r = Checker.check(s, events);
     assertThat(r.verdicts())
         .extracting(v -> v.expectation().describe())
         .containsExactly(
             "node-2 QUARANTINED at every coordinator within 3 votes of mode",
             "node-2 QUARANTINED at coordinator-1 within 1 vote of mode",
-            "node-2 QUARANTINED at every coordinator within 2 votes of mode");
+            "node-2 QUARANTINED at every coordinator within 2 votes of mode",
+            "node-4 DEAD at every coordinator within 9 votes of mode");
     assertThat(r.verdicts())
         .extracting(Checker.Verdict::figures)
         .containsExactly(
@@ -267,8 +272,12 @@ class CheckerTest {
                 + " outvoted), 1500 ms",
             "coordinator-1: after 1 vote (1 outvoted), 650 ms",
             "coordinator-1: after 1 vote (1 outvoted), 650 ms, coordinator-2: after 3 votes (3"
-                + " outvoted), 1500 ms");
-    assertThat(r.verdicts()).extracting(Checker.Verdict::met).containsExactly(true, true, false);
+                + " outvoted), 1500 ms",
+            "coordinator-1: never, coordinator-2: no request through it was decided by a vote"
+                + " between mode and the transition (50 ms): no votes to count");
+    assertThat(r.verdicts())
+        .extracting(Checker.Verdict::met)
+        .containsExactly(true, true, false, false);
   }
 
   @Test
@@ -383,15 +392,33 @@ class CheckerTest {
   @Test
   void aHistoryIsWrittenAndReadBackAndCheckedAlone() throws Exception {
     Path file = dir.resolve("run.jsonl");
+    List<History.Event> events = goodRun();
+    events.add( // a request decided by a vote, and a refusal
+        new History.Request(
+            null,
+            9_000,
+            39_000,
+            39_020,
+            Outcome.OK,
+            "node-1",
+            "coordinator-2",
+            3,
+            false,
+            "",
+            List.of("node-1", "node-4", "node-2"),
+            List.of("node-2")));
+    events.add(new History.Refusal(null, 39_100, "coordinator-1", "identity", 2, "identity ..."));
     try (History.Writer w = new History.Writer(file, "node-killed.yaml", FILE)) {
-      for (History.Event e : goodRun()) {
+      for (History.Event e : events) {
         w.record(e);
       }
     }
     History.Read read = History.read(file);
     assertThat(read.header().source()).isEqualTo("node-killed.yaml");
     assertThat(read.header().text()).isEqualTo(FILE);
-    assertThat(read.events()).isEqualTo(goodRun());
+    assertThat(read.events()).isEqualTo(events);
+    assertThat(Files.readAllLines(file).get(1_607))
+        .endsWith("\"voters\":[\"node-1\",\"node-4\",\"node-2\"],\"outvoted\":[\"node-2\"]}");
     assertThat(Files.readAllLines(file).get(2))
         .isEqualTo(
             "{\"type\":\"request\",\"id\":2,\"sentMs\":25,\"atMs\":45,\"outcome\":\"OK\","

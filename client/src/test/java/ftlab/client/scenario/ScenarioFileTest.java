@@ -379,7 +379,7 @@ class ScenarioFileTest {
         .containsExactly(
             "attack: beat for node-1 with node-2's certificate",
             "attack: switch coordinator-2's mode with a self-made admin certificate",
-            "attack: switch coordinator-1's mode with client's certificate",
+            "attack: switch coordinator-1's mode with the client's certificate",
             "revoke node-3",
             "unrevoke node-3");
     assertThat(parse("name: n\nduration: 5s\n").tls()).as("plaintext by default").isFalse();
@@ -431,9 +431,8 @@ class ScenarioFileTest {
                   - {at: 5s, do: revoke, target: node-3}
                 """))
         .containsExactly(
-            "s.yaml line 5: revoke runs on a local cluster with mutual TLS (target: local,"
-                + " cluster: {tls: true}); in the compose lab, docker/journey-tls.sh shows the"
-                + " defences");
+            "s.yaml line 5: revoke runs on a local cluster (target: local; revoke needs cluster:"
+                + " {tls: true}); in the compose lab, docker/journey-tls.sh shows the defences");
   }
 
   @Test
@@ -447,7 +446,7 @@ class ScenarioFileTest {
               - {at: 5s, do: mode, mode: vote}
             expect:
               - state: {node: node-2, becomes: QUARANTINED, within: 5 votes, after: mode}
-              - state: {node: node-2, becomes: QUARANTINED, within: 1 vote, after: mode}
+              - state: {node: node-2, becomes: QUARANTINED, within: 1 Vote, after: mode}
             """);
     assertThat(s.expectations())
         .extracting(e -> ((Scenario.StateWithin) e).votes())
@@ -465,7 +464,8 @@ class ScenarioFileTest {
                 """))
         .containsExactly(
             "s.yaml line 6: within: N votes needs N from 1 to 1000000, got 0",
-            "s.yaml line 7: within: 'five votes' is not a duration; write e.g. 500ms, 10s or 2m");
+            "s.yaml line 7: within: 'five votes' is neither a duration (500ms, 10s) nor a count of"
+                + " votes (5 votes)");
   }
 
   @Test
@@ -482,6 +482,7 @@ class ScenarioFileTest {
                   - throughput: {at least: 40/s, baseline: {from: 0s, to: 10s}}
                   - throughput: {at least: 2x, baseline: {}}
                   - throughput: {at least: 50/s, at most: 20/s}
+                  - throughput: {at least: 0/s}
                 """))
         .containsExactly(
             "s.yaml line 4: throughput needs at least: N/s, at most: N/s or both (Nx with a"
@@ -493,7 +494,8 @@ class ScenarioFileTest {
             "s.yaml line 7: at least must be a multiple of the baseline's throughput, e.g. 1.5x;"
                 + " got '40/s'",
             "s.yaml line 8: baseline needs from: and to: (the window to compare to)",
-            "s.yaml line 9: at least 50.0/s is more than at most 20.0/s");
+            "s.yaml line 9: at least 50.0/s is more than at most 20.0/s",
+            "s.yaml line 10: at least: 0/s allows anything; give more, or at most");
   }
 
   @Test

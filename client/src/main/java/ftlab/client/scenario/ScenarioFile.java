@@ -559,26 +559,13 @@ public final class ScenarioFile {
             if (!(v instanceof MappingNode)) {
               continue; // mapping() said what is wrong
             }
-            if (c.get("at most") == null && c.get("at least") == null) {
-              error(v, kind + " needs at most: N, at least: N or both");
+            Optional<long[]> bounds = bounds(v, c, kind);
+            if (bounds.isEmpty()) {
               continue;
             }
-            // a bound that cannot be read is said once, and then stands for no bound at all
-            long most =
-                c.get("at most") == null
-                    ? Scenario.Count.ANY
-                    : number(c.get("at most"), "at most", 0, Long.MAX_VALUE, Scenario.Count.ANY);
-            long least =
-                c.get("at least") == null
-                    ? 0
-                    : number(c.get("at least"), "at least", 0, Long.MAX_VALUE, 0);
-            if (c.get("at most") == null && c.get("at least") != null && least == 0) {
-              error(c.get("at least"), "at least: 0 allows anything; give at least 1, or at most");
-            }
-            if (least > most && most >= 0 && least >= 0) { // a negative one was said already
-              error(v, "at least " + least + " is more than at most " + most);
-            }
-            out.add(new Scenario.Count(line(item), outcome, least, most, window(v, c, duration)));
+            out.add(
+                new Scenario.Count(
+                    line(item), outcome, bounds.get()[0], bounds.get()[1], window(v, c, duration)));
           }
           case "p50", "p90", "p99", "max" -> {
             Map<String, Node> p = mapping(v, Set.of("below", "from", "to"));
@@ -664,24 +651,12 @@ public final class ScenarioFile {
                   c.get("by"),
                   "by: '" + by + "' is not one of " + String.join(", ", Scenario.Refused.LAYERS));
             }
-            if (c.get("at most") == null && c.get("at least") == null) {
-              error(v, "refused needs at most: N, at least: N or both");
+            Optional<long[]> bounds = bounds(v, c, "refused");
+            if (bounds.isEmpty()) {
               continue;
             }
-            long most =
-                c.get("at most") == null
-                    ? Scenario.Count.ANY
-                    : number(c.get("at most"), "at most", 0, Long.MAX_VALUE, Scenario.Count.ANY);
-            long least =
-                c.get("at least") == null
-                    ? 0
-                    : number(c.get("at least"), "at least", 0, Long.MAX_VALUE, 0);
-            if (c.get("at most") == null && c.get("at least") != null && least == 0) {
-              error(c.get("at least"), "at least: 0 allows anything; give at least 1, or at most");
-            }
-            if (least > most) {
-              error(v, "at least " + least + " is more than at most " + most);
-            }
+            long least = bounds.get()[0];
+            long most = bounds.get()[1];
             Optional<String> at =
                 c.get("at") == null
                     ? Optional.empty()
@@ -751,6 +726,33 @@ public final class ScenarioFile {
         }
       }
       return out;
+    }
+
+    /**
+     * A count's bounds, {@code at least} and {@code at most} ({@link Scenario.Count#ANY} without
+     * one), or empty if it has neither (said). A bound that cannot be read is said once, and then
+     * stands for no bound at all.
+     */
+    private Optional<long[]> bounds(Node v, Map<String, Node> c, String kind) {
+      if (c.get("at most") == null && c.get("at least") == null) {
+        error(v, kind + " needs at most: N, at least: N or both");
+        return Optional.empty();
+      }
+      long most =
+          c.get("at most") == null
+              ? Scenario.Count.ANY
+              : number(c.get("at most"), "at most", 0, Long.MAX_VALUE, Scenario.Count.ANY);
+      long least =
+          c.get("at least") == null
+              ? 0
+              : number(c.get("at least"), "at least", 0, Long.MAX_VALUE, 0);
+      if (c.get("at most") == null && c.get("at least") != null && least == 0) {
+        error(c.get("at least"), "at least: 0 allows anything; give at least 1, or at most");
+      }
+      if (least > most && most >= 0 && least >= 0) { // a negative one was said already
+        error(v, "at least " + least + " is more than at most " + most);
+      }
+      return Optional.of(new long[] {least, most});
     }
 
     /** The window of a mapping's from: and to: (the whole run without either). */

@@ -4,8 +4,10 @@
 #   stop coordinator-1: the client keeps answering, with zero failures and zero wrong answers;
 #   then start/unpause everything and see it ALIVE again; cut node-5 off the network and back
 #   (Lab 1b), freeze coordinator-1 and thaw it (Lab 1c); lab 7's scenario (target: compose, run
-#   from the host: the pool scaled to 2 and back to 0 under a checked load, with a verdict); then
-#   down -v, leaving nothing behind.
+#   from the host: the pool scaled to 2 and back to 0 under a checked load, with a verdict); the
+#   detection table's scenario (docker stop, kill, pause, network disconnect/connect, start,
+#   unpause and the in-app crash, freeze and mute, one at a time, each seen and mended, with a
+#   verdict); then down -v, leaving nothing behind.
 #   It runs with the observability profile: coordinator-1's /metrics and Prometheus must see the
 #   kill too (offline, make ftlab/prometheus:local first and set FTLAB_PROMETHEUS_IMAGE).
 # Runs as its own compose project (ftlab-journey), so it never touches a lab you have running.
@@ -164,6 +166,15 @@ rm -rf target/journey-scenario
   -c "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT"
 more_answers 10
 
+# The detection table's scenario (docs/benchmarks.md): every docker verb and in-app fault the
+# compose runner knows, one at a time, each seen by both coordinators and mended; its verdict
+# decides (and its figures are this machine's detection table)
+say "./ftlab scenario run docs/scenarios/detection-compose.yaml   (stop, kill, pause, a network cut, crash, freeze, mute: each seen and mended)"
+./ftlab scenario run docs/scenarios/detection-compose.yaml --dir target/journey-scenario \
+  --compose "$COMPOSE -p $PROJECT --env-file $ENV_FILE" \
+  -c "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT"
+more_answers 10
+
 client_passed
 
 # FTLAB_JOURNEY_KEEP_LOGS=1 keeps every service's whole log of a passing journey too
@@ -171,4 +182,4 @@ if [ -n "${FTLAB_JOURNEY_KEEP_LOGS:-}" ]; then save_logs; fi
 say "docker compose --profile pool --profile observability down -v"
 down_all
 nothing_left
-say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause, a coordinator stop, a partition and a frozen coordinator; lab 7's scenario passed (the pool scaled out and in); nothing left behind"
+say "PASS: first answer $first ms after up; zero failed and zero wrong answers through stop, kill, pause, a coordinator stop, a partition and a frozen coordinator; lab 7's scenario passed (the pool scaled out and in), and the detection scenario (every docker verb and in-app fault); nothing left behind"

@@ -7,7 +7,8 @@
 #   from the host: the pool scaled to 2 and back to 0 under a checked load, with a verdict); the
 #   detection table's scenario (docker stop, kill, pause, network disconnect/connect, start,
 #   unpause and the in-app crash, freeze and mute, one at a time, each seen and mended, with a
-#   verdict); then down -v, leaving nothing behind.
+#   verdict); a compose scenario cut short by SIGTERM leaving nothing paused or cut off; then down
+#   -v, leaving nothing behind.
 #   It runs with the observability profile: coordinator-1's /metrics and Prometheus must see the
 #   kill too (offline, make ftlab/prometheus:local first and set FTLAB_PROMETHEUS_IMAGE).
 # Runs as its own compose project (ftlab-journey), so it never touches a lab you have running.
@@ -173,6 +174,41 @@ say "./ftlab scenario run docs/scenarios/detection-compose.yaml   (stop, kill, p
 ./ftlab scenario run docs/scenarios/detection-compose.yaml --dir target/journey-scenario \
   --compose "$COMPOSE -p $PROJECT --env-file $ENV_FILE" \
   -c "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT"
+more_answers 10
+
+# A compose scenario cut short (SIGTERM, what Ctrl-C sends) once node-2 is paused and node-4 cut
+# off: the runner's clean-up unpauses and reconnects them, says so, and the lab answers on
+cut=target/journey-scenario/cut-short
+cat > "$cut.yaml" <<'YAML'
+name: cut short
+target: compose
+load: {rate: 10, concurrency: 2, task: echo}
+duration: 60s
+timeline:
+  - {at: 2s, do: pause, target: node-2}
+  - {at: 2s, do: disconnect, target: node-4}
+YAML
+say "./ftlab scenario run $cut.yaml, then SIGTERM (Ctrl-C) once node-2 is paused and node-4 cut off"
+./ftlab scenario run "$cut.yaml" --dir target/journey-scenario \
+  --compose "$COMPOSE -p $PROJECT --env-file $ENV_FILE" \
+  -c "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT" > "$cut.out" 2>&1 &
+cut_pid=$!
+both_done() { [ "$(grep -c ': took effect after ' "$cut.out")" -ge 2 ]; }
+wait_for "node-2 paused and node-4 cut off by the scenario" 40 both_done \
+  || { cat "$cut.out"; exit 1; }
+kill -TERM "$cut_pid"
+wait "$cut_pid" || true
+undone=$(grep -F '[scenario] undone: ' "$cut.out" || true)
+case "$undone" in
+  *"unpaused node-2"*"reconnected node-4"*) say "${undone#\[scenario\] }" ;;
+  *) cat "$cut.out"; say "the cut-short scenario did not say it unpaused node-2 and reconnected node-4"; exit 1 ;;
+esac
+[ "$(docker inspect -f '{{.State.Paused}}' "$(compose ps -q node-2)")" = false ] \
+  || { say "node-2 is still paused"; exit 1; }
+docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$(compose ps -q node-4)" \
+  | grep -qw "$FTLAB_NETWORK" || { say "node-4 is not on $FTLAB_NETWORK"; exit 1; }
+expect_state node-2 ALIVE coordinator-1 coordinator-2
+expect_state node-4 ALIVE coordinator-1 coordinator-2
 more_answers 10
 
 client_passed

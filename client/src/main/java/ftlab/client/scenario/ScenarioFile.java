@@ -218,16 +218,11 @@ public final class ScenarioFile {
       if (target == Scenario.Target.COMPOSE) {
         for (Action a : timeline) {
           if (a.verb() == Verb.ATTACK || a.verb() == Verb.REVOKE || a.verb() == Verb.UNREVOKE) {
-            errors.add(
-                Map.entry(
-                    a.line(),
-                    source
-                        + " line "
-                        + a.line()
-                        + ": "
-                        + a.verb().word()
-                        + " runs on a local cluster (target: local; revoke needs cluster: {tls:"
-                        + " true}); in the compose lab, docker/journey-tls.sh shows the defences"));
+            error(
+                a.line(),
+                a.verb().word()
+                    + " runs on a local cluster (target: local; revoke needs cluster: {tls:"
+                    + " true}); in the compose lab, docker/journey-tls.sh shows the defences");
           }
         }
       }
@@ -235,17 +230,13 @@ public final class ScenarioFile {
         for (Action a : timeline) {
           if (a.verb() == Scenario.Verb.MODE) {
             // each request names its mode, and a request's own mode wins over the coordinator's
-            errors.add(
-                Map.entry(
-                    a.line(),
-                    source
-                        + " line "
-                        + a.line()
-                        + ": the mode action changes nothing: load.mode ("
-                        + load.mode().get()
-                        + ") makes every request ask for its own mode, which wins over the"
-                        + " coordinators'; leave load.mode out (the coordinators' own mode"
-                        + " applies)"));
+            error(
+                a.line(),
+                "the mode action changes nothing: load.mode ("
+                    + load.mode().get()
+                    + ") makes every request ask for its own mode, which wins over the"
+                    + " coordinators'; leave load.mode out (the coordinators' own mode"
+                    + " applies)");
           }
         }
       }
@@ -947,7 +938,11 @@ public final class ScenarioFile {
     }
 
     private void error(Node node, String message) {
-      errors.add(Map.entry(line(node), source + " line " + line(node) + ": " + message));
+      error(line(node), message);
+    }
+
+    private void error(int line, String message) {
+      errors.add(Map.entry(line, source + " line " + line + ": " + message));
     }
 
     private static int line(Node node) {

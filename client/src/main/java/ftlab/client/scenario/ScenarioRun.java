@@ -30,11 +30,11 @@ import java.util.function.Consumer;
 /**
  * A scenario's run, whatever its target: the checked load, the timeline at its offsets (each action
  * confirmed to have taken effect, beside the timeline), a recorder of every coordinator's
- * membership changes, the history written as it goes; then what the timeline left broken undone and
- * the checker's verdict. Ctrl-C does the undoing too. What a target adds: how its cluster is
- * reached (started, or found up), how an action is done to a member and seen to take effect, and
- * how it is undone ({@link LocalScenarioRun}: local processes and signals; {@link
- * ComposeScenarioRun}: the compose lab and docker).
+ * membership changes and of what its defences refused, the history written as it goes; then what
+ * the timeline left broken undone and the checker's verdict. Ctrl-C does the undoing too. What a
+ * target adds: how its cluster is reached (started, or found up), how an action is done to a member
+ * and seen to take effect, and how it is undone ({@link LocalScenarioRun}: local processes and
+ * signals; {@link ComposeScenarioRun}: the compose lab and docker).
  */
 abstract class ScenarioRun {
   /** How long an action has to show its effect. */
@@ -335,25 +335,38 @@ abstract class ScenarioRun {
     if (told.isEmpty()) {
       throw new IllegalStateException("no coordinator answered");
     }
+    // a coordinator the timeline stopped since is not waited for
     return () ->
-        Poll.until(
-            CONFIRM,
-            Duration.ofMillis(50),
-            () -> {
-              for (int i : told) {
-                if (view(coordinators, i)
-                    .map(v -> v.getRedundancy().getMode() != r.getMode())
-                    .orElse(false)) {
-                  return Optional.empty();
-                }
-              }
-              return Optional.of(
-                  told.size()
-                      + " of "
-                      + coordinators.size()
-                      + " coordinators in mode "
-                      + a.args().get("mode"));
-            });
+        seenAtEach(
+            coordinators,
+            told,
+            v -> v.getRedundancy().getMode() == r.getMode(),
+            true,
+            "in mode " + a.args().get("mode"));
+  }
+
+  /**
+   * Until the view of each coordinator that was told shows the effect; {@code silentSeen}: a
+   * coordinator that does not answer counts as seen. Says "N of M coordinators WORDS".
+   */
+  private static Optional<String> seenAtEach(
+      Coordinators coordinators,
+      List<Integer> told,
+      java.util.function.Predicate<ClusterView> shows,
+      boolean silentSeen,
+      String words)
+      throws InterruptedException {
+    return Poll.until(
+        CONFIRM,
+        Duration.ofMillis(50),
+        () -> {
+          for (int i : told) {
+            if (!view(coordinators, i).map(shows::test).orElse(silentSeen)) {
+              return Optional.empty();
+            }
+          }
+          return Optional.of(told.size() + " of " + coordinators.size() + " coordinators " + words);
+        });
   }
 
   /**
@@ -376,26 +389,12 @@ abstract class ScenarioRun {
       throw new IllegalStateException("no coordinator did it: " + String.join("; ", refusals));
     }
     return () ->
-        Poll.until(
-            CONFIRM,
-            Duration.ofMillis(50),
-            () -> {
-              for (int i : told) {
-                if (view(coordinators, i)
-                    .map(v -> v.getSecurity().getRevokedList().contains(a.target()) == undo)
-                    .orElse(true)) {
-                  return Optional.empty();
-                }
-              }
-              return Optional.of(
-                  told.size()
-                      + " of "
-                      + coordinators.size()
-                      + " coordinators"
-                      + (undo ? " no longer list " : " list ")
-                      + a.target()
-                      + " as revoked");
-            });
+        seenAtEach(
+            coordinators,
+            told,
+            v -> v.getSecurity().getRevokedList().contains(a.target()) != undo,
+            false,
+            (undo ? "no longer list " : "list ") + a.target() + " as revoked");
   }
 
   /** The faults an in-app fault action sets ({@code fault: slow, delay_ms: 200, fraction: 0.5}). */

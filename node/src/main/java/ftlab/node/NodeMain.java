@@ -72,7 +72,9 @@ public final class NodeMain implements Callable<Integer> {
       defaultValue = "${env:FTLAB_ADVERTISE_HOST}",
       description =
           "Host name or IP at which coordinators reach this node"
-              + " (env FTLAB_ADVERTISE_HOST). Default: this machine's host name.")
+              + " (env FTLAB_ADVERTISE_HOST); {ip}: the address this machine's host name has (a"
+              + " Swarm task's, whose name is not in DNS until it is healthy). Default: this"
+              + " machine's host name.")
   String advertiseHost;
 
   @Option(
@@ -181,8 +183,7 @@ public final class NodeMain implements Callable<Integer> {
         throw new IllegalArgumentException("port out of range in coordinator '" + c + "': " + p);
       }
     }
-    String host =
-        advertiseHost == null || advertiseHost.isBlank() ? localHostName() : advertiseHost;
+    String host = advertised(advertiseHost);
     id = id.replace("{host}", localHostName());
     if (id.contains("{replica}")) {
       try {
@@ -333,6 +334,35 @@ public final class NodeMain implements Callable<Integer> {
                 "drain"));
     node.awaitTermination();
     return 0;
+  }
+
+  /**
+   * The address coordinators are told: the setting, this machine's host name when there is none, or
+   * for {@code {ip}} the address of that name ({@code /etc/hosts} in a container: its address on
+   * its first network).
+   */
+  static String advertised(String setting) {
+    if (setting == null || setting.isBlank()) {
+      return localHostName();
+    }
+    if (!setting.equals("{ip}")) {
+      return setting;
+    }
+    try {
+      InetAddress own = InetAddress.getLocalHost();
+      if (own.isLoopbackAddress()) {
+        log.warn(
+            "--advertise-host {ip}: this machine's host name has the loopback address {}: only"
+                + " coordinators on this machine can reach this node there",
+            own.getHostAddress());
+      }
+      return own.getHostAddress();
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException(
+          "--advertise-host {ip} (FTLAB_ADVERTISE_HOST): this machine's host name has no address: "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private static String localHostName() {

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +51,16 @@ class NodeMainTest {
     // node binds its port
     assertThat(exit).isEqualTo(2);
     assertThat(err.toString()).contains("/nonexistent-ftlab/pool-7").doesNotContain("{id}");
+  }
+
+  @Test
+  void advertisedIpIsTheAddressOfThisMachinesHostName() throws Exception {
+    String ip = NodeMain.advertised("{ip}");
+
+    assertThat(ip).isEqualTo(InetAddress.getLocalHost().getHostAddress());
+    assertThat(InetAddress.getByName(ip).getHostAddress()).isEqualTo(ip); // a literal
+    assertThat(NodeMain.advertised("node-9.example")).isEqualTo("node-9.example");
+    assertThat(NodeMain.advertised("")).isEqualTo(InetAddress.getLocalHost().getHostName());
   }
 
   @Test

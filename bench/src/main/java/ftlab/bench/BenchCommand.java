@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
       DockerBench.class,
       RedundancyBench.class,
       DashboardBench.class,
-      RevokeBench.class
+      RevokeBench.class,
+      ScaleBench.class
     })
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,235 @@
+package ftlab.bench;
+
+import ftlab.client.Coordinators;
+import ftlab.client.local.Jars;
+import ftlab.client.local.LocalCluster;
+import ftlab.client.local.LocalLayout;
+import ftlab.client.local.Member;
+import ftlab.client.watch.Summary;
+import ftlab.client.watch.TaskMix;
+import ftlab.client.watch.Watch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The scale-out curve: throughput and latency as nodes are added, on capacity-bound work (echo
+ * tasks that wait, as a call to a slow disk or service would: a node holds {@code capacity} of them
+ * at once, whatever the machine's cores), so that adding nodes adds capacity even on a 2-core
+ * machine, until the coordinator or the machine saturates. Each row is a fresh local cluster; the
+ * CPU each kind of process used is read from {@code /proc}, to say what saturates.
+ */
+@Command(
+    name = "scale",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure scale-out: for each node count, a local cluster of real processes under a closed"
+          + " loop of echo tasks (waits of 0 to --echo-ms ms), once with as many requests in flight"
+          + " as the nodes hold (nodes x capacity) and once with twice that (overload); prints"
+          + " throughput, p50/p99, extra attempts (a node at capacity refuses an attempt with"
+          + " RESOURCE_EXHAUSTED) and the CPU used by the coordinators, the nodes and this client.",
+      "Starts its own clusters on free loopback ports and stops each after its rows."
+    })
+public final class ScaleBench implements Callable<Integer> {
+  @Option(
+      names = "--nodes",
+      split = ",",
+      defaultValue = "1,2,3,5,8",
+      description = "Node counts, one cluster each. Default: ${DEFAULT-VALUE}.")
+  List<Integer> nodeCounts;
+
+  @Option(
+      names = "--coordinators",
+      defaultValue = "1",
+      description =
+          "Coordinators in each cluster; the client spreads its requests over them. Default:"
+              + " ${DEFAULT-VALUE}.")
+  int coordinators;
+
+  @Option(
+      names = "--capacity",
+      defaultValue = "4",
+      description = "Tasks a node computes at once (FTLAB_CAPACITY). Default: ${DEFAULT-VALUE}.")
+  int capacity;
+
+  @Option(
+      names = "--echo-ms",
+      defaultValue = "100",
+      description =
+          "Longest echo wait; each waits 0 to this (the mean is half). Default: ${DEFAULT-VALUE}.")
+  int echoMs;
+
+  @Option(
+      names = "--seconds",
+      defaultValue = "15",
+      description =
+          "Length of each measured run, after 5 s of the same load. Default: ${DEFAULT-VALUE}.")
+  int seconds;
+
+  /** CPU seconds used by a set of processes, from /proc/PID/stat (utime + stime). */
+  static double cpuSeconds(List<Long> pids) {
+    double ticks = 0;
+    for (long pid : pids) {
+      try {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        // the command name, in parentheses, may hold spaces: fields are counted after it
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalStateException("cannot read the CPU time of process " + pid, e);
+      }
+    }
+    return ticks / 100.0; // USER_HZ: 100 on Linux
+  }
+
+  /** One measured row. */
+  private record Row(
+      int nodes,
+      String load,
+      int inFlight,
+      Summary summary,
+      double coordinatorCores,
+      double nodeCores,
+      double clientCores) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (nodeCounts.isEmpty()
+        || nodeCounts.stream().anyMatch(n -> n < 1 || n > 16)
+        || coordinators < 1
+        || coordinators > 3
+        || capacity < 1
+        || capacity > 64
+        || echoMs < 2
+        || echoMs > 1_000
+        || seconds < 5
+        || seconds > 300) {
+      throw new IllegalArgumentException(
+          "need --nodes of 1 to 16 each, 1 <= --coordinators <= 3, 1 <= --capacity <= 64,"
+              + " 2 <= --echo-ms <= 1000 and 5 <= --seconds <= 300");
+    }
+    if (!Files.isReadable(Path.of("/proc/self/stat"))) {
+      throw new IllegalStateException("needs Linux's /proc to read each process's CPU time");
+    }
+    List<Row> rows = new ArrayList<>();
+    for (int n : nodeCounts) {
+      LocalLayout layout = LocalLayout.onFreePorts(coordinators, n, capacity);
+      LocalCluster cluster =
+          new LocalCluster(Files.createTempDirectory("ftlab-bench-scale-"), Jars.locate());
+      System.err.printf(
+          Locale.ROOT, "starting %d coordinator(s) and %d node(s)%n", coordinators, n);
+      cluster.up(layout, Duration.ofSeconds(90), line -> {});
+      try (Coordinators cs = new Coordinators(layout.coordinatorAddresses())) {
+        Map<String, List<Long>> pids = pidsByRole(cluster);
+        int held = n * capacity;
+        rows.add(run(cs, pids, n, "matched", held));
+        rows.add(run(cs, pids, n, "overload", 2 * held));
+      } finally {
+        cluster.down(Duration.ofSeconds(10), line -> {});
+        cluster.deleteState();
+      }
+    }
+    print(rows);
+    return 0;
+  }
+
+  private static Map<String, List<Long>> pidsByRole(LocalCluster cluster) {
+    Map<String, List<Long>> pids = new LinkedHashMap<>();
+    pids.put(Member.COORDINATOR, new ArrayList<>());
+    pids.put(Member.NODE, new ArrayList<>());
+    for (Member m : cluster.members()) {
+      pids.get(m.role()).add(m.pid());
+    }
+    return pids;
+  }
+
+  private Row run(
+      Coordinators cs, Map<String, List<Long>> pids, int nodes, String load, int inFlight)
+      throws InterruptedException {
+    Watch.Settings settings =
+        Watch.Settings.DEFAULT
+            .withRate(0) // a closed loop: a new request as soon as one ends
+            .withConcurrency(inFlight)
+            .withTasks(new TaskMix("echo", 1, 20_000, echoMs));
+    new Watch(cs, settings.withDuration(Duration.ofSeconds(5)))
+        .run(o -> {}, x -> {}, Duration.ofSeconds(5));
+    List<Long> self = List.of(ProcessHandle.current().pid());
+    double c0 = cpuSeconds(pids.get(Member.COORDINATOR));
+    double n0 = cpuSeconds(pids.get(Member.NODE));
+    double s0 = cpuSeconds(self);
+    Summary s =
+        new Watch(cs, settings.withDuration(Duration.ofSeconds(seconds)))
+            .run(o -> {}, x -> {}, Duration.ofSeconds(5));
+    double wall = s.durationS();
+    Row row =
+        new Row(
+            nodes,
+            load,
+            inFlight,
+            s,
+            (cpuSeconds(pids.get(Member.COORDINATOR)) - c0) / wall,
+            (cpuSeconds(pids.get(Member.NODE)) - n0) / wall,
+            (cpuSeconds(self) - s0) / wall);
+    System.err.printf(
+        Locale.ROOT,
+        "%d node(s), %s (%d in flight): %.0f answers/s, p99 %.1f ms, %d failed%n",
+        nodes,
+        load,
+        inFlight,
+        s.ok() / wall,
+        s.p99Ms(),
+        s.failed());
+    return row;
+  }
+
+  private void print(List<Row> rows) {
+    System.out.printf(
+        Locale.ROOT,
+        "Scale-out: echo tasks waiting 0-%d ms (mean %d ms), capacity %d per node, %d"
+            + " coordinator(s), a closed loop, %d s per row, %d cores%n%n",
+        echoMs,
+        echoMs / 2,
+        capacity,
+        coordinators,
+        seconds,
+        Runtime.getRuntime().availableProcessors());
+    System.out.println(
+        "| nodes | load | in flight | answers/s | ideal | of ideal | p50 ms | p99 ms | extra"
+            + " attempts | failed | CPU coordinators | CPU nodes | CPU client |");
+    System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (Row r : rows) {
+      double perSecond = r.summary().ok() / r.summary().durationS();
+      double ideal = capacity * 1000.0 / (echoMs / 2.0) * r.nodes();
+      System.out.printf(
+          Locale.ROOT,
+          "| %d | %s | %d | %.0f | %.0f | %.0f%% | %.1f | %.1f | %.0f%% | %d | %.2f | %.2f | %.2f |%n",
+          r.nodes(),
+          r.load(),
+          r.inFlight(),
+          perSecond,
+          ideal,
+          perSecond / ideal * 100,
+          r.summary().p50Ms(),
+          r.summary().p99Ms(),
+          r.summary().extraAttemptsPerAnswer() * 100,
+          r.summary().failed(),
+          r.coordinatorCores(),
+          r.nodeCores(),
+          r.clientCores());
+    }
+    System.out.println();
+    System.out.println(
+        "ideal: nodes x capacity / mean wait, what the nodes could answer if nothing else took"
+            + " time. CPU: cores used, summed over the processes of each kind (2.00 = two cores busy"
+            + " all the time).");
+  }
+}

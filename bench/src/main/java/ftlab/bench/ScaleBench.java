@@ -34,9 +34,10 @@ import picocli.CommandLine.Option;
     description = {
       "Measure scale-out: for each node count, a local cluster of real processes under a closed"
           + " loop of echo tasks (waits of 0 to --echo-ms ms), once with as many requests in flight"
-          + " as the nodes hold (nodes x capacity) and once with twice that (overload); prints"
+          + " as the nodes hold (nodes x capacity), then with twice and four times that (overload); prints"
           + " throughput, p50/p99, extra attempts (a node at capacity refuses an attempt with"
-          + " RESOURCE_EXHAUSTED) and the CPU used by the coordinators, the nodes and this client.",
+          + " RESOURCE_EXHAUSTED), requests failed (a full coordinator sheds them) and the CPU"
+          + " used by the coordinators, the nodes and this client.",
       "Starts its own clusters on free loopback ports and stops each after its rows."
     })
 public final class ScaleBench implements Callable<Integer> {
@@ -132,7 +133,8 @@ public final class ScaleBench implements Callable<Integer> {
         Map<String, List<Long>> pids = pidsByRole(cluster);
         int held = n * capacity;
         rows.add(run(cs, pids, n, "matched", held));
-        rows.add(run(cs, pids, n, "overload", 2 * held));
+        rows.add(run(cs, pids, n, "2x", 2 * held));
+        rows.add(run(cs, pids, n, "4x", 4 * held));
       } finally {
         cluster.down(Duration.ofSeconds(10), line -> {});
         cluster.deleteState();

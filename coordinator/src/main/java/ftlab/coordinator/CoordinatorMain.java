@@ -3,6 +3,7 @@ package ftlab.coordinator;
 import ftlab.clock.Scheduler;
 import ftlab.coordinator.dashboard.DashboardFeed;
 import ftlab.coordinator.dashboard.DashboardHttp;
+import ftlab.coordinator.dispatch.AdmissionLimit;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.ExpectedPeer;
 import ftlab.coordinator.dispatch.Redundancy;
@@ -181,6 +182,17 @@ public final class CoordinatorMain implements Callable<Integer> {
   int clientRateLimit;
 
   @Option(
+      names = "--admission-headroom",
+      defaultValue = "${env:FTLAB_ADMISSION_HEADROOM:-2}",
+      paramLabel = "X",
+      description =
+          "Requests taken on at once per task slot of the nodes that may get work (per slots of a"
+              + " request in parallel and vote modes), at least 4 in all; more are refused at once"
+              + " with RESOURCE_EXHAUSTED instead of waiting for a free node (env"
+              + " FTLAB_ADMISSION_HEADROOM; 0: no limit). Default: ${DEFAULT-VALUE}.")
+  double admissionHeadroom;
+
+  @Option(
       names = "--heartbeat-rate-limit",
       defaultValue =
           "${env:FTLAB_HEARTBEAT_RATE_LIMIT:-" + RateLimits.DEFAULT_HEARTBEATS_PER_SECOND + "}",
@@ -229,11 +241,19 @@ public final class CoordinatorMain implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
-    Dispatcher.Settings dispatch =
-        new Dispatcher.Settings(
-            Duration.ofMillis(attemptTimeoutMs),
-            Duration.ofMillis(requestTimeoutMs),
-            Dispatcher.Settings.DEFAULT.roundBackoff());
+    Dispatcher.Settings dispatch;
+    try {
+      dispatch =
+          new Dispatcher.Settings(
+                  Duration.ofMillis(attemptTimeoutMs),
+                  Duration.ofMillis(requestTimeoutMs),
+                  Dispatcher.Settings.DEFAULT.roundBackoff())
+              .withAdmission(new AdmissionLimit(admissionHeadroom, AdmissionLimit.DEFAULT.floor()));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this),
+          "--admission-headroom (FTLAB_ADMISSION_HEADROOM): " + e.getMessage());
+    }
     // One network thread for everything: reading a request, calling the node, reading its answer
     // and replying all happen on it, with no hand-off between threads. Nothing in the coordinator's
     // handlers blocks (dispatch is callbacks all the way), so that is safe.

@@ -264,7 +264,7 @@ public final class CoordinatorServer {
     health.setStatus(MembershipGrpc.SERVICE_NAME, ServingStatus.SERVING);
     log.info(
         "{} listening on port {}; detector: SUSPECT after {} ms, DEAD after {} ms of silence;"
-            + " redundancy: {}; security: {}; rate limits: {}, {}",
+            + " redundancy: {}; security: {}; rate limits: {}, {}; admission: {}",
         id,
         server.getPort(),
         TimeUnit.NANOSECONDS.toMillis(cluster.config().suspectAfterNanos()),
@@ -272,7 +272,8 @@ public final class CoordinatorServer {
         dispatcher.redundancy().describe(),
         defenses.describe(),
         rates.requests().describe(),
-        rates.heartbeats().describe());
+        rates.heartbeats().describe(),
+        dispatcher.admission().describe());
     return this;
   }
 

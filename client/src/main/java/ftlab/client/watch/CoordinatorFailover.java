@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The client's side of "no single point of failure": send each request to one coordinator, and if
@@ -35,6 +36,15 @@ final class CoordinatorFailover {
 
   /** The pause after every coordinator failed a request, before trying them again. */
   static final Duration ROUND_PAUSE = Duration.ofMillis(50);
+
+  /**
+   * Rounds in which every coordinator refused the request as full (RESOURCE_EXHAUSTED: its
+   * admission limit or its rate limit) before the request fails with their reason. The client backs
+   * off between them, the pause doubling from {@link #ROUND_PAUSE}: 50, 100, 200 and 400 ms, 0.75 s
+   * in all. An overloaded cluster then sheds the excess within a second, with a reason, instead of
+   * every request waiting out its 10 s deadline.
+   */
+  static final int FULL_ROUNDS = 5;
 
   /** How often a coordinator that cannot be reached is tried again, at least. */
   static final Duration RECONNECT_AT_LEAST_EVERY = Duration.ofSeconds(1);
@@ -84,6 +94,7 @@ final class CoordinatorFailover {
     private final TriedCoordinators failures = new TriedCoordinators();
     private String lastError = "no coordinator was tried";
     private String lastCoordinator = coordinators.address(0);
+    private int fullRounds;
 
     Trial(SubmitRequest request) {
       this.request = request;
@@ -97,6 +108,7 @@ final class CoordinatorFailover {
      * passed), or empty if every coordinator failed and there is time for another round.
      */
     Optional<Result> round() {
+      boolean allFull = true;
       for (int i : order()) {
         long remaining = deadline - System.nanoTime();
         if (remaining <= 0) {
@@ -118,10 +130,35 @@ final class CoordinatorFailover {
           }
           failures.failed(
               lastCoordinator, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), lastError);
+          allFull &= status.getCode() == Status.Code.RESOURCE_EXHAUSTED;
           avoidUntilNanos.set(i, System.nanoTime() + AVOID_AFTER_FAILURE.toNanos());
         }
       }
-      return Optional.empty(); // every coordinator failed this round
+      // every coordinator failed this round
+      if (!allFull) {
+        return Optional.empty();
+      }
+      fullRounds++;
+      if (fullRounds >= FULL_ROUNDS) {
+        return Optional.of(
+            end(
+                null,
+                "every coordinator was full "
+                    + fullRounds
+                    + " times, "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)
+                    + " ms in all: "
+                    + lastError));
+      }
+      // back off: the round's own pause (Poll's) plus this one, doubling
+      long pause =
+          Math.min(
+              ROUND_PAUSE.toNanos() * ((1L << (fullRounds - 1)) - 1),
+              Math.max(0, deadline - System.nanoTime()));
+      if (pause > 0) {
+        LockSupport.parkNanos(pause);
+      }
+      return Optional.empty();
     }
 
     Result gaveUp() {

@@ -17,11 +17,13 @@ import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs requests on the cluster in a {@link Redundancy} mode: pick live nodes, give every attempt a
@@ -51,16 +53,27 @@ public final class Dispatcher {
       Duration attemptTimeout,
       Duration requestTimeout,
       Duration roundBackoff,
-      HedgePolicy hedging) {
+      HedgePolicy hedging,
+      AdmissionLimit admission) {
+    /** The coordinator's defaults, but no admission limit (the coordinator sets its own). */
     public static final Settings DEFAULT =
         new Settings(
             Duration.ofMillis(300),
             Duration.ofSeconds(10),
             Duration.ofMillis(10),
-            HedgePolicy.DEFAULT);
+            HedgePolicy.DEFAULT,
+            AdmissionLimit.OFF);
 
     public Settings(Duration attemptTimeout, Duration requestTimeout, Duration roundBackoff) {
-      this(attemptTimeout, requestTimeout, roundBackoff, HedgePolicy.DEFAULT);
+      this(attemptTimeout, requestTimeout, roundBackoff, HedgePolicy.DEFAULT, AdmissionLimit.OFF);
+    }
+
+    public Settings(
+        Duration attemptTimeout,
+        Duration requestTimeout,
+        Duration roundBackoff,
+        HedgePolicy hedging) {
+      this(attemptTimeout, requestTimeout, roundBackoff, hedging, AdmissionLimit.OFF);
     }
 
     public Settings {
@@ -83,7 +96,11 @@ public final class Dispatcher {
     }
 
     public Settings withHedging(HedgePolicy h) {
-      return new Settings(attemptTimeout, requestTimeout, roundBackoff, h);
+      return new Settings(attemptTimeout, requestTimeout, roundBackoff, h, admission);
+    }
+
+    public Settings withAdmission(AdmissionLimit a) {
+      return new Settings(attemptTimeout, requestTimeout, roundBackoff, hedging, a);
     }
   }
 
@@ -126,6 +143,7 @@ public final class Dispatcher {
 
   private final Shared shared;
   private final AtomicInteger running = new AtomicInteger();
+  private final AtomicLong shed = new AtomicLong();
 
   /**
    * The coordinator's mode, for every request that does not choose its own; its replicas are also
@@ -271,6 +289,12 @@ public final class Dispatcher {
         return;
       }
     }
+    Optional<String> full = full(r);
+    if (full.isPresent()) {
+      shed.incrementAndGet();
+      responses.onError(Status.RESOURCE_EXHAUSTED.withDescription(full.get()).asException());
+      return;
+    }
     if (r.mode() == RedundancyMode.HEDGED) {
       shared.hedging().onRequest(); // only requests that may hedge earn hedges
     }
@@ -286,6 +310,39 @@ public final class Dispatcher {
   /** Requests started and not yet answered or failed. */
   public int requestsRunning() {
     return running.get();
+  }
+
+  /** How many requests it takes on at once. */
+  public AdmissionLimit admission() {
+    return shared.settings().admission();
+  }
+
+  /** Requests refused at once because this coordinator was full ({@link AdmissionLimit}). */
+  public long requestsShed() {
+    return shed.get();
+  }
+
+  /** Why the admission limit refuses a new request in mode {@code r} now, if it does. */
+  private Optional<String> full(Redundancy r) {
+    AdmissionLimit limit = shared.settings().admission();
+    if (limit.off()) {
+      return Optional.empty();
+    }
+    int nodes = 0;
+    int slots = 0;
+    for (NodeSnapshot n : shared.cluster().nodes()) {
+      if (n.state().mayGetWork()) {
+        nodes++;
+        slots += n.capacity();
+      }
+    }
+    return limit.refusal(
+        shared.coordinatorId(),
+        running.get(),
+        nodes,
+        slots,
+        r.mode().name().toLowerCase(Locale.ROOT),
+        r.nodesPerRequest());
   }
 
   /**

@@ -88,6 +88,12 @@ public final class CoordinatorMeters implements DispatchListener {
     Gauge.builder("ftlab.requests.running", dispatcher::requestsRunning)
         .description("Requests this coordinator is working on right now")
         .register(registry);
+    FunctionCounter.builder("ftlab.requests.shed", dispatcher, Dispatcher::requestsShed)
+        .description(
+            "Requests refused at once with RESOURCE_EXHAUSTED because this coordinator was full:"
+                + " as many in progress as its admission limit (2 x its nodes' task slots by"
+                + " default)")
+        .register(registry);
     Gauge.builder("ftlab.hedge.budget", () -> dispatcher.hedging().budget())
         .description(
             "Hedge tokens in hand: each hedged-mode request adds 0.05 (up to 10), each hedge sent"

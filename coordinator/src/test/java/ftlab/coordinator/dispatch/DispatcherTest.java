@@ -337,6 +337,42 @@ class DispatcherTest {
   }
 
   @Test
+  void beyondItsAdmissionLimitACoordinatorRefusesAtOnceAndTakesOnAgainOnceRequestsEnd()
+      throws Exception {
+    // one node of capacity 4 whose first four calls hang: four requests wait on it
+    node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
+    Dispatcher d = dispatcher(SETTINGS.withAdmission(new AdmissionLimit(1, 1))); // limit 4
+    List<java.util.concurrent.CompletableFuture<Answer>> waiting = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      waiting.add(
+          d.submit(SubmitRequest.newBuilder().setRequestId("w" + i).setTask(PRIMES).build()));
+    }
+    assertThat(d.requestsRunning()).isEqualTo(4);
+
+    // the fifth is refused before the clock moves: no queue, no attempt on the node
+    var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("r5").setTask(PRIMES).build());
+    assertThat(fifth).isCompletedExceptionally();
+    Status refused = Status.fromThrowable(catchThrowableOfType(Exception.class, fifth::join));
+    assertThat(refused.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(refused.getDescription())
+        .isEqualTo(
+            "coord-test is full: 4 requests in progress, the most it takes on (1 x the 4 task"
+                + " slots of its 1 node that may get work); refused at once rather than queued:"
+                + " try another coordinator or again in a moment");
+    assertThat(d.requestsShed()).isEqualTo(1);
+    assertThat(d.requestsRunning()).isEqualTo(4);
+
+    // the four end (their attempts time out, the node answers their retries): room again
+    for (var w : waiting) {
+      nodes.clock.runUntilDone(w);
+    }
+    assertThat(d.requestsRunning()).isZero();
+    Answer later = submit(d, PRIMES);
+    assertThat(later.getNodeId()).isEqualTo("node-1");
+    assertThat(d.requestsShed()).isEqualTo(1);
+  }
+
+  @Test
   void aBusyNodeIsSkippedButNotSuspected() throws IOException {
     node("node-1", BUSY);
     node("node-2", HEALTHY);

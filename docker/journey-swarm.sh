@@ -104,8 +104,11 @@ case "$swarm_state" in
     say "this engine is already a swarm manager: deploying there as the stack $STACK" ;;
   *) say "this engine's swarm is '$swarm_state': neither in a swarm nor a manager of one"; exit 1 ;;
 esac
-if [ -n "$(stack_containers)" ] || docker network inspect "$STACK" >/dev/null 2>&1; then
-  say "a stack $STACK is already here: docker stack rm $STACK first"; exit 1
+gone() { [ -z "$(stack_containers)" ] && ! docker network inspect "$STACK" >/dev/null 2>&1; }
+if ! gone; then # the journey's own stack, left by a run that was killed: take it away
+  say "a stack $STACK is left from an earlier run: docker stack rm $STACK"
+  docker stack rm "$STACK" >/dev/null 2>&1 || true
+  wait_for "the earlier run's containers and network gone" 60 gone
 fi
 
 say "docker stack deploy -c docker-stack.yml $STACK   ($FTLAB_NODES nodes; coordinator-1 on port $FTLAB_COORDINATOR_1_PORT)"
@@ -122,6 +125,7 @@ curl -sf "http://127.0.0.1:$FTLAB_COORDINATOR_1_HTTP_PORT/api/view" | grep -F '"
 say "coordinator-1's dashboard answers on 127.0.0.1:$FTLAB_COORDINATOR_1_HTTP_PORT"
 
 old_address=$(address_at node-2 coordinator-1)
+[ -n "$old_address" ] || { say "ftlab status gave no address for node-2"; exit 1; }
 old_task=$(task_id node 2)
 victim=$(task_container node 2)
 [ -n "$victim" ] || { say "found no running container for node-2's task"; exit 1; }
@@ -173,7 +177,6 @@ fi
 
 say "docker stack rm $STACK"
 docker stack rm "$STACK" >/dev/null
-gone() { [ -z "$(stack_containers)" ] && ! docker network inspect "$STACK" >/dev/null 2>&1; }
 wait_for "the stack's containers and network gone" 60 gone
 say "nothing left: no container of the stack, no network $STACK"
 say "PASS"

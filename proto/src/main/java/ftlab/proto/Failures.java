@@ -52,6 +52,28 @@ public final class Failures {
     return EVIDENCE.contains(status.getCode());
   }
 
+  /**
+   * Set by a coordinator that refuses a request because it is full (its admission limit): the
+   * client backs off and, after a few such rounds, gives up with the reason. A rate limit's
+   * refusal, also RESOURCE_EXHAUSTED, does not carry it: there the client keeps trying until its
+   * deadline.
+   */
+  public static final Metadata.Key<String> FULL =
+      Metadata.Key.of("ftlab-full", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** Trailers that say the coordinator refused the request because it was full. */
+  public static Metadata full(String coordinatorId) {
+    Metadata trailers = new Metadata();
+    trailers.put(FULL, coordinatorId);
+    return trailers;
+  }
+
+  /** Whether a coordinator refused this call because it was full ({@link #FULL}). */
+  public static boolean refusedAsFull(Throwable failure) {
+    Metadata trailers = Status.trailersFromThrowable(failure);
+    return trailers != null && trailers.containsKey(FULL);
+  }
+
   /** Trailers that say the error comes from this node itself. */
   public static Metadata answeredBy(String nodeId) {
     Metadata trailers = new Metadata();

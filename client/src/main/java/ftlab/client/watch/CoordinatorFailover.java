@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The client's side of "no single point of failure": send each request to one coordinator, and if
@@ -38,11 +37,12 @@ final class CoordinatorFailover {
   static final Duration ROUND_PAUSE = Duration.ofMillis(50);
 
   /**
-   * Rounds in which every coordinator refused the request as full (RESOURCE_EXHAUSTED: its
-   * admission limit or its rate limit) before the request fails with their reason. The client backs
-   * off between them, the pause doubling from {@link #ROUND_PAUSE}: 50, 100, 200 and 400 ms, 0.75 s
-   * in all. An overloaded cluster then sheds the excess within a second, with a reason, instead of
-   * every request waiting out its 10 s deadline.
+   * Rounds in which a coordinator refused the request as full (its admission limit:
+   * RESOURCE_EXHAUSTED with {@link Failures#FULL}) and none answered, before the request fails with
+   * the reason. The client backs off between them, the pause doubling from {@link #ROUND_PAUSE}:
+   * 50, 100, 200 and 400 ms, 0.75 s in all. An overloaded cluster then sheds the excess after about
+   * a second, with a reason, instead of every request waiting out its 10 s deadline. (A coordinator
+   * that is down in the same round does not stop the backoff; a rate limit's refusal is no "full".)
    */
   static final int FULL_ROUNDS = 5;
 
@@ -95,6 +95,7 @@ final class CoordinatorFailover {
     private String lastError = "no coordinator was tried";
     private String lastCoordinator = coordinators.address(0);
     private int fullRounds;
+    private String lastFull;
 
     Trial(SubmitRequest request) {
       this.request = request;
@@ -108,7 +109,7 @@ final class CoordinatorFailover {
      * passed), or empty if every coordinator failed and there is time for another round.
      */
     Optional<Result> round() {
-      boolean allFull = true;
+      boolean someFull = false;
       for (int i : order()) {
         long remaining = deadline - System.nanoTime();
         if (remaining <= 0) {
@@ -130,12 +131,15 @@ final class CoordinatorFailover {
           }
           failures.failed(
               lastCoordinator, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), lastError);
-          allFull &= status.getCode() == Status.Code.RESOURCE_EXHAUSTED;
+          if (Failures.refusedAsFull(e)) {
+            someFull = true;
+            lastFull = lastError;
+          }
           avoidUntilNanos.set(i, System.nanoTime() + AVOID_AFTER_FAILURE.toNanos());
         }
       }
       // every coordinator failed this round
-      if (!allFull) {
+      if (!someFull) {
         return Optional.empty();
       }
       fullRounds++;
@@ -143,20 +147,23 @@ final class CoordinatorFailover {
         return Optional.of(
             end(
                 null,
-                "every coordinator was full "
+                "refused as full in "
                     + fullRounds
-                    + " times, "
+                    + " rounds, "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)
                     + " ms in all: "
-                    + lastError));
+                    + lastFull));
       }
       // back off: the round's own pause (Poll's) plus this one, doubling
       long pause =
           Math.min(
               ROUND_PAUSE.toNanos() * ((1L << (fullRounds - 1)) - 1),
               Math.max(0, deadline - System.nanoTime()));
-      if (pause > 0) {
-        LockSupport.parkNanos(pause);
+      try {
+        TimeUnit.NANOSECONDS.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.of(end(null, "interrupted"));
       }
       return Optional.empty();
     }

@@ -6,6 +6,7 @@ import ftlab.client.local.Member;
 import ftlab.proto.ClusterView;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.Echo;
+import ftlab.proto.Failures;
 import ftlab.proto.GetClusterRequest;
 import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
@@ -69,6 +70,7 @@ class AdmissionIT {
                       assertThat(e.getStatus().getCode())
                           .as("%s: %s", id, e.getStatus())
                           .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                      assertThat(Failures.refusedAsFull(e)).as("%s: the full trailer", id).isTrue();
                       refusals.add(e.getStatus().getDescription());
                       return false;
                     }
@@ -93,7 +95,8 @@ class AdmissionIT {
         for (String r : refusals) {
           Matcher m = sentence.matcher(r);
           assertThat(m.matches()).as(r).isTrue();
-          assertThat(Integer.parseInt(m.group(1))).isGreaterThanOrEqualTo(8);
+          // one network thread admits one request at a time: never more than the limit taken on
+          assertThat(Integer.parseInt(m.group(1))).isEqualTo(8);
         }
         // a refused request never reached the node: it answered the taken ones only
         assertThat(answers(channel) - answersBefore).isEqualTo(ok);
@@ -122,7 +125,7 @@ class AdmissionIT {
         HttpClient.newHttpClient()
             .send(
                 HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + (coordinator.port() + 1000) + "/metrics"))
+                        URI.create("http://127.0.0.1:" + coordinator.httpPort() + "/metrics"))
                     .build(),
                 HttpResponse.BodyHandlers.ofString())
             .body();

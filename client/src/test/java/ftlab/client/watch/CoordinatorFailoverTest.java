@@ -6,6 +6,7 @@ import ftlab.client.Coordinators;
 import ftlab.proto.Answer;
 import ftlab.proto.CoordinatorGrpc;
 import ftlab.proto.Echo;
+import ftlab.proto.Failures;
 import ftlab.proto.SubmitRequest;
 import ftlab.proto.Task;
 import io.grpc.Grpc;
@@ -53,7 +54,7 @@ class CoordinatorFailoverTest {
       long tookMs = (System.nanoTime() - start) / 1_000_000;
       assertThat(r.answer()).isNull();
       assertThat(r.error())
-          .startsWith("every coordinator was full 5 times, ")
+          .startsWith("refused as full in 5 rounds, ")
           .endsWith(" ms in all: RESOURCE_EXHAUSTED: " + full);
       // both coordinators in each of the 5 rounds, then no more
       assertThat(calls).hasSize(2 * CoordinatorFailover.FULL_ROUNDS);
@@ -68,6 +69,42 @@ class CoordinatorFailoverTest {
       assertThat(gapsMs.get(3)).isGreaterThanOrEqualTo(395);
       // and far from the request's 10 s deadline (a generous bound: a busy machine is slow)
       assertThat(tookMs).isLessThan(5_000);
+    }
+  }
+
+  @Test
+  void aCoordinatorThatIsDownDoesNotStopTheBackoffFromTheFullOne() throws Exception {
+    String full = "coordinator-2 is full: 8 requests in progress, the most it takes on (...)";
+    String down = "127.0.0.1:" + freePort();
+    String b = coordinator(Status.RESOURCE_EXHAUSTED.withDescription(full));
+    try (Coordinators c = new Coordinators(List.of(down, b))) {
+      CoordinatorFailover failover =
+          new CoordinatorFailover(c, Duration.ofSeconds(2), Duration.ofSeconds(10));
+
+      CoordinatorFailover.Result r = failover.call(request());
+
+      assertThat(r.error())
+          .startsWith("refused as full in 5 rounds, ")
+          .endsWith(" ms in all: RESOURCE_EXHAUSTED: " + full);
+      assertThat(calls).hasSize(CoordinatorFailover.FULL_ROUNDS);
+    }
+  }
+
+  @Test
+  void aRateLimitsRefusalIsNotFullTheClientKeepsTryingUntilItsDeadline() throws Exception {
+    // RESOURCE_EXHAUSTED without the "full" trailer, as the coordinator's rate limit sends it
+    String a =
+        coordinator(Status.RESOURCE_EXHAUSTED.withDescription("more than 50 requests/s"), false);
+    try (Coordinators c = new Coordinators(List.of(a))) {
+      CoordinatorFailover failover =
+          new CoordinatorFailover(c, Duration.ofSeconds(2), Duration.ofMillis(1_500));
+
+      CoordinatorFailover.Result r = failover.call(request());
+
+      assertThat(r.error())
+          .isEqualTo("gave up after 1500 ms: RESOURCE_EXHAUSTED: more than 50 requests/s");
+      // a round every 50 ms for 1.5 s: many more than the 5 rounds of a full coordinator
+      assertThat(calls.size()).isGreaterThan(CoordinatorFailover.FULL_ROUNDS);
     }
   }
 
@@ -93,8 +130,21 @@ class CoordinatorFailoverTest {
         .build();
   }
 
-  /** A coordinator that refuses every request with {@code refusal}, or answers if it is null. */
+  /**
+   * A coordinator that refuses every request with {@code refusal} as full (with the trailer its
+   * admission limit sends), or answers if it is null.
+   */
   private String coordinator(Status refusal) throws IOException {
+    return coordinator(refusal, true);
+  }
+
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private String coordinator(Status refusal, boolean full) throws IOException {
     Server s =
         Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
             .addService(
@@ -103,7 +153,8 @@ class CoordinatorFailoverTest {
                   public void submit(SubmitRequest request, StreamObserver<Answer> reply) {
                     calls.add(System.nanoTime());
                     if (refusal != null) {
-                      reply.onError(refusal.asException());
+                      reply.onError(
+                          refusal.asException(full ? Failures.full("coordinator-x") : null));
                       return;
                     }
                     reply.onNext(Answer.newBuilder().setRequestId(request.getRequestId()).build());

@@ -6,11 +6,11 @@ import java.util.Optional;
  * How many requests a coordinator takes on at once, so that beyond what its nodes can do it refuses
  * at once instead of queueing. A node at capacity refuses an attempt (it does not queue either); a
  * request whose nodes are all full waits inside the coordinator and tries again in rounds. Under
- * overload those waiting requests pile up, each paying refused attempts on the nodes, until the
- * clients' deadlines end them: `ftlab bench scale` measured p99 1.8 s and 0.5 refused attempts per
- * answer with twice as many requests in flight as one node holds (docs/benchmarks.md). With a
- * limit, the requests beyond it fail within a millisecond with RESOURCE_EXHAUSTED and the reason,
- * and the client tries another coordinator or backs off.
+ * overload those waiting requests pile up, each paying refused attempts on the nodes, bounded by
+ * nothing but the clients: `ftlab bench scale` measured p99 1.4-1.8 s and 0.5-0.6 refused attempts
+ * per answer with twice as many requests in flight as one node holds (docs/benchmarks.md). With a
+ * limit, the requests beyond it are refused at once with RESOURCE_EXHAUSTED, the reason and the
+ * {@code ftlab-full} trailer, and the client tries another coordinator or backs off.
  *
  * <pre>
  *   requests in progress &lt; limit  -&gt; admit

@@ -7,6 +7,7 @@ import ftlab.coordinator.picker.Candidate;
 import ftlab.coordinator.picker.NodePicker;
 import ftlab.coordinator.picker.RecentExtraTime;
 import ftlab.proto.Answer;
+import ftlab.proto.Failures;
 import ftlab.proto.RedundancyMode;
 import ftlab.proto.SubmitRequest;
 import ftlab.task.Tasks;
@@ -292,7 +293,10 @@ public final class Dispatcher {
     Optional<String> full = full(r);
     if (full.isPresent()) {
       shed.incrementAndGet();
-      responses.onError(Status.RESOURCE_EXHAUSTED.withDescription(full.get()).asException());
+      responses.onError(
+          Status.RESOURCE_EXHAUSTED
+              .withDescription(full.get())
+              .asException(Failures.full(shared.coordinatorId())));
       return;
     }
     if (r.mode() == RedundancyMode.HEDGED) {
@@ -329,7 +333,7 @@ public final class Dispatcher {
       return Optional.empty();
     }
     int nodes = 0;
-    int slots = 0;
+    long slots = 0; // a long: a node may report any capacity, a sum of them must not wrap
     for (NodeSnapshot n : shared.cluster().nodes()) {
       if (n.state().mayGetWork()) {
         nodes++;
@@ -340,7 +344,7 @@ public final class Dispatcher {
         shared.coordinatorId(),
         running.get(),
         nodes,
-        slots,
+        (int) Math.min(slots, Integer.MAX_VALUE),
         r.mode().name().toLowerCase(Locale.ROOT),
         r.nodesPerRequest());
   }

@@ -1,5 +1,6 @@
 package ftlab.coordinator.dispatch;
 
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -71,8 +72,12 @@ public record AdmissionLimit(double headroom, int floor) {
     if (off()) {
       return Integer.MAX_VALUE;
     }
-    long byCapacity = (long) Math.floor(slots * headroom / Math.max(1, nodesPerRequest));
-    return (int) Math.min(Integer.MAX_VALUE, Math.max(floor, byCapacity));
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(floor, byCapacity(slots, nodesPerRequest)));
+  }
+
+  /** The limit the slots alone give, before the floor. */
+  private long byCapacity(int slots, int nodesPerRequest) {
+    return (long) Math.floor(slots * headroom / Math.max(1, nodesPerRequest));
   }
 
   /**
@@ -81,21 +86,15 @@ public record AdmissionLimit(double headroom, int floor) {
    * @param inProgress requests this coordinator has taken on and not yet ended
    * @param nodes nodes that may get work
    * @param slots their capacity, all together
-   * @param mode the request's mode, for the sentence
-   * @param nodesPerRequest the nodes each request asks at once (the replicas of parallel and vote)
+   * @param mode the request's mode: the nodes it asks at once (the replicas of parallel and vote)
    */
   public Optional<String> refusal(
-      String coordinatorId,
-      int inProgress,
-      int nodes,
-      int slots,
-      String mode,
-      int nodesPerRequest) {
+      String coordinatorId, int inProgress, int nodes, int slots, Redundancy mode) {
+    int nodesPerRequest = mode.nodesPerRequest();
     int limit = limit(slots, nodesPerRequest);
     if (inProgress < limit) {
       return Optional.empty();
     }
-    long byCapacity = (long) Math.floor(slots * headroom / Math.max(1, nodesPerRequest));
     String capacity =
         trim(headroom)
             + " x the "
@@ -105,12 +104,16 @@ public record AdmissionLimit(double headroom, int floor) {
             + (nodes == 1 ? " node" : " nodes")
             + " that may get work"
             + (nodesPerRequest > 1
-                ? ", / " + nodesPerRequest + " nodes per request in " + mode + " mode"
+                ? ", / "
+                    + nodesPerRequest
+                    + " nodes per request in "
+                    + mode.mode().name().toLowerCase(Locale.ROOT)
+                    + " mode"
                 : "");
     String why =
         nodes == 0
             ? limit + ": the few it keeps waiting while no node may get work"
-            : byCapacity < floor
+            : byCapacity(slots, nodesPerRequest) < floor
                 ? limit + ", its floor: " + capacity + " would be fewer"
                 : capacity;
     return Optional.of(

@@ -18,7 +18,6 @@ import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -341,12 +340,7 @@ public final class Dispatcher {
       }
     }
     return limit.refusal(
-        shared.coordinatorId(),
-        running.get(),
-        nodes,
-        (int) Math.min(slots, Integer.MAX_VALUE),
-        r.mode().name().toLowerCase(Locale.ROOT),
-        r.nodesPerRequest());
+        shared.coordinatorId(), running.get(), nodes, (int) Math.min(slots, Integer.MAX_VALUE), r);
   }
 
   /**

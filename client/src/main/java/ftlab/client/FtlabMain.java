@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
       ftlab.client.admin.ReadmitCommand.class,
       ftlab.client.admin.RevokeCommand.class,
       ftlab.client.certs.CertsCommand.class,
-      ftlab.client.scenario.ScenarioCommand.class
+      ftlab.client.scenario.ScenarioCommand.class,
+      ftlab.client.scenario.SoakCommand.class
     })
 public final class FtlabMain implements Runnable {
 

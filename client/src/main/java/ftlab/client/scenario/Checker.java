@@ -34,6 +34,8 @@ public final class Checker {
     List<History.Action> actions = new ArrayList<>();
     List<History.Transition> transitions = new ArrayList<>();
     List<History.Refusal> refusals = new ArrayList<>();
+    List<History.Sample> samples = new ArrayList<>();
+    List<History.Load> loads = new ArrayList<>();
     for (History.Event e : events) {
       if (e instanceof History.Request r) {
         requests.add(r);
@@ -43,6 +45,10 @@ public final class Checker {
         transitions.add(t);
       } else if (e instanceof History.Refusal r) {
         refusals.add(r);
+      } else if (e instanceof History.Sample p) {
+        samples.add(p);
+      } else if (e instanceof History.Load l) {
+        loads.add(l);
       }
     }
     List<Verdict> verdicts = new ArrayList<>();
@@ -65,6 +71,14 @@ public final class Checker {
         verdicts.add(throughput(t, requests, scenario.duration().toMillis()));
       } else if (x instanceof Scenario.Refused r) {
         verdicts.add(refused(r, refusals));
+      } else if (x instanceof Scenario.Lost l) {
+        verdicts.add(lost(l, requests, loads));
+      } else if (x instanceof Scenario.FalseDeaths f) {
+        verdicts.add(falseDeaths(f, actions, transitions));
+      } else if (x instanceof Scenario.Steady st) {
+        verdicts.add(steady(st, samples, scenario.duration().toMillis()));
+      } else if (x instanceof Scenario.Settled st) {
+        verdicts.add(settled(st, transitions));
       } else {
         throw new IllegalStateException("not an expectation a file can hold: " + x);
       }
@@ -323,6 +337,235 @@ public final class Checker {
       }
     }
     return new Verdict(s, met, String.join(", ", figures));
+  }
+
+  private static Verdict lost(
+      Scenario.Lost l, List<History.Request> requests, List<History.Load> loads) {
+    if (loads.isEmpty()) {
+      return new Verdict(l, false, "the history does not say how many requests were sent");
+    }
+    long sent = loads.get(loads.size() - 1).sent();
+    java.util.Set<Long> ids = new java.util.HashSet<>();
+    requests.forEach(r -> ids.add(r.id()));
+    long lost = Math.max(0, sent - ids.size());
+    return new Verdict(
+        l,
+        lost <= l.atMost(),
+        sent + " sent, " + ids.size() + " ended" + (lost > 0 ? ", " + lost + " never did" : ""));
+  }
+
+  /** The verbs that break a member, and those that undo them. */
+  private static final java.util.Set<String> BREAK =
+      java.util.Set.of("kill", "stop", "pause", "fault", "disconnect", "revoke");
+
+  private static final java.util.Set<String> MEND =
+      java.util.Set.of("start", "unpause", "heal", "connect", "unrevoke");
+
+  /**
+   * Each member's time under the timeline's actions: from a breaking action to the end of the one
+   * that undoes it (its effect seen, or begun if not seen), or to the end of the run.
+   */
+  static java.util.Map<String, List<long[]>> brokenSpans(List<History.Action> actions) {
+    java.util.Map<String, List<long[]>> spans = new java.util.HashMap<>();
+    java.util.Map<String, Long> since = new java.util.HashMap<>();
+    for (History.Action a :
+        actions.stream()
+            .sorted(java.util.Comparator.comparingLong(History.Action::atMs))
+            .toList()) {
+      if (a.target() == null || a.target().isEmpty()) {
+        continue;
+      }
+      if (BREAK.contains(a.verb())) {
+        since.putIfAbsent(a.target(), a.atMs());
+      } else if (MEND.contains(a.verb()) && since.containsKey(a.target())) {
+        long end = Math.max(a.atMs(), a.confirmedMs());
+        spans
+            .computeIfAbsent(a.target(), k -> new ArrayList<>())
+            .add(new long[] {since.remove(a.target()), end});
+      }
+    }
+    since.forEach(
+        (m, from) ->
+            spans
+                .computeIfAbsent(m, k -> new ArrayList<>())
+                .add(new long[] {from, Long.MAX_VALUE}));
+    return spans;
+  }
+
+  private static boolean broken(
+      java.util.Map<String, List<long[]>> spans, String member, long from, long to) {
+    for (long[] s : spans.getOrDefault(member, List.of())) {
+      if (s[0] <= to && s[1] >= from) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Verdict falseDeaths(
+      Scenario.FalseDeaths f, List<History.Action> actions, List<History.Transition> transitions) {
+    java.util.Map<String, List<long[]>> spans = brokenSpans(actions);
+    List<History.Transition> deaths = new ArrayList<>();
+    long suspicions = 0;
+    long excused = 0;
+    for (History.Transition t : transitions) {
+      boolean dead = t.to().equals("DEAD");
+      if (!dead && !t.to().equals("SUSPECT")) {
+        continue;
+      }
+      long from = t.atMs() - f.grace().toMillis();
+      if (broken(spans, t.node(), from, t.atMs())
+          || broken(spans, t.coordinator(), from, t.atMs())) {
+        excused += dead ? 1 : 0;
+      } else if (dead) {
+        deaths.add(t);
+      } else {
+        suspicions++;
+      }
+    }
+    StringBuilder figures =
+        new StringBuilder(
+            deaths.size()
+                + " false "
+                + (deaths.size() == 1 ? "death" : "deaths")
+                + ", "
+                + suspicions
+                + " false "
+                + (suspicions == 1 ? "suspicion" : "suspicions")
+                + " (SUSPECT, recovered), "
+                + excused
+                + " DEAD under a fault");
+    if (!deaths.isEmpty()) {
+      History.Transition d = deaths.get(0);
+      figures
+          .append("; the first: ")
+          .append(d.node())
+          .append(" DEAD at ")
+          .append(d.coordinator())
+          .append(" at ")
+          .append(seconds(d.atMs()))
+          .append(" (")
+          .append(d.reason())
+          .append(')');
+    }
+    return new Verdict(f, deaths.size() <= f.atMost(), figures.toString());
+  }
+
+  private static Verdict steady(Scenario.Steady s, List<History.Sample> samples, long runMs) {
+    java.util.Map<String, List<History.Sample>> lives = new java.util.TreeMap<>();
+    for (History.Sample p : samples) {
+      lives.computeIfAbsent(p.member() + " (PID " + p.pid() + ")", k -> new ArrayList<>()).add(p);
+    }
+    List<String> judged = new ArrayList<>();
+    java.util.Set<String> shortLived = new java.util.TreeSet<>();
+    String worstMemory = "";
+    double worstGrowth = Double.NEGATIVE_INFINITY;
+    String worstThreads = "";
+    long worstThreadGrowth = Long.MIN_VALUE;
+    List<String> over = new ArrayList<>();
+    for (var life : lives.entrySet()) {
+      List<History.Sample> all = life.getValue();
+      String member = all.get(0).member();
+      long span = all.get(all.size() - 1).atMs() - all.get(0).atMs();
+      List<History.Sample> after =
+          all.stream().filter(p -> p.atMs() >= all.get(0).atMs() + s.warmup().toMillis()).toList();
+      if (span < runMs / 2 || after.size() < 6) {
+        shortLived.add(member);
+        continue;
+      }
+      int third = after.size() / 3;
+      List<History.Sample> first = after.subList(0, third);
+      List<History.Sample> last = after.subList(after.size() - third, after.size());
+      long memFirst = medianRss(first);
+      long memLast = medianRss(last);
+      double growth = 100.0 * (memLast - memFirst) / Math.max(1, memFirst);
+      int threadsFirst = first.stream().mapToInt(History.Sample::threads).max().orElse(0);
+      int threadsLast = last.stream().mapToInt(History.Sample::threads).max().orElse(0);
+      long threadGrowth = threadsLast - threadsFirst;
+      judged.add(member);
+      String memWords =
+          String.format(
+              Locale.ROOT,
+              "%s memory %+.0f%% (%d -> %d MB)",
+              member,
+              growth,
+              memFirst / 1024,
+              memLast / 1024);
+      String threadWords =
+          String.format(
+              Locale.ROOT,
+              "%s threads %+d (%d -> %d)",
+              member,
+              threadGrowth,
+              threadsFirst,
+              threadsLast);
+      if (growth > worstGrowth) {
+        worstGrowth = growth;
+        worstMemory = memWords;
+      }
+      if (threadGrowth > worstThreadGrowth) {
+        worstThreadGrowth = threadGrowth;
+        worstThreads = threadWords;
+      }
+      if (growth > s.memoryPercent()) {
+        over.add(memWords);
+      }
+      if (threadGrowth > s.threads()) {
+        over.add(threadWords);
+      }
+    }
+    shortLived.removeAll(judged);
+    if (judged.isEmpty()) {
+      return new Verdict(
+          s,
+          false,
+          "no process was sampled for half the run or more"
+              + (samples.isEmpty() ? " (no samples in the history)" : ""));
+    }
+    String figures =
+        judged.size()
+            + " processes lived half the run or more; most grown: "
+            + worstMemory
+            + ", "
+            + worstThreads
+            + (over.isEmpty() ? "" : "; over: " + String.join(", ", over))
+            + (shortLived.isEmpty()
+                ? ""
+                : "; not judged (lived less than half the run): " + String.join(", ", shortLived));
+    return new Verdict(s, over.isEmpty(), figures);
+  }
+
+  private static long medianRss(List<History.Sample> samples) {
+    long[] rss = samples.stream().mapToLong(History.Sample::rssKb).sorted().toArray();
+    return rss[rss.length / 2];
+  }
+
+  private static Verdict settled(Scenario.Settled s, List<History.Transition> transitions) {
+    java.util.Map<String, java.util.Map<String, History.Transition>> last =
+        new java.util.TreeMap<>();
+    for (History.Transition t : transitions) {
+      last.computeIfAbsent(t.coordinator(), k -> new java.util.TreeMap<>()).put(t.node(), t);
+    }
+    if (last.isEmpty()) {
+      return new Verdict(s, false, "the history has no membership transition at all");
+    }
+    List<String> not = new ArrayList<>();
+    int alive = 0;
+    for (var c : last.entrySet()) {
+      for (History.Transition t : c.getValue().values()) {
+        if (t.to().equals("ALIVE")) {
+          alive++;
+        } else {
+          not.add(t.node() + " " + t.to() + " at " + c.getKey() + " since " + seconds(t.atMs()));
+        }
+      }
+    }
+    return new Verdict(
+        s,
+        not.isEmpty(),
+        not.isEmpty()
+            ? alive + " node states ALIVE at " + last.size() + " coordinators"
+            : String.join(", ", not));
   }
 
   private static String seconds(long ms) {

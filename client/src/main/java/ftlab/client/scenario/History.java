@@ -151,6 +151,24 @@ public final class History {
     }
   }
 
+  /**
+   * One look at a process of the cluster: its resident memory and thread count (from {@code
+   * /proc}), for the {@code steady} expectation; a process restarted has another {@code pid}.
+   */
+  public record Sample(String type, long atMs, String member, long pid, long rssKb, int threads)
+      implements Event {
+    public Sample {
+      type = "sample";
+    }
+  }
+
+  /** The load's end: how many requests it sent (each must end in the history: none lost). */
+  public record Load(String type, long atMs, long sent) implements Event {
+    public Load {
+      type = "load";
+    }
+  }
+
   /** A history read back: the scenario's file and its events. */
   public record Read(Header header, List<Event> events) {}
 
@@ -178,6 +196,10 @@ public final class History {
       }
       if (r.layer() == null) {
         m.add("layer");
+      }
+    } else if (e instanceof Sample p) {
+      if (p.member() == null) {
+        m.add("member");
       }
     } else if (e instanceof Transition t) {
       if (t.coordinator() == null) {
@@ -264,6 +286,8 @@ public final class History {
               case "action" -> GSON.fromJson(o, Action.class);
               case "transition" -> GSON.fromJson(o, Transition.class);
               case "refusal" -> GSON.fromJson(o, Refusal.class);
+              case "sample" -> GSON.fromJson(o, Sample.class);
+              case "load" -> GSON.fromJson(o, Load.class);
               default ->
                   throw new IOException(
                       file

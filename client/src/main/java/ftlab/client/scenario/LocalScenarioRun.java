@@ -268,6 +268,36 @@ final class LocalScenarioRun extends ScenarioRun {
                 : Optional.empty());
   }
 
+  /** Every running (or paused) member's resident memory and threads, from /proc/PID/status. */
+  @Override
+  List<History.Sample> sample(long atMs) {
+    List<History.Sample> samples = new ArrayList<>();
+    for (Member m : cluster.members()) {
+      if (MemberProcess.status(m) == ProcessStatus.EXITED) {
+        continue;
+      }
+      try {
+        long rss = -1;
+        int threads = -1;
+        for (String line :
+            java.nio.file.Files.readAllLines(
+                java.nio.file.Path.of("/proc", Long.toString(m.pid()), "status"))) {
+          if (line.startsWith("VmRSS:")) {
+            rss = Long.parseLong(line.replaceAll("[^0-9]", ""));
+          } else if (line.startsWith("Threads:")) {
+            threads = Integer.parseInt(line.replaceAll("[^0-9]", ""));
+          }
+        }
+        if (rss >= 0 && threads >= 0) {
+          samples.add(new History.Sample(null, atMs, m.name(), m.pid(), rss, threads));
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        // exited between the two looks, or not Linux: no sample
+      }
+    }
+    return samples;
+  }
+
   @Override
   List<String> undo() {
     List<String> undone = new ArrayList<>();

@@ -62,6 +62,7 @@ public record Scenario(
     SCALE("scale the pool service to N nodes (compose only)"),
     REVOKE("revoke a member's certificate at every coordinator (mutual TLS: cluster tls: true)"),
     UNREVOKE("take a revocation back (ftlab revoke --undo)"),
+    READMIT("take a QUARANTINED node back at every coordinator (ftlab readmit)"),
     ATTACK(
         "an attacker tries something it may not: impersonate a node, or switch the mode (local"
             + " only)");
@@ -358,6 +359,66 @@ public record Scenario(
     @Override
     public String describe() {
       return action + " took effect";
+    }
+  }
+
+  /**
+   * No request lost: every request the load sent ended, answered or failed with a reason ({@code
+   * lost: 0}); the load counts what it sent, the history what ended.
+   */
+  public record Lost(int line, long atMost) implements Expectation {
+    @Override
+    public String describe() {
+      return atMost == 0
+          ? "no request lost (every one sent ended, answered or failed)"
+          : "at most " + atMost + " requests lost";
+    }
+  }
+
+  /**
+   * No healthy node declared DEAD ({@code false deaths: 0}): a DEAD transition at a coordinator
+   * counts as false unless the node, or that coordinator, was under one of the timeline's actions
+   * within {@code grace} before it (killed, stopped, paused, faulted; an action lasts until its
+   * undoing: start, unpause, heal). SUSPECT transitions of healthy nodes are counted beside it
+   * (false suspicions) but allowed.
+   */
+  public record FalseDeaths(int line, long atMost, Duration grace) implements Expectation {
+    @Override
+    public String describe() {
+      return (atMost == 0 ? "no healthy node" : "at most " + atMost + " healthy nodes")
+          + " declared DEAD (no action on it or its coordinator in the "
+          + Durations.words(grace)
+          + " before)";
+    }
+  }
+
+  /**
+   * Every process of the cluster that lived half the run or more kept its memory and thread count
+   * flat ({@code steady: {memory: 25%, threads: 5}}): sampled from {@code /proc} every few seconds,
+   * the last third of its samples against the first third (after {@code warmup}), memory (resident
+   * set) grown by at most {@code memoryPercent}, threads by at most {@code threads}. Local target
+   * only.
+   */
+  public record Steady(int line, double memoryPercent, long threads, Duration warmup)
+      implements Expectation {
+    @Override
+    public String describe() {
+      return "memory within +"
+          + Durations.percent(memoryPercent)
+          + " and threads within +"
+          + threads
+          + " for every process that lived half the run or more";
+    }
+  }
+
+  /**
+   * At the end every fault is undone: every node a coordinator knows is ALIVE at it, by the last
+   * state recorded from each coordinator ({@code settled: true}).
+   */
+  public record Settled(int line) implements Expectation {
+    @Override
+    public String describe() {
+      return "every node ALIVE at every coordinator at the end";
     }
   }
 

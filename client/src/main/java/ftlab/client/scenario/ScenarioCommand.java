@@ -113,39 +113,61 @@ public final class ScenarioCommand implements Callable<Integer> {
       Path history =
           historyFile != null ? historyFile : home.resolve(slug + "-" + stamp + ".jsonl");
       Path stateDir = home.resolve(slug + "-" + stamp + "-cluster");
-      Files.createDirectories(history.toAbsolutePath().getParent());
       System.out.print(plan(file.toString(), s));
-      Checker.Report report;
-      java.util.function.Consumer<String> say = line -> System.out.println("[scenario] " + line);
-      try (History.Writer w = new History.Writer(history, file.toString(), s.text())) {
-        ScenarioRun run =
-            s.target() == Scenario.Target.LOCAL
-                ? new LocalScenarioRun(
-                    s,
-                    new ftlab.client.local.LocalCluster(stateDir, ftlab.client.local.Jars.locate()),
-                    w,
-                    say)
-                : new ComposeScenarioRun(
-                    s,
-                    ftlab.client.compose.Compose.find(
-                        composeCommand != null ? composeCommand : System.getenv("FTLAB_COMPOSE")),
-                    coordinators != null && !coordinators.isEmpty()
-                        ? coordinators
-                        : java.util.List.of(
-                            "127.0.0.1:" + envOr("FTLAB_COORDINATOR_1_PORT", "7001"),
-                            "127.0.0.1:" + envOr("FTLAB_COORDINATOR_2_PORT", "7002")),
-                    w,
-                    say);
-        report = run.run();
-      }
-      System.out.print(verdict(s, file.toString(), report));
-      System.out.println(
-          "history: " + history + "  (ftlab scenario check " + history + " checks it again)");
-      System.out.println(
-          ScenarioReport.writeBeside(
-              history, s, file.toString(), History.read(history).events(), report));
-      return report.passed() ? 0 : 1;
+      ftlab.client.compose.Compose compose =
+          s.target() == Scenario.Target.COMPOSE
+              ? ftlab.client.compose.Compose.find(
+                  composeCommand != null ? composeCommand : System.getenv("FTLAB_COMPOSE"))
+              : null;
+      return execute(
+          s,
+          file.toString(),
+          history,
+          (w, say) ->
+              s.target() == Scenario.Target.LOCAL
+                  ? new LocalScenarioRun(
+                      s,
+                      new ftlab.client.local.LocalCluster(
+                          stateDir, ftlab.client.local.Jars.locate()),
+                      w,
+                      say)
+                  : new ComposeScenarioRun(
+                      s,
+                      compose,
+                      coordinators != null && !coordinators.isEmpty()
+                          ? coordinators
+                          : java.util.List.of(
+                              "127.0.0.1:" + envOr("FTLAB_COORDINATOR_1_PORT", "7001"),
+                              "127.0.0.1:" + envOr("FTLAB_COORDINATOR_2_PORT", "7002")),
+                      w,
+                      say));
     }
+  }
+
+  /**
+   * Runs a scenario whose plan was printed: records its history, prints the verdict and writes the
+   * report beside the history; returns 0 if every expectation is met, 1 if not.
+   */
+  static int execute(
+      Scenario s,
+      String source,
+      Path history,
+      java.util.function.BiFunction<
+              History.Writer, java.util.function.Consumer<String>, ScenarioRun>
+          runFor)
+      throws IOException, InterruptedException {
+    Files.createDirectories(history.toAbsolutePath().getParent());
+    Checker.Report report;
+    java.util.function.Consumer<String> say = line -> System.out.println("[scenario] " + line);
+    try (History.Writer w = new History.Writer(history, source, s.text())) {
+      report = runFor.apply(w, say).run();
+    }
+    System.out.print(verdict(s, source, report));
+    System.out.println(
+        "history: " + history + "  (ftlab scenario check " + history + " checks it again)");
+    System.out.println(
+        ScenarioReport.writeBeside(history, s, source, History.read(history).events(), report));
+    return report.passed() ? 0 : 1;
   }
 
   private static String envOr(String name, String otherwise) {

@@ -87,6 +87,10 @@ public final class ScenarioFile {
           "duration",
           "timeline",
           "expect");
+
+  /** How long after an action's undoing a node's death may still be its doing (false deaths). */
+  static final Duration DEFAULT_GRACE = Duration.ofSeconds(3);
+
   private static final Set<String> FAULTS = Set.of("freeze", "mute", "slow", "lie", "crash");
   private static final Set<String> MODES = Set.of("failover", "hedged", "parallel", "vote");
   private static final Set<String> TASKS = Set.of("mix", "primes", "echo");
@@ -240,7 +244,8 @@ public final class ScenarioFile {
           }
         }
       }
-      List<Expectation> expectations = expectations(fields.get("expect"), timeline, duration);
+      List<Expectation> expectations =
+          expectations(fields.get("expect"), timeline, duration, target);
       if (!errors.isEmpty()) {
         errors.sort(Map.Entry.comparingByKey()); // stable: one line's mistakes keep their order
         throw new Invalid(errors.stream().map(Map.Entry::getValue).toList());
@@ -502,7 +507,8 @@ public final class ScenarioFile {
       args.put("as", as);
     }
 
-    private List<Expectation> expectations(Node node, List<Action> timeline, Duration duration) {
+    private List<Expectation> expectations(
+        Node node, List<Action> timeline, Duration duration, Scenario.Target target) {
       List<Expectation> out = new ArrayList<>();
       if (node == null) {
         return out;
@@ -527,7 +533,11 @@ public final class ScenarioFile {
                     "state",
                     "share",
                     "refused",
-                    "throughput"));
+                    "throughput",
+                    "lost",
+                    "false deaths",
+                    "steady",
+                    "settled"));
         if (e.size() != 1) {
           if (!e.isEmpty()) {
             error(item, "one expectation per list item, found " + String.join(", ", e.keySet()));
@@ -653,6 +663,47 @@ public final class ScenarioFile {
                     ? Optional.empty()
                     : Optional.of(member(text(c.get("at"), "at", true)));
             out.add(new Scenario.Refused(line(item), by, least, most, window(v, c, duration), at));
+          }
+          case "lost" ->
+              out.add(new Scenario.Lost(line(item), number(v, kind, 0, Long.MAX_VALUE, 0)));
+          case "false deaths" -> {
+            if (v instanceof ScalarNode) {
+              out.add(
+                  new Scenario.FalseDeaths(
+                      line(item), number(v, kind, 0, Long.MAX_VALUE, 0), DEFAULT_GRACE));
+              continue;
+            }
+            Map<String, Node> f = mapping(v, Set.of("at most", "grace"));
+            Duration grace =
+                f.get("grace") == null ? DEFAULT_GRACE : duration(f.get("grace"), "grace");
+            out.add(
+                new Scenario.FalseDeaths(
+                    line(item),
+                    number(f.get("at most"), "false deaths.at most", 0, Long.MAX_VALUE, 0),
+                    grace));
+          }
+          case "steady" -> {
+            if (target != Scenario.Target.LOCAL) {
+              error(item, "steady needs target: local (the processes are sampled in /proc)");
+            }
+            Map<String, Node> f =
+                v instanceof ScalarNode
+                    ? Map.of()
+                    : mapping(v, Set.of("memory", "threads", "warmup"));
+            out.add(
+                new Scenario.Steady(
+                    line(item),
+                    f.get("memory") == null ? 25 : percent(f.get("memory"), "steady.memory"),
+                    number(f.get("threads"), "steady.threads", 0, 10_000, 5),
+                    f.get("warmup") == null
+                        ? Duration.ofSeconds(20)
+                        : duration(f.get("warmup"), "steady.warmup")));
+          }
+          case "settled" -> {
+            if (!"true".equals(text(v, kind, true))) {
+              error(v, "settled takes true (every node ALIVE at every coordinator at the end)");
+            }
+            out.add(new Scenario.Settled(line(item)));
           }
           case "state" -> {
             Map<String, Node> s = mapping(v, Set.of("node", "becomes", "within", "after", "at"));

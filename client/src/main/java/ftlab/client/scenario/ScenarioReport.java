@@ -50,6 +50,9 @@ public final class ScenarioReport {
   /** A fault window: from the action that broke a member to the one that mended it (or the end). */
   record Window(String target, String label, long fromMs, long toMs) {}
 
+  /** Rows of labels over the chart at most. */
+  static final int LABEL_ROWS = 6;
+
   static List<Window> windows(List<History.Event> events, long endMs) {
     List<History.Action> actions = new ArrayList<>();
     for (History.Event e : events) {
@@ -143,11 +146,16 @@ public final class ScenarioReport {
       // rows are filled from left to right
       labelled.sort(java.util.Comparator.comparingLong(Window::fromMs));
       List<Integer> rowEnds = new ArrayList<>();
+      int leftOut = 0;
       for (Window w : labelled) { // labels after every fill, or a later window hides them
         int labelX = x.applyAsInt(w.fromMs()) + 3;
         int row = 0;
         while (row < rowEnds.size() && rowEnds.get(row) >= labelX) {
           row++;
+        }
+        if (row >= LABEL_ROWS) { // a soak's hundred faults: the labels would hide the dots
+          leftOut++;
+          continue;
         }
         int labelEnd = labelX + g.getFontMetrics().stringWidth(w.label()) + 6;
         if (row == rowEnds.size()) {
@@ -180,7 +188,12 @@ public final class ScenarioReport {
         g.drawString(t / 1000 + " s", x.applyAsInt(t) - 8, bottom + 18);
       }
       g.drawString(
-          "a dashed line: an action of one moment (an attack, a mode switch, a scale)",
+          "a dashed line: an action of one moment (an attack, a mode switch, a scale)"
+              + (leftOut == 0
+                  ? ""
+                  : "; "
+                      + leftOut
+                      + " labels left out for room (the report's timeline lists every action)"),
           8,
           height - 9);
       g.drawString(

@@ -84,6 +84,17 @@ abstract class ScenarioRun {
   /** After the undoing: stop the cluster it started, or leave the lab up. */
   abstract void finish();
 
+  /**
+   * One look at every process of the cluster (memory, threads), for the {@code steady} expectation;
+   * none where the target cannot see its processes.
+   */
+  List<History.Sample> sample(long atMs) {
+    return List.of();
+  }
+
+  /** How often the processes are sampled, when the scenario expects them steady. */
+  static final Duration SAMPLE_EVERY = Duration.ofSeconds(3);
+
   final Checker.Report run() throws InterruptedException {
     checkTimeline();
     Thread onCtrlC = new Thread(this::cleanUp, "scenario-clean-up");
@@ -128,6 +139,26 @@ abstract class ScenarioRun {
     Thread recording = new Thread(recorder, "scenario-recorder");
     recording.setDaemon(true);
     recording.start();
+    java.util.concurrent.ScheduledExecutorService sampler =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "scenario-sampler");
+              t.setDaemon(true);
+              return t;
+            });
+    if (scenario.expectations().stream().anyMatch(x -> x instanceof Scenario.Steady)) {
+      sampler.scheduleAtFixedRate(
+          () -> {
+            try {
+              sample(nowMs()).forEach(this::record);
+            } catch (RuntimeException e) {
+              say.accept("could not sample the processes: " + e.getMessage());
+            }
+          },
+          0,
+          SAMPLE_EVERY.toMillis(),
+          TimeUnit.MILLISECONDS);
+    }
     Thread load =
         new Thread(
             () -> {
@@ -170,6 +201,8 @@ abstract class ScenarioRun {
     } finally {
       watch.stop();
       load.join(5_000); // its last outcomes, before the repeats are counted out
+      record(new History.Load(null, nowMs(), watch.sent()));
+      sampler.shutdownNow();
       problems.flush();
       confirmers.shutdown();
       confirmers.awaitTermination(CONFIRM.toMillis() + 2_000, TimeUnit.MILLISECONDS);
@@ -317,6 +350,9 @@ abstract class ScenarioRun {
     if (a.verb() == Scenario.Verb.REVOKE || a.verb() == Scenario.Verb.UNREVOKE) {
       return revoke(a, coordinators);
     }
+    if (a.verb() == Scenario.Verb.READMIT) {
+      return readmit(a, coordinators);
+    }
     if (a.verb() != Scenario.Verb.MODE) {
       return perform(a, coordinators);
     }
@@ -395,6 +431,42 @@ abstract class ScenarioRun {
             v -> v.getSecurity().getRevokedList().contains(a.target()) != undo,
             false,
             (undo ? "no longer list " : "list ") + a.target() + " as revoked");
+  }
+
+  /**
+   * {@code ftlab readmit NODE} at every coordinator that answers (one where the node is not
+   * QUARANTINED says so, and that is fine); seen when none of them has it QUARANTINED.
+   */
+  private Confirmation readmit(Action a, Coordinators coordinators) {
+    List<Integer> told = new ArrayList<>();
+    List<String> refusals = new ArrayList<>();
+    for (int i = 0; i < coordinators.size(); i++) {
+      try {
+        coordinators.readmit(i, a.target());
+        told.add(i);
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
+          told.add(i); // not quarantined there
+        } else {
+          refusals.add(coordinators.address(i) + ": " + Coordinators.explain(e));
+        }
+      }
+    }
+    if (told.isEmpty()) {
+      throw new IllegalStateException("no coordinator did it: " + String.join("; ", refusals));
+    }
+    return () ->
+        seenAtEach(
+            coordinators,
+            told,
+            v ->
+                v.getNodesList().stream()
+                    .noneMatch(
+                        n ->
+                            n.getNodeId().equals(a.target())
+                                && n.getState() == ftlab.proto.NodeState.QUARANTINED),
+            true,
+            "do not have " + a.target() + " QUARANTINED");
   }
 
   /** The faults an in-app fault action sets ({@code fault: slow, delay_ms: 200, fraction: 0.5}). */

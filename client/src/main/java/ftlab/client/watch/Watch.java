@@ -111,6 +111,7 @@ public final class Watch {
   private final Settings settings;
   private final Stats stats = new Stats();
   private volatile boolean stopping;
+  private final AtomicLong sent = new AtomicLong();
 
   public Watch(Coordinators coordinators, Settings settings) {
     this.coordinators = coordinators;
@@ -120,6 +121,11 @@ public final class Watch {
   /** Asks the watch to stop after the requests in flight; {@link #run} then returns. */
   public void stop() {
     stopping = true;
+  }
+
+  /** How many requests were sent so far (each ends with an outcome, or is lost). */
+  public long sent() {
+    return sent.get();
   }
 
   /**
@@ -191,6 +197,7 @@ public final class Watch {
       if (System.nanoTime() - end >= 0 || stopping) {
         return;
       }
+      sent.incrementAndGet();
       Outcome o = one(failover, id);
       stats.record(o);
       onOutcome.accept(o);

@@ -31,6 +31,12 @@ final class FtlabCli {
    */
   static Run runIn(Path workDir, Path localDir, String... args)
       throws IOException, InterruptedException {
+    return runIn(java.time.Duration.ofSeconds(120), workDir, localDir, args);
+  }
+
+  /** As {@link #runIn}, killed after {@code atMost} rather than 120 s (a soak runs longer). */
+  static Run runIn(java.time.Duration atMost, Path workDir, Path localDir, String... args)
+      throws IOException, InterruptedException {
     Path home = Path.of(System.getProperty("ftlab.home", "..")).toAbsolutePath().normalize();
     Path jar = home.resolve("client/target/ftlab-client.jar");
     List<String> cmd = new ArrayList<>();
@@ -48,9 +54,10 @@ final class FtlabCli {
     }
     pb.environment().put("FTLAB_LOCAL_DIR", localDir.toString());
     Process p = pb.start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+    if (!p.waitFor(atMost.toSeconds(), TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new AssertionError("ftlab " + String.join(" ", args) + " did not finish in 120 s");
+      throw new AssertionError(
+          "ftlab " + String.join(" ", args) + " did not finish in " + atMost.toSeconds() + " s");
     }
     Run run =
         new Run(

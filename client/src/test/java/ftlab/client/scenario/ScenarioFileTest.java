@@ -117,7 +117,7 @@ class ScenarioFileTest {
             "s.yaml line 4: load.rate must be between 0 and 100000, got -1",
             "s.yaml line 4: load.task must be mix, primes or echo, got 'pi'",
             "s.yaml line 6: do: 'explode' is not an action; one of stop, kill, pause, unpause,"
-                + " start, disconnect, connect, fault, heal, mode, scale, revoke, unrevoke, attack",
+                + " start, disconnect, connect, fault, heal, mode, scale, revoke, unrevoke, readmit, attack",
             "s.yaml line 7: at 45 s is not before the end of the run (30 s)",
             "s.yaml line 8: an action needs at: its time from the start (e.g. 10s)",
             "s.yaml line 8: kill needs target: the node or coordinator (e.g. node-3)",

@@ -114,6 +114,15 @@ final class SoakPlan {
 
   private SoakPlan() {}
 
+  /**
+   * How long the processes' memory is left to settle before it is judged: a quarter of the run,
+   * from 20 s to 2 minutes (a JVM's resident memory grows in its first minutes, as the collector
+   * sizes the heap, then stays flat: seen in every soak so far).
+   */
+  static long warmupSeconds(Duration duration) {
+    return Math.max(20, Math.min(120, duration.toSeconds() / 4));
+  }
+
   /** The phases' length: a minute, or a quarter of a short run. */
   static long phaseSeconds(Duration duration) {
     return Math.max(15, Math.min(60, duration.toSeconds() / 4));
@@ -323,7 +332,11 @@ final class SoakPlan {
     y.append("  - failed: 0\n");
     y.append("  - wrong: 0\n");
     y.append("  - false deaths: 0\n");
-    y.append("  - steady: {memory: 25%, threads: 5}\n");
+    y.append(
+        String.format(
+            Locale.ROOT,
+            "  - steady: {memory: 25%%, threads: 5, warmup: %s}%n",
+            seconds(warmupSeconds(s.duration()))));
     y.append("  - settled: true\n");
     return y.toString();
   }

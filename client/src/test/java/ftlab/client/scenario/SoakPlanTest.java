@@ -87,6 +87,13 @@ class SoakPlanTest {
     assertThat(scenario.expectations())
         .extracting(x -> x.getClass().getSimpleName())
         .containsExactly("Lost", "Count", "Count", "FalseDeaths", "Steady", "Settled");
+    assertThat(scenario.expectations().get(4))
+        .as("ten minutes: the memory is judged after two")
+        .isEqualTo(
+            new Scenario.Steady(
+                scenario.expectations().get(4).line(), 25, 5, Duration.ofMinutes(2)));
+    assertThat(SoakPlan.warmupSeconds(Duration.ofMinutes(2))).isEqualTo(30);
+    assertThat(SoakPlan.warmupSeconds(Duration.ofMinutes(1))).isEqualTo(20);
     // every fault is undone by the timeline itself, in order
     List<SoakPlan.Fault> faults = SoakPlan.faults(s);
     long breaking =

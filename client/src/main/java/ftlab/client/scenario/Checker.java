@@ -432,7 +432,7 @@ public final class Checker {
                 + suspicions
                 + " false "
                 + (suspicions == 1 ? "suspicion" : "suspicions")
-                + " (SUSPECT, recovered), "
+                + " (SUSPECT), "
                 + excused
                 + " DEAD under a fault");
     if (!deaths.isEmpty()) {

@@ -686,6 +686,10 @@ public final class ScenarioFile {
             if (target != Scenario.Target.LOCAL) {
               error(item, "steady needs target: local (the processes are sampled in /proc)");
             }
+            if (v instanceof ScalarNode && !"true".equals(text(v, kind, true))) {
+              error(
+                  v, "steady takes true (the defaults) or {memory: 25%, threads: 5, warmup: 20s}");
+            }
             Map<String, Node> f =
                 v instanceof ScalarNode
                     ? Map.of()

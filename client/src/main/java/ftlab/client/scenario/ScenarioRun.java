@@ -201,8 +201,13 @@ abstract class ScenarioRun {
     } finally {
       watch.stop();
       load.join(5_000); // its last outcomes, before the repeats are counted out
-      record(new History.Load(null, nowMs(), watch.sent()));
-      sampler.shutdownNow();
+      sampler.shutdownNow(); // no sample after the load's end
+      sampler.awaitTermination(2, TimeUnit.SECONDS);
+      try {
+        record(new History.Load(null, nowMs(), watch.sent()));
+      } catch (UncheckedIOException e) {
+        say.accept(e.getMessage());
+      }
       problems.flush();
       confirmers.shutdown();
       confirmers.awaitTermination(CONFIRM.toMillis() + 2_000, TimeUnit.MILLISECONDS);

@@ -41,6 +41,13 @@ final class SoakPlan {
   record Settings(
       long seed, Duration duration, int nodes, int coordinators, double rate, int concurrency) {
     Settings {
+      if (nodes > 50 || coordinators > 9) {
+        throw new IllegalArgumentException(
+            "a soak runs at most 50 nodes and 9 coordinators, got "
+                + nodes
+                + " and "
+                + coordinators);
+      }
       if (nodes < 4) {
         throw new IllegalArgumentException(
             "a soak needs at least 4 nodes (a vote of 3 and one to break), got " + nodes);
@@ -73,7 +80,14 @@ final class SoakPlan {
 
     /** Until when the member is of no use: its undoing, and the time it takes to settle. */
     long busyUntil() {
-      return to + (SoakPlan.kind(kind).restarts ? RESTART_SETTLE_S : HEAL_SETTLE_S);
+      Kind k = SoakPlan.kind(kind);
+      return to
+          + (k.restarts ? RESTART_SETTLE_S : k == Kind.LIE ? 1 + HEAL_SETTLE_S : HEAL_SETTLE_S);
+    }
+
+    /** When a liar is taken back ({@code readmit}, at every coordinator), or -1. */
+    long readmitAt() {
+      return kind.equals(Kind.LIE.word) ? to + 1 : -1;
     }
 
     /** Whether the member is busy at some moment of [a, b]. */
@@ -152,13 +166,33 @@ final class SoakPlan {
       Kind kind = pick(random, vote, coordinatorLimit > 0);
       long hold = kind == Kind.COORDINATOR_PAUSE ? 2 + random.nextInt(4) : 3 + random.nextInt(8);
       long to = Math.min(t + hold, phaseEnd - (kind == Kind.LIE ? 1 : 0));
-      if (to - t >= 2) {
+      long boundary = (t / phase + 1) * phase;
+      Fault probe = new Fault(t, to, kind.word, "");
+      long until = probe.busyUntil();
+      if (to - t >= 2
+          // a restarted coordinator must answer by the switch, or it misses it
+          && (kind != Kind.COORDINATOR_KILL || until <= boundary)) {
         long from = t;
-        long busyNodes = faults.stream().filter(f -> f.node() && f.overlaps(from, to + 1)).count();
+        long busyNodes = faults.stream().filter(f -> f.node() && f.overlaps(from, until)).count();
         long busyCoordinators =
-            faults.stream().filter(f -> !f.node() && f.overlaps(from, to + 1)).count();
+            faults.stream().filter(f -> !f.node() && f.overlaps(from, until)).count();
         boolean room =
             kind.onCoordinator() ? busyCoordinators < coordinatorLimit : busyNodes < nodeLimit;
+        if (kind == Kind.LIE) {
+          // one liar at a time (two liars give the same wrong answer and can outvote the one
+          // honest node of a vote of 3), and every coordinator up to take it back
+          room &=
+              faults.stream()
+                  .noneMatch(
+                      f ->
+                          (f.kind().equals(Kind.LIE.word) && f.overlaps(from, until))
+                              || (!f.node()
+                                  && f.from() <= probe.readmitAt()
+                                  && f.busyUntil() >= probe.readmitAt()));
+        }
+        if (kind.onCoordinator()) { // no coordinator broken when a liar is taken back
+          room &= faults.stream().noneMatch(f -> f.readmitAt() >= from && f.readmitAt() <= until);
+        }
         if (room) {
           List<String> free = new ArrayList<>();
           int count = kind.onCoordinator() ? s.coordinators() : s.nodes();
@@ -166,7 +200,7 @@ final class SoakPlan {
           for (int i = kind.restarts ? 2 : 1; i <= count; i++) {
             String member = prefix + i;
             if (faults.stream()
-                .noneMatch(f -> f.target().equals(member) && f.overlaps(from, to + 1))) {
+                .noneMatch(f -> f.target().equals(member) && f.overlaps(from, until))) {
               free.add(member);
             }
           }

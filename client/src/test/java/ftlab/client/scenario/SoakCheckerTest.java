@@ -99,7 +99,7 @@ class SoakCheckerTest {
         .extracting(Checker.Verdict::figures)
         .containsExactly(
             "100 sent, 100 ended",
-            "0 false deaths, 0 false suspicions (SUSPECT, recovered), 3 DEAD under a fault",
+            "0 false deaths, 0 false suspicions (SUSPECT), 3 DEAD under a fault",
             "3 processes lived half the run or more; most grown: node-1 memory +1% (97 -> 98"
                 + " MB), coordinator-1 threads +0 (40 -> 40); not judged (lived less than half the"
                 + " run): node-5",
@@ -138,7 +138,7 @@ class SoakCheckerTest {
     assertThat(v.met()).isFalse();
     assertThat(v.figures())
         .isEqualTo(
-            "1 false death, 1 false suspicion (SUSPECT, recovered), 3 DEAD under a fault; the"
+            "1 false death, 1 false suspicion (SUSPECT), 3 DEAD under a fault; the"
                 + " first: node-2 DEAD at coordinator-1 at 70.0 s (no heartbeat for 612 ms)");
   }
 
@@ -175,6 +175,58 @@ class SoakCheckerTest {
     Checker.Verdict v = verdict(events, Scenario.Steady.class);
     assertThat(v.met()).isFalse();
     assertThat(v.figures()).contains("no samples in the history");
+  }
+
+  @Test
+  void processesThatLivedTooLittleOfTheRunAreNotJudged() throws Exception {
+    List<History.Event> events = run();
+    events.removeIf(e -> e instanceof History.Sample p && !p.member().equals("node-5"));
+    Checker.Verdict v = verdict(events, Scenario.Steady.class);
+    assertThat(v.met()).isFalse();
+    assertThat(v.figures()).isEqualTo("no process was sampled for half the run or more");
+  }
+
+  @Test
+  void theSoaksExpectationsAreReadWithTheirDefaultsAndMistakes() throws Exception {
+    Scenario s =
+        ScenarioFile.parse(
+            "x.yaml",
+            """
+            name: x
+            duration: 60s
+            expect:
+              - false deaths: {grace: 5s}
+              - steady: true
+              - lost: 2
+            """);
+    assertThat(s.expectations())
+        .containsExactly(
+            new Scenario.FalseDeaths(4, 0, java.time.Duration.ofSeconds(5)),
+            new Scenario.Steady(5, 25, 5, java.time.Duration.ofSeconds(20)),
+            new Scenario.Lost(6, 2));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                ScenarioFile.parse(
+                    "y.yaml",
+                    """
+                    name: y
+                    target: compose
+                    duration: 60s
+                    expect:
+                      - steady: false
+                      - settled: no
+                    """))
+        .isInstanceOf(ScenarioFile.Invalid.class)
+        .satisfies(
+            e ->
+                assertThat(((ScenarioFile.Invalid) e).errors())
+                    .containsExactly(
+                        "y.yaml line 5: steady needs target: local (the processes are sampled in"
+                            + " /proc)",
+                        "y.yaml line 5: steady takes true (the defaults) or {memory: 25%, threads:"
+                            + " 5, warmup: 20s}",
+                        "y.yaml line 6: settled takes true (every node ALIVE at every coordinator"
+                            + " at the end)"));
   }
 
   @Test

@@ -59,7 +59,29 @@ class SoakPlanTest {
       // at every second of the fault and of its settling: at most nodes - 3 nodes and
       // coordinators - 1 coordinators broken or settling, and no member broken twice (a restarted
       // one is not broken again before it had time to start)
-      long settle = List.of("kill", "stop", "crash", "coordinator kill").contains(f.kind()) ? 8 : 2;
+      long settle =
+          List.of("kill", "stop", "crash", "coordinator kill").contains(f.kind())
+              ? 8
+              : f.kind().equals("lie") ? 3 : 2;
+      if (f.kind().equals("coordinator kill")) {
+        assertThat(f.busyUntil())
+            .as(where + f + " answers again by the mode switch")
+            .isLessThanOrEqualTo(phaseEnd);
+      }
+      if (f.kind().equals("lie")) {
+        assertThat(
+                faults.stream()
+                    .filter(g -> g != f && g.kind().equals("lie"))
+                    .filter(g -> g.overlaps(f.from(), f.busyUntil())))
+            .as(where + f + ": one liar at a time")
+            .isEmpty();
+        assertThat(
+                faults.stream()
+                    .filter(g -> !g.node())
+                    .filter(g -> g.overlaps(f.readmitAt(), f.readmitAt())))
+            .as(where + f + ": every coordinator up when the liar is taken back")
+            .isEmpty();
+      }
       assertThat(f.busyUntil()).as(where + f).isEqualTo(f.to() + settle);
       for (long t = f.from(); t <= f.busyUntil(); t++) {
         long at = t;

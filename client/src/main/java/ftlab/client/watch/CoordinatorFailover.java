@@ -85,6 +85,8 @@ final class CoordinatorFailover {
     }
   }
 
+  private static final String NOT_TRIED = "no coordinator was tried";
+
   /** One request's tries, round after round: each round asks every coordinator once, in order. */
   private final class Trial {
     private final SubmitRequest request;
@@ -92,7 +94,7 @@ final class CoordinatorFailover {
     private final long deadline = start + requestTimeout.toNanos();
     private final long perAttempt;
     private final TriedCoordinators failures = new TriedCoordinators();
-    private String lastError = "no coordinator was tried";
+    private String lastError = NOT_TRIED;
     private String lastCoordinator = coordinators.address(0);
     private int fullRounds;
     private String lastFull;
@@ -125,6 +127,14 @@ final class CoordinatorFailover {
           return Optional.of(end(answer, null));
         } catch (StatusRuntimeException e) {
           Status status = Failures.normalize(e.getStatus());
+          if (remaining < perAttempt
+              && status.getCode() == Status.Code.DEADLINE_EXCEEDED
+              && !lastError.equals(NOT_TRIED)) {
+            // the request's own deadline cut this try short: what the coordinators said before
+            // is the reason, not our clock
+            lastError += " (then no answer before the request's deadline)";
+            return Optional.of(gaveUp());
+          }
           lastError = Coordinators.explain(status);
           if (!Failures.isRetryable(status)) { // another coordinator would fail the same way
             return Optional.of(end(null, lastError));

@@ -416,19 +416,7 @@ abstract class ScenarioRun {
    */
   private Confirmation revoke(Action a, Coordinators coordinators) {
     boolean undo = a.verb() == Scenario.Verb.UNREVOKE;
-    List<Integer> told = new ArrayList<>();
-    List<String> refusals = new ArrayList<>();
-    for (int i = 0; i < coordinators.size(); i++) {
-      try {
-        coordinators.revoke(i, a.target(), undo);
-        told.add(i);
-      } catch (StatusRuntimeException e) {
-        refusals.add(coordinators.address(i) + ": " + Coordinators.explain(e));
-      }
-    }
-    if (told.isEmpty()) {
-      throw new IllegalStateException("no coordinator did it: " + String.join("; ", refusals));
-    }
+    List<Integer> told = atEach(coordinators, i -> coordinators.revoke(i, a.target(), undo), null);
     return () ->
         seenAtEach(
             coordinators,
@@ -443,23 +431,11 @@ abstract class ScenarioRun {
    * QUARANTINED says so, and that is fine); seen when none of them has it QUARANTINED.
    */
   private Confirmation readmit(Action a, Coordinators coordinators) {
-    List<Integer> told = new ArrayList<>();
-    List<String> refusals = new ArrayList<>();
-    for (int i = 0; i < coordinators.size(); i++) {
-      try {
-        coordinators.readmit(i, a.target());
-        told.add(i);
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
-          told.add(i); // not quarantined there
-        } else {
-          refusals.add(coordinators.address(i) + ": " + Coordinators.explain(e));
-        }
-      }
-    }
-    if (told.isEmpty()) {
-      throw new IllegalStateException("no coordinator did it: " + String.join("; ", refusals));
-    }
+    List<Integer> told =
+        atEach(
+            coordinators,
+            i -> coordinators.readmit(i, a.target()),
+            io.grpc.Status.Code.FAILED_PRECONDITION); // not quarantined there
     return () ->
         seenAtEach(
             coordinators,
@@ -472,6 +448,34 @@ abstract class ScenarioRun {
                                 && n.getState() == ftlab.proto.NodeState.QUARANTINED),
             true,
             "do not have " + a.target() + " QUARANTINED");
+  }
+
+  /**
+   * Makes a call at every coordinator; returns those that did it, or refused it with {@code
+   * doneAnyway} (null: none); throws, with each refusal, if none did.
+   */
+  private static List<Integer> atEach(
+      Coordinators coordinators,
+      java.util.function.IntConsumer call,
+      io.grpc.Status.Code doneAnyway) {
+    List<Integer> told = new ArrayList<>();
+    List<String> refusals = new ArrayList<>();
+    for (int i = 0; i < coordinators.size(); i++) {
+      try {
+        call.accept(i);
+        told.add(i);
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == doneAnyway) {
+          told.add(i);
+        } else {
+          refusals.add(coordinators.address(i) + ": " + Coordinators.explain(e));
+        }
+      }
+    }
+    if (told.isEmpty()) {
+      throw new IllegalStateException("no coordinator did it: " + String.join("; ", refusals));
+    }
+    return told;
   }
 
   /** The faults an in-app fault action sets ({@code fault: slow, delay_ms: 200, fraction: 0.5}). */

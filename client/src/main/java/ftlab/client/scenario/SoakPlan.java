@@ -20,11 +20,15 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>at most {@code nodes - 3} nodes are broken at once (a vote of 3 always finds 3 that work),
- *       and at most {@code coordinators - 1} coordinators;
- *   <li>no fault spans a mode switch: each ends {@link #MARGIN} before the phase does (a restarted
- *       coordinator comes back in its default mode, failover, and a mode switch reaches only the
- *       coordinators that answer); coordinators are restarted in failover phases only, and nodes
- *       lie in vote phases only (a lie in failover mode reaches the client: lab 6 shows that);
+ *       and at most {@code coordinators - 1} coordinators; a member counts as broken until {@link
+ *       Fault#busyUntil}: its undoing, and {@link #RESTART_SETTLE_S} more after a restart;
+ *   <li>no fault spans a mode switch: each ends {@link #MARGIN} before the phase does, and a killed
+ *       coordinator answers again by the switch (a restarted coordinator comes back in its default
+ *       mode, failover, and a mode switch reaches only the coordinators that answer); coordinators
+ *       are restarted in failover phases only;
+ *   <li>nodes lie in vote phases only (a lie in failover mode reaches the client: lab 6 shows
+ *       that), one at a time (two liars give the same wrong answer), each readmitted a second after
+ *       its healing, when no coordinator is broken;
  *   <li>node-1 and coordinator-1 may be paused and faulted but are never restarted, so that at
  *       least one node and one coordinator are followed over the whole run ({@code steady});
  *   <li>the last {@link #QUIET} is free of faults: everything undone, the cluster settles.

@@ -397,7 +397,7 @@ public final class LocalCluster {
    * Starts one member again with its recorded command line (after {@code kill -9}, a crash or
    * {@code ftlab local stop}). Refuses if it is still running.
    */
-  public Member start(String name) {
+  public synchronized Member start(String name) {
     List<Member> members = new ArrayList<>(members());
     for (int i = 0; i < members.size(); i++) {
       Member m = members.get(i);
@@ -415,6 +415,206 @@ public final class LocalCluster {
     }
     throw new IllegalArgumentException(
         "no member named '" + name + "' in the local cluster (see 'ftlab local ps')");
+  }
+
+  /** The nodes recorded now, by their number: node-1, node-2, ... */
+  public List<Member> nodes() {
+    return members().stream()
+        .filter(m -> m.role().equals(Member.NODE))
+        .sorted(java.util.Comparator.comparingInt(LocalCluster::number))
+        .toList();
+  }
+
+  private static int number(Member m) {
+    return Integer.parseInt(m.name().substring(m.name().lastIndexOf('-') + 1));
+  }
+
+  /**
+   * Adds nodes to the running cluster up to {@code count} in all: node-(k+1) to node-count, each
+   * started as node-1 was (the same jar, coordinators, capacity and settings; with mutual TLS a
+   * certificate of its own from the lab's authority), on the ports after node-1's. They join by
+   * heartbeat: nobody else is told. Returns the nodes started (none if there are that many).
+   *
+   * @throws IllegalArgumentException beyond 50 nodes, or if no node-1 is recorded to copy
+   * @throws IllegalStateException if a port is taken
+   */
+  public synchronized List<Member> addNodes(int count) {
+    if (count > MAX_NODES) {
+      throw new IllegalArgumentException(
+          "a local cluster has at most " + MAX_NODES + " nodes, asked for " + count);
+    }
+    List<Member> members = new ArrayList<>(members());
+    List<Member> nodes = nodes();
+    Member first =
+        nodes.stream()
+            .filter(m -> number(m) == 1)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "no node-1 in the local cluster to start new nodes like (see 'ftlab"
+                            + " local ps')"));
+    int highest = nodes.isEmpty() ? 0 : number(nodes.get(nodes.size() - 1));
+    boolean metrics = !first.metricsUrl().equals("-");
+    // every port first: a cluster is not left half scaled for want of the last one
+    for (int i = highest + 1; i <= count; i++) {
+      int port = first.port() + i - 1;
+      for (int p : metrics ? List.of(port, port + LocalLayout.HTTP_PORT_OFFSET) : List.of(port)) {
+        boolean recorded = members.stream().anyMatch(m -> m.port() == p);
+        if (recorded || !LocalLayout.isFree(p)) {
+          throw new IllegalStateException(
+              "port " + p + " on 127.0.0.1, where node-" + i + " would listen, is already in use");
+        }
+      }
+    }
+    List<Member> added = new ArrayList<>();
+    for (int i = highest + 1; i <= count; i++) {
+      String name = "node-" + i;
+      int port = first.port() + i - 1;
+      List<String> cmd = new ArrayList<>(first.command());
+      set(cmd, "--id", name);
+      set(cmd, "--port", Integer.toString(port));
+      if (metrics) {
+        set(cmd, "--http-port", Integer.toString(port + LocalLayout.HTTP_PORT_OFFSET));
+      }
+      if (cmd.contains("--tls-dir")) {
+        issue(Path.of(cmd.get(cmd.indexOf("--tls-dir") + 1)), name);
+      }
+      try {
+        Files.deleteIfExists(logFile(name)); // a new node starts a new log
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete the old log of " + name, e);
+      }
+      Member m = launch(new Member(name, Member.NODE, 0, 0, port, cmd));
+      added.add(m);
+      members.add(m);
+      save(members);
+    }
+    return added;
+  }
+
+  /** The most nodes a local cluster has (as {@link LocalLayout}). */
+  public static final int MAX_NODES = 50;
+
+  private static void set(List<String> cmd, String flag, String value) {
+    int i = cmd.indexOf(flag);
+    if (i < 0 || i + 1 >= cmd.size()) {
+      throw new IllegalStateException("node-1's recorded command has no " + flag);
+    }
+    cmd.set(i + 1, value);
+  }
+
+  /** A certificate for a new node from the lab's authority in {@code dir}. */
+  private static void issue(Path dir, String name) {
+    try {
+      LabCertificates.openOrCreate(dir, Duration.ofDays(3650))
+          .issue(new Identity(Role.NODE, name), Duration.ofDays(30));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot make " + name + "'s certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Begins to take the nodes beyond the first {@code count} (the highest numbers) away, as {@code
+   * ftlab local down} stops them: SIGTERM, so that each says goodbye (LEFT) and finishes the tasks
+   * it holds (SIGCONT too, in case it is paused), all at once. Returns them; {@link #forget} waits
+   * for them (SIGKILL after its grace) and drops them from the cluster. At least one node stays.
+   */
+  public synchronized List<Member> terminateNodesBeyond(int count) {
+    if (count < 1) {
+      throw new IllegalArgumentException(
+          "a local cluster keeps at least 1 node ('ftlab local down' stops them all), asked for "
+              + count);
+    }
+    List<Member> beyond = nodes().stream().filter(m -> number(m) > count).toList();
+    for (Member m : beyond) {
+      MemberProcess.handle(m)
+          .ifPresent(
+              h -> {
+                h.destroy();
+                MemberProcess.signal(m.pid(), "CONT");
+              });
+    }
+    return beyond;
+  }
+
+  /**
+   * Waits up to {@code grace} for these members to exit (SIGKILL after it), then removes them from
+   * the state file. Returns those that were still running when it began waiting.
+   */
+  public List<Member> forget(List<Member> leaving, Duration grace) throws InterruptedException {
+    List<Member> stopped = stop(leaving, grace);
+    synchronized (this) {
+      List<String> names = leaving.stream().map(Member::name).toList();
+      save(members().stream().filter(m -> !names.contains(m.name())).toList());
+    }
+    return stopped;
+  }
+
+  /**
+   * Waits until every coordinator sees each of these nodes ALIVE (a new node's first heartbeat).
+   * Fails early, with the end of its log, if one exits.
+   *
+   * @return how long it took
+   */
+  public Duration awaitAlive(List<String> nodes, Duration timeout) throws InterruptedException {
+    long start = System.nanoTime();
+    AtomicReference<String> waitingFor = new AtomicReference<>("no look yet");
+    try (Coordinators coordinators =
+        new Coordinators(coordinatorAddresses(), credentials("client"))) {
+      boolean alive =
+          Poll.untilTrue(
+              timeout,
+              Duration.ofMillis(50),
+              () -> {
+                for (Member m : members()) {
+                  if (nodes.contains(m.name())
+                      && MemberProcess.status(m) == MemberProcess.ProcessStatus.EXITED) {
+                    throw new IllegalStateException(
+                        m.name()
+                            + " exited while starting; the end of its log:\n"
+                            + tail(m.name(), 15));
+                  }
+                }
+                waitingFor.set(notAlive(coordinators, nodes));
+                return waitingFor.get() == null;
+              });
+      if (!alive) {
+        throw new IllegalStateException(
+            "not every coordinator saw the new nodes ALIVE within "
+                + timeout.toSeconds()
+                + " s"
+                + ": "
+                + waitingFor.get()
+                + " (logs are in "
+                + stateDir.resolve("logs")
+                + ")");
+      }
+    }
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  /** Which coordinator does not see which of these nodes ALIVE yet, or null. */
+  private static String notAlive(Coordinators coordinators, List<String> nodes) {
+    for (int i = 0; i < coordinators.size(); i++) {
+      ClusterView view;
+      try {
+        view = coordinators.view(i, 1_000);
+      } catch (StatusRuntimeException e) {
+        return "coordinator at " + coordinators.address(i) + " is not answering";
+      }
+      List<String> alive =
+          view.getNodesList().stream()
+              .filter(n -> n.getState() == NodeState.ALIVE)
+              .map(n -> n.getNodeId())
+              .toList();
+      List<String> missing = nodes.stream().filter(n -> !alive.contains(n)).toList();
+      if (!missing.isEmpty()) {
+        return view.getCoordinatorId() + " does not see " + String.join(", ", missing) + " ALIVE";
+      }
+    }
+    return null;
   }
 
   /**

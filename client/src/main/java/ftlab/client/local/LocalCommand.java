@@ -22,6 +22,7 @@ import picocli.CommandLine.Parameters;
       LocalCommand.Up.class,
       LocalCommand.Ps.class,
       LocalCommand.Start.class,
+      LocalCommand.Scale.class,
       LocalCommand.Down.class
     })
 public final class LocalCommand implements Runnable {
@@ -108,13 +109,17 @@ public final class LocalCommand implements Runnable {
               coordinators, nodes, basePort, nodeBasePort, capacity, heartbeatIntervalMs);
       LocalCluster cluster = cluster(true);
       System.out.printf(
-          "starting %d coordinators and %d nodes (logs in %s)%n",
-          coordinators, nodes, cluster.stateDir().resolve("logs"));
+          "starting %d coordinator%s and %d node%s (logs in %s)%n",
+          coordinators,
+          coordinators == 1 ? "" : "s",
+          nodes,
+          nodes == 1 ? "" : "s",
+          cluster.stateDir().resolve("logs"));
       long start = System.nanoTime();
       List<Member> members = cluster.up(layout, tls, timeout, System.out::println);
       System.out.printf(
-          "cluster ready in %.1f s: every coordinator sees %d nodes ALIVE and answers%n",
-          (System.nanoTime() - start) / 1e9, nodes);
+          "cluster ready in %.1f s: every coordinator sees %s ALIVE and answers%n",
+          (System.nanoTime() - start) / 1e9, nodes == 1 ? "its node" : nodes + " nodes");
       System.out.print(Ps.table(members));
       System.out.println();
       String d = dir == null ? "" : " --dir " + dir;
@@ -136,6 +141,7 @@ public final class LocalCommand implements Runnable {
       String[] faults = {"kill -9 PID, kill -STOP PID / kill -CONT PID, kill PID", "(faults)"};
       next.add(faults);
       next.add(new String[] {me + " local start" + d + " NAME", "(start a stopped member again)"});
+      next.add(new String[] {me + " local scale" + d + " N", "(add nodes, or take some away)"});
       next.add(new String[] {me + " local down" + d, "(stop everything)"});
       // the faults line is too long to set the others' width: it keeps its own
       int width =
@@ -200,6 +206,78 @@ public final class LocalCommand implements Runnable {
     public Integer call() {
       Member m = cluster(false).start(name);
       System.out.printf("started %s again: PID %d, port %d%n", m.name(), m.pid(), m.port());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "scale",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Add nodes to the running cluster, or take the newest away, until it has NODES.",
+        "New nodes start like node-1 (its settings, the next ports) and join by heartbeat;"
+            + " nodes taken away stop gracefully: each says goodbye (LEFT) and finishes its"
+            + " tasks. Run it under load ('ftlab watch' in another terminal) to see the shares"
+            + " and the answers per second change."
+      })
+  static final class Scale extends Where implements Callable<Integer> {
+    @Parameters(paramLabel = "NODES", description = "How many nodes the cluster has after (1-50).")
+    int count;
+
+    @Option(
+        names = "--timeout",
+        defaultValue = "60s",
+        converter = DurationConverter.class,
+        description =
+            "How long to wait for every coordinator to see the new nodes ALIVE. Default:"
+                + " ${DEFAULT-VALUE}.")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+      LocalCluster cluster = cluster(false);
+      List<Member> nodes = cluster.nodes();
+      if (nodes.isEmpty()) {
+        throw new IllegalStateException(
+            "no local cluster in " + cluster.stateDir() + " (start one with 'ftlab local up')");
+      }
+      if (count == nodes.size()) {
+        System.out.printf("the local cluster has %d nodes already: nothing to do%n", count);
+        return 0;
+      }
+      if (count > nodes.size()) {
+        long start = System.nanoTime();
+        List<Member> added = cluster.addNodes(count);
+        List<String> names = added.stream().map(Member::name).toList();
+        for (Member m : added) {
+          System.out.printf("started %s: PID %d, port %d%n", m.name(), m.pid(), m.port());
+        }
+        cluster.awaitAlive(names, timeout);
+        System.out.printf(
+            "every coordinator sees %s ALIVE after %.1f s: %s by heartbeat; the cluster has"
+                + " %d nodes%n",
+            String.join(", ", names),
+            (System.nanoTime() - start) / 1e9,
+            names.size() == 1 ? "it joined" : "they joined",
+            cluster.nodes().size());
+        return 0;
+      }
+      System.out.printf(
+          "stopping the nodes after node-%d gracefully (SIGTERM: each says goodbye and finishes"
+              + " its tasks)%n",
+          count);
+      long start = System.nanoTime();
+      List<Member> leaving = cluster.terminateNodesBeyond(count);
+      List<Member> running = cluster.forget(leaving, Duration.ofSeconds(10));
+      for (Member m : leaving) {
+        System.out.printf(
+            "%s %s (PID %d)%n",
+            running.contains(m) ? "stopped" : "removed (not running)", m.name(), m.pid());
+      }
+      int left = cluster.nodes().size();
+      System.out.printf(
+          "done in %.1f s; the cluster has %d node%s%n",
+          (System.nanoTime() - start) / 1e9, left, left == 1 ? "" : "s");
       return 0;
     }
   }

@@ -45,9 +45,7 @@ final class LocalScenarioRun extends ScenarioRun {
   @Override
   void checkTimeline() {
     for (Action a : scenario.timeline()) {
-      if (a.verb() == Scenario.Verb.DISCONNECT
-          || a.verb() == Scenario.Verb.CONNECT
-          || a.verb() == Scenario.Verb.SCALE) {
+      if (a.verb() == Scenario.Verb.DISCONNECT || a.verb() == Scenario.Verb.CONNECT) {
         throw new IllegalArgumentException(
             "line "
                 + a.line()
@@ -64,10 +62,12 @@ final class LocalScenarioRun extends ScenarioRun {
     LocalLayout layout = LocalLayout.onFreePorts(scenario.coordinators(), scenario.nodes(), 4);
     say.accept(
         String.format(
-            "starting %d coordinators (ports %d...) and %d nodes (ports %d...) in %s",
+            "starting %d coordinator%s (ports %d...) and %d node%s (ports %d...) in %s",
             scenario.coordinators(),
+            scenario.coordinators() == 1 ? "" : "s",
             layout.coordinatorBasePort(),
             scenario.nodes(),
+            scenario.nodes() == 1 ? "" : "s",
             layout.nodeBasePort(),
             cluster.stateDir()));
     List<Member> members = cluster.up(layout, scenario.tls(), Duration.ofSeconds(120), say);
@@ -109,6 +109,8 @@ final class LocalScenarioRun extends ScenarioRun {
         return fault(a, coordinators);
       case ATTACK:
         return attack(a, coordinators);
+      case SCALE:
+        return scale(Integer.parseInt(a.args().get("nodes")));
       case HEAL:
         try (NodeAdmin admin = nodeAdmin(a.target())) {
           admin.heal();
@@ -118,6 +120,44 @@ final class LocalScenarioRun extends ScenarioRun {
       default:
         throw new IllegalArgumentException(a.verb().word() + " needs the compose lab");
     }
+  }
+
+  /** How long new nodes may take to be ALIVE everywhere: JVMs starting on a busy machine. */
+  private static final Duration JOIN = Duration.ofSeconds(30);
+
+  /**
+   * {@code ftlab local scale N}: new nodes are started like node-1 and seen once every coordinator
+   * has each ALIVE (their first heartbeat); the newest nodes beyond N get SIGTERM and are seen once
+   * they exited (gracefully: each said goodbye and finished its tasks; SIGKILL after 10 s).
+   */
+  private Confirmation scale(int n) {
+    int before = cluster.nodes().size();
+    if (n > before) {
+      List<Member> added = cluster.addNodes(n);
+      List<String> names = added.stream().map(Member::name).toList();
+      return () -> {
+        cluster.awaitAlive(names, JOIN);
+        return Optional.of(String.join(", ", names) + " ALIVE at every coordinator");
+      };
+    }
+    if (n < before) {
+      List<Member> leaving = cluster.terminateNodesBeyond(n);
+      List<String> names = leaving.stream().map(Member::name).toList();
+      paused.removeAll(names);
+      faulted.removeAll(names);
+      return () -> {
+        cluster.forget(leaving, Duration.ofSeconds(10));
+        return Optional.of(
+            String.join(", ", names)
+                + " stopped"
+                + " ("
+                + n
+                + " node"
+                + (n == 1 ? "" : "s")
+                + " left)");
+      };
+    }
+    return () -> Optional.of("the cluster has " + n + " nodes already");
   }
 
   private Confirmation fault(Action a, Coordinators coordinators) {

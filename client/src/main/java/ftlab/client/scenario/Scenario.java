@@ -43,9 +43,16 @@ public record Scenario(
     }
   }
 
-  /** The checked client load, as {@code ftlab watch} sends it. */
+  /**
+   * The checked client load, as {@code ftlab watch} sends it.
+   *
+   * @param echoMs an echo task's longest wait: each waits 0 to this ({@code watch --echo-delay-ms})
+   */
   public record Load(
-      double rate, int concurrency, String task, Optional<String> mode, int replicas) {}
+      double rate, int concurrency, String task, Optional<String> mode, int replicas, int echoMs) {
+    /** An echo's longest wait unless the file says: short, so that echoes are mostly network. */
+    public static final int ECHO_MS = 20;
+  }
 
   /** What an action does. */
   public enum Verb {
@@ -59,7 +66,9 @@ public record Scenario(
     FAULT("inject an in-app fault into a node (freeze, mute, slow, lie, crash)"),
     HEAL("lift a node's in-app faults"),
     MODE("switch the coordinators' redundancy mode"),
-    SCALE("scale the pool service to N nodes (compose only)"),
+    SCALE(
+        "add nodes or take some away: the pool service to N nodes (compose), the cluster to N"
+            + " nodes (local)"),
     REVOKE("revoke a member's certificate at every coordinator (mutual TLS: cluster tls: true)"),
     UNREVOKE("take a revocation back (ftlab revoke --undo)"),
     READMIT("take a QUARANTINED node back at every coordinator (ftlab readmit)"),

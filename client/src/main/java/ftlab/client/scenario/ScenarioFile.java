@@ -219,6 +219,22 @@ public final class ScenarioFile {
       choices.put(
           "any coordinator", "coordinator-" + (1 + random.nextInt(Math.max(1, coordinatorCount))));
       List<Action> timeline = timeline(fields.get("timeline"), duration);
+      for (Action a : timeline) {
+        if (a.verb() == Verb.SCALE) {
+          boolean compose = target == Scenario.Target.COMPOSE;
+          if (compose && a.args().containsKey("nodes")) {
+            error(
+                a.line(),
+                "the compose lab scales its pool service (pool: N, the nodes beyond node-1 to"
+                    + " node-5); nodes: N is for a local cluster");
+          } else if (!compose && a.args().containsKey("pool")) {
+            error(
+                a.line(),
+                "a local cluster has no pool service: scale it with nodes: N (the nodes it has"
+                    + " after)");
+          }
+        }
+      }
       if (target == Scenario.Target.COMPOSE) {
         for (Action a : timeline) {
           if (a.verb() == Verb.ATTACK || a.verb() == Verb.REVOKE || a.verb() == Verb.UNREVOKE) {
@@ -268,10 +284,10 @@ public final class ScenarioFile {
 
     private Scenario.Load load(Node node) {
       if (node == null) {
-        return new Scenario.Load(20, 4, "mix", Optional.empty(), 0);
+        return new Scenario.Load(20, 4, "mix", Optional.empty(), 0, Scenario.Load.ECHO_MS);
       }
       Map<String, Node> l =
-          mapping(node, Set.of("rate", "concurrency", "task", "mode", "replicas"));
+          mapping(node, Set.of("rate", "concurrency", "task", "mode", "replicas", "echo"));
       double rate = decimal(l.get("rate"), "load.rate", 0, 100_000, 20);
       int concurrency = (int) number(l.get("concurrency"), "load.concurrency", 1, 1_000, 4);
       String task = "mix";
@@ -292,7 +308,23 @@ public final class ScenarioFile {
         mode = Optional.of(m);
       }
       int replicas = (int) number(l.get("replicas"), "load.replicas", 0, 9, 0);
-      return new Scenario.Load(rate, concurrency, task, mode, replicas);
+      int echoMs = Scenario.Load.ECHO_MS;
+      if (l.get("echo") != null) {
+        Duration echo = duration(l.get("echo"), "load.echo");
+        if (echo.toMillis() > ftlab.task.Tasks.MAX_ECHO_DELAY_MS) {
+          error(
+              l.get("echo"),
+              "load.echo must be at most "
+                  + Durations.words(Duration.ofMillis(ftlab.task.Tasks.MAX_ECHO_DELAY_MS))
+                  + ", got "
+                  + Durations.words(echo));
+        }
+        if (task.equals("primes")) {
+          error(l.get("echo"), "load.echo is the echo tasks' longest wait: task primes has none");
+        }
+        echoMs = (int) Math.min(echo.toMillis(), ftlab.task.Tasks.MAX_ECHO_DELAY_MS);
+      }
+      return new Scenario.Load(rate, concurrency, task, mode, replicas, echoMs);
     }
 
     private List<Action> timeline(Node node, Duration duration) {
@@ -320,6 +352,7 @@ public final class ScenarioFile {
                     "mode",
                     "replicas",
                     "pool",
+                    "nodes",
                     "attack",
                     "as"));
         if (a.isEmpty()) {
@@ -395,12 +428,13 @@ public final class ScenarioFile {
           switch (verb) {
             case FAULT -> Set.of("fault", "delay", "fraction");
             case MODE -> Set.of("mode", "replicas");
-            case SCALE -> Set.of("pool");
+            case SCALE -> Set.of("pool", "nodes");
             case ATTACK -> Set.of("attack", "as");
             default -> Set.of();
           };
       for (String key :
-          List.of("fault", "delay", "fraction", "mode", "replicas", "pool", "attack", "as")) {
+          List.of(
+              "fault", "delay", "fraction", "mode", "replicas", "pool", "nodes", "attack", "as")) {
         if (a.get(key) != null && !allowed.contains(key)) {
           error(a.get(key), verb.word() + " takes no " + key + ":");
         }
@@ -445,10 +479,21 @@ public final class ScenarioFile {
         }
         case ATTACK -> attack(a, item, args);
         case SCALE -> {
-          if (a.get("pool") == null) {
-            error(item, "scale needs pool: the number of pool nodes (e.g. 2)");
-          } else {
+          if (a.get("pool") == null && a.get("nodes") == null) {
+            error(
+                item,
+                "scale needs nodes: the number of nodes after (local, e.g. 3) or pool: the"
+                    + " number of pool nodes (compose, e.g. 2)");
+          } else if (a.get("pool") != null && a.get("nodes") != null) {
+            error(item, "scale takes nodes: (local) or pool: (compose), not both");
+          } else if (a.get("pool") != null) {
             args.put("pool", String.valueOf(number(a.get("pool"), "pool", 0, 20, 0)));
+          } else {
+            args.put(
+                "nodes",
+                String.valueOf(
+                    number(
+                        a.get("nodes"), "nodes", 1, ftlab.client.local.LocalCluster.MAX_NODES, 1)));
           }
         }
         default -> {}

@@ -203,8 +203,8 @@ public final class ScenarioReport {
           height - 43);
       g.drawString(
           "shaded: from the action that broke a member to the one that mended it; triangles: a"
-              + " node's state changed at a coordinator (red DEAD, amber SUSPECT, green ALIVE, grey"
-              + " LEFT)",
+              + " node's state changed at a coordinator (red DEAD, amber SUSPECT, green ALIVE or"
+              + " joined, grey LEFT)",
           8,
           height - 26);
       // throughput per second, on the right axis
@@ -242,7 +242,7 @@ public final class ScenarioReport {
       }
       // membership transitions: a mark under the plot, red for DEAD, amber SUSPECT, green ALIVE
       for (History.Event e : events) {
-        if (e instanceof History.Transition t && !t.from().isEmpty() && t.atMs() >= 0) {
+        if (e instanceof History.Transition t && shown(t) && t.atMs() >= 0) {
           g.setColor(
               switch (t.to()) {
                 case "DEAD", "QUARANTINED" -> FAILED;
@@ -367,7 +367,7 @@ public final class ScenarioReport {
     h.append("</table>\n<h2>Membership transitions</h2>\n<table><tr><th>at</th>")
         .append("<th>coordinator</th><th>node</th><th>from</th><th>to</th><th>why</th></tr>\n");
     for (History.Event e : events) {
-      if (e instanceof History.Transition t && !t.from().isEmpty()) {
+      if (e instanceof History.Transition t && shown(t)) {
         h.append(
             String.format(
                 Locale.ROOT,
@@ -375,7 +375,7 @@ public final class ScenarioReport {
                 t.atMs() / 1e3,
                 esc(t.coordinator()),
                 esc(t.node()),
-                esc(t.from()),
+                t.from().isEmpty() ? "(joined)" : esc(t.from()),
                 esc(t.to()),
                 esc(String.valueOf(t.reason()))));
       }
@@ -389,5 +389,13 @@ public final class ScenarioReport {
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace("\"", "&quot;");
+  }
+
+  /**
+   * A change of a node's state, or a node that joined during the run (scaled out); not the states
+   * the nodes had when the run first looked (they joined before the load began).
+   */
+  static boolean shown(History.Transition t) {
+    return !t.from().isEmpty() || t.atMs() > 0;
   }
 }

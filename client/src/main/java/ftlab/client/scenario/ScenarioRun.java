@@ -126,7 +126,7 @@ abstract class ScenarioRun {
             0,
             Duration.ofSeconds(2),
             Duration.ofSeconds(10),
-            new TaskMix(scenario.load().task(), scenario.seed(), 20_000, 20),
+            new TaskMix(scenario.load().task(), scenario.seed(), 20_000, scenario.load().echoMs()),
             scenario
                 .load()
                 .mode()

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The {@code ftlab} CLI as a user runs it: the client fat jar started as a process, driving a local
  * cluster of real processes through {@code local up}, {@code local ps}, {@code watch --json},
- * {@code status} and {@code local down}.
+ * {@code status}, {@code local scale} and {@code local down}.
  */
 class CliIT {
   private Path dir;
@@ -44,7 +44,7 @@ class CliIT {
   void localClusterWatchStatusAndDown() throws Exception {
     dir = Files.createTempDirectory("ftlab-cli-");
     state = dir;
-    LocalLayout ports = LocalLayout.onFreePorts(2, 3, 4);
+    LocalLayout ports = LocalLayout.onFreePorts(2, 5, 4); // free for the 5 nodes it scales to
 
     FtlabCli.Run up =
         ftlab(
@@ -77,6 +77,34 @@ class CliIT {
         .contains("coordinator-1 at 127.0.0.1:" + ports.coordinatorBasePort())
         .contains("coordinator-2")
         .containsPattern("node-2 +ALIVE");
+
+    // scale out: two nodes started like node-1, on the next ports, that join by heartbeat
+    FtlabCli.Run out = ftlab("local", "scale", "5");
+    assertThat(out.exit()).as(out.err()).isZero();
+    assertThat(out.out())
+        .contains("started node-4")
+        .contains("port " + (ports.nodeBasePort() + 4))
+        .contains("every coordinator sees node-4, node-5 ALIVE after")
+        .contains("the cluster has 5 nodes");
+    assertThat(ftlab("local", "ps").out().lines().filter(l -> l.contains(" running")).count())
+        .isEqualTo(7);
+    Summary five = Summary.fromJson(ftlab("watch", "--count", "60", "--json").out().strip());
+    assertThat(five.ok()).isEqualTo(60);
+    assertThat(five.byNode()).containsKey("node-5"); // 60 picks among 5: all miss it 1 in 10^6
+    // scale in: the newest nodes leave gracefully, and are gone from the cluster
+    FtlabCli.Run in = ftlab("local", "scale", "2");
+    assertThat(in.out())
+        .contains("stopped node-3")
+        .contains("stopped node-5")
+        .contains("the cluster has 2 nodes");
+    assertThat(ftlab("status").out())
+        .containsPattern("node-5 +LEFT")
+        .containsPattern("node-2 +ALIVE");
+    assertThat(ftlab("local", "ps").out()).doesNotContain("node-3");
+    assertThat(ftlab("local", "scale", "2").out()).contains("has 2 nodes already: nothing to do");
+    FtlabCli.Run none = ftlab("local", "scale", "0");
+    assertThat(none.exit()).isEqualTo(2);
+    assertThat(none.err()).contains("keeps at least 1 node").doesNotContain("\tat ");
 
     FtlabCli.Run again = ftlab("local", "up", "--nodes", "3");
     assertThat(again.exit()).isEqualTo(2);

@@ -56,7 +56,7 @@ class ScenarioFileTest {
     assertThat(s.coordinators()).isEqualTo(2);
     assertThat(s.seed()).isEqualTo(1);
     assertThat(s.duration()).isEqualTo(Duration.ofSeconds(40));
-    assertThat(s.load()).isEqualTo(new Scenario.Load(50, 4, "mix", Optional.of("vote"), 3));
+    assertThat(s.load()).isEqualTo(new Scenario.Load(50, 4, "mix", Optional.of("vote"), 3, 20));
     assertThat(s.timeline())
         .extracting(Scenario.Action::name)
         .containsExactly("kill-3", "fault node-2", "heal node-2", "start node-3");
@@ -289,6 +289,63 @@ class ScenarioFileTest {
         .containsExactly(
             "s.yaml line 3: cluster is for target: local; the compose lab has the members"
                 + " docker-compose.yml gives it (scale the pool with a scale action)");
+  }
+
+  @Test
+  void aLocalClusterScalesItsNodesAndTheComposeLabItsPool() throws Exception {
+    Scenario local =
+        parse(
+            """
+            name: n
+            cluster: {nodes: 1, coordinators: 1}
+            load: {rate: 0, concurrency: 8, task: echo, echo: 100ms}
+            duration: 45s
+            timeline:
+              - {at: 15s, do: scale, nodes: 3, name: out}
+              - {at: 35s, do: scale, nodes: 1}
+            """);
+    assertThat(local.load().echoMs()).isEqualTo(100);
+    assertThat(local.timeline().get(0).args()).containsExactly(Map.entry("nodes", "3"));
+    assertThat(local.timeline().get(1).describe()).isEqualTo("scale (nodes 1)");
+    assertThat(local.timeline().get(1).name()).isEqualTo("scale");
+    assertThat(parse("name: n\nduration: 5s\n").load().echoMs())
+        .as("an echo waits up to 20 ms unless the file says")
+        .isEqualTo(20);
+    assertThat(
+            mistakes(
+                """
+                name: n
+                load: {task: primes, echo: 20s}
+                duration: 45s
+                timeline:
+                  - {at: 1s, do: scale, pool: 2, name: a}
+                  - {at: 2s, do: scale, nodes: 0, name: b}
+                  - {at: 3s, do: scale, nodes: 51, name: c}
+                  - {at: 4s, do: scale, name: d}
+                  - {at: 5s, do: scale, nodes: 2, pool: 2, name: e}
+                """))
+        .containsExactly(
+            "s.yaml line 2: load.echo must be at most 10 s, got 20 s",
+            "s.yaml line 2: load.echo is the echo tasks' longest wait: task primes has none",
+            "s.yaml line 5: a local cluster has no pool service: scale it with nodes: N (the"
+                + " nodes it has after)",
+            "s.yaml line 6: nodes must be between 1 and 50, got 0",
+            "s.yaml line 7: nodes must be between 1 and 50, got 51",
+            "s.yaml line 8: scale needs nodes: the number of nodes after (local, e.g. 3) or pool:"
+                + " the number of pool nodes (compose, e.g. 2)",
+            "s.yaml line 9: scale takes nodes: (local) or pool: (compose), not both");
+    assertThat(
+            mistakes(
+                """
+                name: n
+                target: compose
+                duration: 30s
+                timeline:
+                  - {at: 5s, do: scale, nodes: 2}
+                """))
+        .containsExactly(
+            "s.yaml line 5: the compose lab scales its pool service (pool: N, the nodes beyond"
+                + " node-1 to node-5); nodes: N is for a local cluster");
   }
 
   @Test

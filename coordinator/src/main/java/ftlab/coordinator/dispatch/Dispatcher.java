@@ -118,7 +118,8 @@ public final class Dispatcher {
       Scheduler scheduler,
       HedgePolicy.State hedging,
       RecentExtraTime extraTime,
-      DispatchListeners listeners) {
+      DispatchListeners listeners,
+      Waiters waiters) {
 
     /** Every node that may get work, with this coordinator's load on it and its recent speed. */
     List<Candidate> candidates() {
@@ -173,7 +174,8 @@ public final class Dispatcher {
             scheduler,
             settings.hedging().newState(),
             new RecentExtraTime(),
-            new DispatchListeners());
+            new DispatchListeners(),
+            new Waiters());
   }
 
   /**
@@ -325,6 +327,14 @@ public final class Dispatcher {
     return shed.get();
   }
 
+  /**
+   * Requests paused between rounds right now (every node they tried was full or failed), each
+   * waiting for a task slot to free or its pause to end.
+   */
+  public int requestsWaiting() {
+    return shared.waiters().size();
+  }
+
   /** Why the admission limit refuses a new request in mode {@code r} now, if it does. */
   private Optional<String> full(Redundancy r) {
     AdmissionLimit limit = shared.settings().admission();
@@ -358,23 +368,19 @@ public final class Dispatcher {
           }
         };
     return new StreamObserver<>() {
+      // counted out *before* the answer leaves: a client that sends its next request the moment
+      // it has this one's answer (a closed loop with as many in flight as the limit) must find
+      // the room this one leaves, not be refused for a request already answered
       @Override
       public void onNext(Answer a) {
-        try {
-          responses.onNext(a);
-        } catch (RuntimeException e) {
-          countOut.run(); // no onCompleted will follow
-          throw e;
-        }
+        countOut.run();
+        responses.onNext(a);
       }
 
       @Override
       public void onError(Throwable t) {
-        try {
-          responses.onError(t);
-        } finally {
-          countOut.run();
-        }
+        countOut.run();
+        responses.onError(t);
       }
 
       @Override

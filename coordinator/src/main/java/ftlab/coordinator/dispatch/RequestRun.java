@@ -69,6 +69,12 @@ final class RequestRun implements AttemptCalls.Ends {
 
   private Scheduler.Cancellable wakeUp;
 
+  /** The pauses so far: a wake-up for an earlier pause starts nothing. Guarded by this. */
+  private long pauses;
+
+  /** The current pause's place among the requests waiting for a slot. Guarded by this. */
+  private Waiters.Waiter waiting;
+
   /** Who hears this request's events: those listening when it started, to its end. */
   private final List<DispatchListeners.Guarded> listeners;
 
@@ -160,13 +166,37 @@ final class RequestRun implements AttemptCalls.Ends {
     act(after);
   }
 
-  private void newRound() {
+  /**
+   * The pause {@code pause} is over, by its timer or because a slot freed ({@link Waiters}): the
+   * next round. Returns false if that pause was over already (the other way came first).
+   */
+  private boolean newRound(long pause) {
     AfterLock after = new AfterLock();
+    Waiters.Waiter leaving;
     synchronized (this) {
+      if (settled || !rounds.paused() || pause != pauses) {
+        return false;
+      }
+      leaving = waiting;
+      waiting = null;
       rounds.next(attempts.answeredNodes());
       decide(after, RequestView.Trigger.NEW_ROUND);
     }
+    if (leaving != null) {
+      shared.waiters().remove(leaving); // woken by its timer: it waits no more
+    }
     act(after);
+    return true;
+  }
+
+  /**
+   * An attempt that held a task slot at its node ended (answered, or its call cancelled): the
+   * oldest waiting request may use the slot. Not a failure the node sent back at once (full,
+   * unreachable): it held no slot, and two requests failing on the same nodes would otherwise wake
+   * each other without end instead of pausing.
+   */
+  private static void slotFreed(AfterLock after) {
+    after.slotsFreed++;
   }
 
   @Override
@@ -181,6 +211,7 @@ final class RequestRun implements AttemptCalls.Ends {
       attempts.answered(a);
       stopTimeout(after, a);
       after.bookkeeping.add(() -> shared.cluster().attemptEnded(a.nodeId(), true));
+      slotFreed(after);
       learnSpeed(a);
       decide(after, RequestView.Trigger.ANSWERED);
     }
@@ -219,6 +250,7 @@ final class RequestRun implements AttemptCalls.Ends {
       failed(after, a, Status.DEADLINE_EXCEEDED, called, !called);
       if (called) {
         after.then.add(() -> call.cancel(true));
+        slotFreed(after); // the cancelled call tells the node to stop the task
       }
     }
     act(after);
@@ -319,9 +351,16 @@ final class RequestRun implements AttemptCalls.Ends {
     OptionalLong pause =
         rounds.pauseBeforeNextRound(candidates.get(), attempts.answeredNodes(), remaining);
     if (pause.isPresent()) {
+      long thisPause = ++pauses;
+      Waiters.Waiter w = shared.waiters().waiter(startNanos, () -> newRound(thisPause));
+      waiting = w;
       after.then.add(
           () -> {
-            if (shared.scheduler().scheduleIfRunning(this::newRound, pause.getAsLong()).isEmpty()) {
+            shared.waiters().add(w); // a slot that frees ends the pause early
+            if (shared
+                .scheduler()
+                .scheduleIfRunning(() -> newRound(thisPause), pause.getAsLong())
+                .isEmpty()) {
               stopped(); // the coordinator is shutting down
             }
           });
@@ -386,6 +425,11 @@ final class RequestRun implements AttemptCalls.Ends {
   private void stopped() {
     AfterLock after = new AfterLock();
     synchronized (this) {
+      if (waiting != null) {
+        Waiters.Waiter w = waiting;
+        waiting = null;
+        after.then.add(() -> shared.waiters().remove(w));
+      }
       rounds.cancelPause();
       if (!settled) {
         fail(after, Status.UNAVAILABLE.withDescription("the coordinator is shutting down"));
@@ -451,6 +495,11 @@ final class RequestRun implements AttemptCalls.Ends {
     if (wakeUp != null) {
       after.then.add(wakeUp::cancel);
     }
+    if (waiting != null) { // it ended while paused (its deadline): it waits for no slot
+      Waiters.Waiter w = waiting;
+      waiting = null;
+      after.then.add(() -> shared.waiters().remove(w));
+    }
     for (AttemptOnNode a : attempts.all()) {
       if (!a.ended) {
         a.cancelled(why, now());
@@ -458,6 +507,7 @@ final class RequestRun implements AttemptCalls.Ends {
         stopTimeout(after, a);
         after.cancel.add(a);
         if (a.launched) {
+          slotFreed(after); // the cancelled call tells the node to stop the task
           // a loser took at least this long: leaving it out would make the p95 too optimistic,
           // and a node that always loses look fast
           learnSpeed(a);
@@ -526,6 +576,12 @@ final class RequestRun implements AttemptCalls.Ends {
     }
     for (Runnable r : after.then) {
       r.run();
+    }
+    // each freed slot starts the oldest waiting request's next round, while any waits
+    for (int i = 0; i < after.slotsFreed; i++) {
+      if (!shared.waiters().slotFreed()) {
+        break;
+      }
     }
   }
 }

@@ -399,6 +399,72 @@ class DispatcherTest {
   }
 
   @Test
+  void aRequestIsCountedOutBeforeItsAnswerLeaves() throws Exception {
+    // a client with as many requests in flight as the limit sends the next one the moment it has
+    // an answer: by then the answered request must no longer count against the limit
+    node("node-1", HEALTHY);
+    Dispatcher d = dispatcher(SETTINGS.withAdmission(new AdmissionLimit(1, 1)));
+    var runningWhenAnswered = new java.util.concurrent.CompletableFuture<Integer>();
+    d.dispatch(
+        SubmitRequest.newBuilder().setRequestId("r").setTask(PRIMES).build(),
+        new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(Answer a) {
+            runningWhenAnswered.complete(d.requestsRunning());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            runningWhenAnswered.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    assertThat(nodes.clock.runUntilDone(runningWhenAnswered)).isZero();
+  }
+
+  @Test
+  void aFreedSlotGoesToTheOldestWaitingRequestAtOnceNotAtTheEndOfItsPause() throws Exception {
+    // one node, full for the first calls of a and b: both pause for a second of the fake clock,
+    // which never moves here; only c's answer, which frees the node's slot, can wake them
+    FakeWorker worker = node("node-1", BUSY, BUSY, HEALTHY);
+    Dispatcher d =
+        dispatcher(
+            new Dispatcher.Settings(
+                Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+    var a = d.submit(SubmitRequest.newBuilder().setRequestId("a").setTask(PRIMES).build());
+    awaitWaiting(d, 1);
+    var b = d.submit(SubmitRequest.newBuilder().setRequestId("b").setTask(PRIMES).build());
+    awaitWaiting(d, 2);
+    long before = nodes.clock.nanoTime();
+
+    var c = d.submit(SubmitRequest.newBuilder().setRequestId("c").setTask(PRIMES).build());
+
+    // c's answer wakes a (the oldest), a's answer wakes b: all three answered in real time
+    for (var f : List.of(c, a, b)) {
+      assertThat(f.get(5, TimeUnit.SECONDS).getNodeId()).isEqualTo("node-1");
+    }
+    assertThat(nodes.clock.nanoTime()).as("no pause ran out").isEqualTo(before);
+    assertThat(worker.received().stream().map(r -> r.getRequestId()))
+        .containsExactly("a", "b", "c", "a", "b");
+    assertThat(outcomes(a.join())).containsExactly("node-1 RESOURCE_EXHAUSTED", "node-1 OK");
+    assertThat(d.requestsWaiting()).isZero();
+    // their pauses' timers, when the clock gets there, find the pauses over: nothing runs twice
+    nodes.clock.advance(TimeUnit.SECONDS.toNanos(2));
+    assertThat(worker.calls()).isEqualTo(5);
+  }
+
+  /** Waits (in real time: the in-process calls run on gRPC's threads) for paused requests. */
+  private static void awaitWaiting(Dispatcher d, int n) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (d.requestsWaiting() < n && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    assertThat(d.requestsWaiting()).as("requests paused for a slot").isEqualTo(n);
+  }
+
+  @Test
   void aNonRetryableErrorGoesBackToTheCallerWithoutTryingOthers() throws IOException {
     node("node-1", BROKEN);
     FakeWorker other = node("node-2", HEALTHY);

@@ -1,0 +1,93 @@
+package ftlab.coordinator.dispatch;
+
+import java.util.Comparator;
+import java.util.PriorityQueue;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The requests paused between rounds (every node they tried was full, or failed), oldest request
+ * first. When an attempt that held a task slot at its node ends, the slot is free: the oldest
+ * waiter starts its next round at once instead of sleeping out its pause (up to {@link
+ * Rounds#MAX_PAUSE_NANOS}), while newer requests, and the next request a client sends, would
+ * otherwise take the slot before it. That bounds a waiting request's time by the requests ahead of
+ * it, not by luck.
+ *
+ * <pre>
+ *   event                                   waiters               effect
+ *   a request pauses                        + (its start time)    its timer is set as before
+ *   an attempt that held a slot ends        - the oldest          that request's next round now
+ *     (answered; its call cancelled: a      (one that no longer   (the next oldest instead)
+ *     loser, a timeout; not a failure the   waits: dropped)
+ *     node sent back at once: full,
+ *     unreachable)
+ *   a pause ends by its timer               - that request         its next round, as before
+ * </pre>
+ *
+ * A waiter woken by a slot leaves its timer behind, which then finds the pause over and does
+ * nothing; each pause has its own waiter, so a late wake never starts a later pause's round.
+ */
+final class Waiters {
+  /** One paused request, until its next round. */
+  static final class Waiter {
+    private final long startNanos;
+    private final long order;
+    private final BooleanSupplier wake;
+
+    private Waiter(long startNanos, long order, BooleanSupplier wake) {
+      this.startNanos = startNanos;
+      this.order = order;
+      this.wake = wake;
+    }
+  }
+
+  private static final Comparator<Waiter> OLDEST_FIRST =
+      Comparator.<Waiter>comparingLong(w -> w.startNanos).thenComparingLong(w -> w.order);
+
+  // guarded by this
+  private final PriorityQueue<Waiter> queue = new PriorityQueue<>(OLDEST_FIRST);
+  private long made;
+
+  /**
+   * A waiter for a request that started at {@code startNanos} (on the scheduler's clock), not yet
+   * waiting.
+   *
+   * @param wake starts the request's next round now, if it still waits for it: true if it did
+   */
+  synchronized Waiter waiter(long startNanos, BooleanSupplier wake) {
+    return new Waiter(startNanos, made++, wake);
+  }
+
+  synchronized void add(Waiter w) {
+    queue.add(w);
+  }
+
+  /** The request's pause ended another way (its timer, its end): it no longer waits. */
+  synchronized void remove(Waiter w) {
+    queue.remove(w);
+  }
+
+  /** How many requests wait for a slot now. */
+  synchronized int size() {
+    return queue.size();
+  }
+
+  /**
+   * A task slot is free: the oldest request that still waits starts its next round, on this thread
+   * (never under a request's lock). Returns whether one did.
+   */
+  boolean slotFreed() {
+    while (true) {
+      Waiter w;
+      synchronized (this) {
+        w = queue.poll();
+      }
+      if (w == null) {
+        return false;
+      }
+      if (w.wake.getAsBoolean()) {
+        return true;
+      }
+      // it had stopped waiting (its timer, its end) a moment before: the slot goes to the next
+    }
+  }
+}

@@ -97,6 +97,15 @@ public final class OverheadBench implements Callable<Integer> {
   boolean compareLimits;
 
   @Option(
+      names = "--bare-hop",
+      description =
+          "Also send every request through a bare gRPC hop (BareHop: a process that only"
+              + " forwards the call to the node, set up as the coordinator's network is): what one"
+              + " more process in the path costs on this machine, apart from the coordinator's own"
+              + " work. Plaintext only.")
+  boolean bareHop;
+
+  @Option(
       names = "--connections",
       defaultValue = "200",
       description =
@@ -118,10 +127,69 @@ public final class OverheadBench implements Callable<Integer> {
     long directNanos;
     long coordinatorNanos;
 
+    /** With --bare-hop: the hop's process, the path through it and its latencies. */
+    Process hopProcess;
+
+    ManagedChannel hopChannel;
+    Path viaHop;
+    final Recorder hopInside = new Recorder(3);
+    final Recorder hopLatency = new Recorder(3);
+    long hopNanos;
+
+    /** Starts a {@link BareHop} in front of the node, as a process of its own. */
+    void startBareHop(int nodePort) throws Exception {
+      int port = LocalLayout.freePortBlock(1);
+      List<String> cmd = new ArrayList<>();
+      cmd.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      // the JVM flags of every local member (LocalCluster), so that only the work differs
+      cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx128m"));
+      cmd.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              BareHop.class.getName(),
+              Integer.toString(port),
+              "127.0.0.1:" + nodePort));
+      hopProcess = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      java.io.BufferedReader out =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  hopProcess.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      java.util.concurrent.CompletableFuture<String> line =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return out.readLine();
+                } catch (java.io.IOException e) {
+                  return null;
+                }
+              });
+      String said = line.get(30, TimeUnit.SECONDS);
+      if (!"listening".equals(said)) {
+        hopProcess.destroyForcibly();
+        throw new IllegalStateException("the bare hop did not start (it said: " + said + ")");
+      }
+      System.err.println("bare hop (" + name + ") on 127.0.0.1:" + port);
+      hopChannel =
+          Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create()).build();
+      ftlab.proto.CoordinatorGrpc.CoordinatorBlockingStub hop =
+          ftlab.proto.CoordinatorGrpc.newBlockingStub(hopChannel);
+      SubmitRequest submit = SubmitRequest.newBuilder().setRequestId("h").setTask(TRIVIAL).build();
+      viaHop =
+          () ->
+              hopInside.recordValue(
+                  Math.max(
+                      1,
+                      hop.withDeadlineAfter(5, TimeUnit.SECONDS)
+                          .submit(submit)
+                          .getCoordinatorMicros()));
+    }
+
     /** New connections: connect, handshake and one call, each on a channel of its own. */
     final Recorder connectLatency = new Recorder(3);
 
     final io.grpc.ChannelCredentials toCoordinator;
+    final int nodePort;
 
     Target(String name, LocalLayout layout) throws Exception {
       this(name, layout, false);
@@ -141,6 +209,7 @@ public final class OverheadBench implements Callable<Integer> {
       System.err.println(
           "starting 1 coordinator and 1 node (" + name + ") in " + cluster.stateDir());
       cluster.up(layout, tls, Duration.ofSeconds(90), System.err::println);
+      this.nodePort = layout.nodeBasePort();
       // straight to the node: with TLS, only a coordinator's certificate may ask it to compute
       this.nodeChannel =
           Grpc.newChannelBuilder(
@@ -189,6 +258,15 @@ public final class OverheadBench implements Callable<Integer> {
 
     @Override
     public void close() throws InterruptedException {
+      if (hopChannel != null) {
+        hopChannel.shutdownNow();
+      }
+      if (hopProcess != null) {
+        hopProcess.destroy();
+        if (!hopProcess.waitFor(5, TimeUnit.SECONDS)) {
+          hopProcess.destroyForcibly();
+        }
+      }
       coordinator.close();
       nodeChannel.shutdownNow();
       cluster.down(Duration.ofSeconds(10), line -> {});
@@ -201,6 +279,10 @@ public final class OverheadBench implements Callable<Integer> {
     if ((compareTls ? 1 : 0) + (compareMetrics ? 1 : 0) + (compareLimits ? 1 : 0) > 1) {
       throw new IllegalArgumentException(
           "--compare-tls, --compare-metrics and --compare-limits: one at a time");
+    }
+    if (bareHop && compareTls) {
+      throw new IllegalArgumentException(
+          "--bare-hop is plaintext only: under mutual TLS only a coordinator may call a node");
     }
     if (connections < 1 || connections > 100_000) {
       throw new IllegalArgumentException("--connections must be 1-100000, got " + connections);
@@ -234,11 +316,20 @@ public final class OverheadBench implements Callable<Integer> {
         targets.add(
             new Target("metrics off", LocalLayout.onFreePorts(1, 1, capacity).withoutMetrics()));
       }
+      if (bareHop) {
+        for (Target t : targets) {
+          t.startBareHop(t.nodePort);
+        }
+      }
       System.err.printf("warming up: %d requests per path%n", warmup);
       for (Target t : targets) {
         run(t.direct, warmup, new Recorder(3));
         run(t.viaCoordinator, warmup, new Recorder(3));
         t.inside.reset();
+        if (t.viaHop != null) {
+          run(t.viaHop, warmup, new Recorder(3));
+          t.hopInside.reset();
+        }
       }
       for (Target t : targets) {
         t.measuredHandshakes = -t.handshakes();
@@ -252,7 +343,14 @@ public final class OverheadBench implements Callable<Integer> {
         }
         for (Target t : order) {
           t.directNanos += run(t.direct, block, t.directLatency);
+          boolean hopFirst = t.viaHop != null && (done / block) % 2 == 1; // the hop's turn first
+          if (hopFirst) {
+            t.hopNanos += run(t.viaHop, block, t.hopLatency);
+          }
           t.coordinatorNanos += run(t.viaCoordinator, block, t.coordinatorLatency);
+          if (t.viaHop != null && !hopFirst) {
+            t.hopNanos += run(t.viaHop, block, t.hopLatency);
+          }
         }
         System.err.printf("  %d / %d per path%n", done + block, requests);
       }
@@ -306,6 +404,25 @@ public final class OverheadBench implements Callable<Integer> {
           (double) c.getValueAtPercentile(50) / d.getValueAtPercentile(50),
           (double) c.getValueAtPercentile(99) / d.getValueAtPercentile(99),
           cThroughput / dThroughput);
+      if (t.viaHop != null) {
+        Histogram h = t.hopLatency.getIntervalHistogram();
+        double hThroughput = h.getTotalCount() / (t.hopNanos / 1e9);
+        System.out.println(row("client -> bare gRPC hop -> node" + suffix, h, hThroughput));
+        System.out.printf(
+            Locale.ROOT,
+            "| ratio bare hop / direct%s | %.2fx | %.2fx | %.2fx |%n",
+            suffix,
+            (double) h.getValueAtPercentile(50) / d.getValueAtPercentile(50),
+            (double) h.getValueAtPercentile(99) / d.getValueAtPercentile(99),
+            hThroughput / dThroughput);
+        System.out.printf(
+            Locale.ROOT,
+            "| ratio coordinator / bare hop%s | %.2fx | %.2fx | %.2fx |%n",
+            suffix,
+            (double) c.getValueAtPercentile(50) / h.getValueAtPercentile(50),
+            (double) c.getValueAtPercentile(99) / h.getValueAtPercentile(99),
+            cThroughput / hThroughput);
+      }
       viaCoordinator.add(c);
       viaThroughput.add(cThroughput);
     }
@@ -345,6 +462,16 @@ public final class OverheadBench implements Callable<Integer> {
           targets.size() > 1 ? " (" + t.name + ")" : "",
           in.getValueAtPercentile(50) / 1000.0,
           in.getValueAtPercentile(99) / 1000.0);
+      if (t.viaHop != null) {
+        Histogram hop = t.hopInside.getIntervalHistogram();
+        System.out.printf(
+            Locale.ROOT,
+            "Of the bare hop's path%s, time inside the hop (the same span): p50 %.3f ms, p99 %.3f"
+                + " ms.%n",
+            targets.size() > 1 ? " (" + t.name + ")" : "",
+            hop.getValueAtPercentile(50) / 1000.0,
+            hop.getValueAtPercentile(99) / 1000.0);
+      }
     }
   }
 

@@ -516,10 +516,11 @@ public final class LocalCluster {
   }
 
   /**
-   * Begins to take the nodes beyond the first {@code count} (the highest numbers) away, as {@code
-   * ftlab local down} stops them: SIGTERM, so that each says goodbye (LEFT) and finishes the tasks
-   * it holds (SIGCONT too, in case it is paused), all at once. Returns them; {@link #forget} waits
-   * for them (SIGKILL after its grace) and drops them from the cluster. At least one node stays.
+   * Takes the nodes beyond the first {@code count} (the highest numbers) away, as {@code ftlab
+   * local down} stops them: SIGTERM, so that each says goodbye (LEFT) and finishes the tasks it
+   * holds (SIGCONT too, in case it is paused), all at once; they leave the state file at once, so
+   * that a scale right after this one counts without them. Returns them; {@link #awaitGone} waits
+   * for them to exit (SIGKILL after its grace). At least one node stays.
    */
   public synchronized List<Member> terminateNodesBeyond(int count) {
     if (count < 1) {
@@ -528,6 +529,8 @@ public final class LocalCluster {
               + count);
     }
     List<Member> beyond = nodes().stream().filter(m -> number(m) > count).toList();
+    List<String> names = beyond.stream().map(Member::name).toList();
+    save(members().stream().filter(m -> !names.contains(m.name())).toList());
     for (Member m : beyond) {
       MemberProcess.handle(m)
           .ifPresent(
@@ -540,16 +543,12 @@ public final class LocalCluster {
   }
 
   /**
-   * Waits up to {@code grace} for these members to exit (SIGKILL after it), then removes them from
-   * the state file. Returns those that were still running when it began waiting.
+   * Waits up to {@code grace} for these members to exit, SIGKILL to any still running after it.
+   * Returns those that were still running when it began waiting.
    */
-  public List<Member> forget(List<Member> leaving, Duration grace) throws InterruptedException {
-    List<Member> stopped = stop(leaving, grace);
-    synchronized (this) {
-      List<String> names = leaving.stream().map(Member::name).toList();
-      save(members().stream().filter(m -> !names.contains(m.name())).toList());
-    }
-    return stopped;
+  public static List<Member> awaitGone(List<Member> leaving, Duration grace)
+      throws InterruptedException {
+    return stop(leaving, grace);
   }
 
   /**

@@ -235,14 +235,35 @@ public final class LocalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      if (count < 1 || count > LocalCluster.MAX_NODES) {
+        throw new IllegalArgumentException(
+            "NODES must be between 1 and "
+                + LocalCluster.MAX_NODES
+                + " ('ftlab local down' stops them all), got "
+                + count);
+      }
       LocalCluster cluster = cluster(false);
       List<Member> nodes = cluster.nodes();
       if (nodes.isEmpty()) {
         throw new IllegalStateException(
             "no local cluster in " + cluster.stateDir() + " (start one with 'ftlab local up')");
       }
+      boolean coordinatorRunning =
+          cluster.members().stream()
+              .anyMatch(
+                  m ->
+                      m.role().equals(Member.COORDINATOR)
+                          && MemberProcess.status(m) != MemberProcess.ProcessStatus.EXITED);
+      if (!coordinatorRunning) {
+        throw new IllegalStateException(
+            "no coordinator of the local cluster in "
+                + cluster.stateDir()
+                + " is running: new nodes would have nobody to join (see 'ftlab local ps')");
+      }
       if (count == nodes.size()) {
-        System.out.printf("the local cluster has %d nodes already: nothing to do%n", count);
+        System.out.printf(
+            "the local cluster has %d node%s already: nothing to do%n",
+            count, count == 1 ? "" : "s");
         return 0;
       }
       if (count > nodes.size()) {
@@ -252,7 +273,14 @@ public final class LocalCommand implements Runnable {
         for (Member m : added) {
           System.out.printf("started %s: PID %d, port %d%n", m.name(), m.pid(), m.port());
         }
-        cluster.awaitAlive(names, timeout);
+        try {
+          cluster.awaitAlive(names, timeout);
+        } catch (RuntimeException | InterruptedException e) {
+          // as 'up' does: what did not join is stopped again, not left half-started
+          LocalCluster.awaitGone(
+              cluster.terminateNodesBeyond(nodes.size()), Duration.ofSeconds(10));
+          throw e;
+        }
         System.out.printf(
             "every coordinator sees %s ALIVE after %.1f s: %s by heartbeat; the cluster has"
                 + " %d nodes%n",
@@ -268,7 +296,7 @@ public final class LocalCommand implements Runnable {
           count);
       long start = System.nanoTime();
       List<Member> leaving = cluster.terminateNodesBeyond(count);
-      List<Member> running = cluster.forget(leaving, Duration.ofSeconds(10));
+      List<Member> running = LocalCluster.awaitGone(leaving, Duration.ofSeconds(10));
       for (Member m : leaving) {
         System.out.printf(
             "%s %s (PID %d)%n",

@@ -146,7 +146,7 @@ final class LocalScenarioRun extends ScenarioRun {
       paused.removeAll(names);
       faulted.removeAll(names);
       return () -> {
-        cluster.forget(leaving, Duration.ofSeconds(10));
+        LocalCluster.awaitGone(leaving, Duration.ofSeconds(10));
         return Optional.of(
             String.join(", ", names)
                 + " stopped"
@@ -157,7 +157,7 @@ final class LocalScenarioRun extends ScenarioRun {
                 + " left)");
       };
     }
-    return () -> Optional.of("the cluster has " + n + " nodes already");
+    return () -> Optional.of("the cluster has " + n + (n == 1 ? " node" : " nodes") + " already");
   }
 
   private Confirmation fault(Action a, Coordinators coordinators) {

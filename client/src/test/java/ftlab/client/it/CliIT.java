@@ -103,8 +103,9 @@ class CliIT {
     assertThat(ftlab("local", "ps").out()).doesNotContain("node-3");
     assertThat(ftlab("local", "scale", "2").out()).contains("has 2 nodes already: nothing to do");
     FtlabCli.Run none = ftlab("local", "scale", "0");
+    assertThat(none.out()).as("nothing is stopped before the mistake is said").isEmpty();
     assertThat(none.exit()).isEqualTo(2);
-    assertThat(none.err()).contains("keeps at least 1 node").doesNotContain("\tat ");
+    assertThat(none.err()).contains("NODES must be between 1 and 50").doesNotContain("\tat ");
 
     FtlabCli.Run again = ftlab("local", "up", "--nodes", "3");
     assertThat(again.exit()).isEqualTo(2);

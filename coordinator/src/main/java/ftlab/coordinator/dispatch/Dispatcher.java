@@ -354,9 +354,10 @@ public final class Dispatcher {
   }
 
   /**
-   * Counts the request in {@link #requestsRunning} until it ends: out once, after its end was
-   * handed on (so that a coordinator stopping when the count reaches 0 has passed every answer to
-   * gRPC), even if handing it on failed.
+   * Counts the request in {@link #requestsRunning} until it ends: out once, as its call is closed
+   * (its answer handed on already), or if handing the answer on failed. A coordinator stopping when
+   * the count reaches 0 keeps a short margin after it (CoordinatorServer) for the close that
+   * follows.
    */
   private StreamObserver<Answer> countedOut(StreamObserver<Answer> responses) {
     running.incrementAndGet();
@@ -368,13 +369,18 @@ public final class Dispatcher {
           }
         };
     return new StreamObserver<>() {
-      // counted out *before* the answer leaves: a client that sends its next request the moment
-      // it has this one's answer (a closed loop with as many in flight as the limit) must find
-      // the room this one leaves, not be refused for a request already answered
+      // counted out just *before* the call is closed: a client has a unary answer when the call
+      // closes, and one that sends its next request at that moment (a closed loop with as many
+      // in flight as the limit) must find the room this one leaves, not be refused for a request
+      // already answered
       @Override
       public void onNext(Answer a) {
-        countOut.run();
-        responses.onNext(a);
+        try {
+          responses.onNext(a);
+        } catch (RuntimeException e) {
+          countOut.run(); // no onCompleted will follow
+          throw e;
+        }
       }
 
       @Override
@@ -385,11 +391,8 @@ public final class Dispatcher {
 
       @Override
       public void onCompleted() {
-        try {
-          responses.onCompleted();
-        } finally {
-          countOut.run();
-        }
+        countOut.run();
+        responses.onCompleted();
       }
     };
   }

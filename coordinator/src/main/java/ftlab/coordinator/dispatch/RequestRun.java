@@ -172,21 +172,25 @@ final class RequestRun implements AttemptCalls.Ends {
    */
   private boolean newRound(long pause) {
     AfterLock after = new AfterLock();
-    Waiters.Waiter leaving;
     synchronized (this) {
       if (settled || !rounds.paused() || pause != pauses) {
         return false;
       }
-      leaving = waiting;
-      waiting = null;
+      stopWaiting(); // woken by its timer, it waits no more; by a slot, it is out already
       rounds.next(attempts.answeredNodes());
       decide(after, RequestView.Trigger.NEW_ROUND);
     }
-    if (leaving != null) {
-      shared.waiters().remove(leaving); // woken by its timer: it waits no more
-    }
     act(after);
-    return true;
+    // a round that asked no node (it paused again at once, or ended) did not use the slot
+    return !after.launch.isEmpty();
+  }
+
+  /** Leaves the line of waiting requests, if in it. Under the lock. */
+  private void stopWaiting() {
+    if (waiting != null) {
+      shared.waiters().remove(waiting);
+      waiting = null;
+    }
   }
 
   /**
@@ -352,11 +356,11 @@ final class RequestRun implements AttemptCalls.Ends {
         rounds.pauseBeforeNextRound(candidates.get(), attempts.answeredNodes(), remaining);
     if (pause.isPresent()) {
       long thisPause = ++pauses;
-      Waiters.Waiter w = shared.waiters().waiter(startNanos, () -> newRound(thisPause));
-      waiting = w;
+      // in line under the lock: whatever ends the request next takes it out again
+      waiting = shared.waiters().waiter(startNanos, () -> newRound(thisPause));
+      shared.waiters().add(waiting); // a slot that frees ends the pause early
       after.then.add(
           () -> {
-            shared.waiters().add(w); // a slot that frees ends the pause early
             if (shared
                 .scheduler()
                 .scheduleIfRunning(() -> newRound(thisPause), pause.getAsLong())
@@ -425,11 +429,7 @@ final class RequestRun implements AttemptCalls.Ends {
   private void stopped() {
     AfterLock after = new AfterLock();
     synchronized (this) {
-      if (waiting != null) {
-        Waiters.Waiter w = waiting;
-        waiting = null;
-        after.then.add(() -> shared.waiters().remove(w));
-      }
+      stopWaiting();
       rounds.cancelPause();
       if (!settled) {
         fail(after, Status.UNAVAILABLE.withDescription("the coordinator is shutting down"));
@@ -495,11 +495,7 @@ final class RequestRun implements AttemptCalls.Ends {
     if (wakeUp != null) {
       after.then.add(wakeUp::cancel);
     }
-    if (waiting != null) { // it ended while paused (its deadline): it waits for no slot
-      Waiters.Waiter w = waiting;
-      waiting = null;
-      after.then.add(() -> shared.waiters().remove(w));
-    }
+    stopWaiting(); // it ended while paused (its deadline, the client gone): no slot for it
     for (AttemptOnNode a : attempts.all()) {
       if (!a.ended) {
         a.cancelled(why, now());

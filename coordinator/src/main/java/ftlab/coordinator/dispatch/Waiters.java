@@ -10,7 +10,8 @@ import java.util.function.BooleanSupplier;
  * waiter starts its next round at once instead of sleeping out its pause (up to {@link
  * Rounds#MAX_PAUSE_NANOS}), while newer requests, and the next request a client sends, would
  * otherwise take the slot before it. That bounds a waiting request's time by the requests ahead of
- * it, not by luck.
+ * it, not by luck. The line is one coordinator's: slots that another coordinator's attempts free do
+ * not wake this one's waiters (their pauses' timers do, as before).
  *
  * <pre>
  *   event                                   waiters               effect
@@ -51,7 +52,9 @@ final class Waiters {
    * A waiter for a request that started at {@code startNanos} (on the scheduler's clock), not yet
    * waiting.
    *
-   * @param wake starts the request's next round now, if it still waits for it: true if it did
+   * @param wake starts the request's next round now, if it still waits for it: true if that round
+   *     asked a node (took the slot), false if the request no longer waited or its round asked none
+   *     (it paused again at once, or ended): then the slot goes to the next
    */
   synchronized Waiter waiter(long startNanos, BooleanSupplier wake) {
     return new Waiter(startNanos, made++, wake);
@@ -73,7 +76,8 @@ final class Waiters {
 
   /**
    * A task slot is free: the oldest request that still waits starts its next round, on this thread
-   * (never under a request's lock). Returns whether one did.
+   * (never under a request's lock; a request adds and removes itself under its own lock, and this
+   * lock is never held while a request's is taken). Returns whether one took the slot.
    */
   boolean slotFreed() {
     while (true) {

@@ -399,9 +399,10 @@ class DispatcherTest {
   }
 
   @Test
-  void aRequestIsCountedOutBeforeItsAnswerLeaves() throws Exception {
+  void aRequestIsCountedOutBeforeItsCallIsClosed() throws Exception {
     // a client with as many requests in flight as the limit sends the next one the moment it has
-    // an answer: by then the answered request must no longer count against the limit
+    // an answer (a unary call's, when the call closes): by then the answered request must no
+    // longer count against the limit
     node("node-1", HEALTHY);
     Dispatcher d = dispatcher(SETTINGS.withAdmission(new AdmissionLimit(1, 1)));
     var runningWhenAnswered = new java.util.concurrent.CompletableFuture<Integer>();
@@ -409,9 +410,7 @@ class DispatcherTest {
         SubmitRequest.newBuilder().setRequestId("r").setTask(PRIMES).build(),
         new io.grpc.stub.StreamObserver<>() {
           @Override
-          public void onNext(Answer a) {
-            runningWhenAnswered.complete(d.requestsRunning());
-          }
+          public void onNext(Answer a) {}
 
           @Override
           public void onError(Throwable t) {
@@ -419,7 +418,9 @@ class DispatcherTest {
           }
 
           @Override
-          public void onCompleted() {}
+          public void onCompleted() {
+            runningWhenAnswered.complete(d.requestsRunning());
+          }
         });
     assertThat(nodes.clock.runUntilDone(runningWhenAnswered)).isZero();
   }

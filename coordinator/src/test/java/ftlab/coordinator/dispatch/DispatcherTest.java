@@ -457,12 +457,11 @@ class DispatcherTest {
   }
 
   /** Waits (in real time: the in-process calls run on gRPC's threads) for paused requests. */
-  private static void awaitWaiting(Dispatcher d, int n) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (d.requestsWaiting() < n && System.nanoTime() < end) {
-      Thread.sleep(5);
-    }
-    assertThat(d.requestsWaiting()).as("requests paused for a slot").isEqualTo(n);
+  private static void awaitWaiting(Dispatcher d, int n) {
+    org.awaitility.Awaitility.await("requests paused for a slot")
+        .atMost(java.time.Duration.ofSeconds(5))
+        .pollInterval(java.time.Duration.ofMillis(5))
+        .until(() -> d.requestsWaiting() == n);
   }
 
   @Test

@@ -397,31 +397,15 @@ public final class OverheadBench implements Callable<Integer> {
       String suffix = targets.size() > 1 ? ", " + t.name : "";
       System.out.println(row("client -> node (direct)" + suffix, d, dThroughput));
       System.out.println(row("client -> coordinator -> node" + suffix, c, cThroughput));
-      System.out.printf(
-          Locale.ROOT,
-          "| ratio coordinator / direct%s | %.2fx | %.2fx | %.2fx |%n",
-          suffix,
-          (double) c.getValueAtPercentile(50) / d.getValueAtPercentile(50),
-          (double) c.getValueAtPercentile(99) / d.getValueAtPercentile(99),
-          cThroughput / dThroughput);
+      System.out.println(
+          pathRatio("coordinator / direct" + suffix, c, cThroughput, d, dThroughput));
       if (t.viaHop != null) {
         Histogram h = t.hopLatency.getIntervalHistogram();
         double hThroughput = h.getTotalCount() / (t.hopNanos / 1e9);
         System.out.println(row("client -> bare gRPC hop -> node" + suffix, h, hThroughput));
-        System.out.printf(
-            Locale.ROOT,
-            "| ratio bare hop / direct%s | %.2fx | %.2fx | %.2fx |%n",
-            suffix,
-            (double) h.getValueAtPercentile(50) / d.getValueAtPercentile(50),
-            (double) h.getValueAtPercentile(99) / d.getValueAtPercentile(99),
-            hThroughput / dThroughput);
-        System.out.printf(
-            Locale.ROOT,
-            "| ratio coordinator / bare hop%s | %.2fx | %.2fx | %.2fx |%n",
-            suffix,
-            (double) c.getValueAtPercentile(50) / h.getValueAtPercentile(50),
-            (double) c.getValueAtPercentile(99) / h.getValueAtPercentile(99),
-            cThroughput / hThroughput);
+        System.out.println(pathRatio("bare hop / direct" + suffix, h, hThroughput, d, dThroughput));
+        System.out.println(
+            pathRatio("coordinator / bare hop" + suffix, c, cThroughput, h, hThroughput));
       }
       viaCoordinator.add(c);
       viaThroughput.add(cThroughput);
@@ -502,6 +486,18 @@ public final class OverheadBench implements Callable<Integer> {
         (double) latency.get(a).getValueAtPercentile(50) / latency.get(b).getValueAtPercentile(50),
         (double) latency.get(a).getValueAtPercentile(99) / latency.get(b).getValueAtPercentile(99),
         throughput.get(a) / throughput.get(b));
+  }
+
+  /** "| ratio A / B | p50 | p99 | throughput |": path a over path b, of one cluster. */
+  private static String pathRatio(
+      String name, Histogram a, double aThroughput, Histogram b, double bThroughput) {
+    return String.format(
+        Locale.ROOT,
+        "| ratio %s | %.2fx | %.2fx | %.2fx |",
+        name,
+        (double) a.getValueAtPercentile(50) / b.getValueAtPercentile(50),
+        (double) a.getValueAtPercentile(99) / b.getValueAtPercentile(99),
+        aThroughput / bThroughput);
   }
 
   private static String row(String name, Histogram h, double throughput) {

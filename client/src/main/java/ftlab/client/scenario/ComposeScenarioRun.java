@@ -466,6 +466,104 @@ final class ComposeScenarioRun extends ScenarioRun {
                 : Optional.empty());
   }
 
+  /**
+   * Every running (or paused) coordinator's and node's container (the pool's are not followed): its
+   * memory and thread count as {@code docker stats} gives them (the container's cgroup: the JVM and
+   * the tiny init beside it), and its main process's PID, which a restart changes. One {@code
+   * docker inspect} and one {@code docker stats --no-stream} for all of them.
+   */
+  @Override
+  List<History.Sample> sample(long atMs) {
+    Map<String, String> members = new LinkedHashMap<>(); // container id -> member
+    List<String> services = new ArrayList<>();
+    for (int i = 1; i <= ScenarioFile.COMPOSE_COORDINATORS; i++) {
+      services.add("coordinator-" + i);
+    }
+    for (int i = 1; i <= ScenarioFile.COMPOSE_NODES; i++) {
+      services.add("node-" + i);
+    }
+    try {
+      for (String service : services) {
+        try {
+          members.put(container(service), service);
+        } catch (IllegalStateException e) {
+          // not in this lab: nothing to follow
+        }
+      }
+      if (members.isEmpty()) {
+        return List.of();
+      }
+      List<String> args =
+          new ArrayList<>(
+              List.of("inspect", "--format", "{{.Id}} {{.State.Pid}} {{.State.Status}}"));
+      args.addAll(members.keySet());
+      Map<String, Long> pids = new LinkedHashMap<>();
+      for (String line : Compose.docker(SAMPLE_TIMEOUT, args.toArray(String[]::new)).split("\n")) {
+        String[] f = line.trim().split(" ");
+        if (f.length == 3 && (f[2].equals("running") || f[2].equals("paused"))) {
+          pids.put(f[0], Long.parseLong(f[1]));
+        }
+      }
+      if (pids.isEmpty()) {
+        return List.of();
+      }
+      List<String> stats =
+          new ArrayList<>(
+              List.of(
+                  "stats",
+                  "--no-stream",
+                  "--no-trunc",
+                  "--format",
+                  "{{.ID}}\t{{.MemUsage}}\t{{.PIDs}}"));
+      stats.addAll(pids.keySet());
+      List<History.Sample> samples = new ArrayList<>();
+      for (String line : Compose.docker(SAMPLE_TIMEOUT, stats.toArray(String[]::new)).split("\n")) {
+        String[] f = line.trim().split("\t");
+        if (f.length != 3 || !pids.containsKey(f[0])) {
+          continue;
+        }
+        long kb = kibibytes(f[1].split("/")[0]);
+        int threads = Integer.parseInt(f[2].trim());
+        if (kb > 0 && threads > 0) {
+          samples.add(
+              new History.Sample(null, atMs, members.get(f[0]), pids.get(f[0]), kb, threads));
+        }
+      }
+      return samples;
+    } catch (IllegalStateException | NumberFormatException e) {
+      // a container gone between the two looks, or docker slow: no sample this time
+      return List.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    }
+  }
+
+  private static final Duration SAMPLE_TIMEOUT = Duration.ofSeconds(20);
+
+  /** "163.2MiB" (docker stats' memory, binary units; "kB", "MB" also read): KiB, or -1. */
+  static long kibibytes(String size) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "\\s*([0-9.]+)\\s*([KMGT]?i?B)\\s*", java.util.regex.Pattern.CASE_INSENSITIVE)
+            .matcher(size);
+    if (!m.matches()) {
+      return -1;
+    }
+    double v = Double.parseDouble(m.group(1));
+    String unit = m.group(2).toUpperCase(java.util.Locale.ROOT);
+    double base = unit.contains("I") ? 1024 : 1000;
+    int power =
+        switch (unit.charAt(0)) {
+          case 'K' -> 1;
+          case 'M' -> 2;
+          case 'G' -> 3;
+          case 'T' -> 4;
+          default -> 0;
+        };
+    return Math.round(v * Math.pow(base, power) / 1024);
+  }
+
   @Override
   List<String> undo() {
     List<String> undone = new ArrayList<>();

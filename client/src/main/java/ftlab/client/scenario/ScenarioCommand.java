@@ -131,17 +131,20 @@ public final class ScenarioCommand implements Callable<Integer> {
                           stateDir, ftlab.client.local.Jars.locate()),
                       w,
                       say)
-                  : new ComposeScenarioRun(
-                      s,
-                      compose,
-                      coordinators != null && !coordinators.isEmpty()
-                          ? coordinators
-                          : java.util.List.of(
-                              "127.0.0.1:" + envOr("FTLAB_COORDINATOR_1_PORT", "7001"),
-                              "127.0.0.1:" + envOr("FTLAB_COORDINATOR_2_PORT", "7002")),
-                      w,
-                      say));
+                  : new ComposeScenarioRun(s, compose, composeAddresses(coordinators), w, say));
     }
+  }
+
+  /**
+   * The compose lab's coordinators: as given, or at their published ports (FTLAB_COORDINATOR_1_PORT
+   * and FTLAB_COORDINATOR_2_PORT from the environment, or 7001 and 7002) on this machine.
+   */
+  static java.util.List<String> composeAddresses(java.util.List<String> given) {
+    return given != null && !given.isEmpty()
+        ? given
+        : java.util.List.of(
+            "127.0.0.1:" + envOr("FTLAB_COORDINATOR_1_PORT", "7001"),
+            "127.0.0.1:" + envOr("FTLAB_COORDINATOR_2_PORT", "7002"));
   }
 
   /**

@@ -14,9 +14,11 @@ import picocli.CommandLine.Option;
     name = "soak",
     mixinStandardHelpOptions = true,
     description = {
-      "A chaos soak: start a local cluster, send a checked load for the whole run while random"
-          + " faults come and go (kill, restart, crash, pause, freeze, slow, lie, a coordinator"
-          + " killed or paused), chosen from a seed and always leaving a vote of 3 and a"
+      "A chaos soak: start a local cluster (or use the compose lab, already up: --target"
+          + " compose), send a checked load for the whole run while random faults come and go"
+          + " (kill, restart, crash, pause, freeze, slow, lie, a coordinator killed or paused;"
+          + " on the compose lab a node cut off the network too), chosen from a seed and always"
+          + " leaving a vote of 3 and a"
           + " coordinator that work; the coordinators switch between failover and vote mode in"
           + " turn. Then the verdict on the whole history: nothing lost, failed or wrong, no"
           + " healthy node declared DEAD (false suspicions counted), every process's memory and"
@@ -40,16 +42,41 @@ public final class SoakCommand implements Callable<Integer> {
   Long seed;
 
   @Option(
+      names = "--target",
+      description =
+          "local: a cluster of local processes the soak starts and stops; compose: the compose"
+              + " lab, already up (docker compose up -d), its containers stopped, killed,"
+              + " paused and cut off the network. Default: ${DEFAULT-VALUE}",
+      defaultValue = "local")
+  String target;
+
+  @Option(
       names = "--nodes",
-      description = "Nodes in the cluster (at least 4). Default: ${DEFAULT-VALUE}",
-      defaultValue = "5")
-  int nodes;
+      description = "Nodes in a local cluster (at least 4). Default: 5 (the compose lab's)")
+  Integer nodes;
 
   @Option(
       names = "--coordinators",
-      description = "Coordinators in the cluster. Default: ${DEFAULT-VALUE}",
-      defaultValue = "2")
-  int coordinators;
+      description = "Coordinators in a local cluster. Default: 2 (the compose lab's)")
+  Integer coordinators;
+
+  @Option(
+      names = "--compose",
+      description =
+          "--target compose: the compose command, as you type it for this lab, e.g."
+              + " \"docker-compose -p lab --env-file lab.env\" (env FTLAB_COMPOSE). Default: the"
+              + " first of 'docker compose' and 'docker-compose' that works, in this folder.")
+  String composeCommand;
+
+  @Option(
+      names = "--coordinator-addresses",
+      split = ",",
+      paramLabel = "HOST:PORT",
+      description =
+          "--target compose: the coordinators' published ports. Default:"
+              + " 127.0.0.1:7001,127.0.0.1:7002, or FTLAB_COORDINATOR_1_PORT and"
+              + " FTLAB_COORDINATOR_2_PORT from the environment.")
+  java.util.List<String> coordinatorAddresses;
 
   @Option(
       names = "--rate",
@@ -75,10 +102,35 @@ public final class SoakCommand implements Callable<Integer> {
       System.err.println("--rate must be above 0 and at most 1000 requests/s, got " + rate);
       return 2;
     }
+    Scenario.Target where;
+    switch (target) {
+      case "local" -> where = Scenario.Target.LOCAL;
+      case "compose" -> where = Scenario.Target.COMPOSE;
+      default -> {
+        System.err.println(
+            "--target is local (a cluster the soak starts) or compose (the lab, already up), got "
+                + target);
+        return 2;
+      }
+    }
+    boolean compose = where == Scenario.Target.COMPOSE;
+    if (!compose && (composeCommand != null || coordinatorAddresses != null)) {
+      System.err.println(
+          "--compose and --coordinator-addresses are for --target compose (the lab, already up)");
+      return 2;
+    }
     long chosen = seed != null ? seed : System.currentTimeMillis() % 100_000;
     SoakPlan.Settings settings;
     try {
-      settings = new SoakPlan.Settings(chosen, duration, nodes, coordinators, rate, 4);
+      settings =
+          new SoakPlan.Settings(
+              where,
+              chosen,
+              duration,
+              nodes != null ? nodes : ScenarioFile.COMPOSE_NODES,
+              coordinators != null ? coordinators : ScenarioFile.COMPOSE_COORDINATORS,
+              rate,
+              4);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
@@ -108,6 +160,14 @@ public final class SoakCommand implements Callable<Integer> {
       return 0;
     }
     Path history = home.resolve(base + ".jsonl");
+    if (compose) {
+      ftlab.client.compose.Compose lab =
+          ftlab.client.compose.Compose.find(
+              composeCommand != null ? composeCommand : System.getenv("FTLAB_COMPOSE"));
+      java.util.List<String> at = ScenarioCommand.composeAddresses(coordinatorAddresses);
+      return ScenarioCommand.execute(
+          s, file.toString(), history, (w, say) -> new ComposeScenarioRun(s, lab, at, w, say));
+    }
     Path stateDir = home.resolve(base + "-cluster");
     return ScenarioCommand.execute(
         s,

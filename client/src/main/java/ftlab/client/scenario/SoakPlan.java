@@ -41,10 +41,33 @@ final class SoakPlan {
   /** The end of the run is left quiet for this long. */
   static final Duration QUIET = Duration.ofSeconds(20);
 
-  /** What a soak is run with. */
+  /**
+   * What a soak is run with: on a local cluster it starts (any size), or on the compose lab,
+   * already up (its 5 nodes and 2 coordinators, where the network can be cut).
+   */
   record Settings(
-      long seed, Duration duration, int nodes, int coordinators, double rate, int concurrency) {
+      Scenario.Target target,
+      long seed,
+      Duration duration,
+      int nodes,
+      int coordinators,
+      double rate,
+      int concurrency) {
     Settings {
+      if (target == Scenario.Target.COMPOSE
+          && (nodes != ScenarioFile.COMPOSE_NODES
+              || coordinators != ScenarioFile.COMPOSE_COORDINATORS)) {
+        throw new IllegalArgumentException(
+            "the compose lab has "
+                + ScenarioFile.COMPOSE_NODES
+                + " nodes and "
+                + ScenarioFile.COMPOSE_COORDINATORS
+                + " coordinators (docker-compose.yml), got "
+                + nodes
+                + " and "
+                + coordinators
+                + ": --nodes and --coordinators size a local soak");
+      }
       if (nodes > 50 || coordinators > 9) {
         throw new IllegalArgumentException(
             "a soak runs at most 50 nodes and 9 coordinators, got "
@@ -65,12 +88,19 @@ final class SoakPlan {
             "a soak runs from 1 minute to 4 hours, got " + Durations.words(duration));
       }
     }
+
+    /** A soak on a local cluster. */
+    Settings(
+        long seed, Duration duration, int nodes, int coordinators, double rate, int concurrency) {
+      this(Scenario.Target.LOCAL, seed, duration, nodes, coordinators, rate, concurrency);
+    }
   }
 
   /**
    * How long a member stays busy after its undoing: a restarted process needs a few seconds to
    * start and beat before it is of use (and can be faulted again: its admin port is not open
-   * before), the others a moment to be seen healed.
+   * before), and so does a node connected again (its heartbeats and the coordinators' calls to it
+   * come back from their reconnect backoff); the others a moment to be seen healed.
    */
   static final long RESTART_SETTLE_S = 8;
 
@@ -86,7 +116,9 @@ final class SoakPlan {
     long busyUntil() {
       Kind k = SoakPlan.kind(kind);
       return to
-          + (k.restarts ? RESTART_SETTLE_S : k == Kind.LIE ? 1 + HEAL_SETTLE_S : HEAL_SETTLE_S);
+          + (k.restarts || k == Kind.DISCONNECT
+              ? RESTART_SETTLE_S
+              : k == Kind.LIE ? 1 + HEAL_SETTLE_S : HEAL_SETTLE_S);
     }
 
     /** When a liar is taken back ({@code readmit}, at every coordinator), or -1. */
@@ -108,6 +140,8 @@ final class SoakPlan {
     FREEZE(2, false, "fault freeze", "heal", "freeze"),
     SLOW(2, false, "fault slow", "heal", "slow"),
     LIE(3, false, "fault lie", "heal", "lie"),
+    /** compose only: {@code docker network disconnect}, then connect under its name */
+    DISCONNECT(3, false, "disconnect", "connect", "disconnect"),
     COORDINATOR_KILL(2, true, "kill", "start", "coordinator kill"),
     COORDINATOR_PAUSE(1, false, "pause", "unpause", "coordinator pause");
 
@@ -167,7 +201,7 @@ final class SoakPlan {
         continue;
       }
       boolean vote = votePhase(t, phase);
-      Kind kind = pick(random, vote, coordinatorLimit > 0);
+      Kind kind = pick(random, vote, coordinatorLimit > 0, s.target());
       long hold = kind == Kind.COORDINATOR_PAUSE ? 2 + random.nextInt(4) : 3 + random.nextInt(8);
       long to = Math.min(t + hold, phaseEnd - (kind == Kind.LIE ? 1 : 0));
       long boundary = (t / phase + 1) * phase;
@@ -218,12 +252,14 @@ final class SoakPlan {
     return faults;
   }
 
-  private static Kind pick(Random random, boolean vote, boolean coordinators) {
+  private static Kind pick(
+      Random random, boolean vote, boolean coordinators, Scenario.Target target) {
     List<Kind> allowed = new ArrayList<>();
     for (Kind k : Kind.values()) {
       if ((k == Kind.LIE && !vote)
           || (k == Kind.COORDINATOR_KILL && vote)
-          || (k.onCoordinator() && !coordinators)) {
+          || (k.onCoordinator() && !coordinators)
+          || (k == Kind.DISCONNECT && target != Scenario.Target.COMPOSE)) {
         continue;
       }
       for (int i = 0; i < k.weight; i++) {
@@ -257,15 +293,17 @@ final class SoakPlan {
     List<Fault> faults = faults(s);
     long phase = phaseSeconds(s.duration());
     StringBuilder y = new StringBuilder();
+    boolean compose = s.target() == Scenario.Target.COMPOSE;
     y.append(
         String.format(
             Locale.ROOT,
-            "# Written by ftlab soak --seed %d --duration %s --nodes %d --coordinators %d"
-                + " --rate %s; ftlab scenario run THIS_FILE runs it again%n",
+            "# Written by ftlab soak --seed %d --duration %s %s --rate %s; ftlab scenario run"
+                + " THIS_FILE runs it again%n",
             s.seed(),
             seconds(s.duration().toSeconds()),
-            s.nodes(),
-            s.coordinators(),
+            compose
+                ? "--target compose"
+                : "--nodes " + s.nodes() + " --coordinators " + s.coordinators(),
             trim(s.rate())));
     y.append(String.format(Locale.ROOT, "name: chaos soak, seed %d%n", s.seed()));
     y.append("description: |\n");
@@ -275,7 +313,7 @@ final class SoakPlan {
             "  %d random faults (%s), each undone after 2 to 10 s, never more than %d node%s and"
                 + " %d coordinator%s at once; the coordinators switch between failover and vote"
                 + " (R=3) every %s; nodes lie only in vote phases; node-1 and coordinator-1 are"
-                + " never restarted; the last %s is quiet.%n",
+                + " never restarted; the last %s is quiet.%s%n",
             faults.size(),
             counts(faults),
             s.nodes() - 3,
@@ -283,11 +321,22 @@ final class SoakPlan {
             s.coordinators() - 1,
             s.coordinators() - 1 == 1 ? "" : "s",
             seconds(phase),
-            seconds(QUIET.toSeconds())));
-    y.append("target: local\n");
-    y.append(
-        String.format(
-            Locale.ROOT, "cluster: {nodes: %d, coordinators: %d}%n", s.nodes(), s.coordinators()));
+            seconds(QUIET.toSeconds()),
+            compose
+                ? " On the compose lab: the docker verbs on the members' containers, and nodes cut"
+                    + " off the network and connected again under their names."
+                : ""));
+    if (compose) {
+      y.append("target: compose\n");
+    } else {
+      y.append("target: local\n");
+      y.append(
+          String.format(
+              Locale.ROOT,
+              "cluster: {nodes: %d, coordinators: %d}%n",
+              s.nodes(),
+              s.coordinators()));
+    }
     y.append(String.format(Locale.ROOT, "seed: %d%n", s.seed()));
     y.append(
         String.format(

@@ -221,8 +221,6 @@ class SoakCheckerTest {
             e ->
                 assertThat(((ScenarioFile.Invalid) e).errors())
                     .containsExactly(
-                        "y.yaml line 5: steady needs target: local (the processes are sampled in"
-                            + " /proc)",
                         "y.yaml line 5: steady takes true (the defaults) or {memory: 25%, threads:"
                             + " 5, warmup: 20s}",
                         "y.yaml line 6: settled takes true (every node ALIVE at every coordinator"

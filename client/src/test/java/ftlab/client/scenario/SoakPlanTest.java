@@ -23,8 +23,14 @@ class SoakPlanTest {
             checkRules(s, SoakPlan.faults(s));
           }
         }
+        SoakPlan.Settings lab = compose(seed, d);
+        checkRules(lab, SoakPlan.faults(lab));
       }
     }
+  }
+
+  private static SoakPlan.Settings compose(long seed, Duration d) {
+    return new SoakPlan.Settings(Scenario.Target.COMPOSE, seed, d, 5, 2, 20, 4);
   }
 
   private static void checkRules(SoakPlan.Settings s, List<SoakPlan.Fault> faults) {
@@ -59,8 +65,14 @@ class SoakPlanTest {
       // at every second of the fault and of its settling: at most nodes - 3 nodes and
       // coordinators - 1 coordinators broken or settling, and no member broken twice (a restarted
       // one is not broken again before it had time to start)
+      if (f.kind().equals("disconnect")) {
+        assertThat(s.target())
+            .as(where + f + ": the network is cut in the compose lab only")
+            .isEqualTo(Scenario.Target.COMPOSE);
+        assertThat(f.node()).as(where + f + " cuts a node off").isTrue();
+      }
       long settle =
-          List.of("kill", "stop", "crash", "coordinator kill").contains(f.kind())
+          List.of("kill", "stop", "crash", "coordinator kill", "disconnect").contains(f.kind())
               ? 8
               : f.kind().equals("lie") ? 3 : 2;
       if (f.kind().equals("coordinator kill")) {
@@ -147,7 +159,53 @@ class SoakPlanTest {
   }
 
   @Test
+  void onTheComposeLabNodesAreCutOffTheNetworkAndConnectedAgain() throws Exception {
+    SoakPlan.Settings s = compose(2026, Duration.ofMinutes(10));
+    String yaml = SoakPlan.yaml(s);
+    Scenario scenario = ScenarioFile.parse("soak.yaml", yaml);
+    assertThat(scenario.target()).isEqualTo(Scenario.Target.COMPOSE);
+    assertThat(yaml)
+        .startsWith(
+            "# Written by ftlab soak --seed 2026 --duration 600s --target compose --rate 20;")
+        .doesNotContain("cluster:");
+    List<SoakPlan.Fault> cuts =
+        SoakPlan.faults(s).stream().filter(f -> f.kind().equals("disconnect")).toList();
+    assertThat(cuts).as("ten minutes on the compose lab cut nodes off").isNotEmpty();
+    // each cut is mended by a connect of the same node at its end, in the timeline
+    for (SoakPlan.Fault f : cuts) {
+      assertThat(scenario.timeline())
+          .anySatisfy(
+              a -> {
+                assertThat(a.verb()).isEqualTo(Scenario.Verb.DISCONNECT);
+                assertThat(a.target()).isEqualTo(f.target());
+                assertThat(a.at()).isEqualTo(Duration.ofSeconds(f.from()));
+              })
+          .anySatisfy(
+              a -> {
+                assertThat(a.verb()).isEqualTo(Scenario.Verb.CONNECT);
+                assertThat(a.target()).isEqualTo(f.target());
+                assertThat(a.at()).isEqualTo(Duration.ofSeconds(f.to()));
+              });
+    }
+    assertThat(scenario.expectations())
+        .extracting(x -> x.getClass().getSimpleName())
+        .containsExactly("Lost", "Count", "Count", "FalseDeaths", "Steady", "Settled");
+    // a local soak never cuts the network (it has none of its own), and keeps its faults
+    for (long seed = 1; seed <= 50; seed++) {
+      assertThat(SoakPlan.faults(settings(seed, Duration.ofMinutes(10), 5, 2)))
+          .noneMatch(f -> f.kind().equals("disconnect"));
+    }
+  }
+
+  @Test
   void settingsASoakCannotKeepItsRulesWithAreRefused() {
+    assertThatThrownBy(
+            () ->
+                new SoakPlan.Settings(
+                    Scenario.Target.COMPOSE, 1, Duration.ofMinutes(2), 8, 2, 20, 4))
+        .hasMessage(
+            "the compose lab has 5 nodes and 2 coordinators (docker-compose.yml), got 8 and 2:"
+                + " --nodes and --coordinators size a local soak");
     assertThatThrownBy(() -> settings(1, Duration.ofMinutes(2), 3, 2))
         .hasMessage("a soak needs at least 4 nodes (a vote of 3 and one to break), got 3");
     assertThatThrownBy(() -> settings(1, Duration.ofSeconds(30), 5, 2))

@@ -7,7 +7,9 @@
 #   from the host: the pool scaled to 2 and back to 0 under a checked load, with a verdict); the
 #   detection table's scenario (docker stop, kill, pause, network disconnect/connect, start,
 #   unpause and the in-app crash, freeze and mute, one at a time, each seen and mended, with a
-#   verdict); a compose scenario cut short by SIGTERM leaving nothing paused or cut off; then down
+#   verdict); a two-minute chaos soak on the lab (ftlab soak --target compose, network cuts among
+#   its faults, with a verdict); a compose scenario cut short by SIGTERM leaving nothing paused or
+#   cut off; then down
 #   -v, leaving nothing behind.
 #   It runs with the observability profile: coordinator-1's /metrics and Prometheus must see the
 #   kill too (offline, make ftlab/prometheus:local first and set FTLAB_PROMETHEUS_IMAGE).
@@ -174,6 +176,15 @@ say "./ftlab scenario run docs/scenarios/detection-compose.yaml   (stop, kill, p
 ./ftlab scenario run docs/scenarios/detection-compose.yaml --dir target/journey-scenario \
   --compose "$COMPOSE -p $PROJECT --env-file $ENV_FILE" \
   -c "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT"
+more_answers 10
+
+# A two-minute chaos soak on this lab (docs/scenarios.md): random docker and in-app faults from
+# the seed, nodes cut off the network among them, failover and vote in turn, under a checked load
+# from the host (the lab's own client goes on beside it); its verdict decides
+say "./ftlab soak --target compose --duration 2m --seed SEED_TBD   (random faults with network cuts, under a checked load)"
+./ftlab soak --target compose --duration 2m --seed SEED_TBD --dir target/journey-scenario \
+  --compose "$COMPOSE -p $PROJECT --env-file $ENV_FILE" \
+  --coordinator-addresses "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT"
 more_answers 10
 
 # A compose scenario cut short (SIGTERM, what Ctrl-C sends) once node-2 is paused and node-4 cut

@@ -12,6 +12,7 @@ import ftlab.proto.LeaveRequest;
 import ftlab.proto.Load;
 import ftlab.proto.MembershipGrpc;
 import ftlab.security.TlsTrouble;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -419,10 +420,26 @@ final class HeartbeatSender implements AutoCloseable {
                             .orElse("")),
             interval.toMillis());
       }
-      // gRPC waits longer and longer between reconnects (up to 2 minutes). A coordinator
-      // that restarts should hear from us within a second, so cut the wait short.
       if (failuresInARow % Math.max(1, 1000 / interval.toMillis()) == 0) {
-        channel.resetConnectBackoff();
+        if (channel.getState(false) == ConnectivityState.READY) {
+          // A connection that says it is up, while a second of beats went unanswered, may be
+          // dead without knowing it: a node cut off the network and connected again can have
+          // another address, and the old connection's packets go nowhere (TCP retries them for
+          // many minutes, and gRPC never hears of it: found by a soak on the compose lab, where
+          // such a node never came back). Drop it; the next beat connects afresh. A frozen
+          // coordinator costs one connection more, which waits for it to thaw.
+          log.info(
+              "{}: no reply from coordinator {} for {} beats on a connection that looks up:"
+                  + " dropping it and connecting afresh",
+              nodeId,
+              target,
+              failuresInARow);
+          channel.enterIdle();
+        } else {
+          // gRPC waits longer and longer between reconnects (up to 2 minutes). A coordinator
+          // that restarts should hear from us within a second, so cut the wait short.
+          channel.resetConnectBackoff();
+        }
       }
     }
   }

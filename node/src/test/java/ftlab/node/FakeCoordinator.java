@@ -48,6 +48,7 @@ final class FakeCoordinator {
   // heartbeat calls not answered and not cancelled by the node, now and at most
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger mostOpen = new AtomicInteger();
+  private final AtomicInteger connections = new AtomicInteger();
 
   private FakeCoordinator(String name, Behaviour behaviour) {
     this.name = name;
@@ -55,6 +56,14 @@ final class FakeCoordinator {
         InProcessServerBuilder.forName(name)
             .directExecutor() // see InProcessGrpc.directChannel
             .addService(new Membership(behaviour))
+            .addTransportFilter(
+                new io.grpc.ServerTransportFilter() {
+                  @Override
+                  public io.grpc.Attributes transportReady(io.grpc.Attributes attributes) {
+                    connections.incrementAndGet();
+                    return attributes;
+                  }
+                })
             .build();
   }
 
@@ -93,6 +102,11 @@ final class FakeCoordinator {
    */
   int mostHeartbeatsOpenAtOnce() {
     return mostOpen.get();
+  }
+
+  /** The connections callers opened to it so far. */
+  int connections() {
+    return connections.get();
   }
 
   /** Every goodbye received so far, oldest first. */

@@ -164,6 +164,30 @@ class HeartbeatTest {
     assertThat(frozen.mostHeartbeatsOpenAtOnce()).isEqualTo(HeartbeatSender.MAX_OUT);
   }
 
+  /**
+   * A connection can look up while it leads nowhere: a node cut off the network and connected again
+   * may have another address, and its old connection's packets are lost without an error (the
+   * compose lab's soak found a node that never came back that way). After a second of beats
+   * unanswered on a connection that looks up, the node drops it and connects afresh. A frozen
+   * coordinator stands in for the dead connection here: in-process, a new connection is up at once.
+   */
+  @Test
+  void aSecondOfUnansweredBeatsOnAConnectionThatLooksUpGetsAFreshOne() {
+    FakeCoordinator frozen = coordinator("coord-frozen", FROZEN);
+    TestNode node = TestNode.start(grpc, "node-1", 2, List.of(frozen.name()));
+    int perSecond = (int) (1000 / TestNode.BEAT.toMillis());
+    // the first beats are given up two ticks after they were sent: a second's worth of lost beats
+    // is counted perSecond + 2 ticks after the first
+    node.beats(perSecond);
+    assertThat(frozen.connections()).as("before a second of lost beats").isEqualTo(1);
+
+    node.beatUntil("a fresh connection", Eventually.BOUND, () -> frozen.connections() == 2);
+    // and the beats go on, over the new connection
+    int heard = frozen.heartbeats().size();
+    node.beats(3);
+    assertThat(frozen.heartbeats()).hasSize(heard + 3);
+  }
+
   @Test
   void aTickThatRanLateDoesNotHoldUpTheBeatsOfTheNextToAFrozenCoordinator() {
     FakeCoordinator frozen = coordinator("coord-frozen", FROZEN);

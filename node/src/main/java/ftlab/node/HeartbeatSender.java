@@ -12,19 +12,34 @@ import ftlab.proto.LeaveRequest;
 import ftlab.proto.Load;
 import ftlab.proto.MembershipGrpc;
 import ftlab.security.TlsTrouble;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketAddress;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -309,6 +324,12 @@ final class HeartbeatSender implements AutoCloseable {
     /** Beats lost in a row. */
     private long failuresInARow;
 
+    /** Whether this run of lost beats already dropped a connection that looked up. */
+    private boolean droppedThisRun;
+
+    /** This node's end of the connection the last answered beat came over (null: none yet). */
+    private volatile SocketAddress local;
+
     /** How the coordinator refused the last beats, if it refused them (null: it took them). */
     private Status.Code refusedWith;
 
@@ -323,7 +344,33 @@ final class HeartbeatSender implements AutoCloseable {
     Link(String target, ManagedChannel channel) {
       this.target = target;
       this.channel = channel;
-      this.stub = MembershipGrpc.newFutureStub(channel);
+      this.stub = MembershipGrpc.newFutureStub(channel).withInterceptors(new LocalAddress());
+    }
+
+    /** Notes this node's end of the connection each beat's answer comes over. */
+    private final class LocalAddress implements ClientInterceptor {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(
+          MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        ClientCall<Q, R> call = next.newCall(method, options);
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
+          @Override
+          public void start(Listener<R> listener, Metadata headers) {
+            super.start(
+                new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                  @Override
+                  public void onHeaders(Metadata answered) {
+                    SocketAddress at = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
+                    if (at != null) {
+                      local = at;
+                    }
+                    super.onHeaders(answered);
+                  }
+                },
+                headers);
+          }
+        };
+      }
     }
 
     /**
@@ -354,6 +401,7 @@ final class HeartbeatSender implements AutoCloseable {
             public void onSuccess(HeartbeatReply reply) {
               synchronized (Link.this) {
                 failuresInARow = 0;
+                droppedThisRun = false;
                 if (!reachable || !everReached || refusedWith != null) {
                   log.info(
                       "{} {} with {} ({}): it is {} there",
@@ -421,19 +469,25 @@ final class HeartbeatSender implements AutoCloseable {
             interval.toMillis());
       }
       if (failuresInARow % Math.max(1, 1000 / interval.toMillis()) == 0) {
-        if (channel.getState(false) == ConnectivityState.READY) {
-          // A connection that says it is up, while a second of beats went unanswered, may be
-          // dead without knowing it: a node cut off the network and connected again can have
-          // another address, and the old connection's packets go nowhere (TCP retries them for
-          // many minutes, and gRPC never hears of it: found by a soak on the compose lab, where
-          // such a node never came back). Drop it; the next beat connects afresh. A frozen
-          // coordinator costs one connection more, which waits for it to thaw.
+        SocketAddress from = local;
+        if (!droppedThisRun
+            && channel.getState(false) == ConnectivityState.READY
+            && movedAway.test(from)) {
+          // A connection that says it is up, from an address this node no longer has, while it
+          // has another: cut off the network and connected again, it got another address
+          // (Docker gives the freed one to the next container that connects). The old
+          // connection's packets go nowhere, TCP retries them for many minutes, and gRPC never
+          // hears of it: found by a soak on the compose lab, where such a node never came back.
+          // Drop it; the next beat connects afresh. Not while the node is still cut off (a name
+          // lookup then fails, and the JVM remembers the failure for 10 s), nor when it kept its
+          // address (the old connection resumes), nor for a coordinator that is slow or frozen.
+          droppedThisRun = true;
           log.info(
-              "{}: no reply from coordinator {} for {} beats on a connection that looks up:"
-                  + " dropping it and connecting afresh",
+              "{}: the connection to coordinator {} is from {}, an address this node no longer"
+                  + " has: dropping it and connecting afresh",
               nodeId,
               target,
-              failuresInARow);
+              from);
           channel.enterIdle();
         } else {
           // gRPC waits longer and longer between reconnects (up to 2 minutes). A coordinator
@@ -442,6 +496,38 @@ final class HeartbeatSender implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Whether a connection from this local address can no longer work: the address is not this host's
+   * any more, while the host has another that is up (connected again under another address; not
+   * while it is cut off from every network). Not an IP address, or none: no.
+   */
+  static boolean movedAway(SocketAddress local) {
+    if (!(local instanceof InetSocketAddress inet) || inet.getAddress() == null) {
+      return false;
+    }
+    try {
+      if (NetworkInterface.getByInetAddress(inet.getAddress()) != null) {
+        return false;
+      }
+      for (NetworkInterface i : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        if (i.isUp() && !i.isLoopback() && i.getInetAddresses().hasMoreElements()) {
+          return true;
+        }
+      }
+      return false;
+    } catch (SocketException e) {
+      return false;
+    }
+  }
+
+  /** How a connection's local address is judged moved away; tests stand in for the network. */
+  private volatile Predicate<SocketAddress> movedAway = HeartbeatSender::movedAway;
+
+  /** For tests: judge local addresses with {@code check} instead of this host's interfaces. */
+  void judgeLocalAddressesWith(Predicate<SocketAddress> check) {
+    movedAway = check;
   }
 
   /** A beat out, and when the tick that sent it was due. */

@@ -102,6 +102,11 @@ public final class NodeServer {
             clock);
   }
 
+  /** Its heartbeats (tests reach into them). */
+  HeartbeatSender heartbeats() {
+    return heartbeats;
+  }
+
   public NodeServer start() throws IOException {
     server.start();
     health.setStatus("", ServingStatus.SERVING);

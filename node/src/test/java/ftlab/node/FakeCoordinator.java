@@ -49,6 +49,8 @@ final class FakeCoordinator {
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger mostOpen = new AtomicInteger();
   private final AtomicInteger connections = new AtomicInteger();
+  // set by the test thread, read on the callers' threads
+  private volatile Behaviour behaviour;
 
   private FakeCoordinator(String name, Behaviour behaviour) {
     this.name = name;
@@ -104,6 +106,11 @@ final class FakeCoordinator {
     return mostOpen.get();
   }
 
+  /** From now on, answers nothing more: frozen after it worked (SIGSTOP). */
+  void freeze() {
+    behaviour = Behaviour.FROZEN;
+  }
+
   /** The connections callers opened to it so far. */
   int connections() {
     return connections.get();
@@ -124,10 +131,8 @@ final class FakeCoordinator {
   }
 
   private final class Membership extends MembershipGrpc.MembershipImplBase {
-    private final Behaviour behaviour;
-
     Membership(Behaviour behaviour) {
-      this.behaviour = behaviour;
+      FakeCoordinator.this.behaviour = behaviour;
     }
 
     @Override

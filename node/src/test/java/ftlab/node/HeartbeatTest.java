@@ -167,25 +167,62 @@ class HeartbeatTest {
   /**
    * A connection can look up while it leads nowhere: a node cut off the network and connected again
    * may have another address, and its old connection's packets are lost without an error (the
-   * compose lab's soak found a node that never came back that way). After a second of beats
-   * unanswered on a connection that looks up, the node drops it and connects afresh. A frozen
-   * coordinator stands in for the dead connection here: in-process, a new connection is up at once.
+   * compose lab's soak found a node that never came back that way). When a second of beats went
+   * unanswered on a connection from an address the node no longer has, it drops the connection and
+   * connects afresh; not when the address is still its own (a frozen or slow coordinator, or a
+   * partition that healed under the same address: the old connection resumes). The network is stood
+   * in for: a frozen coordinator never answers, and a check says whether the connection's local
+   * address moved away.
    */
   @Test
-  void aSecondOfUnansweredBeatsOnAConnectionThatLooksUpGetsAFreshOne() {
-    FakeCoordinator frozen = coordinator("coord-frozen", FROZEN);
-    TestNode node = TestNode.start(grpc, "node-1", 2, List.of(frozen.name()));
+  void aConnectionFromAnAddressTheNodeNoLongerHasIsDroppedOnce() {
+    FakeCoordinator frozen = coordinator("coord-frozen", ANSWERS);
+    FakeCoordinator live = coordinator("coord-live", ANSWERS);
+    TestNode node = TestNode.start(grpc, "node-1", 2, List.of(frozen.name(), live.name()));
+    node.beats(2); // answered: the node knows its end of each connection
+    frozen.freeze();
+    java.util.concurrent.atomic.AtomicBoolean moved =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.List<java.net.SocketAddress> judged =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    node.server
+        .heartbeats()
+        .judgeLocalAddressesWith(
+            a -> {
+              judged.add(a);
+              return moved.get();
+            });
     int perSecond = (int) (1000 / TestNode.BEAT.toMillis());
-    // the first beats are given up two ticks after they were sent: a second's worth of lost beats
-    // is counted perSecond + 2 ticks after the first
-    node.beats(perSecond);
-    assertThat(frozen.connections()).as("before a second of lost beats").isEqualTo(1);
+    // the address is still the node's: seconds of lost beats to the frozen one drop nothing
+    node.beats(3 * perSecond);
+    assertThat(judged)
+        .as("the check was asked, with the connection's local end as the answers showed it")
+        .isNotEmpty()
+        .doesNotContainNull();
+    assertThat(frozen.connections()).isEqualTo(1);
+    assertThat(live.connections()).isEqualTo(1);
 
+    moved.set(true);
     node.beatUntil("a fresh connection", Eventually.BOUND, () -> frozen.connections() == 2);
-    // and the beats go on, over the new connection
-    int heard = frozen.heartbeats().size();
-    node.beats(3);
-    assertThat(frozen.heartbeats()).hasSize(heard + 3);
+    // once per run of lost beats: a coordinator that still does not answer is not sent a new
+    // connection every second; the one that answers keeps its own, and hears every beat
+    int heard = live.heartbeats().size();
+    node.beats(3 * perSecond);
+    assertThat(frozen.connections()).isEqualTo(2);
+    assertThat(live.connections()).isEqualTo(1);
+    assertThat(live.heartbeats()).hasSize(heard + 3 * perSecond);
+  }
+
+  @Test
+  void onlyAnIpAddressThisHostNoLongerHasIsMovedAway() throws Exception {
+    assertThat(HeartbeatSender.movedAway(null)).isFalse();
+    assertThat(HeartbeatSender.movedAway(new io.grpc.inprocess.InProcessSocketAddress("x")))
+        .isFalse();
+    // the loopback address is this host's
+    assertThat(
+            HeartbeatSender.movedAway(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 4000)))
+        .isFalse();
   }
 
   @Test

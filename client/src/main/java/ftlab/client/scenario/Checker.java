@@ -540,20 +540,33 @@ public final class Checker {
     return rss[rss.length / 2];
   }
 
+  /**
+   * Every node ALIVE at every coordinator at the end, but for those that had left before the run
+   * (LEFT at the first look and never back: the compose lab's pool after lab 7 scaled it in).
+   */
   private static Verdict settled(Scenario.Settled s, List<History.Transition> transitions) {
     java.util.Map<String, java.util.Map<String, History.Transition>> last =
         new java.util.TreeMap<>();
+    java.util.Map<String, java.util.Set<String>> seenOtherwise = new java.util.HashMap<>();
     for (History.Transition t : transitions) {
       last.computeIfAbsent(t.coordinator(), k -> new java.util.TreeMap<>()).put(t.node(), t);
+      if (!(t.from().isEmpty() && t.to().equals("LEFT"))) {
+        seenOtherwise
+            .computeIfAbsent(t.coordinator(), k -> new java.util.HashSet<>())
+            .add(t.node());
+      }
     }
     if (last.isEmpty()) {
       return new Verdict(s, false, "the history has no membership transition at all");
     }
     List<String> not = new ArrayList<>();
+    java.util.Set<String> goneBefore = new java.util.TreeSet<>();
     int alive = 0;
     for (var c : last.entrySet()) {
       for (History.Transition t : c.getValue().values()) {
-        if (t.to().equals("ALIVE")) {
+        if (!seenOtherwise.getOrDefault(c.getKey(), java.util.Set.of()).contains(t.node())) {
+          goneBefore.add(t.node());
+        } else if (t.to().equals("ALIVE")) {
           alive++;
         } else {
           not.add(t.node() + " " + t.to() + " at " + c.getKey() + " since " + seconds(t.atMs()));
@@ -563,9 +576,12 @@ public final class Checker {
     return new Verdict(
         s,
         not.isEmpty(),
-        not.isEmpty()
-            ? alive + " node states ALIVE at " + last.size() + " coordinators"
-            : String.join(", ", not));
+        (not.isEmpty()
+                ? alive + " node states ALIVE at " + last.size() + " coordinators"
+                : String.join(", ", not))
+            + (goneBefore.isEmpty()
+                ? ""
+                : " (not counted: " + String.join(", ", goneBefore) + ", LEFT before the run)"));
   }
 
   private static String seconds(long ms) {

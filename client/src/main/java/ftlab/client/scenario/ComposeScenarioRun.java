@@ -468,13 +468,14 @@ final class ComposeScenarioRun extends ScenarioRun {
 
   /**
    * Every running (or paused) coordinator's and node's container (the pool's are not followed): its
-   * memory and thread count as {@code docker stats} gives them (the container's cgroup: the JVM and
-   * the tiny init beside it), and its main process's PID, which a restart changes. One {@code
-   * docker inspect} and one {@code docker stats --no-stream} for all of them.
+   * memory and thread count as {@code docker stats} gives them (the container's cgroup: the JVM,
+   * the tiny init beside it, a health check running at that moment), and its main process's PID,
+   * which a restart changes. One {@code docker inspect} and one {@code docker stats --no-stream}
+   * for all of them; a docker command that fails is said by the sampler, a line that cannot be read
+   * (a container stopped between the two) loses only its own sample.
    */
   @Override
   List<History.Sample> sample(long atMs) {
-    Map<String, String> members = new LinkedHashMap<>(); // container id -> member
     List<String> services = new ArrayList<>();
     for (int i = 1; i <= ScenarioFile.COMPOSE_COORDINATORS; i++) {
       services.add("coordinator-" + i);
@@ -482,29 +483,34 @@ final class ComposeScenarioRun extends ScenarioRun {
     for (int i = 1; i <= ScenarioFile.COMPOSE_NODES; i++) {
       services.add("node-" + i);
     }
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "inspect",
+                "--format",
+                "{{.Id}} {{.State.Pid}} {{.State.Status}}"
+                    + " {{index .Config.Labels \"com.docker.compose.service\"}}"));
     try {
       for (String service : services) {
         try {
-          members.put(container(service), service);
+          args.add(container(service));
         } catch (IllegalStateException e) {
           // not in this lab: nothing to follow
         }
       }
-      if (members.isEmpty()) {
+      if (args.size() == 3) {
         return List.of();
       }
-      List<String> args =
-          new ArrayList<>(
-              List.of("inspect", "--format", "{{.Id}} {{.State.Pid}} {{.State.Status}}"));
-      args.addAll(members.keySet());
+      Map<String, String> members = new LinkedHashMap<>(); // full container id -> service
       Map<String, Long> pids = new LinkedHashMap<>();
       for (String line : Compose.docker(SAMPLE_TIMEOUT, args.toArray(String[]::new)).split("\n")) {
         String[] f = line.trim().split(" ");
-        if (f.length == 3 && (f[2].equals("running") || f[2].equals("paused"))) {
+        if (f.length == 4 && (f[2].equals("running") || f[2].equals("paused"))) {
+          members.put(f[0], f[3]);
           pids.put(f[0], Long.parseLong(f[1]));
         }
       }
-      if (pids.isEmpty()) {
+      if (members.isEmpty()) {
         return List.of();
       }
       List<String> stats =
@@ -515,24 +521,25 @@ final class ComposeScenarioRun extends ScenarioRun {
                   "--no-trunc",
                   "--format",
                   "{{.ID}}\t{{.MemUsage}}\t{{.PIDs}}"));
-      stats.addAll(pids.keySet());
+      stats.addAll(members.keySet());
       List<History.Sample> samples = new ArrayList<>();
       for (String line : Compose.docker(SAMPLE_TIMEOUT, stats.toArray(String[]::new)).split("\n")) {
         String[] f = line.trim().split("\t");
-        if (f.length != 3 || !pids.containsKey(f[0])) {
+        if (f.length != 3 || !members.containsKey(f[0])) {
           continue;
         }
-        long kb = kibibytes(f[1].split("/")[0]);
-        int threads = Integer.parseInt(f[2].trim());
-        if (kb > 0 && threads > 0) {
-          samples.add(
-              new History.Sample(null, atMs, members.get(f[0]), pids.get(f[0]), kb, threads));
+        try {
+          long kb = kibibytes(f[1].split("/")[0]);
+          int threads = Integer.parseInt(f[2].trim());
+          if (kb > 0 && threads > 0) {
+            samples.add(
+                new History.Sample(null, atMs, members.get(f[0]), pids.get(f[0]), kb, threads));
+          }
+        } catch (NumberFormatException e) {
+          // "--": stopped between the inspect and the stats
         }
       }
       return samples;
-    } catch (IllegalStateException | NumberFormatException e) {
-      // a container gone between the two looks, or docker slow: no sample this time
-      return List.of();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return List.of();

@@ -152,8 +152,9 @@ public final class History {
   }
 
   /**
-   * One look at a process of the cluster: its resident memory and thread count (from {@code
-   * /proc}), for the {@code steady} expectation; a process restarted has another {@code pid}.
+   * One look at a process of the cluster: its resident memory and thread count (a local process's
+   * from {@code /proc}; on the compose lab its container's memory and tasks, from {@code docker
+   * stats}), for the {@code steady} expectation; a process restarted has another {@code pid}.
    */
   public record Sample(String type, long atMs, String member, long pid, long rssKb, int threads)
       implements Event {

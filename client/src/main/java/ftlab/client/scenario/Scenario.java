@@ -403,10 +403,10 @@ public record Scenario(
 
   /**
    * Every process of the cluster that lived half the run or more kept its memory and thread count
-   * flat ({@code steady: {memory: 25%, threads: 5}}): sampled from {@code /proc} every few seconds,
-   * the last third of its samples against the first third (after {@code warmup}), memory (resident
-   * set) grown by at most {@code memoryPercent}, threads by at most {@code threads}. Local target
-   * only.
+   * flat ({@code steady: {memory: 25%, threads: 5}}): sampled every few seconds (a local process
+   * from {@code /proc}, a compose lab's container with {@code docker stats}), the last third of its
+   * samples against the first third (after {@code warmup}), memory (resident set; a container's
+   * cgroup memory) grown by at most {@code memoryPercent}, threads by at most {@code threads}.
    */
   public record Steady(int line, double memoryPercent, long threads, Duration warmup)
       implements Expectation {

@@ -52,13 +52,19 @@ public final class SoakCommand implements Callable<Integer> {
 
   @Option(
       names = "--nodes",
-      description = "Nodes in a local cluster (at least 4). Default: 5 (the compose lab's)")
+      description =
+          "Nodes in a local cluster (at least 4). Default: 5 (the compose lab has 5, fixed)")
   Integer nodes;
 
   @Option(
       names = "--coordinators",
-      description = "Coordinators in a local cluster. Default: 2 (the compose lab's)")
+      description = "Coordinators in a local cluster. Default: 2 (the compose lab has 2, fixed)")
   Integer coordinators;
+
+  /** A local soak's cluster unless told: the compose lab's size, so the two compare. */
+  private static final int LOCAL_NODES = 5;
+
+  private static final int LOCAL_COORDINATORS = 2;
 
   @Option(
       names = "--compose",
@@ -75,7 +81,7 @@ public final class SoakCommand implements Callable<Integer> {
       description =
           "--target compose: the coordinators' published ports. Default:"
               + " 127.0.0.1:7001,127.0.0.1:7002, or FTLAB_COORDINATOR_1_PORT and"
-              + " FTLAB_COORDINATOR_2_PORT from the environment.")
+              + " FTLAB_COORDINATOR_2_PORT from the environment (a .env file is not read).")
   java.util.List<String> coordinatorAddresses;
 
   @Option(
@@ -103,7 +109,7 @@ public final class SoakCommand implements Callable<Integer> {
       return 2;
     }
     Scenario.Target where;
-    switch (target) {
+    switch (target.toLowerCase(java.util.Locale.ROOT)) {
       case "local" -> where = Scenario.Target.LOCAL;
       case "compose" -> where = Scenario.Target.COMPOSE;
       default -> {
@@ -127,8 +133,10 @@ public final class SoakCommand implements Callable<Integer> {
               where,
               chosen,
               duration,
-              nodes != null ? nodes : ScenarioFile.COMPOSE_NODES,
-              coordinators != null ? coordinators : ScenarioFile.COMPOSE_COORDINATORS,
+              nodes != null ? nodes : compose ? ScenarioFile.COMPOSE_NODES : LOCAL_NODES,
+              coordinators != null
+                  ? coordinators
+                  : compose ? ScenarioFile.COMPOSE_COORDINATORS : LOCAL_COORDINATORS,
               rate,
               4);
     } catch (IllegalArgumentException e) {

@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * <ul>
  *   <li>at most {@code nodes - 3} nodes are broken at once (a vote of 3 always finds 3 that work),
  *       and at most {@code coordinators - 1} coordinators; a member counts as broken until {@link
- *       Fault#busyUntil}: its undoing, and {@link #RESTART_SETTLE_S} more after a restart;
+ *       Fault#busyUntil}: its undoing, and {@link #RESTART_SETTLE_S} more after a restart or a node
+ *       connected to the network again (compose only);
  *   <li>no fault spans a mode switch: each ends {@link #MARGIN} before the phase does, and a killed
  *       coordinator answers again by the switch (a restarted coordinator comes back in its default
  *       mode, failover, and a mode switch reaches only the coordinators that answer); coordinators
@@ -298,13 +299,14 @@ final class SoakPlan {
         String.format(
             Locale.ROOT,
             "# Written by ftlab soak --seed %d --duration %s %s --rate %s; ftlab scenario run"
-                + " THIS_FILE runs it again%n",
+                + " THIS_FILE%s runs it again%n",
             s.seed(),
             seconds(s.duration().toSeconds()),
             compose
                 ? "--target compose"
                 : "--nodes " + s.nodes() + " --coordinators " + s.coordinators(),
-            trim(s.rate())));
+            trim(s.rate()),
+            compose ? " (with the lab's --compose and -c, if it needed them)" : ""));
     y.append(String.format(Locale.ROOT, "name: chaos soak, seed %d%n", s.seed()));
     y.append("description: |\n");
     y.append(

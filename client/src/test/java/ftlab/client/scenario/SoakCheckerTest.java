@@ -228,6 +228,25 @@ class SoakCheckerTest {
   }
 
   @Test
+  void aNodeThatHadLeftBeforeTheRunIsNotCountedButOneThatLeftDuringItIs() throws Exception {
+    List<History.Event> events = run();
+    // the compose lab's pool, scaled in before the run: LEFT at the first look, never back
+    events.add(new History.Transition(null, 0, "coordinator-1", "pool-1", "", "LEFT", "left"));
+    events.add(new History.Transition(null, 0, "coordinator-2", "pool-1", "", "LEFT", "left"));
+    Checker.Verdict v = verdict(events, Scenario.Settled.class);
+    assertThat(v.met()).isTrue();
+    assertThat(v.figures()).endsWith("(not counted: pool-1, LEFT before the run)");
+
+    events.add(
+        new History.Transition(null, 50_000, "coordinator-1", "node-3", "ALIVE", "LEFT", "bye"));
+    v = verdict(events, Scenario.Settled.class);
+    assertThat(v.met()).isFalse();
+    assertThat(v.figures())
+        .isEqualTo(
+            "node-3 LEFT at coordinator-1 since 50.0 s (not counted: pool-1, LEFT before the run)");
+  }
+
+  @Test
   void aNodeLeftDeadAtTheEndIsNotSettled() throws Exception {
     List<History.Event> events = run();
     events.add(

@@ -382,6 +382,14 @@ public final class NodeMain implements Callable<Integer> {
       java.util.logging.Logger.getLogger("io.grpc.internal.ManagedChannelImpl");
 
   public static void main(String[] args) {
+    // Names are looked up afresh: a member cut off the network and connected again may have
+    // another address, and a lookup that failed while it was cut off must not be remembered
+    // (the JVM keeps a failure 10 s and an answer 30 s, gRPC's resolver an answer 30 s; a
+    // compose soak saw a coordinator's calls to a node fail "Unable to resolve host" for 5 s
+    // after the node was back). Set before the first lookup.
+    java.security.Security.setProperty("networkaddress.cache.ttl", "1");
+    java.security.Security.setProperty("networkaddress.cache.negative.ttl", "0");
+    System.setProperty("networkaddress.cache.ttl", "1");
     GRPC_CHANNEL_LOG.setLevel(java.util.logging.Level.SEVERE);
     System.exit(commandLine().execute(args));
   }

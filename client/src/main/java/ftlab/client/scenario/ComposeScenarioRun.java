@@ -187,7 +187,7 @@ final class ComposeScenarioRun extends ScenarioRun {
         synchronized (this) {
           paused.add(service);
         }
-        Compose.docker(DOCKER, "pause", container(service));
+        pause(service);
         return state(service, "paused");
       }
       case UNPAUSE -> {
@@ -260,6 +260,32 @@ final class ComposeScenarioRun extends ScenarioRun {
                     : Optional.empty());
       }
       default -> throw new IllegalArgumentException(a.verb().word() + " is not for this target");
+    }
+  }
+
+  /**
+   * {@code docker pause}, tried up to three times when the runtime says "unable to freeze": the
+   * cgroup freezer gives up when a task does not stop in time, which happens now and then on a busy
+   * machine (once in a ten-minute soak here); the container was left running, and trying again
+   * works. Each failed try is said.
+   */
+  private void pause(String service) throws InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Compose.docker(DOCKER, "pause", container(service));
+        return;
+      } catch (IllegalStateException e) {
+        if (attempt == 3 || !String.valueOf(e.getMessage()).contains("unable to freeze")) {
+          throw e;
+        }
+        say.accept(
+            "docker pause "
+                + service
+                + ": the runtime was unable to freeze it (try "
+                + attempt
+                + " of 3); trying again");
+        Thread.sleep(500);
+      }
     }
   }
 

@@ -96,6 +96,12 @@ public final class FtlabMain implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Names are looked up afresh, as the node and the coordinator do: in the compose lab a
+    // coordinator started again may have another address, and the client inside the lab must not
+    // keep calling the old one for the JVM's 30 s (or remember a failed lookup for 10 s).
+    java.security.Security.setProperty("networkaddress.cache.ttl", "1");
+    java.security.Security.setProperty("networkaddress.cache.negative.ttl", "0");
+    System.setProperty("networkaddress.cache.ttl", "1");
     quietGrpcLogging();
     System.exit(run(args));
   }

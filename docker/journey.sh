@@ -181,8 +181,8 @@ more_answers 10
 # A two-minute chaos soak on this lab (docs/scenarios.md): random docker and in-app faults from
 # the seed, nodes cut off the network among them, failover and vote in turn, under a checked load
 # from the host (the lab's own client goes on beside it); its verdict decides
-say "./ftlab soak --target compose --duration 2m --seed SEED_TBD   (random faults with network cuts, under a checked load)"
-./ftlab soak --target compose --duration 2m --seed SEED_TBD --dir target/journey-scenario \
+say "./ftlab soak --target compose --duration 2m --seed 21   (random faults with network cuts, under a checked load)"
+./ftlab soak --target compose --duration 2m --seed 21 --dir target/journey-scenario \
   --compose "$COMPOSE -p $PROJECT --env-file $ENV_FILE" \
   --coordinator-addresses "127.0.0.1:$FTLAB_COORDINATOR_1_PORT,127.0.0.1:$FTLAB_COORDINATOR_2_PORT"
 more_answers 10

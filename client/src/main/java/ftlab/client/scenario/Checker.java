@@ -479,8 +479,11 @@ public final class Checker {
       long memFirst = medianRss(first);
       long memLast = medianRss(last);
       double growth = 100.0 * (memLast - memFirst) / Math.max(1, memFirst);
-      int threadsFirst = first.stream().mapToInt(History.Sample::threads).max().orElse(0);
-      int threadsLast = last.stream().mapToInt(History.Sample::threads).max().orElse(0);
+      // medians, as for memory: a leak moves them; a moment's spike (a JIT compiler thread, a
+      // container's health check running as it is sampled: +7 in one sample of a compose soak)
+      // does not
+      int threadsFirst = medianThreads(first);
+      int threadsLast = medianThreads(last);
       long threadGrowth = threadsLast - threadsFirst;
       judged.add(member);
       String memWords =
@@ -533,6 +536,11 @@ public final class Checker {
                 ? ""
                 : "; not judged (lived less than half the run): " + String.join(", ", shortLived));
     return new Verdict(s, over.isEmpty(), figures);
+  }
+
+  private static int medianThreads(List<History.Sample> samples) {
+    int[] threads = samples.stream().mapToInt(History.Sample::threads).sorted().toArray();
+    return threads[threads.length / 2];
   }
 
   private static long medianRss(List<History.Sample> samples) {

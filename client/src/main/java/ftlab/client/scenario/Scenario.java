@@ -406,7 +406,8 @@ public record Scenario(
    * flat ({@code steady: {memory: 25%, threads: 5}}): sampled every few seconds (a local process
    * from {@code /proc}, a compose lab's container with {@code docker stats}), the last third of its
    * samples against the first third (after {@code warmup}), memory (resident set; a container's
-   * cgroup memory) grown by at most {@code memoryPercent}, threads by at most {@code threads}.
+   * cgroup memory) grown by at most {@code memoryPercent}, threads by at most {@code threads}
+   * (medians of each third).
    */
   public record Steady(int line, double memoryPercent, long threads, Duration warmup)
       implements Expectation {

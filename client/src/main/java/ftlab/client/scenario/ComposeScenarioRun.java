@@ -502,13 +502,6 @@ final class ComposeScenarioRun extends ScenarioRun {
    */
   @Override
   List<History.Sample> sample(long atMs) {
-    List<String> services = new ArrayList<>();
-    for (int i = 1; i <= ScenarioFile.COMPOSE_COORDINATORS; i++) {
-      services.add("coordinator-" + i);
-    }
-    for (int i = 1; i <= ScenarioFile.COMPOSE_NODES; i++) {
-      services.add("node-" + i);
-    }
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -517,7 +510,7 @@ final class ComposeScenarioRun extends ScenarioRun {
                 "{{.Id}} {{.State.Pid}} {{.State.Status}}"
                     + " {{index .Config.Labels \"com.docker.compose.service\"}}"));
     try {
-      for (String service : services) {
+      for (String service : MEMBERS) {
         try {
           args.add(container(service));
         } catch (IllegalStateException e) {
@@ -574,12 +567,22 @@ final class ComposeScenarioRun extends ScenarioRun {
 
   private static final Duration SAMPLE_TIMEOUT = Duration.ofSeconds(20);
 
+  /** The lab's coordinators and nodes, as docker-compose.yml names their services. */
+  private static final List<String> MEMBERS =
+      java.util.stream.Stream.concat(
+              java.util.stream.IntStream.rangeClosed(1, ScenarioFile.COMPOSE_COORDINATORS)
+                  .mapToObj(i -> "coordinator-" + i),
+              java.util.stream.IntStream.rangeClosed(1, ScenarioFile.COMPOSE_NODES)
+                  .mapToObj(i -> "node-" + i))
+          .toList();
+
+  private static final java.util.regex.Pattern SIZE =
+      java.util.regex.Pattern.compile(
+          "\\s*([0-9.]+)\\s*([KMGT]?i?B)\\s*", java.util.regex.Pattern.CASE_INSENSITIVE);
+
   /** "163.2MiB" (docker stats' memory, binary units; "kB", "MB" also read): KiB, or -1. */
   static long kibibytes(String size) {
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile(
-                "\\s*([0-9.]+)\\s*([KMGT]?i?B)\\s*", java.util.regex.Pattern.CASE_INSENSITIVE)
-            .matcher(size);
+    java.util.regex.Matcher m = SIZE.matcher(size);
     if (!m.matches()) {
       return -1;
     }

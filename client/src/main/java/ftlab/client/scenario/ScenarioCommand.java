@@ -115,10 +115,7 @@ public final class ScenarioCommand implements Callable<Integer> {
       Path stateDir = home.resolve(slug + "-" + stamp + "-cluster");
       System.out.print(plan(file.toString(), s));
       ftlab.client.compose.Compose compose =
-          s.target() == Scenario.Target.COMPOSE
-              ? ftlab.client.compose.Compose.find(
-                  composeCommand != null ? composeCommand : System.getenv("FTLAB_COMPOSE"))
-              : null;
+          s.target() == Scenario.Target.COMPOSE ? composeLab(composeCommand) : null;
       return execute(
           s,
           file.toString(),
@@ -133,6 +130,12 @@ public final class ScenarioCommand implements Callable<Integer> {
                       say)
                   : new ComposeScenarioRun(s, compose, composeAddresses(coordinators), w, say));
     }
+  }
+
+  /** The compose command: as given (--compose), or FTLAB_COMPOSE, or the first that works. */
+  static ftlab.client.compose.Compose composeLab(String given) throws InterruptedException {
+    return ftlab.client.compose.Compose.find(
+        given != null ? given : System.getenv("FTLAB_COMPOSE"));
   }
 
   /**

@@ -169,9 +169,7 @@ public final class SoakCommand implements Callable<Integer> {
     }
     Path history = home.resolve(base + ".jsonl");
     if (compose) {
-      ftlab.client.compose.Compose lab =
-          ftlab.client.compose.Compose.find(
-              composeCommand != null ? composeCommand : System.getenv("FTLAB_COMPOSE"));
+      ftlab.client.compose.Compose lab = ScenarioCommand.composeLab(composeCommand);
       java.util.List<String> at = ScenarioCommand.composeAddresses(coordinatorAddresses);
       return ScenarioCommand.execute(
           s, file.toString(), history, (w, say) -> new ComposeScenarioRun(s, lab, at, w, say));

@@ -98,8 +98,11 @@ final class RequestAttempts {
   /**
    * "no node could answer: node-1 failed: UNAVAILABLE (...); node-2 is DEAD (...)": for each node
    * the coordinator knows, how its last attempt failed, or why it got none.
+   *
+   * @param full the nodes whose task slots are all taken now ({@link
+   *     ftlab.coordinator.picker.Candidate#full}): not asked, and said so
    */
-  String whyNoNode(List<NodeSnapshot> nodes) {
+  String whyNoNode(List<NodeSnapshot> nodes, Set<String> full) {
     if (nodes.isEmpty()) {
       return "no node could answer: this coordinator has not heard from any node yet (nodes join"
           + " by sending heartbeats; are they configured with this coordinator's address?)";
@@ -119,6 +122,12 @@ final class RequestAttempts {
                 + " ("
                 + last.get().getDetail()
                 + ")");
+      } else if (full.contains(n.nodeId())) {
+        why.add(
+            n.nodeId()
+                + " is full: its "
+                + n.capacity()
+                + " task slots hold this coordinator's attempts (not asked)");
       } else {
         why.add(n.nodeId() + " is " + n.state() + " (" + n.reason() + ")");
       }

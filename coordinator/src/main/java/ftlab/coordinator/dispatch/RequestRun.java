@@ -75,6 +75,15 @@ final class RequestRun implements AttemptCalls.Ends {
   /** The current pause's place among the requests waiting for a slot. Guarded by this. */
   private Waiters.Waiter waiting;
 
+  /**
+   * The current pause is for a task slot: a node left to ask in the round was {@link Candidate#full
+   * full}, so it was not asked. Guarded by this.
+   */
+  private boolean pausedForRoom;
+
+  /** How many of its pauses were for a task slot, for the request's error. Guarded by this. */
+  private int pausesForRoom;
+
   /** Who hears this request's events: those listening when it started, to its end. */
   private final List<DispatchListeners.Guarded> listeners;
 
@@ -168,10 +177,14 @@ final class RequestRun implements AttemptCalls.Ends {
 
   /**
    * The pause {@code pause} is over, by its timer or because a slot freed ({@link Waiters}): the
-   * next round. Returns false if that pause was over already (the other way came first).
+   * next round. Returns whether the slot is spoken for: this round asked a node, or it found every
+   * node it could ask full again (someone took the slot first: no waiter behind it can use it
+   * either). False if that pause was over already (the other way came first), or the round asked no
+   * node for another reason (it ended the request): then the slot goes to the next waiter.
    */
   private boolean newRound(long pause) {
     AfterLock after = new AfterLock();
+    boolean fullAgain;
     synchronized (this) {
       if (settled || !rounds.paused() || pause != pauses) {
         return false;
@@ -179,10 +192,10 @@ final class RequestRun implements AttemptCalls.Ends {
       stopWaiting(); // woken by its timer, it waits no more; by a slot, it is out already
       rounds.next(attempts.answeredNodes());
       decide(after, RequestView.Trigger.NEW_ROUND);
+      fullAgain = rounds.paused() && pausedForRoom;
     }
     act(after);
-    // a round that asked no node (it paused again at once, or ended) did not use the slot
-    return !after.launch.isEmpty();
+    return !after.launch.isEmpty() || fullAgain;
   }
 
   /** Leaves the line of waiting requests, if in it. Under the lock. */
@@ -326,7 +339,7 @@ final class RequestRun implements AttemptCalls.Ends {
                           + Math.round(clientAllowedNanos / 1e9)
                           + " s); "
                       : "the request's deadline passed; ")
-                  + attempts.soFar()));
+                  + soFar()));
       return;
     }
     if (context.isCancelled()) {
@@ -356,6 +369,9 @@ final class RequestRun implements AttemptCalls.Ends {
         rounds.pauseBeforeNextRound(candidates.get(), attempts.answeredNodes(), remaining);
     if (pause.isPresent()) {
       long thisPause = ++pauses;
+      // a node left unasked for being full: it waits for a slot, as if the node had refused it
+      pausedForRoom = rounds.untried(candidates.get()) > rounds.untried(withRoom(candidates.get()));
+      pausesForRoom += pausedForRoom ? 1 : 0;
       // in line under the lock: whatever ends the request next takes it out again
       waiting = shared.waiters().waiter(startNanos, () -> newRound(thisPause));
       shared.waiters().add(waiting); // a slot that frees ends the pause early
@@ -383,8 +399,42 @@ final class RequestRun implements AttemptCalls.Ends {
         attempts.answers(),
         rounds.fatal(),
         Suppliers.memoize(() -> counts(candidates.get()))::get,
-        () -> attempts.whyNoNode(shared.cluster().nodes()),
-        attempts::soFar);
+        () -> attempts.whyNoNode(shared.cluster().nodes(), fullNodes(candidates.get())),
+        this::soFar);
+  }
+
+  /**
+   * The nodes an attempt may go to now: the candidates that are not {@link Candidate#full full}. A
+   * full node is left out of this round, not tried: the request waits for a slot in line ({@link
+   * Waiters}) rather than sending an attempt the node would refuse.
+   */
+  private static List<Candidate> withRoom(List<Candidate> candidates) {
+    for (Candidate c : candidates) {
+      if (c.full()) {
+        return candidates.stream().filter(n -> !n.full()).toList();
+      }
+    }
+    return candidates; // the usual case: no copy
+  }
+
+  private static Set<String> fullNodes(List<Candidate> candidates) {
+    return candidates.stream()
+        .filter(Candidate::full)
+        .map(Candidate::nodeId)
+        .collect(java.util.stream.Collectors.toSet());
+  }
+
+  /** The attempts so far, and how often the request waited for a slot, for its error. */
+  private String soFar() {
+    String s = attempts.soFar();
+    return pausesForRoom == 0
+        ? s
+        : s
+            + "; "
+            + pausesForRoom
+            + (pausesForRoom == 1 ? " time" : " times")
+            + " every node left to ask was full with this coordinator's attempts, and it waited"
+            + " for a slot";
   }
 
   private RequestView.NodeCounts counts(List<Candidate> candidates) {
@@ -393,14 +443,16 @@ final class RequestRun implements AttemptCalls.Ends {
     for (Candidate c : candidates) {
       idle += runningOrAnswered.contains(c.nodeId()) ? 0 : 1;
     }
-    return new RequestView.NodeCounts(candidates.size(), rounds.untried(candidates), idle);
+    return new RequestView.NodeCounts(
+        candidates.size(), rounds.untried(withRoom(candidates)), idle);
   }
 
   /** Starts the attempts the policy asked for, each on the node the picker chooses. */
   private void startAttempts(
       AfterLock after, Decision.Start start, List<Candidate> candidates, long remaining) {
     for (int i = 0; i < start.attempts(); i++) {
-      Optional<Candidate> picked = shared.picker().pick(candidates, rounds.triedThisRound());
+      Optional<Candidate> picked =
+          shared.picker().pick(withRoom(candidates), rounds.triedThisRound());
       if (picked.isEmpty()) {
         return;
       }

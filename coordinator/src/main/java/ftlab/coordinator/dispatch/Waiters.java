@@ -16,6 +16,9 @@ import java.util.function.BooleanSupplier;
  * <pre>
  *   event                                   waiters               effect
  *   a request pauses                        + (its start time)    its timer is set as before
+ *     (the nodes refused it, failed, or
+ *     were full by this coordinator's count
+ *     and were not asked)
  *   an attempt that held a slot ends        - the oldest          that request's next round now
  *     (answered; its call cancelled: a      (one that no longer   (the next oldest instead)
  *     loser, a timeout; not a failure the   waits: dropped)
@@ -53,8 +56,9 @@ final class Waiters {
    * waiting.
    *
    * @param wake starts the request's next round now, if it still waits for it: true if that round
-   *     asked a node (took the slot), false if the request no longer waited or its round asked none
-   *     (it paused again at once, or ended): then the slot goes to the next
+   *     asked a node (took the slot) or found every node full again (someone else took it), false
+   *     if the request no longer waited or its round asked none for another reason (it ended): then
+   *     the slot goes to the next
    */
   synchronized Waiter waiter(long startNanos, BooleanSupplier wake) {
     return new Waiter(startNanos, made++, wake);
@@ -78,9 +82,17 @@ final class Waiters {
    * A task slot is free: the oldest request that still waits starts its next round, on this thread
    * (never under a request's lock; a request adds and removes itself under its own lock, and this
    * lock is never held while a request's is taken). Returns whether one took the slot.
+   *
+   * <p>At most as many waiters are woken as were waiting: a woken request that pauses again joins
+   * the line again at once (at its old place: it is as old as it was), and must not be woken again
+   * and again for the same slot.
    */
   boolean slotFreed() {
-    while (true) {
+    int waiting;
+    synchronized (this) {
+      waiting = queue.size();
+    }
+    for (int i = 0; i < waiting; i++) {
       Waiter w;
       synchronized (this) {
         w = queue.poll();
@@ -93,5 +105,6 @@ final class Waiters {
       }
       // it had stopped waiting (its timer, its end) a moment before: the slot goes to the next
     }
+    return false;
   }
 }

@@ -18,4 +18,17 @@ public record Candidate(
     int coordinatorInFlight,
     int reportedInFlight,
     int capacity,
-    long recentExtraNanos) {}
+    long recentExtraNanos) {
+
+  /**
+   * Every task slot of the node is taken, by both counts: this coordinator's own attempts on it
+   * fill its capacity, and so did the tasks it reported in its last heartbeat. An attempt sent now
+   * would only be refused (RESOURCE_EXHAUSTED); the request waits for a slot instead. Both counts,
+   * because each can be wrong one way: the node's is up to a heartbeat old, and this coordinator's
+   * counts only its own work (and would stay high for ever if an attempt's end were ever missed). A
+   * node whose capacity is not known (0) is never full.
+   */
+  public boolean full() {
+    return capacity > 0 && coordinatorInFlight >= capacity && reportedInFlight >= capacity;
+  }
+}

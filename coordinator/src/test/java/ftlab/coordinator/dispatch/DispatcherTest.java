@@ -456,6 +456,95 @@ class DispatcherTest {
     assertThat(worker.calls()).isEqualTo(5);
   }
 
+  /**
+   * Four requests whose calls hang on node-1 (capacity 4): this coordinator's count says the node
+   * is full; the node's heartbeat then reports {@code reported} tasks.
+   */
+  private List<java.util.concurrent.CompletableFuture<Answer>> fillNode1(
+      Dispatcher d, int reported) {
+    List<java.util.concurrent.CompletableFuture<Answer>> hung = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      hung.add(d.submit(SubmitRequest.newBuilder().setRequestId("w" + i).setTask(PRIMES).build()));
+    }
+    org.awaitility.Awaitility.await("four attempts in flight on node-1")
+        .atMost(java.time.Duration.ofSeconds(5))
+        .pollInterval(java.time.Duration.ofMillis(5))
+        .until(() -> cluster.inFlight("node-1") == 4);
+    beat("node-1", reported);
+    return hung;
+  }
+
+  @Test
+  void aRequestWaitsInLineForASlotRatherThanAskANodeThatIsFull() throws Exception {
+    FakeWorker worker = node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
+    Dispatcher d =
+        dispatcher(
+            new Dispatcher.Settings(
+                Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+    var hung = fillNode1(d, 4);
+
+    // full by both counts: the fifth request does not ask node-1 (it would only refuse), it waits
+    var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
+    awaitWaiting(d, 1);
+    assertThat(worker.calls()).isEqualTo(4);
+
+    // the hanging attempts time out: each frees a slot, and a waiting request gets it
+    nodes.clock.advance(ATTEMPT_MS * MS);
+    assertThat(outcomes(nodes.clock.runUntilDone(fifth)))
+        .as("asked once, when a slot was free: never refused")
+        .containsExactly("node-1 OK");
+    for (var w : hung) {
+      assertThat(nodes.clock.runUntilDone(w).getNodeId()).isEqualTo("node-1");
+    }
+    assertThat(cluster.inFlight("node-1")).isZero();
+    assertThat(d.requestsWaiting()).isZero();
+  }
+
+  @Test
+  void aNodeWhoseHeartbeatSaysItHasRoomIsAskedWhateverThisCoordinatorCounts() throws Exception {
+    // this coordinator counts four attempts on node-1, but the node said it runs one: the counts
+    // disagree (the node's is a heartbeat old; ours would stay high for ever after a missed end),
+    // so the node is asked, and it decides
+    FakeWorker worker = node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
+    Dispatcher d = dispatcher(SETTINGS);
+    var hung = fillNode1(d, 1);
+
+    var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
+
+    assertThat(fifth.get(5, TimeUnit.SECONDS).getNodeId()).isEqualTo("node-1");
+    assertThat(worker.calls()).isEqualTo(5);
+    nodes.clock.advance(ATTEMPT_MS * MS);
+    for (var w : hung) {
+      nodes.clock.runUntilDone(w);
+    }
+  }
+
+  @Test
+  void aRequestThatNeverFoundRoomSaysSoWhenItFails() throws Exception {
+    // the hanging attempts outlast the request: it waits for a slot until it runs out of time
+    node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
+    Dispatcher d =
+        dispatcher(
+            new Dispatcher.Settings(
+                Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(100)));
+    var hung = fillNode1(d, 4);
+
+    var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
+    Status failed =
+        Status.fromThrowable(
+            catchThrowableOfType(Exception.class, () -> nodes.clock.runUntilDone(fifth)));
+
+    assertThat(failed.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    // as when every node refused it: UNAVAILABLE, each node and why (the client tries elsewhere)
+    assertThat(failed.getDescription())
+        .isEqualTo(
+            "no node could answer: node-1 is full: its 4 task slots hold this coordinator's"
+                + " attempts (not asked)");
+    for (var w : hung) {
+      catchThrowableOfType(Exception.class, () -> nodes.clock.runUntilDone(w));
+    }
+  }
+
   /** Waits (in real time: the in-process calls run on gRPC's threads) for paused requests. */
   private static void awaitWaiting(Dispatcher d, int n) {
     org.awaitility.Awaitility.await("requests paused for a slot")

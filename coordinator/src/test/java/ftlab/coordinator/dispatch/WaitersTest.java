@@ -54,6 +54,25 @@ class WaitersTest {
   }
 
   @Test
+  void aWaiterThatJoinsTheLineAgainIsNotWokenAgainForTheSameSlot() {
+    // woken, it finds no room after all and pauses again: back in line at its old place
+    Waiters.Waiter[] self = new Waiters.Waiter[1];
+    self[0] =
+        waiters.waiter(
+            100,
+            () -> {
+              woken.add("full again");
+              waiters.add(self[0]);
+              return false;
+            });
+    waiters.add(self[0]);
+
+    assertThat(waiters.slotFreed()).isFalse();
+    assertThat(woken).containsExactly("full again");
+    assertThat(waiters.size()).isEqualTo(1);
+  }
+
+  @Test
   void aRemovedWaiterIsNotWoken() {
     Waiters.Waiter gone = waiter("ended", 100, true);
     waiters.add(gone);

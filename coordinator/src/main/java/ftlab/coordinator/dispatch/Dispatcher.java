@@ -135,7 +135,8 @@ public final class Dispatcher {
                   cluster.inFlight(n.nodeId()),
                   n.inFlight(),
                   n.capacity(),
-                  extraTime.nanos(n.nodeId(), now)));
+                  extraTime.nanos(n.nodeId(), now),
+                  now - n.silenceNanos() >= cluster.lastStartedNanos(n.nodeId())));
         }
       }
       return out;

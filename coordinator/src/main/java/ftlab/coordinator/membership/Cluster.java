@@ -40,6 +40,10 @@ public final class Cluster {
   /** This coordinator's traffic to one node. */
   private static final class Traffic {
     final AtomicInteger inFlight = new AtomicInteger();
+
+    /** When this coordinator last started an attempt on the node (the cluster's clock). */
+    volatile long lastStartedNanos = Long.MIN_VALUE;
+
     final AtomicLong answers = new AtomicLong();
     final AtomicLong failedAttempts = new AtomicLong();
   }
@@ -214,7 +218,18 @@ public final class Cluster {
 
   /** Counts an attempt this coordinator starts on a node. Pair with {@link #attemptEnded}. */
   public void attemptStarted(String nodeId) {
-    traffic(nodeId).inFlight.incrementAndGet();
+    Traffic t = traffic(nodeId);
+    t.lastStartedNanos = nanoClock.getAsLong();
+    t.inFlight.incrementAndGet();
+  }
+
+  /**
+   * When this coordinator last started an attempt on the node, on this cluster's clock ({@link
+   * Long#MIN_VALUE}: never).
+   */
+  public long lastStartedNanos(String nodeId) {
+    Traffic t = traffic.get(nodeId);
+    return t == null ? Long.MIN_VALUE : t.lastStartedNanos;
   }
 
   /**

@@ -10,6 +10,8 @@ import ftlab.coordinator.membership.NodeState;
  *     coordinators together, but up to one heartbeat interval old)
  * @param recentExtraNanos how much longer than expected its recent attempts took ({@link
  *     RecentExtraTime})
+ * @param reportedSinceOurLastStart that heartbeat came after the last attempt this coordinator
+ *     started on the node: its count includes every attempt of ours
  */
 public record Candidate(
     String nodeId,
@@ -18,17 +20,54 @@ public record Candidate(
     int coordinatorInFlight,
     int reportedInFlight,
     int capacity,
-    long recentExtraNanos) {
+    long recentExtraNanos,
+    boolean reportedSinceOurLastStart) {
+
+  /** A candidate whose last heartbeat came after every attempt of ours on it. */
+  public Candidate(
+      String nodeId,
+      String address,
+      NodeState state,
+      int coordinatorInFlight,
+      int reportedInFlight,
+      int capacity,
+      long recentExtraNanos) {
+    this(
+        nodeId,
+        address,
+        state,
+        coordinatorInFlight,
+        reportedInFlight,
+        capacity,
+        recentExtraNanos,
+        true);
+  }
 
   /**
-   * Every task slot of the node is taken, by both counts: this coordinator's own attempts on it
-   * fill its capacity, and so did the tasks it reported in its last heartbeat. An attempt sent now
-   * would only be refused (RESOURCE_EXHAUSTED); the request waits for a slot instead. Both counts,
-   * because each can be wrong one way: the node's is up to a heartbeat old, and this coordinator's
-   * counts only its own work (and would stay high for ever if an attempt's end were ever missed). A
-   * node whose capacity is not known (0) is never full.
+   * Every task slot of the node is taken: this coordinator's own attempts on it fill its capacity,
+   * and the node did not say otherwise since. An attempt sent now would only be refused
+   * (RESOURCE_EXHAUSTED); the request waits for a slot instead.
+   *
+   * <pre>
+   *   this coordinator's    the node's last heartbeat               full
+   *   attempts on it
+   *   below capacity        any                                     no
+   *   at capacity           before our last attempt started          yes: it could not know of it
+   *   at capacity           after it, and at capacity too            yes
+   *   at capacity           after it, with room                      no: an attempt of ours ended
+   *                                                                  there and its answer is on
+   *                                                                  its way; or our count is
+   *                                                                  wrong (an end never
+   *                                                                  counted), and asking mends it
+   * </pre>
+   *
+   * The last row keeps a count that stayed too high from shutting a node out: once this coordinator
+   * stops starting attempts there, the node's next heartbeat (within 100 ms) says it has room, and
+   * it is asked again. A node whose capacity is not known (0) is never full.
    */
   public boolean full() {
-    return capacity > 0 && coordinatorInFlight >= capacity && reportedInFlight >= capacity;
+    return capacity > 0
+        && coordinatorInFlight >= capacity
+        && (!reportedSinceOurLastStart || reportedInFlight >= capacity);
   }
 }

@@ -501,10 +501,39 @@ class DispatcherTest {
   }
 
   @Test
+  void aHeartbeatFromBeforeOurAttemptsCannotSayTheNodeHasRoom() throws Exception {
+    // node-1 said "0 tasks" a millisecond before this coordinator's four attempts started: it did
+    // not know of them; the coordinator's own count says full, and the fifth request waits
+    FakeWorker worker = node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
+    nodes.clock.advance(MS);
+    Dispatcher d =
+        dispatcher(
+            new Dispatcher.Settings(
+                Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+    var hung = new java.util.ArrayList<java.util.concurrent.CompletableFuture<Answer>>();
+    for (int i = 0; i < 4; i++) {
+      hung.add(d.submit(SubmitRequest.newBuilder().setRequestId("w" + i).setTask(PRIMES).build()));
+    }
+    org.awaitility.Awaitility.await("four attempts in flight on node-1")
+        .atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> cluster.inFlight("node-1") == 4);
+
+    var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
+    awaitWaiting(d, 1);
+    assertThat(worker.calls()).isEqualTo(4);
+
+    nodes.clock.advance(ATTEMPT_MS * MS);
+    assertThat(outcomes(nodes.clock.runUntilDone(fifth))).containsExactly("node-1 OK");
+    for (var w : hung) {
+      nodes.clock.runUntilDone(w);
+    }
+  }
+
+  @Test
   void aNodeWhoseHeartbeatSaysItHasRoomIsAskedWhateverThisCoordinatorCounts() throws Exception {
-    // this coordinator counts four attempts on node-1, but the node said it runs one: the counts
-    // disagree (the node's is a heartbeat old; ours would stay high for ever after a missed end),
-    // so the node is asked, and it decides
+    // this coordinator counts four attempts on node-1, but the node said it runs one, after they
+    // started: an attempt ended there (its answer on the way), or our count is too high (an end
+    // never counted, which would otherwise shut the node out for good): the node is asked
     FakeWorker worker = node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
     Dispatcher d = dispatcher(SETTINGS);
     var hung = fillNode1(d, 1);

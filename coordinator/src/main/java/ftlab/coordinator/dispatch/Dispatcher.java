@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -121,6 +122,16 @@ public final class Dispatcher {
       DispatchListeners listeners,
       Waiters waiters) {
 
+    /**
+     * The node's last heartbeat came after this coordinator last started an attempt there (or it
+     * never did): the count it reported knows of our attempts. Durations on the cluster's clock;
+     * the time since our start is read after the snapshot, so a tie counts as after.
+     */
+    private boolean heardSinceOurLastStart(NodeSnapshot n) {
+      OptionalLong sinceStart = cluster.sinceLastStartedNanos(n.nodeId());
+      return sinceStart.isEmpty() || n.silenceNanos() <= sinceStart.getAsLong();
+    }
+
     /** Every node that may get work, with this coordinator's load on it and its recent speed. */
     List<Candidate> candidates() {
       List<Candidate> out = new ArrayList<>();
@@ -136,7 +147,7 @@ public final class Dispatcher {
                   n.inFlight(),
                   n.capacity(),
                   extraTime.nanos(n.nodeId(), now),
-                  now - n.silenceNanos() >= cluster.lastStartedNanos(n.nodeId())));
+                  heardSinceOurLastStart(n)));
         }
       }
       return out;

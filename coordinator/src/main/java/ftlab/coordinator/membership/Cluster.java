@@ -4,6 +4,7 @@ import io.grpc.SynchronizationContext;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,7 +43,10 @@ public final class Cluster {
     final AtomicInteger inFlight = new AtomicInteger();
 
     /** When this coordinator last started an attempt on the node (the cluster's clock). */
-    volatile long lastStartedNanos = Long.MIN_VALUE;
+    volatile long lastStartedNanos;
+
+    /** Whether it ever did: {@link #lastStartedNanos} is set first. */
+    volatile boolean started;
 
     final AtomicLong answers = new AtomicLong();
     final AtomicLong failedAttempts = new AtomicLong();
@@ -220,16 +224,19 @@ public final class Cluster {
   public void attemptStarted(String nodeId) {
     Traffic t = traffic(nodeId);
     t.lastStartedNanos = nanoClock.getAsLong();
+    t.started = true;
     t.inFlight.incrementAndGet();
   }
 
   /**
-   * When this coordinator last started an attempt on the node, on this cluster's clock ({@link
-   * Long#MIN_VALUE}: never).
+   * How long ago this coordinator last started an attempt on the node (empty: never), to compare
+   * with a {@link NodeSnapshot#silenceNanos}: both are durations on this cluster's clock.
    */
-  public long lastStartedNanos(String nodeId) {
+  public OptionalLong sinceLastStartedNanos(String nodeId) {
     Traffic t = traffic.get(nodeId);
-    return t == null ? Long.MIN_VALUE : t.lastStartedNanos;
+    return t == null || !t.started
+        ? OptionalLong.empty()
+        : OptionalLong.of(nanoClock.getAsLong() - t.lastStartedNanos);
   }
 
   /**

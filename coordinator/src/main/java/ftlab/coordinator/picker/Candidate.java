@@ -11,7 +11,8 @@ import ftlab.coordinator.membership.NodeState;
  * @param recentExtraNanos how much longer than expected its recent attempts took ({@link
  *     RecentExtraTime})
  * @param reportedSinceOurLastStart that heartbeat came after the last attempt this coordinator
- *     started on the node: its count includes every attempt of ours
+ *     started on the node, so its count should include our attempts (unless the heartbeat left the
+ *     node before our call arrived: then one attempt may still be refused)
  */
 public record Candidate(
     String nodeId,
@@ -22,26 +23,6 @@ public record Candidate(
     int capacity,
     long recentExtraNanos,
     boolean reportedSinceOurLastStart) {
-
-  /** A candidate whose last heartbeat came after every attempt of ours on it. */
-  public Candidate(
-      String nodeId,
-      String address,
-      NodeState state,
-      int coordinatorInFlight,
-      int reportedInFlight,
-      int capacity,
-      long recentExtraNanos) {
-    this(
-        nodeId,
-        address,
-        state,
-        coordinatorInFlight,
-        reportedInFlight,
-        capacity,
-        recentExtraNanos,
-        true);
-  }
 
   /**
    * Every task slot of the node is taken: this coordinator's own attempts on it fill its capacity,

@@ -22,6 +22,9 @@ import java.util.random.RandomGenerator;
  *   <li>then at random, so equal nodes share the work evenly.
  * </ol>
  *
+ * <p>Nodes that are {@link Candidate#full full} never reach the picker: the request leaves them out
+ * of the round and waits for a slot instead (RequestRun).
+ *
  * <p>A node is <em>slow</em> when its recent extra time ({@link Candidate#recentExtraNanos}) is
  * more than 20 ms and more than 4 times the median of the candidates'. Both, so that small
  * differences between healthy nodes (a fraction of a millisecond) never count, and neither does a

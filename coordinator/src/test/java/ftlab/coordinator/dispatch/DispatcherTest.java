@@ -461,7 +461,7 @@ class DispatcherTest {
    * is full; the node's heartbeat then reports {@code reported} tasks.
    */
   private List<java.util.concurrent.CompletableFuture<Answer>> fillNode1(
-      Dispatcher d, int reported) {
+      Dispatcher d, FakeWorker worker, int reported) {
     List<java.util.concurrent.CompletableFuture<Answer>> hung = new java.util.ArrayList<>();
     for (int i = 0; i < 4; i++) {
       hung.add(d.submit(SubmitRequest.newBuilder().setRequestId("w" + i).setTask(PRIMES).build()));
@@ -469,7 +469,7 @@ class DispatcherTest {
     org.awaitility.Awaitility.await("four attempts in flight on node-1")
         .atMost(java.time.Duration.ofSeconds(5))
         .pollInterval(java.time.Duration.ofMillis(5))
-        .until(() -> cluster.inFlight("node-1") == 4);
+        .until(() -> cluster.inFlight("node-1") == 4 && worker.calls() == 4);
     beat("node-1", reported);
     return hung;
   }
@@ -481,7 +481,7 @@ class DispatcherTest {
         dispatcher(
             new Dispatcher.Settings(
                 Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(1)));
-    var hung = fillNode1(d, 4);
+    var hung = fillNode1(d, worker, 4);
 
     // full by both counts: the fifth request does not ask node-1 (it would only refuse), it waits
     var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
@@ -516,7 +516,7 @@ class DispatcherTest {
     }
     org.awaitility.Awaitility.await("four attempts in flight on node-1")
         .atMost(java.time.Duration.ofSeconds(5))
-        .until(() -> cluster.inFlight("node-1") == 4);
+        .until(() -> cluster.inFlight("node-1") == 4 && worker.calls() == 4);
 
     var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
     awaitWaiting(d, 1);
@@ -536,7 +536,7 @@ class DispatcherTest {
     // never counted, which would otherwise shut the node out for good): the node is asked
     FakeWorker worker = node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
     Dispatcher d = dispatcher(SETTINGS);
-    var hung = fillNode1(d, 1);
+    var hung = fillNode1(d, worker, 1);
 
     var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
 
@@ -551,12 +551,12 @@ class DispatcherTest {
   @Test
   void aRequestThatNeverFoundRoomSaysSoWhenItFails() throws Exception {
     // the hanging attempts outlast the request: it waits for a slot until it runs out of time
-    node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
+    FakeWorker worker = node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
     Dispatcher d =
         dispatcher(
             new Dispatcher.Settings(
                 Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMillis(100)));
-    var hung = fillNode1(d, 4);
+    var hung = fillNode1(d, worker, 4);
 
     var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
     Status failed =

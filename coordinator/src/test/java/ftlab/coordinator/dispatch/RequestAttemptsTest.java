@@ -15,7 +15,7 @@ class RequestAttemptsTest {
 
   private static AttemptOnNode attempt(String node, long startNanos) {
     return new AttemptOnNode(
-        new Candidate(node, node + ":7101", NodeState.ALIVE, 0, 0, 4, 0),
+        new Candidate(node, node + ":7101", NodeState.ALIVE, 0, 0, 4, 0, true),
         AttemptKind.VOTE_REPLICA,
         300_000_000L,
         startNanos,

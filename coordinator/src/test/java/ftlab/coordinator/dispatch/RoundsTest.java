@@ -18,7 +18,7 @@ class RoundsTest {
   private final Rounds rounds = new Rounds(20 * MS);
 
   private static Candidate node(String id) {
-    return new Candidate(id, id + ":1", NodeState.ALIVE, 0, 0, 4, 0);
+    return new Candidate(id, id + ":1", NodeState.ALIVE, 0, 0, 4, 0, true);
   }
 
   @Test

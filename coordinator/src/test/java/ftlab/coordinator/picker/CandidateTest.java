@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 class CandidateTest {
   /** A candidate whose last heartbeat came after our last attempt on it started. */
   private static Candidate node(int ours, int reported, int capacity) {
-    return new Candidate("node-1", "node-1:7100", NodeState.ALIVE, ours, reported, capacity, 0);
+    return new Candidate(
+        "node-1", "node-1:7100", NodeState.ALIVE, ours, reported, capacity, 0, true);
   }
 
   /** A candidate whose last heartbeat came before our last attempt on it started. */

@@ -20,7 +20,8 @@ class NodePickerTest {
 
   private static Candidate node(
       String id, NodeState state, int coordinatorInFlight, int reportedInFlight) {
-    return new Candidate(id, id + ":7100", state, coordinatorInFlight, reportedInFlight, 4, 0);
+    return new Candidate(
+        id, id + ":7100", state, coordinatorInFlight, reportedInFlight, 4, 0, true);
   }
 
   private static Candidate alive(String id, int coordinatorInFlight, int reportedInFlight) {
@@ -138,7 +139,14 @@ class NodePickerTest {
 
   private static Candidate timed(String id, int coordinatorInFlight, long slownessMs) {
     return new Candidate(
-        id, id + ":7100", NodeState.ALIVE, coordinatorInFlight, 0, 4, slownessMs * 1_000_000L);
+        id,
+        id + ":7100",
+        NodeState.ALIVE,
+        coordinatorInFlight,
+        0,
+        4,
+        slownessMs * 1_000_000L,
+        true);
   }
 
   @Test

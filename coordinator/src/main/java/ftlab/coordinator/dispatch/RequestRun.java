@@ -81,6 +81,13 @@ final class RequestRun implements AttemptCalls.Ends {
    */
   private boolean pausedForRoom;
 
+  /**
+   * The current pause began with no node this request may ask having room: a slot that frees and is
+   * taken before this request's next round leaves none for the requests behind it either. Guarded
+   * by this.
+   */
+  private boolean noRoomAnywhere;
+
   /** How many of its pauses were for a task slot, for the request's error. Guarded by this. */
   private int pausesForRoom;
 
@@ -177,10 +184,11 @@ final class RequestRun implements AttemptCalls.Ends {
 
   /**
    * The pause {@code pause} is over, by its timer or because a slot freed ({@link Waiters}): the
-   * next round. Returns whether the slot is spoken for: this round asked a node, or it found every
-   * node it could ask full again (someone took the slot first: no waiter behind it can use it
-   * either). False if that pause was over already (the other way came first), or the round asked no
-   * node for another reason (it ended the request): then the slot goes to the next waiter.
+   * next round. Returns whether the slot is spoken for: this round asked a node, or it found no
+   * node it may ask with room (someone took the slot first: no waiter behind it can use it either).
+   * False if that pause was over already (the other way came first), or the round asked no node
+   * while some node has room, one this request may not ask (a vote request whose voters answered),
+   * or it ended the request: then the slot goes to the next waiter.
    */
   private boolean newRound(long pause) {
     AfterLock after = new AfterLock();
@@ -192,7 +200,7 @@ final class RequestRun implements AttemptCalls.Ends {
       stopWaiting(); // woken by its timer, it waits no more; by a slot, it is out already
       rounds.next(attempts.answeredNodes());
       decide(after, RequestView.Trigger.NEW_ROUND);
-      fullAgain = rounds.paused() && pausedForRoom;
+      fullAgain = rounds.paused() && noRoomAnywhere;
     }
     act(after);
     return !after.launch.isEmpty() || fullAgain;
@@ -317,6 +325,9 @@ final class RequestRun implements AttemptCalls.Ends {
     if (settled) {
       return;
     }
+    // read before any look at the nodes: a slot freed after it may have found this request not
+    // yet in line (see the pause below)
+    long freedBefore = shared.waiters().freed();
     // looked up only if needed: an answer in hand needs no look at the cluster
     Supplier<List<Candidate>> candidates =
         Suppliers.memoize(() -> rounds.usable(shared.candidates()))::get;
@@ -372,15 +383,24 @@ final class RequestRun implements AttemptCalls.Ends {
       // a node left unasked for being full: it waits for a slot, as if the node had refused it
       pausedForRoom = rounds.untried(candidates.get()) > rounds.untried(withRoom(candidates.get()));
       pausesForRoom += pausedForRoom ? 1 : 0;
+      noRoomAnywhere = withRoom(candidates.get()).isEmpty();
       // in line under the lock: whatever ends the request next takes it out again
       waiting = shared.waiters().waiter(startNanos, () -> newRound(thisPause));
-      shared.waiters().add(waiting); // a slot that frees ends the pause early
+      boolean inLine = true;
+      if (pausedForRoom) {
+        // a slot freed since the nodes were looked at found this request not in line: look again
+        // at once rather than sleep out the pause with a slot free
+        inLine = shared.waiters().addUnlessFreedSince(waiting, freedBefore);
+      } else {
+        shared.waiters().add(waiting); // a slot that frees ends the pause early
+      }
+      if (!inLine) {
+        waiting = null;
+      }
+      long wait = inLine ? pause.getAsLong() : 0;
       after.then.add(
           () -> {
-            if (shared
-                .scheduler()
-                .scheduleIfRunning(() -> newRound(thisPause), pause.getAsLong())
-                .isEmpty()) {
+            if (shared.scheduler().scheduleIfRunning(() -> newRound(thisPause), wait).isEmpty()) {
               stopped(); // the coordinator is shutting down
             }
           });

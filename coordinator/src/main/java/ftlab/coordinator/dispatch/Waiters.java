@@ -1,6 +1,8 @@
 package ftlab.coordinator.dispatch;
 
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.PriorityQueue;
 import java.util.function.BooleanSupplier;
 
@@ -37,6 +39,9 @@ final class Waiters {
     private final long order;
     private final BooleanSupplier wake;
 
+    /** Taken out for good ({@link #remove}): not put back in line. Guarded by the Waiters. */
+    private boolean gone;
+
     private Waiter(long startNanos, long order, BooleanSupplier wake) {
       this.startNanos = startNanos;
       this.order = order;
@@ -50,6 +55,9 @@ final class Waiters {
   // guarded by this
   private final PriorityQueue<Waiter> queue = new PriorityQueue<>(OLDEST_FIRST);
   private long made;
+
+  /** Slots freed so far: a request that read it before finding every node full can tell. */
+  private long freed;
 
   /**
    * A waiter for a request that started at {@code startNanos} (on the scheduler's clock), not yet
@@ -68,9 +76,28 @@ final class Waiters {
     queue.add(w);
   }
 
+  /** How many slots were freed so far: read before looking at the nodes. */
+  synchronized long freed() {
+    return freed;
+  }
+
+  /**
+   * Joins the line, unless a slot was freed since {@code seen} ({@link #freed}): a request that
+   * found every node full may have missed that slot's wake-up (it was not in line yet), and should
+   * look again at once instead. Returns whether it joined.
+   */
+  synchronized boolean addUnlessFreedSince(Waiter w, long seen) {
+    if (freed != seen) {
+      return false;
+    }
+    queue.add(w);
+    return true;
+  }
+
   /** The request's pause ended another way (its timer, its end): it no longer waits. */
   synchronized void remove(Waiter w) {
     queue.remove(w);
+    w.gone = true;
   }
 
   /** How many requests wait for a slot now. */
@@ -83,28 +110,44 @@ final class Waiters {
    * (never under a request's lock; a request adds and removes itself under its own lock, and this
    * lock is never held while a request's is taken). Returns whether one took the slot.
    *
-   * <p>At most as many waiters are woken as were waiting: a woken request that pauses again joins
-   * the line again at once (at its old place: it is as old as it was), and must not be woken again
-   * and again for the same slot.
+   * <p>Each request that waited when the slot freed is offered it once at most: a woken request
+   * that pauses again joins the line again at once, at its old place (it is as old as it was), and
+   * is set aside until this slot found a taker, so that the requests behind it get their turn.
    */
   boolean slotFreed() {
-    int waiting;
+    long firstNew;
     synchronized (this) {
-      waiting = queue.size();
+      freed++;
+      firstNew = made;
     }
-    for (int i = 0; i < waiting; i++) {
-      Waiter w;
+    List<Waiter> rejoined = new ArrayList<>(0);
+    try {
+      while (true) {
+        Waiter w;
+        synchronized (this) {
+          w = queue.poll();
+          while (w != null && w.order >= firstNew) {
+            rejoined.add(w); // joined (again) since the slot freed: not offered it again
+            w = queue.poll();
+          }
+        }
+        if (w == null) {
+          return false;
+        }
+        if (w.wake.getAsBoolean()) {
+          return true;
+        }
+        // it had stopped waiting (its timer, its end) a moment before, or cannot use the slot:
+        // the slot goes to the next
+      }
+    } finally {
       synchronized (this) {
-        w = queue.poll();
+        for (Waiter w : rejoined) {
+          if (!w.gone) {
+            queue.add(w);
+          }
+        }
       }
-      if (w == null) {
-        return false;
-      }
-      if (w.wake.getAsBoolean()) {
-        return true;
-      }
-      // it had stopped waiting (its timer, its end) a moment before: the slot goes to the next
     }
-    return false;
   }
 }

@@ -53,22 +53,63 @@ class WaitersTest {
     assertThat(waiters.slotFreed()).as("nobody waits: the slot stays free").isFalse();
   }
 
-  @Test
-  void aWaiterThatJoinsTheLineAgainIsNotWokenAgainForTheSameSlot() {
-    // woken, it finds no room after all and pauses again: back in line at its old place
-    Waiters.Waiter[] self = new Waiters.Waiter[1];
-    self[0] =
-        waiters.waiter(
-            100,
-            () -> {
-              woken.add("full again");
-              waiters.add(self[0]);
-              return false;
-            });
-    waiters.add(self[0]);
+  /**
+   * A request that, woken, cannot use the slot (the nodes with room are ones it may not ask) and
+   * pauses again: back in line at its old place, under a new waiter, as RequestRun does it.
+   */
+  private Waiters.Waiter rejoining(String name, long startNanos, List<Waiters.Waiter> rejoined) {
+    return waiters.waiter(
+        startNanos,
+        () -> {
+          woken.add(name);
+          Waiters.Waiter again = waiter(name + " again", startNanos, true);
+          rejoined.add(again);
+          waiters.add(again);
+          return false;
+        });
+  }
 
-    assertThat(waiters.slotFreed()).isFalse();
-    assertThat(woken).containsExactly("full again");
+  @Test
+  void aWaiterThatJoinsTheLineAgainLetsTheNextHaveTheSlotAndKeepsItsPlace() {
+    List<Waiters.Waiter> rejoined = new ArrayList<>();
+    waiters.add(rejoining("vote", 100, rejoined));
+    waiters.add(waiter("failover", 200, true));
+
+    assertThat(waiters.slotFreed()).isTrue();
+    assertThat(woken).containsExactly("vote", "failover");
+    assertThat(waiters.size()).isEqualTo(1);
+
+    assertThat(waiters.slotFreed()).as("the next slot: the oldest again").isTrue();
+    assertThat(woken).containsExactly("vote", "failover", "vote again");
+  }
+
+  @Test
+  void aWaiterThatRejoinedAndWasTakenOutMeanwhileIsNotPutBack() {
+    List<Waiters.Waiter> rejoined = new ArrayList<>();
+    waiters.add(rejoining("vote", 100, rejoined));
+    // while the slot is offered to the next, the vote request's new pause ends (its timer)
+    waiters.add(
+        waiters.waiter(
+            200,
+            () -> {
+              waiters.remove(rejoined.get(0));
+              return true;
+            }));
+
+    assertThat(waiters.slotFreed()).isTrue();
+    assertThat(waiters.size()).isZero();
+  }
+
+  @Test
+  void aSlotFreedBeforeARequestJoinedTheLineIsNotMissed() {
+    long seen = waiters.freed();
+    assertThat(waiters.slotFreed()).as("nobody in line yet").isFalse();
+
+    assertThat(waiters.addUnlessFreedSince(waiter("late", 100, true), seen))
+        .as("it should look at the nodes again instead of waiting")
+        .isFalse();
+    assertThat(waiters.size()).isZero();
+    assertThat(waiters.addUnlessFreedSince(waiter("late", 100, true), waiters.freed())).isTrue();
     assertThat(waiters.size()).isEqualTo(1);
   }
 

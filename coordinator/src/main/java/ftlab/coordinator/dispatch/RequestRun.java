@@ -82,9 +82,9 @@ final class RequestRun implements AttemptCalls.Ends {
   private boolean pausedForRoom;
 
   /**
-   * The current pause began with no node this request may ask having room: a slot that frees and is
-   * taken before this request's next round leaves none for the requests behind it either. Guarded
-   * by this.
+   * The current pause began with every node full (but those failed for good, which it never asks
+   * again): a slot that frees and is taken before this request's next round leaves none for the
+   * requests behind it either. Guarded by this.
    */
   private boolean noRoomAnywhere;
 
@@ -184,11 +184,11 @@ final class RequestRun implements AttemptCalls.Ends {
 
   /**
    * The pause {@code pause} is over, by its timer or because a slot freed ({@link Waiters}): the
-   * next round. Returns whether the slot is spoken for: this round asked a node, or it found no
-   * node it may ask with room (someone took the slot first: no waiter behind it can use it either).
-   * False if that pause was over already (the other way came first), or the round asked no node
-   * while some node has room, one this request may not ask (a vote request whose voters answered),
-   * or it ended the request: then the slot goes to the next waiter.
+   * next round. Returns whether the slot is spoken for: this round asked a node, or it found every
+   * node full again (someone took the slot first: no waiter behind it can use it either). False if
+   * that pause was over already (the other way came first), or the round asked no node while some
+   * node has room, one this request may not ask (a vote request whose voters answered), or it ended
+   * the request: then the slot goes to the next waiter.
    */
   private boolean newRound(long pause) {
     AfterLock after = new AfterLock();
@@ -382,7 +382,6 @@ final class RequestRun implements AttemptCalls.Ends {
       long thisPause = ++pauses;
       // a node left unasked for being full: it waits for a slot, as if the node had refused it
       pausedForRoom = rounds.untried(candidates.get()) > rounds.untried(withRoom(candidates.get()));
-      pausesForRoom += pausedForRoom ? 1 : 0;
       noRoomAnywhere = withRoom(candidates.get()).isEmpty();
       // in line under the lock: whatever ends the request next takes it out again
       waiting = shared.waiters().waiter(startNanos, () -> newRound(thisPause));
@@ -395,8 +394,9 @@ final class RequestRun implements AttemptCalls.Ends {
         shared.waiters().add(waiting); // a slot that frees ends the pause early
       }
       if (!inLine) {
-        waiting = null;
+        waiting = null; // its next round comes at once; the pause still counts for the next one
       }
+      pausesForRoom += pausedForRoom && inLine ? 1 : 0;
       long wait = inLine ? pause.getAsLong() : 0;
       after.then.add(
           () -> {

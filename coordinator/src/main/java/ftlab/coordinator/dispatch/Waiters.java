@@ -1,9 +1,7 @@
 package ftlab.coordinator.dispatch;
 
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
-import java.util.PriorityQueue;
+import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -39,9 +37,6 @@ final class Waiters {
     private final long order;
     private final BooleanSupplier wake;
 
-    /** Taken out for good ({@link #remove}): not put back in line. Guarded by the Waiters. */
-    private boolean gone;
-
     private Waiter(long startNanos, long order, BooleanSupplier wake) {
       this.startNanos = startNanos;
       this.order = order;
@@ -49,15 +44,19 @@ final class Waiters {
     }
   }
 
+  /** Oldest request first; of the same age, the first to pause. Total: orders are unique. */
   private static final Comparator<Waiter> OLDEST_FIRST =
       Comparator.<Waiter>comparingLong(w -> w.startNanos).thenComparingLong(w -> w.order);
 
   // guarded by this
-  private final PriorityQueue<Waiter> queue = new PriorityQueue<>(OLDEST_FIRST);
+  private final TreeSet<Waiter> line = new TreeSet<>(OLDEST_FIRST);
   private long made;
 
-  /** Slots freed so far: a request that read it before finding every node full can tell. */
-  private long freed;
+  /**
+   * Slots freed so far: a request that read it before finding every node full can tell. Written
+   * under the lock, read without it (every event of every request reads it).
+   */
+  private volatile long freed;
 
   /**
    * A waiter for a request that started at {@code startNanos} (on the scheduler's clock), not yet
@@ -65,19 +64,23 @@ final class Waiters {
    *
    * @param wake starts the request's next round now, if it still waits for it: true if that round
    *     asked a node (took the slot) or found every node full again (someone else took it), false
-   *     if the request no longer waited or its round asked none for another reason (it ended): then
-   *     the slot goes to the next
+   *     if the request no longer waited, its round ended it, or it cannot use the room there is (a
+   *     vote request whose voters answered: it paused again, and joined the line again): then the
+   *     slot goes to the next
    */
   synchronized Waiter waiter(long startNanos, BooleanSupplier wake) {
     return new Waiter(startNanos, made++, wake);
   }
 
+  /** Joins the line. A waiter joins once: each pause makes its own. */
   synchronized void add(Waiter w) {
-    queue.add(w);
+    if (!line.add(w)) {
+      throw new IllegalStateException("a waiter joins the line once");
+    }
   }
 
   /** How many slots were freed so far: read before looking at the nodes. */
-  synchronized long freed() {
+  long freed() {
     return freed;
   }
 
@@ -90,19 +93,18 @@ final class Waiters {
     if (freed != seen) {
       return false;
     }
-    queue.add(w);
+    add(w);
     return true;
   }
 
   /** The request's pause ended another way (its timer, its end): it no longer waits. */
   synchronized void remove(Waiter w) {
-    queue.remove(w);
-    w.gone = true;
+    line.remove(w);
   }
 
   /** How many requests wait for a slot now. */
   synchronized int size() {
-    return queue.size();
+    return line.size();
   }
 
   /**
@@ -110,9 +112,11 @@ final class Waiters {
    * (never under a request's lock; a request adds and removes itself under its own lock, and this
    * lock is never held while a request's is taken). Returns whether one took the slot.
    *
-   * <p>Each request that waited when the slot freed is offered it once at most: a woken request
-   * that pauses again joins the line again at once, at its old place (it is as old as it was), and
-   * is set aside until this slot found a taker, so that the requests behind it get their turn.
+   * <p>The line is walked from the oldest, each request that waited when the slot freed offered it
+   * once at most: a woken request that pauses again joins the line again at once, at its old place
+   * (it is as old as it was) under a new waiter, which this walk passes over (made after it began);
+   * so the requests behind it get their turn, and every waiter stays in the line, where a slot
+   * freed on another thread meanwhile finds it.
    */
   boolean slotFreed() {
     long firstNew;
@@ -120,34 +124,25 @@ final class Waiters {
       freed++;
       firstNew = made;
     }
-    List<Waiter> rejoined = new ArrayList<>(0);
-    try {
-      while (true) {
-        Waiter w;
-        synchronized (this) {
-          w = queue.poll();
-          while (w != null && w.order >= firstNew) {
-            rejoined.add(w); // joined (again) since the slot freed: not offered it again
-            w = queue.poll();
-          }
+    Waiter last = null;
+    while (true) {
+      Waiter w;
+      synchronized (this) {
+        w = last == null ? (line.isEmpty() ? null : line.first()) : line.higher(last);
+        while (w != null && w.order >= firstNew) {
+          w = line.higher(w); // joined (again) since the slot freed: not offered it
         }
         if (w == null) {
           return false;
         }
-        if (w.wake.getAsBoolean()) {
-          return true;
-        }
-        // it had stopped waiting (its timer, its end) a moment before, or cannot use the slot:
-        // the slot goes to the next
+        line.remove(w);
       }
-    } finally {
-      synchronized (this) {
-        for (Waiter w : rejoined) {
-          if (!w.gone) {
-            queue.add(w);
-          }
-        }
+      if (w.wake.getAsBoolean()) {
+        return true;
       }
+      // it had stopped waiting (its timer, its end) a moment before, or cannot use the slot: the
+      // slot goes to the next, younger, waiter
+      last = w;
     }
   }
 }

@@ -79,12 +79,35 @@ class WaitersTest {
     assertThat(woken).containsExactly("vote", "failover");
     assertThat(waiters.size()).isEqualTo(1);
 
+    waiters.add(waiter("younger", 300, true));
     assertThat(waiters.slotFreed()).as("the next slot: the oldest again").isTrue();
     assertThat(woken).containsExactly("vote", "failover", "vote again");
   }
 
   @Test
-  void aWaiterThatRejoinedAndWasTakenOutMeanwhileIsNotPutBack() {
+  void aWaiterThatJoinedAgainIsInLineForASlotFreedMeanwhileOnAnotherThread() {
+    List<Waiters.Waiter> rejoined = new ArrayList<>();
+    waiters.add(rejoining("vote", 100, rejoined));
+    List<Boolean> meanwhile = new ArrayList<>();
+    // while the first slot is offered to the next in line, another attempt ends (another thread
+    // in the coordinator; here, the same one): the vote request, in line again, is offered it
+    waiters.add(
+        waiters.waiter(
+            200,
+            () -> {
+              woken.add("failover");
+              meanwhile.add(waiters.slotFreed());
+              return true;
+            }));
+
+    assertThat(waiters.slotFreed()).isTrue();
+    assertThat(meanwhile).containsExactly(true);
+    assertThat(woken).containsExactly("vote", "failover", "vote again");
+    assertThat(waiters.size()).isZero();
+  }
+
+  @Test
+  void aWaiterTakenOutWhileTheLineIsWalkedIsNotWoken() {
     List<Waiters.Waiter> rejoined = new ArrayList<>();
     waiters.add(rejoining("vote", 100, rejoined));
     // while the slot is offered to the next, the vote request's new pause ends (its timer)
@@ -93,11 +116,29 @@ class WaitersTest {
             200,
             () -> {
               waiters.remove(rejoined.get(0));
-              return true;
+              return false; // and this one no longer waited either
             }));
 
-    assertThat(waiters.slotFreed()).isTrue();
+    assertThat(waiters.slotFreed()).isFalse();
+    assertThat(woken).containsExactly("vote");
     assertThat(waiters.size()).isZero();
+  }
+
+  @Test
+  void theWalkEndsEvenIfAWakeAddsItsOwnWaiterBack() {
+    Waiters.Waiter[] self = new Waiters.Waiter[1];
+    self[0] =
+        waiters.waiter(
+            100,
+            () -> {
+              woken.add("again");
+              waiters.add(self[0]); // not what a request does (a new waiter per pause)
+              return false;
+            });
+    waiters.add(self[0]);
+
+    assertThat(waiters.slotFreed()).isFalse();
+    assertThat(woken).containsExactly("again");
   }
 
   @Test

@@ -22,6 +22,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * One request, from its first attempt to its answer: what every redundancy mode shares. It keeps
@@ -74,12 +75,6 @@ final class RequestRun implements AttemptCalls.Ends {
 
   /** The current pause's place among the requests waiting for a slot. Guarded by this. */
   private Waiters.Waiter waiting;
-
-  /**
-   * The current pause is for a task slot: a node left to ask in the round was {@link Candidate#full
-   * full}, so it was not asked. Guarded by this.
-   */
-  private boolean pausedForRoom;
 
   /**
    * The current pause began with every node full (but those failed for good, which it never asks
@@ -380,9 +375,10 @@ final class RequestRun implements AttemptCalls.Ends {
         rounds.pauseBeforeNextRound(candidates.get(), attempts.answeredNodes(), remaining);
     if (pause.isPresent()) {
       long thisPause = ++pauses;
+      List<Candidate> withRoom = withRoom(candidates.get());
       // a node left unasked for being full: it waits for a slot, as if the node had refused it
-      pausedForRoom = rounds.untried(candidates.get()) > rounds.untried(withRoom(candidates.get()));
-      noRoomAnywhere = withRoom(candidates.get()).isEmpty();
+      boolean pausedForRoom = rounds.untried(candidates.get()) > rounds.untried(withRoom);
+      noRoomAnywhere = withRoom.isEmpty();
       // in line under the lock: whatever ends the request next takes it out again
       waiting = shared.waiters().waiter(startNanos, () -> newRound(thisPause));
       boolean inLine = true;
@@ -441,7 +437,7 @@ final class RequestRun implements AttemptCalls.Ends {
     return candidates.stream()
         .filter(Candidate::full)
         .map(Candidate::nodeId)
-        .collect(java.util.stream.Collectors.toSet());
+        .collect(Collectors.toSet());
   }
 
   /** The attempts so far, and how often the request waited for a slot, for its error. */

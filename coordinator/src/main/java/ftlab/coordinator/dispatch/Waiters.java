@@ -25,6 +25,12 @@ import java.util.function.BooleanSupplier;
  *     node sent back at once: full,
  *     unreachable)
  *   a pause ends by its timer               - that request         its next round, as before
+ *   a request finds every node full, but    (not added)           its next round at once
+ *     a slot was freed while it looked
+ *   a woken request finds every node        + again, at its old   the slot is not offered on
+ *     full again                              place                 (someone took it)
+ *   a woken request cannot use the room     + again, at its old   the next oldest is offered
+ *     there is (its voters have answered)     place                 the slot
  * </pre>
  *
  * A waiter woken by a slot leaves its timer behind, which then finds the pause over and does

@@ -66,6 +66,14 @@ class DispatcherTest {
       new Dispatcher.Settings(
           Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(5));
 
+  /**
+   * A pause between rounds (1 s) that the fake clock never reaches in the tests that use it: only a
+   * freed slot ({@link Waiters}) starts a paused request's next round.
+   */
+  private static final Dispatcher.Settings LONG_PAUSES =
+      new Dispatcher.Settings(
+          Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(1));
+
   private static final Task PRIMES =
       Task.newBuilder().setCountPrimes(CountPrimes.newBuilder().setFrom(0).setTo(100)).build();
 
@@ -430,10 +438,7 @@ class DispatcherTest {
     // one node, full for the first calls of a and b: both pause for a second of the fake clock,
     // which never moves here; only c's answer, which frees the node's slot, can wake them
     FakeWorker worker = node("node-1", BUSY, BUSY, HEALTHY);
-    Dispatcher d =
-        dispatcher(
-            new Dispatcher.Settings(
-                Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+    Dispatcher d = dispatcher(LONG_PAUSES);
     var a = d.submit(SubmitRequest.newBuilder().setRequestId("a").setTask(PRIMES).build());
     awaitWaiting(d, 1);
     var b = d.submit(SubmitRequest.newBuilder().setRequestId("b").setTask(PRIMES).build());
@@ -462,6 +467,14 @@ class DispatcherTest {
    */
   private List<java.util.concurrent.CompletableFuture<Answer>> fillNode1(
       Dispatcher d, FakeWorker worker, int reported) {
+    var hung = hangFourOnNode1(d, worker);
+    beat("node-1", reported);
+    return hung;
+  }
+
+  /** Four requests whose calls hang on node-1: this coordinator counts it full. */
+  private List<java.util.concurrent.CompletableFuture<Answer>> hangFourOnNode1(
+      Dispatcher d, FakeWorker worker) {
     List<java.util.concurrent.CompletableFuture<Answer>> hung = new java.util.ArrayList<>();
     for (int i = 0; i < 4; i++) {
       hung.add(d.submit(SubmitRequest.newBuilder().setRequestId("w" + i).setTask(PRIMES).build()));
@@ -470,17 +483,13 @@ class DispatcherTest {
         .atMost(java.time.Duration.ofSeconds(5))
         .pollInterval(java.time.Duration.ofMillis(5))
         .until(() -> cluster.inFlight("node-1") == 4 && worker.calls() == 4);
-    beat("node-1", reported);
     return hung;
   }
 
   @Test
   void aRequestWaitsInLineForASlotRatherThanAskANodeThatIsFull() throws Exception {
     FakeWorker worker = node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
-    Dispatcher d =
-        dispatcher(
-            new Dispatcher.Settings(
-                Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(1)));
+    Dispatcher d = dispatcher(LONG_PAUSES);
     var hung = fillNode1(d, worker, 4);
 
     // full by both counts: the fifth request does not ask node-1 (it would only refuse), it waits
@@ -506,17 +515,8 @@ class DispatcherTest {
     // not know of them; the coordinator's own count says full, and the fifth request waits
     FakeWorker worker = node("node-1", HANGING, HANGING, HANGING, HANGING, HEALTHY);
     nodes.clock.advance(MS);
-    Dispatcher d =
-        dispatcher(
-            new Dispatcher.Settings(
-                Duration.ofMillis(ATTEMPT_MS), Duration.ofSeconds(5), Duration.ofSeconds(1)));
-    var hung = new java.util.ArrayList<java.util.concurrent.CompletableFuture<Answer>>();
-    for (int i = 0; i < 4; i++) {
-      hung.add(d.submit(SubmitRequest.newBuilder().setRequestId("w" + i).setTask(PRIMES).build()));
-    }
-    org.awaitility.Awaitility.await("four attempts in flight on node-1")
-        .atMost(java.time.Duration.ofSeconds(5))
-        .until(() -> cluster.inFlight("node-1") == 4 && worker.calls() == 4);
+    Dispatcher d = dispatcher(LONG_PAUSES);
+    var hung = hangFourOnNode1(d, worker);
 
     var fifth = d.submit(SubmitRequest.newBuilder().setRequestId("e").setTask(PRIMES).build());
     awaitWaiting(d, 1);

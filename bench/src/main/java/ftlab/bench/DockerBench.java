@@ -1,27 +1,20 @@
 package ftlab.bench;
 
 import ftlab.client.Poll;
-import ftlab.client.local.Jars;
-import ftlab.client.local.LocalLayout;
 import ftlab.proto.NodeState;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -73,28 +66,17 @@ public final class DockerBench implements Callable<Integer> {
               + " works.")
   String compose;
 
-  private List<String> composeCommand;
-  private final Map<String, String> env = new HashMap<>();
+  private BenchLab lab;
 
   @Override
   public Integer call() throws Exception {
     if (starts < 1 || starts > 10) {
       throw new IllegalArgumentException("--starts must be between 1 and 10, got " + starts);
     }
-    Path home = Jars.home().toAbsolutePath().normalize();
-    Path file = home.resolve("docker-compose.yml");
-    if (!Files.isRegularFile(file)) {
-      throw new IllegalStateException(
-          "no docker-compose.yml in " + home + ": run this from the ftlab checkout");
-    }
-    composeCommand = composeCommand(file);
-    int port1 = LocalLayout.freePortBlock(2); // outside the ephemeral range, and two apart
-    int port2 = port1 + 1;
-    env.put("FTLAB_COORDINATOR_1_PORT", "" + port1);
-    env.put("FTLAB_COORDINATOR_2_PORT", "" + port2);
+    lab = new BenchLab(PROJECT, compose, Map.of());
     String image = Optional.ofNullable(System.getenv("FTLAB_IMAGE")).orElse("ftlab:latest");
 
-    System.err.println("building the image with " + String.join(" ", composeCommand) + " build");
+    System.err.println("building the image with " + lab.describe() + " build");
     run(Duration.ofMinutes(15), compose("build"));
     long imageBytes =
         Long.parseLong(
@@ -119,7 +101,7 @@ public final class DockerBench implements Callable<Integer> {
       Map<String, Double> memory = new TreeMap<>();
       FailoverRounds measure =
           new FailoverRounds(
-              List.of("127.0.0.1:" + port1, "127.0.0.1:" + port2),
+              lab.coordinatorAddresses(),
               List.of("coordinator-1", "coordinator-2"),
               new ArrayList<>(nodeContainers.keySet()),
               dockerFaults(nodeContainers),
@@ -129,7 +111,7 @@ public final class DockerBench implements Callable<Integer> {
       System.out.printf(
           Locale.ROOT,
           "Docker lab (%s): image %s %.0f MiB%n%n",
-          String.join(" ", composeCommand),
+          lab.describe(),
           image,
           imageBytes / 1048576.0);
       Collections.sort(firstAnswers);
@@ -279,62 +261,15 @@ public final class DockerBench implements Callable<Integer> {
     };
   }
 
-  private List<String> composeCommand(Path file) throws Exception {
-    List<List<String>> candidates =
-        compose != null
-            ? List.of(Arrays.asList(compose.trim().split("\\s+")))
-            : List.of(List.of("docker", "compose"), List.of("docker-compose"));
-    for (List<String> c : candidates) {
-      List<String> version = new ArrayList<>(c);
-      version.add("version");
-      try {
-        run(Duration.ofSeconds(30), version);
-        List<String> out = new ArrayList<>(c);
-        out.addAll(List.of("-p", PROJECT, "-f", file.toString()));
-        return out;
-      } catch (IOException | IllegalStateException e) {
-        // try the next one
-      }
-    }
-    throw new IllegalStateException(
-        "no Docker compose found: tried "
-            + candidates.stream().map(c -> String.join(" ", c)).toList()
-            + "; install Docker with compose, or pass --compose");
-  }
-
   private List<String> compose(String... args) {
-    List<String> cmd = new ArrayList<>(composeCommand);
-    cmd.addAll(List.of(args));
-    return cmd;
+    return lab.compose(args);
   }
 
   private static List<String> docker(String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("docker");
-    cmd.addAll(List.of(args));
-    return cmd;
+    return BenchLab.docker(args);
   }
 
-  /** Runs a command to its end; returns its output, or throws with its output if it failed. */
   private String run(Duration timeout, List<String> cmd) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().putAll(env);
-    Path out = Files.createTempFile("ftlab-bench-docker", ".txt");
-    try {
-      Process p = pb.redirectOutput(out.toFile()).start();
-      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        throw new IllegalStateException(
-            String.join(" ", cmd) + " did not finish within " + timeout.toSeconds() + " s");
-      }
-      String output = Files.readString(out, StandardCharsets.UTF_8);
-      if (p.exitValue() != 0) {
-        throw new IllegalStateException(
-            String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): " + output.trim());
-      }
-      return output;
-    } finally {
-      Files.deleteIfExists(out);
-    }
+    return lab.run(timeout, cmd);
   }
 }

@@ -1,6 +1,7 @@
 package ftlab.bench;
 
 import ftlab.client.Coordinators;
+import ftlab.client.Poll;
 import ftlab.client.local.Jars;
 import ftlab.client.local.LocalCluster;
 import ftlab.client.local.LocalLayout;
@@ -8,6 +9,9 @@ import ftlab.client.local.Member;
 import ftlab.client.watch.Summary;
 import ftlab.client.watch.TaskMix;
 import ftlab.client.watch.Watch;
+import ftlab.proto.ClusterView;
+import ftlab.proto.NodeState;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,7 +43,12 @@ import picocli.CommandLine.Option;
           + " throughput, p50/p99, extra attempts (a node at capacity refuses an attempt with"
           + " RESOURCE_EXHAUSTED), requests failed (a full coordinator sheds them) and the CPU"
           + " used by the coordinators, the nodes and this client.",
-      "Starts its own clusters on free loopback ports and stops each after its rows."
+      "Starts its own clusters on free loopback ports and stops each after its rows. With"
+          + " --target compose: the Docker lab instead (docker-compose.yml, its 2 coordinators),"
+          + " in a compose project of its own (ftlab-bench-scale) with its coordinators on free"
+          + " loopback ports, nodes added live as the counts rise (node-1 to node-5, then the"
+          + " pool), removed at the end; builds the image first (set FTLAB_BUILD_IMAGE and"
+          + " FTLAB_RUNTIME_IMAGE as for the lab if you have no registry)."
     })
 public final class ScaleBench implements Callable<Integer> {
   @Option(
@@ -50,11 +60,34 @@ public final class ScaleBench implements Callable<Integer> {
 
   @Option(
       names = "--coordinators",
-      defaultValue = "1",
       description =
-          "Coordinators in each cluster; the client spreads its requests over them. Default:"
-              + " ${DEFAULT-VALUE}.")
-  int coordinators;
+          "Coordinators in each local cluster; the client spreads its requests over them. Default:"
+              + " 1 (the compose lab has 2).")
+  Integer coordinators;
+
+  @Option(
+      names = "--target",
+      defaultValue = "local",
+      description =
+          "local: a fresh cluster of local processes for each node count; compose: the Docker lab,"
+              + " nodes added live. Default: ${DEFAULT-VALUE}.")
+  String target;
+
+  @Option(
+      names = "--compose",
+      description =
+          "With --target compose: the compose command, 'docker compose' or 'docker-compose'."
+              + " Default: the first that works.")
+  String compose;
+
+  /** The compose lab's project: not the learner's lab's (ftlab), nor bench docker's. */
+  private static final String PROJECT = "ftlab-bench-scale";
+
+  /** The compose lab's named nodes; beyond them, the pool's replicas. */
+  private static final int NAMED_NODES = 5;
+
+  /** The proxies' share of CPU: Docker's forwarders of the published ports (compose only). */
+  private static final String PROXY = "docker-proxy";
 
   @Option(
       names = "--capacity",
@@ -100,10 +133,33 @@ public final class ScaleBench implements Callable<Integer> {
       Summary summary,
       double coordinatorCores,
       double nodeCores,
-      double clientCores) {}
+      double clientCores,
+      double proxyCores) {}
 
   @Override
   public Integer call() throws Exception {
+    boolean onCompose =
+        switch (target) {
+          case "local" -> false;
+          case "compose" -> true;
+          default ->
+              throw new IllegalArgumentException(
+                  "--target is local or compose, got '" + target + "'");
+        };
+    if (onCompose && coordinators != null && coordinators != 2) {
+      throw new IllegalArgumentException(
+          "the compose lab has 2 coordinators (docker-compose.yml), got --coordinators "
+              + coordinators
+              + ": it sizes a local cluster");
+    }
+    if (coordinators == null) {
+      coordinators = onCompose ? 2 : 1;
+    }
+    if (onCompose && !increasing(nodeCounts)) {
+      throw new IllegalArgumentException(
+          "with --target compose nodes join a running lab, so --nodes must rise, got "
+              + nodeCounts);
+    }
     if (nodeCounts.isEmpty()
         || nodeCounts.stream().anyMatch(n -> n < 1 || n > 16)
         || coordinators < 1
@@ -121,6 +177,21 @@ public final class ScaleBench implements Callable<Integer> {
     if (!Files.isReadable(Path.of("/proc/self/stat"))) {
       throw new IllegalStateException("needs Linux's /proc to read each process's CPU time");
     }
+    List<Row> rows = onCompose ? composeRows() : localRows();
+    print(rows, onCompose);
+    return 0;
+  }
+
+  private static boolean increasing(List<Integer> counts) {
+    for (int i = 1; i < counts.size(); i++) {
+      if (counts.get(i) <= counts.get(i - 1)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private List<Row> localRows() throws Exception {
     List<Row> rows = new ArrayList<>();
     for (int n : nodeCounts) {
       LocalLayout layout = LocalLayout.onFreePorts(coordinators, n, capacity);
@@ -140,8 +211,99 @@ public final class ScaleBench implements Callable<Integer> {
         cluster.deleteState();
       }
     }
-    print(rows);
-    return 0;
+    return rows;
+  }
+
+  /**
+   * The compose lab's rows: one lab, its nodes started as the counts rise (the named ones first,
+   * then the pool's replicas), each count measured once every coordinator has its nodes ALIVE.
+   */
+  private List<Row> composeRows() throws Exception {
+    BenchLab lab = new BenchLab(PROJECT, compose, Map.of("FTLAB_CAPACITY", "" + capacity));
+    System.err.println("building the image with " + lab.describe() + " build");
+    lab.run(Duration.ofMinutes(15), lab.compose("build"));
+    lab.down(); // what a run stopped half-way left
+    List<Row> rows = new ArrayList<>();
+    try (Coordinators cs = new Coordinators(lab.coordinatorAddresses())) {
+      for (int n : nodeCounts) {
+        List<String> up = new ArrayList<>(List.of("up", "-d"));
+        for (int i = 1; i <= Math.min(n, NAMED_NODES); i++) {
+          up.add("node-" + i);
+        }
+        System.err.printf(Locale.ROOT, "starting the lab's nodes up to %d%n", n);
+        lab.run(Duration.ofMinutes(3), lab.compose(up.toArray(String[]::new)));
+        if (n > NAMED_NODES) {
+          lab.run(
+              Duration.ofMinutes(3),
+              lab.compose("up", "-d", "--scale", "pool=" + (n - NAMED_NODES), "pool"));
+        }
+        awaitAlive(cs, n);
+        Map<String, List<Long>> pids = new LinkedHashMap<>();
+        pids.put(Member.COORDINATOR, containerProcesses(lab, "coordinator-1", "coordinator-2"));
+        List<String> nodes = new ArrayList<>();
+        for (int i = 1; i <= Math.min(n, NAMED_NODES); i++) {
+          nodes.add("node-" + i);
+        }
+        if (n > NAMED_NODES) {
+          nodes.add("pool");
+        }
+        pids.put(Member.NODE, containerProcesses(lab, nodes.toArray(String[]::new)));
+        pids.put(PROXY, lab.proxies());
+        int held = n * capacity;
+        rows.add(run(cs, pids, n, "matched", held));
+        rows.add(run(cs, pids, n, "2x", 2 * held));
+        rows.add(run(cs, pids, n, "4x", 4 * held));
+      }
+    } finally {
+      lab.down();
+    }
+    return rows;
+  }
+
+  /** The processes of every running container of these services. */
+  private static List<Long> containerProcesses(BenchLab lab, String... services) throws Exception {
+    List<Long> out = new ArrayList<>();
+    for (String service : services) {
+      for (String id :
+          lab.run(Duration.ofSeconds(30), lab.compose("ps", "-q", service)).split("\\s+")) {
+        if (!id.isBlank()) {
+          out.addAll(lab.processes(id.trim()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Waits until every coordinator has at least {@code n} nodes ALIVE: the new ones have joined. */
+  private static void awaitAlive(Coordinators cs, int n) throws InterruptedException {
+    String[] last = {"no answer yet"};
+    Poll.until(
+            Duration.ofMinutes(2),
+            Duration.ofMillis(200),
+            () -> {
+              List<String> seen = new ArrayList<>();
+              boolean all = true;
+              for (int i = 0; i < cs.size(); i++) {
+                try {
+                  ClusterView v = cs.view(i, 2_000);
+                  long alive =
+                      v.getNodesList().stream()
+                          .filter(x -> x.getState() == NodeState.ALIVE)
+                          .count();
+                  seen.add(v.getCoordinatorId() + " " + alive + " ALIVE");
+                  all &= alive >= n;
+                } catch (StatusRuntimeException e) {
+                  seen.add(cs.address(i) + " " + Coordinators.explain(e));
+                  all = false;
+                }
+              }
+              last[0] = String.join(", ", seen);
+              return all ? Optional.of(true) : Optional.<Boolean>empty();
+            })
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "the lab's " + n + " nodes were not ALIVE within 2 minutes: " + last[0]));
   }
 
   private static Map<String, List<Long>> pidsByRole(LocalCluster cluster) {
@@ -165,9 +327,11 @@ public final class ScaleBench implements Callable<Integer> {
     new Watch(cs, settings.withDuration(Duration.ofSeconds(5)))
         .run(o -> {}, x -> {}, Duration.ofSeconds(5));
     List<Long> self = List.of(ProcessHandle.current().pid());
+    List<Long> proxies = pids.getOrDefault(PROXY, List.of());
     double c0 = cpuSeconds(pids.get(Member.COORDINATOR));
     double n0 = cpuSeconds(pids.get(Member.NODE));
     double s0 = cpuSeconds(self);
+    double p0 = cpuSeconds(proxies);
     Summary s =
         new Watch(cs, settings.withDuration(Duration.ofSeconds(seconds)))
             .run(o -> {}, x -> {}, Duration.ofSeconds(5));
@@ -180,7 +344,8 @@ public final class ScaleBench implements Callable<Integer> {
             s,
             (cpuSeconds(pids.get(Member.COORDINATOR)) - c0) / wall,
             (cpuSeconds(pids.get(Member.NODE)) - n0) / wall,
-            (cpuSeconds(self) - s0) / wall);
+            (cpuSeconds(self) - s0) / wall,
+            pids.containsKey(PROXY) ? (cpuSeconds(proxies) - p0) / wall : Double.NaN);
     System.err.printf(
         Locale.ROOT,
         "%d node(s), %s (%d in flight): %.0f answers/s, p99 %.1f ms, %d failed%n",
@@ -193,11 +358,12 @@ public final class ScaleBench implements Callable<Integer> {
     return row;
   }
 
-  private void print(List<Row> rows) {
+  private void print(List<Row> rows, boolean onCompose) {
     System.out.printf(
         Locale.ROOT,
-        "Scale-out: echo tasks waiting 0-%d ms (mean %d ms), capacity %d per node, %d"
+        "Scale-out%s: echo tasks waiting 0-%d ms (mean %d ms), capacity %d per node, %d"
             + " coordinator(s), a closed loop, %d s per row, %d cores%n%n",
+        onCompose ? " on the compose lab (nodes added live)" : "",
         echoMs,
         echoMs / 2,
         capacity,
@@ -206,14 +372,17 @@ public final class ScaleBench implements Callable<Integer> {
         Runtime.getRuntime().availableProcessors());
     System.out.println(
         "| nodes | load | in flight | answers/s | ideal | of ideal | p50 ms | p99 ms | extra"
-            + " attempts | failed | CPU coordinators | CPU nodes | CPU client |");
-    System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            + " attempts | failed | CPU coordinators | CPU nodes | CPU client |"
+            + (onCompose ? " CPU docker-proxy |" : ""));
+    System.out.println(
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            + (onCompose ? "---:|" : ""));
     for (Row r : rows) {
       double perSecond = r.summary().ok() / r.summary().durationS();
       double ideal = capacity * 1000.0 / (echoMs / 2.0) * r.nodes();
       System.out.printf(
           Locale.ROOT,
-          "| %d | %s | %d | %.0f | %.0f | %.0f%% | %.1f | %.1f | %.0f%% | %d | %.2f | %.2f | %.2f |%n",
+          "| %d | %s | %d | %.0f | %.0f | %.0f%% | %.1f | %.1f | %.0f%% | %d | %.2f | %.2f | %.2f |%s%n",
           r.nodes(),
           r.load(),
           r.inFlight(),
@@ -226,12 +395,18 @@ public final class ScaleBench implements Callable<Integer> {
           r.summary().failed(),
           r.coordinatorCores(),
           r.nodeCores(),
-          r.clientCores());
+          r.clientCores(),
+          onCompose ? String.format(Locale.ROOT, " %.2f |", r.proxyCores()) : "");
     }
     System.out.println();
     System.out.println(
         "ideal: nodes x capacity / mean wait, what the nodes could answer if nothing else took"
             + " time. CPU: cores used, summed over the processes of each kind (2.00 = two cores busy"
-            + " all the time).");
+            + " all the time)"
+            + (onCompose
+                ? "; a container's are its processes' (its init and the JVM); docker-proxy: the"
+                    + " engine's forwarders of the coordinators' published ports, which this"
+                    + " client's requests pass through."
+                : "."));
   }
 }

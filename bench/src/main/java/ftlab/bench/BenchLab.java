@@ -1,0 +1,193 @@
+package ftlab.bench;
+
+import ftlab.client.local.Jars;
+import ftlab.client.local.LocalLayout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A benchmark's own Docker lab: the checkout's {@code docker-compose.yml} in a compose project of
+ * its own, with its own network and its coordinators' ports (gRPC and HTTP) on free loopback ports,
+ * so that a lab the user has running (project, network {@code ftlab}, ports 7001-7002 and
+ * 8001-8002) is not touched. Commands run as processes, each bounded in time; their output is
+ * returned, or their failure thrown with it.
+ */
+final class BenchLab {
+  private final List<String> composeCommand;
+  private final Map<String, String> env = new HashMap<>();
+  private final int port1;
+  private final int port2;
+
+  /**
+   * The lab of compose project {@code project} (its network is named after it too), with {@code
+   * settings} (FTLAB_CAPACITY, say) for the compose file's variables; {@code given}: the compose
+   * command as typed with {@code --compose}, or null for the first of {@code docker compose} and
+   * {@code docker-compose} that answers.
+   */
+  BenchLab(String project, String given, Map<String, String> settings) throws Exception {
+    Path home = Jars.home().toAbsolutePath().normalize();
+    Path file = home.resolve("docker-compose.yml");
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalStateException(
+          "no docker-compose.yml in " + home + ": run this from the ftlab checkout");
+    }
+    port1 = LocalLayout.freePortBlock(2); // outside the ephemeral range
+    port2 = port1 + 1;
+    int http = LocalLayout.freePortBlock(2);
+    env.put("FTLAB_COORDINATOR_1_PORT", "" + port1);
+    env.put("FTLAB_COORDINATOR_2_PORT", "" + port2);
+    env.put("FTLAB_COORDINATOR_1_HTTP_PORT", "" + http);
+    env.put("FTLAB_COORDINATOR_2_HTTP_PORT", "" + (http + 1));
+    env.put("FTLAB_NETWORK", project);
+    env.putAll(settings);
+    composeCommand = composeCommand(given, project, file);
+  }
+
+  /** The coordinators' published gRPC addresses, coordinator-1 first. */
+  List<String> coordinatorAddresses() {
+    return List.of("127.0.0.1:" + port1, "127.0.0.1:" + port2);
+  }
+
+  /** The compose command with its project and file: "docker-compose -p ftlab-bench -f ...". */
+  String describe() {
+    return String.join(" ", composeCommand);
+  }
+
+  /** {@code COMPOSE ARGS...}: the compose command with its project, file and these arguments. */
+  List<String> compose(String... args) {
+    List<String> cmd = new ArrayList<>(composeCommand);
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  static List<String> docker(String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("docker");
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  /** Runs a command to its end; returns its output, or throws with its output if it failed. */
+  String run(Duration timeout, List<String> cmd) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile("ftlab-bench-docker", ".txt");
+    try {
+      Process p = pb.redirectOutput(out.toFile()).start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(
+            String.join(" ", cmd) + " did not finish within " + timeout.toSeconds() + " s");
+      }
+      String output = Files.readString(out, StandardCharsets.UTF_8);
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(
+            String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): " + output.trim());
+      }
+      return output;
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  /** Stops and removes the lab: its containers, network and volumes. */
+  void down() throws IOException, InterruptedException {
+    run(Duration.ofMinutes(1), compose("down", "-v", "--remove-orphans"));
+  }
+
+  /**
+   * The host's process ids of a running container's processes: its init (the compose file runs
+   * every service with one) and everything under it, the JVM among them. Empty if it is not
+   * running. Read from {@code /proc}, where Docker's processes show with their host ids.
+   */
+  List<Long> processes(String container) throws IOException, InterruptedException {
+    long init =
+        Long.parseLong(
+            run(Duration.ofSeconds(30), docker("inspect", "--format", "{{.State.Pid}}", container))
+                .trim());
+    List<Long> out = new ArrayList<>();
+    if (init > 0) {
+      descendants(init, out);
+    }
+    return out;
+  }
+
+  private static void descendants(long pid, List<Long> out) {
+    out.add(pid);
+    Path children = Path.of("/proc", "" + pid, "task", "" + pid, "children");
+    try {
+      for (String c : Files.readString(children).trim().split("\\s+")) {
+        if (!c.isEmpty()) {
+          descendants(Long.parseLong(c), out);
+        }
+      }
+    } catch (IOException e) {
+      // the process has just ended: nothing under it to count
+    }
+  }
+
+  /**
+   * The host's {@code docker-proxy} processes that forward this lab's published gRPC ports (none
+   * when the engine forwards them in the kernel, {@code "userland-proxy": false}).
+   */
+  List<Long> proxies() {
+    List<Long> out = new ArrayList<>();
+    List<String> ports = List.of("" + port1, "" + port2);
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.toList()) {
+        String name = p.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        try {
+          List<String> args = Arrays.asList(Files.readString(p.resolve("cmdline")).split("\u0000"));
+          int at = args.indexOf("-host-port");
+          if (!args.isEmpty()
+              && args.get(0).endsWith("docker-proxy")
+              && at >= 0
+              && at + 1 < args.size()
+              && ports.contains(args.get(at + 1))) {
+            out.add(Long.parseLong(name));
+          }
+        } catch (IOException e) {
+          // ended meanwhile, or not ours to read
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list /proc: " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  private List<String> composeCommand(String given, String project, Path file) throws Exception {
+    List<List<String>> candidates =
+        given != null
+            ? List.of(Arrays.asList(given.trim().split("\\s+")))
+            : List.of(List.of("docker", "compose"), List.of("docker-compose"));
+    for (List<String> c : candidates) {
+      List<String> version = new ArrayList<>(c);
+      version.add("version");
+      try {
+        run(Duration.ofSeconds(30), version);
+        List<String> out = new ArrayList<>(c);
+        out.addAll(List.of("-p", project, "-f", file.toString()));
+        return out;
+      } catch (IOException | IllegalStateException e) {
+        // try the next one
+      }
+    }
+    throw new IllegalStateException(
+        "no Docker compose found: tried "
+            + candidates.stream().map(c -> String.join(" ", c)).toList()
+            + "; install Docker with compose, or pass --compose");
+  }
+}

@@ -40,9 +40,9 @@ final class BenchLab {
       throw new IllegalStateException(
           "no docker-compose.yml in " + home + ": run this from the ftlab checkout");
     }
-    port1 = LocalLayout.freePortBlock(2); // outside the ephemeral range
+    port1 = LocalLayout.freePortBlock(4); // outside the ephemeral range: gRPC, gRPC, HTTP, HTTP
     port2 = port1 + 1;
-    int http = LocalLayout.freePortBlock(2);
+    int http = port1 + 2;
     env.put("FTLAB_COORDINATOR_1_PORT", "" + port1);
     env.put("FTLAB_COORDINATOR_2_PORT", "" + port2);
     env.put("FTLAB_COORDINATOR_1_HTTP_PORT", "" + http);
@@ -99,9 +99,29 @@ final class BenchLab {
     }
   }
 
-  /** Stops and removes the lab: its containers, network and volumes. */
+  /**
+   * Stops and removes the lab: its containers (the pool's too: Compose v2 leaves a profile's
+   * containers unless it is named), network and volumes.
+   */
   void down() throws IOException, InterruptedException {
-    run(Duration.ofMinutes(1), compose("down", "-v", "--remove-orphans"));
+    run(Duration.ofMinutes(1), compose("--profile", "pool", "down", "-v", "--remove-orphans"));
+  }
+
+  /**
+   * The ids of a service's running containers ({@code ps -q}, the pool's profile named so that
+   * Compose v2 lists them); only what looks like an id is kept from the output, which may hold
+   * Compose's warnings.
+   */
+  List<String> containers(String service) throws IOException, InterruptedException {
+    List<String> ids = new ArrayList<>();
+    for (String word :
+        run(Duration.ofSeconds(30), compose("--profile", "pool", "ps", "-q", service))
+            .split("\\s+")) {
+      if (word.matches("[0-9a-f]{12,64}")) {
+        ids.add(word);
+      }
+    }
+    return ids;
   }
 
   /**
@@ -110,13 +130,44 @@ final class BenchLab {
    * running. Read from {@code /proc}, where Docker's processes show with their host ids.
    */
   List<Long> processes(String container) throws IOException, InterruptedException {
-    long init =
-        Long.parseLong(
-            run(Duration.ofSeconds(30), docker("inspect", "--format", "{{.State.Pid}}", container))
-                .trim());
+    String[] pidAndId =
+        run(
+                Duration.ofSeconds(30),
+                docker("inspect", "--format", "{{.State.Pid}} {{.Id}}", container))
+            .trim()
+            .split("\\s+");
+    long init = Long.parseLong(pidAndId[0]);
     List<Long> out = new ArrayList<>();
-    if (init > 0) {
-      descendants(init, out);
+    if (init <= 0) {
+      return out; // not running
+    }
+    String cgroup;
+    try {
+      cgroup = Files.readString(Path.of("/proc", "" + init, "cgroup"));
+    } catch (IOException e) {
+      cgroup = "";
+    }
+    if (!cgroup.contains(pidAndId[1])) {
+      throw new IllegalStateException(
+          "process "
+              + init
+              + " of this machine is not container "
+              + container
+              + "'s: its processes are not visible here (Docker in a VM, or this bench in a"
+              + " container?); run the bench where the Docker engine runs");
+    }
+    descendants(init, out);
+    if (out.size() < 2) {
+      throw new IllegalStateException(
+          "found no process under container "
+              + container
+              + "'s init ("
+              + init
+              + ") in /proc/"
+              + init
+              + "/task/"
+              + init
+              + "/children: cannot measure its JVM's CPU");
     }
     return out;
   }

@@ -86,7 +86,7 @@ public final class DockerBench implements Callable<Integer> {
     List<Double> firstAnswers = new ArrayList<>();
     try {
       for (int i = 1; i <= starts; i++) {
-        run(Duration.ofMinutes(1), compose("down", "-v", "--remove-orphans"));
+        lab.down();
         Instant up = Instant.now();
         run(Duration.ofMinutes(2), compose("up", "-d"));
         double ms = firstAnswerMillis(up);
@@ -142,7 +142,7 @@ public final class DockerBench implements Callable<Integer> {
       System.out.println("|---|---:|");
       memory.forEach((name, mib) -> System.out.printf(Locale.ROOT, "| %s | %.1f |%n", name, mib));
     } finally {
-      run(Duration.ofMinutes(1), compose("down", "-v", "--remove-orphans"));
+      lab.down();
     }
     return 0;
   }

@@ -30,8 +30,9 @@ import picocli.CommandLine.Option;
  * The scale-out curve: throughput and latency as nodes are added, on capacity-bound work (echo
  * tasks that wait, as a call to a slow disk or service would: a node holds {@code capacity} of them
  * at once, whatever the machine's cores), so that adding nodes adds capacity even on a 2-core
- * machine, until the coordinator or the machine saturates. Each row is a fresh local cluster; the
- * CPU each kind of process used is read from {@code /proc}, to say what saturates.
+ * machine, until the coordinator or the machine saturates. Each node count is a fresh local
+ * cluster, or, on the compose lab, the same lab with more nodes started; the CPU each kind of
+ * process used is read from {@code /proc}, to say what saturates.
  */
 @Command(
     name = "scale",
@@ -55,7 +56,9 @@ public final class ScaleBench implements Callable<Integer> {
       names = "--nodes",
       split = ",",
       defaultValue = "1,2,3,5,8",
-      description = "Node counts, one cluster each. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Node counts: a local cluster each; on the compose lab, rising counts of one lab."
+              + " Default: ${DEFAULT-VALUE}.")
   List<Integer> nodeCounts;
 
   @Option(
@@ -152,6 +155,9 @@ public final class ScaleBench implements Callable<Integer> {
               + coordinators
               + ": it sizes a local cluster");
     }
+    if (!onCompose && compose != null) {
+      throw new IllegalArgumentException("--compose goes with --target compose");
+    }
     if (coordinators == null) {
       coordinators = onCompose ? 2 : 1;
     }
@@ -225,56 +231,67 @@ public final class ScaleBench implements Callable<Integer> {
     lab.down(); // what a run stopped half-way left
     List<Row> rows = new ArrayList<>();
     try (Coordinators cs = new Coordinators(lab.coordinatorAddresses())) {
-      for (int n : nodeCounts) {
-        List<String> up = new ArrayList<>(List.of("up", "-d"));
-        for (int i = 1; i <= Math.min(n, NAMED_NODES); i++) {
-          up.add("node-" + i);
-        }
-        System.err.printf(Locale.ROOT, "starting the lab's nodes up to %d%n", n);
-        lab.run(Duration.ofMinutes(3), lab.compose(up.toArray(String[]::new)));
-        if (n > NAMED_NODES) {
-          lab.run(
-              Duration.ofMinutes(3),
-              lab.compose("up", "-d", "--scale", "pool=" + (n - NAMED_NODES), "pool"));
-        }
-        awaitAlive(cs, n);
-        Map<String, List<Long>> pids = new LinkedHashMap<>();
-        pids.put(Member.COORDINATOR, containerProcesses(lab, "coordinator-1", "coordinator-2"));
-        List<String> nodes = new ArrayList<>();
-        for (int i = 1; i <= Math.min(n, NAMED_NODES); i++) {
-          nodes.add("node-" + i);
-        }
-        if (n > NAMED_NODES) {
-          nodes.add("pool");
-        }
-        pids.put(Member.NODE, containerProcesses(lab, nodes.toArray(String[]::new)));
-        pids.put(PROXY, lab.proxies());
-        int held = n * capacity;
-        rows.add(run(cs, pids, n, "matched", held));
-        rows.add(run(cs, pids, n, "2x", 2 * held));
-        rows.add(run(cs, pids, n, "4x", 4 * held));
+      composeCounts(lab, cs, rows);
+    } catch (Exception e) {
+      try {
+        lab.down();
+      } catch (Exception d) {
+        e.addSuppressed(d);
       }
-    } finally {
-      lab.down();
+      throw e;
     }
+    lab.down();
     return rows;
+  }
+
+  /** Starts the lab's nodes as the counts rise, and measures each count. */
+  private void composeCounts(BenchLab lab, Coordinators cs, List<Row> rows) throws Exception {
+    for (int n : nodeCounts) {
+      List<String> up = new ArrayList<>(List.of("up", "-d"));
+      for (int i = 1; i <= Math.min(n, NAMED_NODES); i++) {
+        up.add("node-" + i);
+      }
+      System.err.printf(Locale.ROOT, "starting the lab's nodes up to %d%n", n);
+      lab.run(Duration.ofMinutes(3), lab.compose(up.toArray(String[]::new)));
+      if (n > NAMED_NODES) {
+        lab.run(
+            Duration.ofMinutes(3),
+            lab.compose("up", "-d", "--scale", "pool=" + (n - NAMED_NODES), "pool"));
+      }
+      awaitAlive(cs, n);
+      Map<String, List<Long>> pids = new LinkedHashMap<>();
+      pids.put(Member.COORDINATOR, containerProcesses(lab, "coordinator-1", "coordinator-2"));
+      List<String> nodes = new ArrayList<>();
+      for (int i = 1; i <= Math.min(n, NAMED_NODES); i++) {
+        nodes.add("node-" + i);
+      }
+      if (n > NAMED_NODES) {
+        nodes.add("pool");
+      }
+      pids.put(Member.NODE, containerProcesses(lab, nodes.toArray(String[]::new)));
+      pids.put(PROXY, lab.proxies());
+      int held = n * capacity;
+      rows.add(run(cs, pids, n, "matched", held));
+      rows.add(run(cs, pids, n, "2x", 2 * held));
+      rows.add(run(cs, pids, n, "4x", 4 * held));
+    }
   }
 
   /** The processes of every running container of these services. */
   private static List<Long> containerProcesses(BenchLab lab, String... services) throws Exception {
     List<Long> out = new ArrayList<>();
     for (String service : services) {
-      for (String id :
-          lab.run(Duration.ofSeconds(30), lab.compose("ps", "-q", service)).split("\\s+")) {
-        if (!id.isBlank()) {
-          out.addAll(lab.processes(id.trim()));
-        }
+      for (String id : lab.containers(service)) {
+        out.addAll(lab.processes(id));
       }
     }
     return out;
   }
 
-  /** Waits until every coordinator has at least {@code n} nodes ALIVE: the new ones have joined. */
+  /**
+   * Waits until every coordinator has {@code n} nodes ALIVE: the new ones have joined (and none is
+   * left from an earlier run of this lab).
+   */
   private static void awaitAlive(Coordinators cs, int n) throws InterruptedException {
     String[] last = {"no answer yet"};
     Poll.until(
@@ -291,7 +308,7 @@ public final class ScaleBench implements Callable<Integer> {
                           .filter(x -> x.getState() == NodeState.ALIVE)
                           .count();
                   seen.add(v.getCoordinatorId() + " " + alive + " ALIVE");
-                  all &= alive >= n;
+                  all &= alive == n;
                 } catch (StatusRuntimeException e) {
                   seen.add(cs.address(i) + " " + Coordinators.explain(e));
                   all = false;
@@ -303,7 +320,10 @@ public final class ScaleBench implements Callable<Integer> {
         .orElseThrow(
             () ->
                 new IllegalStateException(
-                    "the lab's " + n + " nodes were not ALIVE within 2 minutes: " + last[0]));
+                    "the lab's "
+                        + n
+                        + " nodes were not ALIVE, and no others, within 2 minutes: "
+                        + last[0]));
   }
 
   private static Map<String, List<Long>> pidsByRole(LocalCluster cluster) {
@@ -345,7 +365,7 @@ public final class ScaleBench implements Callable<Integer> {
             (cpuSeconds(pids.get(Member.COORDINATOR)) - c0) / wall,
             (cpuSeconds(pids.get(Member.NODE)) - n0) / wall,
             (cpuSeconds(self) - s0) / wall,
-            pids.containsKey(PROXY) ? (cpuSeconds(proxies) - p0) / wall : Double.NaN);
+            proxies.isEmpty() ? Double.NaN : (cpuSeconds(proxies) - p0) / wall);
     System.err.printf(
         Locale.ROOT,
         "%d node(s), %s (%d in flight): %.0f answers/s, p99 %.1f ms, %d failed%n",
@@ -396,7 +416,11 @@ public final class ScaleBench implements Callable<Integer> {
           r.coordinatorCores(),
           r.nodeCores(),
           r.clientCores(),
-          onCompose ? String.format(Locale.ROOT, " %.2f |", r.proxyCores()) : "");
+          !onCompose
+              ? ""
+              : Double.isNaN(r.proxyCores())
+                  ? " n/a |"
+                  : String.format(Locale.ROOT, " %.2f |", r.proxyCores()));
     }
     System.out.println();
     System.out.println(
@@ -406,7 +430,8 @@ public final class ScaleBench implements Callable<Integer> {
             + (onCompose
                 ? "; a container's are its processes' (its init and the JVM); docker-proxy: the"
                     + " engine's forwarders of the coordinators' published ports, which this"
-                    + " client's requests pass through."
+                    + " client's requests pass through (n/a: the engine forwards them in the"
+                    + " kernel)."
                 : "."));
   }
 }

@@ -247,10 +247,13 @@ public final class ScaleBench implements Callable<Integer> {
   /** Starts the lab's nodes as the counts rise, and measures each count. */
   private void composeCounts(BenchLab lab, Coordinators cs, List<Row> rows) throws Exception {
     for (int n : nodeCounts) {
-      List<String> up = new ArrayList<>(List.of("up", "-d"));
+      // the services that hold the n nodes: the named ones first, then the pool
+      List<String> nodes = new ArrayList<>();
       for (int i = 1; i <= Math.min(n, NAMED_NODES); i++) {
-        up.add("node-" + i);
+        nodes.add("node-" + i);
       }
+      List<String> up = new ArrayList<>(List.of("up", "-d"));
+      up.addAll(nodes);
       System.err.printf(Locale.ROOT, "starting the lab's nodes up to %d%n", n);
       lab.run(Duration.ofMinutes(3), lab.compose(up.toArray(String[]::new)));
       if (n > NAMED_NODES) {
@@ -261,10 +264,6 @@ public final class ScaleBench implements Callable<Integer> {
       awaitAlive(cs, n);
       Map<String, List<Long>> pids = new LinkedHashMap<>();
       pids.put(Member.COORDINATOR, containerProcesses(lab, "coordinator-1", "coordinator-2"));
-      List<String> nodes = new ArrayList<>();
-      for (int i = 1; i <= Math.min(n, NAMED_NODES); i++) {
-        nodes.add("node-" + i);
-      }
       if (n > NAMED_NODES) {
         nodes.add("pool");
       }

@@ -32,6 +32,24 @@ task_id() { # SERVICE SLOT: the id of the slot's task that should run
     --format '{{.Name}} {{.ID}}' | awk -v n="${STACK}_$1.$2" '$1==n {print $2}' | tail -1
 }
 client_container() { task_container client 1; }
+no_containers() { [ -z "$(stack_containers)" ]; }
+gone() { no_containers && ! docker network inspect "$STACK" >/dev/null 2>&1; }
+# docker stack rm removes the services and then, at once, the network, which Swarm refuses while a
+# task's container is still stopping on it ("network ... is in use by task", moby/moby#30942): the
+# command returns before the tasks are gone. So on that refusal: wait until the stack's containers
+# are gone, then remove again what is left of the stack (its network).
+stack_rm() {
+  local out
+  out=$(docker stack rm "$STACK" 2>&1) && return 0
+  case "$out" in
+    *"in use by task"*) ;;
+    *) say "docker stack rm $STACK failed: $out"; return 1 ;;
+  esac
+  say "the network was still in use by a stopping task: docker stack rm again once the containers are gone"
+  wait_for "the stack's containers gone" 60 no_containers
+  wait_for "docker stack rm to remove the stack's network" 30 removed_again
+}
+removed_again() { docker stack rm "$STACK" >/dev/null 2>&1; gone; }
 summary_printed() { docker service logs --raw "${STACK}_client" 2>/dev/null | grep -F '== ' >/dev/null; }
 
 answers() { docker service logs --raw "${STACK}_client" 2>/dev/null | grep -c ' verified ' || true; }
@@ -73,7 +91,7 @@ cleanup() {
     done
     say "the services' logs: $PWD/target/journey-swarm-*.txt"
   fi
-  docker stack rm "$STACK" >/dev/null 2>&1 || true
+  stack_rm >/dev/null 2>&1 || true
   for _ in $(seq 1 60); do
     [ -z "$(stack_containers)" ] && ! docker network inspect "$STACK" >/dev/null 2>&1 && break
     sleep 1
@@ -104,10 +122,9 @@ case "$swarm_state" in
     say "this engine is already a swarm manager: deploying there as the stack $STACK" ;;
   *) say "this engine's swarm is '$swarm_state': neither in a swarm nor a manager of one"; exit 1 ;;
 esac
-gone() { [ -z "$(stack_containers)" ] && ! docker network inspect "$STACK" >/dev/null 2>&1; }
 if ! gone; then # the journey's own stack, left by a run that was killed: take it away
   say "a stack $STACK is left from an earlier run: docker stack rm $STACK"
-  docker stack rm "$STACK" >/dev/null 2>&1 || true
+  stack_rm || true
   wait_for "the earlier run's containers and network gone" 60 gone
 fi
 
@@ -176,7 +193,7 @@ if docker service logs --raw "${STACK}_client" | grep -E ' (FAILED|WRONG) ' >/de
 fi
 
 say "docker stack rm $STACK"
-docker stack rm "$STACK" >/dev/null
+stack_rm
 wait_for "the stack's containers and network gone" 60 gone
 say "nothing left: no container of the stack, no network $STACK"
 say "PASS"

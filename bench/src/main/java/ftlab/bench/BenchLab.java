@@ -1,9 +1,9 @@
 package ftlab.bench;
 
+import ftlab.client.compose.Compose;
 import ftlab.client.local.Jars;
 import ftlab.client.local.LocalLayout;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,26 +12,24 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A benchmark's own Docker lab: the checkout's {@code docker-compose.yml} in a compose project of
  * its own, with its own network and its coordinators' ports (gRPC and HTTP) on free loopback ports,
  * so that a lab the user has running (project, network {@code ftlab}, ports 7001-7002 and
- * 8001-8002) is not touched. Commands run as processes, each bounded in time; their output is
- * returned, or their failure thrown with it.
+ * 8001-8002) is not touched. Commands run as {@link Compose} runs them: processes, each bounded in
+ * time; their output is returned, or their failure thrown with it.
  */
 final class BenchLab {
-  private final List<String> composeCommand;
-  private final Map<String, String> env = new HashMap<>();
+  private final Compose compose;
   private final int port1;
   private final int port2;
 
   /**
    * The lab of compose project {@code project} (its network is named after it too), with {@code
    * settings} (FTLAB_CAPACITY, say) for the compose file's variables; {@code given}: the compose
-   * command as typed with {@code --compose}, or null for the first of {@code docker compose} and
-   * {@code docker-compose} that answers.
+   * command as typed with {@code --compose}, or null (or blank) for the first of {@code docker
+   * compose} and {@code docker-compose} that answers.
    */
   BenchLab(String project, String given, Map<String, String> settings) throws Exception {
     Path home = Jars.home().toAbsolutePath().normalize();
@@ -43,13 +41,14 @@ final class BenchLab {
     port1 = LocalLayout.freePortBlock(4); // outside the ephemeral range: gRPC, gRPC, HTTP, HTTP
     port2 = port1 + 1;
     int http = port1 + 2;
+    Map<String, String> env = new HashMap<>();
     env.put("FTLAB_COORDINATOR_1_PORT", "" + port1);
     env.put("FTLAB_COORDINATOR_2_PORT", "" + port2);
     env.put("FTLAB_COORDINATOR_1_HTTP_PORT", "" + http);
     env.put("FTLAB_COORDINATOR_2_HTTP_PORT", "" + (http + 1));
     env.put("FTLAB_NETWORK", project);
     env.putAll(settings);
-    composeCommand = composeCommand(given, project, file);
+    compose = Compose.find(given).forProject(project, file, env);
   }
 
   /** The coordinators' published gRPC addresses, coordinator-1 first. */
@@ -59,52 +58,23 @@ final class BenchLab {
 
   /** The compose command with its project and file: "docker-compose -p ftlab-bench -f ...". */
   String describe() {
-    return String.join(" ", composeCommand);
+    return compose.describe();
   }
 
-  /** {@code COMPOSE ARGS...}: the compose command with its project, file and these arguments. */
-  List<String> compose(String... args) {
-    List<String> cmd = new ArrayList<>(composeCommand);
-    cmd.addAll(List.of(args));
-    return cmd;
-  }
-
-  static List<String> docker(String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("docker");
-    cmd.addAll(List.of(args));
-    return cmd;
-  }
-
-  /** Runs a command to its end; returns its output, or throws with its output if it failed. */
-  String run(Duration timeout, List<String> cmd) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().putAll(env);
-    Path out = Files.createTempFile("ftlab-bench-docker", ".txt");
-    try {
-      Process p = pb.redirectOutput(out.toFile()).start();
-      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        throw new IllegalStateException(
-            String.join(" ", cmd) + " did not finish within " + timeout.toSeconds() + " s");
-      }
-      String output = Files.readString(out, StandardCharsets.UTF_8);
-      if (p.exitValue() != 0) {
-        throw new IllegalStateException(
-            String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): " + output.trim());
-      }
-      return output;
-    } finally {
-      Files.deleteIfExists(out);
-    }
+  /**
+   * {@code COMPOSE ARGS...}, the compose command with its project, file and variables, to its end
+   * within {@code timeout}; its output.
+   */
+  String compose(Duration timeout, String... args) throws InterruptedException {
+    return compose.run(timeout, args);
   }
 
   /**
    * Stops and removes the lab: its containers (the pool's too: Compose v2 leaves a profile's
    * containers unless it is named), network and volumes.
    */
-  void down() throws IOException, InterruptedException {
-    run(Duration.ofMinutes(1), compose("--profile", "pool", "down", "-v", "--remove-orphans"));
+  void down() throws InterruptedException {
+    compose(Duration.ofMinutes(1), "--profile", "pool", "down", "-v", "--remove-orphans");
   }
 
   /**
@@ -112,11 +82,10 @@ final class BenchLab {
    * Compose v2 lists them); only what looks like an id is kept from the output, which may hold
    * Compose's warnings.
    */
-  List<String> containers(String service) throws IOException, InterruptedException {
+  List<String> containers(String service) throws InterruptedException {
     List<String> ids = new ArrayList<>();
     for (String word :
-        run(Duration.ofSeconds(30), compose("--profile", "pool", "ps", "-q", service))
-            .split("\\s+")) {
+        compose(Duration.ofSeconds(30), "--profile", "pool", "ps", "-q", service).split("\\s+")) {
       if (word.matches("[0-9a-f]{12,64}")) {
         ids.add(word);
       }
@@ -129,11 +98,10 @@ final class BenchLab {
    * every service with one) and everything under it, the JVM among them. Empty if it is not
    * running. Read from {@code /proc}, where Docker's processes show with their host ids.
    */
-  List<Long> processes(String container) throws IOException, InterruptedException {
+  List<Long> processes(String container) throws InterruptedException {
     String[] pidAndId =
-        run(
-                Duration.ofSeconds(30),
-                docker("inspect", "--format", "{{.State.Pid}} {{.Id}}", container))
+        Compose.docker(
+                Duration.ofSeconds(30), "inspect", "--format", "{{.State.Pid}} {{.Id}}", container)
             .trim()
             .split("\\s+");
     long init = Long.parseLong(pidAndId[0]);
@@ -217,28 +185,5 @@ final class BenchLab {
       throw new IllegalStateException("cannot list /proc: " + e.getMessage(), e);
     }
     return out;
-  }
-
-  private List<String> composeCommand(String given, String project, Path file) throws Exception {
-    List<List<String>> candidates =
-        given != null
-            ? List.of(Arrays.asList(given.trim().split("\\s+")))
-            : List.of(List.of("docker", "compose"), List.of("docker-compose"));
-    for (List<String> c : candidates) {
-      List<String> version = new ArrayList<>(c);
-      version.add("version");
-      try {
-        run(Duration.ofSeconds(30), version);
-        List<String> out = new ArrayList<>(c);
-        out.addAll(List.of("-p", project, "-f", file.toString()));
-        return out;
-      } catch (IOException | IllegalStateException e) {
-        // try the next one
-      }
-    }
-    throw new IllegalStateException(
-        "no Docker compose found: tried "
-            + candidates.stream().map(c -> String.join(" ", c)).toList()
-            + "; install Docker with compose, or pass --compose");
   }
 }

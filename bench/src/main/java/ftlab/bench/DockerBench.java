@@ -1,8 +1,8 @@
 package ftlab.bench;
 
 import ftlab.client.Poll;
+import ftlab.client.compose.Compose;
 import ftlab.proto.NodeState;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -77,10 +77,11 @@ public final class DockerBench implements Callable<Integer> {
     String image = Optional.ofNullable(System.getenv("FTLAB_IMAGE")).orElse("ftlab:latest");
 
     System.err.println("building the image with " + lab.describe() + " build");
-    run(Duration.ofMinutes(15), compose("build"));
+    lab.compose(Duration.ofMinutes(15), "build");
     long imageBytes =
         Long.parseLong(
-            run(Duration.ofSeconds(30), docker("image", "inspect", "--format", "{{.Size}}", image))
+            Compose.docker(
+                    Duration.ofSeconds(30), "image", "inspect", "--format", "{{.Size}}", image)
                 .trim());
 
     List<Double> firstAnswers = new ArrayList<>();
@@ -88,7 +89,7 @@ public final class DockerBench implements Callable<Integer> {
       for (int i = 1; i <= starts; i++) {
         lab.down();
         Instant up = Instant.now();
-        run(Duration.ofMinutes(2), compose("up", "-d"));
+        lab.compose(Duration.ofMinutes(2), "up", "-d");
         double ms = firstAnswerMillis(up);
         firstAnswers.add(ms);
         System.err.printf(Locale.ROOT, "start %d: first answer %.0f ms after up%n", i, ms);
@@ -96,7 +97,7 @@ public final class DockerBench implements Callable<Integer> {
       Map<String, String> nodeContainers = new TreeMap<>();
       for (int i = 1; i <= 5; i++) {
         nodeContainers.put(
-            "node-" + i, run(Duration.ofSeconds(30), compose("ps", "-q", "node-" + i)).trim());
+            "node-" + i, lab.compose(Duration.ofSeconds(30), "ps", "-q", "node-" + i).trim());
       }
       Map<String, Double> memory = new TreeMap<>();
       FailoverRounds measure =
@@ -149,22 +150,22 @@ public final class DockerBench implements Callable<Integer> {
 
   /** {@code docker kill / pause / stop} on the node's container, and their undoing. */
   private List<Fault> dockerFaults(Map<String, String> containers) {
-    Fault.Action start = n -> run(Duration.ofSeconds(30), docker("start", containers.get(n)));
+    Fault.Action start = n -> Compose.docker(Duration.ofSeconds(30), "start", containers.get(n));
     return List.of(
         new Fault(
             "docker kill",
             NodeState.DEAD,
-            n -> run(Duration.ofSeconds(30), docker("kill", containers.get(n))),
+            n -> Compose.docker(Duration.ofSeconds(30), "kill", containers.get(n)),
             start),
         new Fault(
             "docker pause",
             NodeState.DEAD,
-            n -> run(Duration.ofSeconds(30), docker("pause", containers.get(n))),
-            n -> run(Duration.ofSeconds(30), docker("unpause", containers.get(n)))),
+            n -> Compose.docker(Duration.ofSeconds(30), "pause", containers.get(n)),
+            n -> Compose.docker(Duration.ofSeconds(30), "unpause", containers.get(n))),
         new Fault(
             "docker stop",
             NodeState.LEFT,
-            n -> run(Duration.ofSeconds(30), docker("stop", containers.get(n))),
+            n -> Compose.docker(Duration.ofSeconds(30), "stop", containers.get(n)),
             start));
   }
 
@@ -179,12 +180,10 @@ public final class DockerBench implements Callable<Integer> {
             () -> {
               String logs;
               try {
-                logs = run(Duration.ofSeconds(30), compose("logs", "-t", "--no-color", "client"));
+                logs = lab.compose(Duration.ofSeconds(30), "logs", "-t", "--no-color", "client");
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while reading the client's log", e);
-              } catch (IOException e) {
-                throw new IllegalStateException("docker compose logs failed: " + e.getMessage(), e);
               }
               for (String line : logs.split("\n")) {
                 if (line.contains(" verified ")) {
@@ -218,25 +217,25 @@ public final class DockerBench implements Callable<Integer> {
     Map<String, Double> out = new TreeMap<>();
     try {
       List<String> ids =
-          Arrays.stream(run(Duration.ofSeconds(30), compose("ps", "-q")).split("\\s+"))
+          Arrays.stream(lab.compose(Duration.ofSeconds(30), "ps", "-q").split("\\s+"))
               .filter(s -> !s.isBlank())
               .toList();
       List<String> cmd =
-          new ArrayList<>(docker("stats", "--no-stream", "--format", "{{.ID}} {{.MemUsage}}"));
+          new ArrayList<>(List.of("stats", "--no-stream", "--format", "{{.ID}} {{.MemUsage}}"));
       cmd.addAll(ids);
-      for (String line : run(Duration.ofSeconds(60), cmd).split("\n")) {
+      for (String line :
+          Compose.docker(Duration.ofSeconds(60), cmd.toArray(String[]::new)).split("\n")) {
         String[] parts = line.trim().split("\\s+");
         if (parts.length < 2) {
           continue;
         }
         String service =
-            run(
+            Compose.docker(
                     Duration.ofSeconds(30),
-                    docker(
-                        "inspect",
-                        "--format",
-                        "{{index .Config.Labels \"com.docker.compose.service\"}}",
-                        parts[0]))
+                    "inspect",
+                    "--format",
+                    "{{index .Config.Labels \"com.docker.compose.service\"}}",
+                    parts[0])
                 .trim();
         out.put(service, mib(parts[1]));
       }
@@ -259,17 +258,5 @@ public final class DockerBench implements Callable<Integer> {
       case "gib", "gb" -> v * 1024;
       default -> throw new IllegalArgumentException("unknown size unit in '" + size + "'");
     };
-  }
-
-  private List<String> compose(String... args) {
-    return lab.compose(args);
-  }
-
-  private static List<String> docker(String... args) {
-    return BenchLab.docker(args);
-  }
-
-  private String run(Duration timeout, List<String> cmd) throws IOException, InterruptedException {
-    return lab.run(timeout, cmd);
   }
 }

@@ -227,7 +227,7 @@ public final class ScaleBench implements Callable<Integer> {
   private List<Row> composeRows() throws Exception {
     BenchLab lab = new BenchLab(PROJECT, compose, Map.of("FTLAB_CAPACITY", "" + capacity));
     System.err.println("building the image with " + lab.describe() + " build");
-    lab.run(Duration.ofMinutes(15), lab.compose("build"));
+    lab.compose(Duration.ofMinutes(15), "build");
     lab.down(); // what a run stopped half-way left
     List<Row> rows = new ArrayList<>();
     try (Coordinators cs = new Coordinators(lab.coordinatorAddresses())) {
@@ -255,11 +255,10 @@ public final class ScaleBench implements Callable<Integer> {
       List<String> up = new ArrayList<>(List.of("up", "-d"));
       up.addAll(nodes);
       System.err.printf(Locale.ROOT, "starting the lab's nodes up to %d%n", n);
-      lab.run(Duration.ofMinutes(3), lab.compose(up.toArray(String[]::new)));
+      lab.compose(Duration.ofMinutes(3), up.toArray(String[]::new));
       if (n > NAMED_NODES) {
-        lab.run(
-            Duration.ofMinutes(3),
-            lab.compose("up", "-d", "--scale", "pool=" + (n - NAMED_NODES), "pool"));
+        lab.compose(
+            Duration.ofMinutes(3), "up", "-d", "--scale", "pool=" + (n - NAMED_NODES), "pool");
       }
       awaitAlive(cs, n);
       Map<String, List<Long>> pids = new LinkedHashMap<>();

@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,9 +19,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Compose {
   private final List<String> command;
+  private final Map<String, String> environment;
 
-  private Compose(List<String> command) {
+  private Compose(List<String> command, Map<String, String> environment) {
     this.command = List.copyOf(command);
+    this.environment = Map.copyOf(environment);
   }
 
   /**
@@ -33,11 +37,12 @@ public final class Compose {
             : List.of(List.of("docker", "compose"), List.of("docker-compose"));
     List<String> tried = new ArrayList<>();
     for (List<String> c : candidates) {
-      List<String> version = new ArrayList<>(c.subList(0, c.get(0).equals("docker") ? 2 : 1));
+      List<String> version =
+          new ArrayList<>(c.subList(0, c.size() > 1 && c.get(0).equals("docker") ? 2 : 1));
       version.add("version");
       try {
         exec(Duration.ofSeconds(30), version);
-        return new Compose(c);
+        return new Compose(c, Map.of());
       } catch (IllegalStateException e) {
         tried.add(String.join(" ", c) + " (" + e.getMessage() + ")");
       }
@@ -46,6 +51,19 @@ public final class Compose {
         "no Docker compose found: tried "
             + String.join("; ", tried)
             + ". Install Docker with compose, or give the command with --compose");
+  }
+
+  /**
+   * This compose command for a project of its own, as a benchmark runs its own lab: {@code -p
+   * PROJECT -f FILE} added to it, and {@code environment} (the compose file's variables: ports,
+   * network, capacity) set for every command it runs, over this process's own.
+   */
+  public Compose forProject(String project, Path file, Map<String, String> environment) {
+    List<String> c = new ArrayList<>(command);
+    c.addAll(List.of("-p", project, "-f", file.toString()));
+    Map<String, String> env = new HashMap<>(this.environment);
+    env.putAll(environment);
+    return new Compose(c, env);
   }
 
   /** The command, as typed: "docker compose", "docker-compose -p lab". */
@@ -57,7 +75,7 @@ public final class Compose {
   public String run(Duration timeout, String... args) throws InterruptedException {
     List<String> cmd = new ArrayList<>(command);
     cmd.addAll(List.of(args));
-    return exec(timeout, cmd);
+    return exec(timeout, cmd, environment);
   }
 
   /** {@code docker ARGS...}, to its end within {@code timeout}; its output. */
@@ -103,11 +121,17 @@ public final class Compose {
 
   /** Runs a command to its end; returns its output, or throws with its output if it failed. */
   static String exec(Duration timeout, List<String> cmd) throws InterruptedException {
+    return exec(timeout, cmd, Map.of());
+  }
+
+  private static String exec(Duration timeout, List<String> cmd, Map<String, String> environment)
+      throws InterruptedException {
     Path out = null;
     try {
       out = Files.createTempFile("ftlab-compose", ".txt");
-      Process p =
-          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().putAll(environment);
+      Process p = pb.redirectOutput(out.toFile()).start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
         throw new IllegalStateException(

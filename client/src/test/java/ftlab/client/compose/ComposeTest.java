@@ -3,8 +3,12 @@ package ftlab.client.compose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The process plumbing under the compose target, with commands every Linux has. */
@@ -35,5 +39,25 @@ class ComposeTest {
     assertThatThrownBy(() -> Compose.exec(Duration.ofMillis(300), List.of("sleep", "30")))
         .hasMessage("sleep 30 did not finish within 300 ms");
     assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(20).toNanos());
+  }
+
+  @Test
+  void aProjectOfItsOwnAddsItsNameFileAndVariables() throws Exception {
+    // a stand-in for docker-compose: answers "version", and says what it was given; under target/
+    // (a temporary folder may be mounted noexec)
+    Path dir = Files.createDirectories(Path.of("target", "compose-test"));
+    Path fake = dir.resolve("fake-compose");
+    Files.writeString(fake, "#!/bin/sh\necho \"args: $*; capacity: $FTLAB_CAPACITY\"\n");
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+    Compose plain = Compose.find(fake.toString());
+    Compose own =
+        plain.forProject("ftlab-bench", dir.resolve("lab.yml"), Map.of("FTLAB_CAPACITY", "3"));
+    assertThat(own.run(Duration.ofSeconds(10), "up", "-d"))
+        .isEqualTo("args: -p ftlab-bench -f " + dir.resolve("lab.yml") + " up -d; capacity: 3\n");
+    assertThat(own.describe()).isEqualTo(fake + " -p ftlab-bench -f " + dir.resolve("lab.yml"));
+    assertThat(plain.run(Duration.ofSeconds(10), "ps"))
+        .as("the command it came from is unchanged")
+        .isEqualTo(
+            "args: ps; capacity: " + System.getenv().getOrDefault("FTLAB_CAPACITY", "") + "\n");
   }
 }

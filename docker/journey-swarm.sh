@@ -42,7 +42,7 @@ stack_rm() {
   local out
   out=$(docker stack rm "$STACK" 2>&1) && return 0
   case "$out" in
-    *"in use by task"*) ;;
+    *"is in use by"*) ;;
     *) say "docker stack rm $STACK failed: $out"; return 1 ;;
   esac
   say "the network was still in use by a stopping task: docker stack rm again once the containers are gone"

@@ -179,7 +179,7 @@ say "./ftlab scenario run docs/scenarios/detection-compose.yaml   (stop, kill, p
 more_answers 10
 
 # A two-minute chaos soak on this lab (docs/scenarios.md): random docker and in-app faults from
-# the seed, nodes cut off the network among them, failover and vote in turn, under a checked load
+# the seed, nodes and coordinators cut off the network among them, failover and vote in turn, under a checked load
 # from the host (the lab's own client goes on beside it); its verdict decides
 say "./ftlab soak --target compose --duration 2m --seed 21   (random faults with network cuts, under a checked load)"
 ./ftlab soak --target compose --duration 2m --seed 21 --dir target/journey-scenario \

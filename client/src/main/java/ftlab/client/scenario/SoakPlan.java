@@ -251,9 +251,7 @@ final class SoakPlan {
         if (kind.onCoordinator()) { // no coordinator broken when a liar is taken back
           room &= faults.stream().noneMatch(f -> f.readmitAt() >= from && f.readmitAt() <= until);
         }
-        if (kind == Kind.COORDINATOR_DISCONNECT || (kind.movesAddress() && !kind.onCoordinator())) {
-          room &= faults.stream().noneMatch(f -> addressesRace(kind, from, to, f));
-        }
+        room &= faults.stream().noneMatch(f -> addressesRace(kind, from, to, f));
         if (room) {
           List<String> free = new ArrayList<>();
           int count = kind.onCoordinator() ? s.coordinators() : s.nodes();
@@ -289,7 +287,7 @@ final class SoakPlan {
     boolean pair =
         kind == Kind.COORDINATOR_DISCONNECT
             ? f.node() && other.movesAddress()
-            : other == Kind.COORDINATOR_DISCONNECT;
+            : !kind.onCoordinator() && kind.movesAddress() && other == Kind.COORDINATOR_DISCONNECT;
     return pair && f.from() <= to + 1 && f.to() >= from - 1;
   }
 

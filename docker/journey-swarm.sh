@@ -91,11 +91,8 @@ cleanup() {
     done
     say "the services' logs: $PWD/target/journey-swarm-*.txt"
   fi
-  stack_rm >/dev/null 2>&1 || true
-  for _ in $(seq 1 60); do
-    [ -z "$(stack_containers)" ] && ! docker network inspect "$STACK" >/dev/null 2>&1 && break
-    sleep 1
-  done
+  stack_rm || true
+  wait_for "the stack's containers and network gone" 60 gone || true
   if [ -n "$made_swarm" ]; then
     docker swarm leave --force >/dev/null 2>&1 || true
   fi

@@ -177,11 +177,6 @@ final class SoakPlan {
     boolean cuts() {
       return this == DISCONNECT || this == COORDINATOR_DISCONNECT;
     }
-
-    /** Whether the member's container leaves the network and joins it again, maybe elsewhere. */
-    boolean movesAddress() {
-      return restarts || cuts();
-    }
   }
 
   private SoakPlan() {}
@@ -251,7 +246,6 @@ final class SoakPlan {
         if (kind.onCoordinator()) { // no coordinator broken when a liar is taken back
           room &= faults.stream().noneMatch(f -> f.readmitAt() >= from && f.readmitAt() <= until);
         }
-        room &= faults.stream().noneMatch(f -> addressesRace(kind, from, to, f));
         if (room) {
           List<String> free = new ArrayList<>();
           int count = kind.onCoordinator() ? s.coordinators() : s.nodes();
@@ -271,24 +265,6 @@ final class SoakPlan {
       t += 2 + random.nextInt(5);
     }
     return faults;
-  }
-
-  /**
-   * Whether a fault of kind {@code kind} from {@code from} to {@code to} and fault {@code f} are a
-   * coordinator off the network and a node leaving or joining it at the same time (a second apart
-   * or less). A coordinator cut off frees its address, and Docker gives a freed address to the next
-   * container that joins: a node started or connected meanwhile may take it, or the coordinator a
-   * node's, and the coordinator comes back at another address with its calls to the nodes still on
-   * connections from the lost one, which it does not notice (a node does: architecture.md,
-   * heartbeats). Not a rule of the cluster's correctness but of what the coordinator mends today.
-   */
-  private static boolean addressesRace(Kind kind, long from, long to, Fault f) {
-    Kind other = kind(f.kind());
-    boolean pair =
-        kind == Kind.COORDINATOR_DISCONNECT
-            ? f.node() && other.movesAddress()
-            : !kind.onCoordinator() && kind.movesAddress() && other == Kind.COORDINATOR_DISCONNECT;
-    return pair && f.from() <= to + 1 && f.to() >= from - 1;
   }
 
   private static Kind pick(

@@ -28,15 +28,18 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +79,12 @@ public final class CoordinatorServer {
   private final DefenseScoreboard defenses;
 
   private final RateLimits rates;
+
+  /** This host's addresses as last looked at, to see it come back elsewhere (one timer looks). */
+  private final OwnAddresses ownAddresses = new OwnAddresses();
+
+  /** Where this host's addresses are read: its interfaces; tests stand in for the network. */
+  private volatile Supplier<Set<InetAddress>> addressSource = OwnAddresses::current;
 
   /**
    * @param serverBuilder where to listen (TCP in production, in-process in tests)
@@ -259,6 +268,7 @@ public final class CoordinatorServer {
     detectorTimer.scheduleAtFixedRate(this::tickSafely, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
     detectorTimer.scheduleWithFixedDelay(
         this::keepAliveNodesConnected, 100, 100, TimeUnit.MILLISECONDS);
+    detectorTimer.scheduleWithFixedDelay(this::lookAtOwnAddresses, 1, 1, TimeUnit.SECONDS);
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(CoordinatorGrpc.SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus(MembershipGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -292,6 +302,45 @@ public final class CoordinatorServer {
     } catch (RuntimeException e) {
       log.error("reconnect check failed", e);
     }
+  }
+
+  /**
+   * If this coordinator lost an address it had while it has another (cut off the network and
+   * connected again elsewhere), its connections to the nodes may be from the lost one: it connects
+   * to every node afresh ({@link OwnAddresses}; docs/architecture.md, "Heartbeats"). Once a second.
+   */
+  synchronized void lookAtOwnAddresses() {
+    try {
+      Set<InetAddress> now = addressSource.get();
+      Set<InetAddress> lost = ownAddresses.look(now);
+      if (lost.isEmpty()) {
+        return;
+      }
+      List<String> addresses =
+          cluster.nodes().stream().map(NodeSnapshot::address).distinct().toList();
+      log.info(
+          "{} no longer has address {} but has {}: on the network again elsewhere; connecting to"
+              + " its {} node(s) afresh (the old connections were from the lost address)",
+          id,
+          words(lost),
+          words(now),
+          addresses.size());
+      addresses.forEach(caller::connectAfresh);
+    } catch (RuntimeException e) {
+      log.error("the look at this host's addresses failed", e);
+    }
+  }
+
+  private static String words(Set<InetAddress> addresses) {
+    return addresses.stream()
+        .map(InetAddress::getHostAddress)
+        .sorted()
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  /** For tests: read this host's addresses from {@code source} instead of its interfaces. */
+  void readAddressesFrom(Supplier<Set<InetAddress>> source) {
+    addressSource = source;
   }
 
   private void tickSafely() {

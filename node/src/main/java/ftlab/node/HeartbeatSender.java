@@ -479,7 +479,7 @@ final class HeartbeatSender implements AutoCloseable {
           // connection's packets go nowhere, TCP retries them for many minutes, and gRPC never
           // hears of it: found by a soak on the compose lab, where such a node never came back.
           // Drop it; the next beat connects afresh. Not while the node is still cut off (a name
-          // lookup then fails, and the JVM remembers the failure for 10 s), nor when it kept its
+          // lookup then fails, and each fresh connection tries again), nor when it kept its
           // address (the old connection resumes), nor for a coordinator that is slow or frozen.
           droppedThisRun = true;
           log.info(

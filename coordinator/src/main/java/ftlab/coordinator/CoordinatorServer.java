@@ -28,18 +28,21 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
-import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,11 +83,11 @@ public final class CoordinatorServer {
 
   private final RateLimits rates;
 
-  /** This host's addresses as last looked at, to see it come back elsewhere (one timer looks). */
-  private final OwnAddresses ownAddresses = new OwnAddresses();
-
-  /** Where this host's addresses are read: its interfaces; tests stand in for the network. */
-  private volatile Supplier<Set<InetAddress>> addressSource = OwnAddresses::current;
+  /**
+   * How a connection's local end is judged lost, looked up afresh at each look: against this host's
+   * addresses now; tests stand in for the network.
+   */
+  private volatile Supplier<Predicate<SocketAddress>> lostEnds = () -> OwnAddresses.current()::lost;
 
   /**
    * @param serverBuilder where to listen (TCP in production, in-process in tests)
@@ -305,42 +308,34 @@ public final class CoordinatorServer {
   }
 
   /**
-   * If this coordinator lost an address it had while it has another (cut off the network and
-   * connected again elsewhere), its connections to the nodes may be from the lost one: it connects
-   * to every node afresh ({@link OwnAddresses}; docs/architecture.md, "Heartbeats"). Once a second.
+   * Once a second: a connection to a node whose local end is an address this host no longer has
+   * (the coordinator was cut off the network and connected again elsewhere) leads nowhere, and
+   * gRPC, which sees it READY, would keep it for many minutes: connect to that node afresh ({@link
+   * OwnAddresses}; docs/architecture.md, "Heartbeats").
    */
-  synchronized void lookAtOwnAddresses() {
+  void lookAtOwnAddresses() {
     try {
-      Set<InetAddress> now = addressSource.get();
-      Set<InetAddress> lost = ownAddresses.look(now);
-      if (lost.isEmpty()) {
-        return;
+      Map<String, SocketAddress> dropped = caller.dropConnectionsFrom(lostEnds.get());
+      if (!dropped.isEmpty()) {
+        log.info(
+            "{}: its connections to {} were from {}, an address this host no longer has (cut off"
+                + " the network and connected again elsewhere): connecting to them afresh",
+            id,
+            String.join(", ", dropped.keySet()),
+            dropped.values().stream()
+                .map(a -> a instanceof InetSocketAddress i ? i.getHostString() : a.toString())
+                .distinct()
+                .sorted()
+                .collect(Collectors.joining(", ")));
       }
-      List<String> addresses =
-          cluster.nodes().stream().map(NodeSnapshot::address).distinct().toList();
-      log.info(
-          "{} no longer has address {} but has {}: on the network again elsewhere; connecting to"
-              + " its {} node(s) afresh (the old connections were from the lost address)",
-          id,
-          words(lost),
-          words(now),
-          addresses.size());
-      addresses.forEach(caller::connectAfresh);
     } catch (RuntimeException e) {
-      log.error("the look at this host's addresses failed", e);
+      log.error("the look at the connections' local addresses failed", e);
     }
   }
 
-  private static String words(Set<InetAddress> addresses) {
-    return addresses.stream()
-        .map(InetAddress::getHostAddress)
-        .sorted()
-        .collect(java.util.stream.Collectors.joining(", "));
-  }
-
-  /** For tests: read this host's addresses from {@code source} instead of its interfaces. */
-  void readAddressesFrom(Supplier<Set<InetAddress>> source) {
-    addressSource = source;
+  /** For tests: judge the connections' local ends with {@code lost} instead of the network. */
+  void judgeLocalAddressesWith(Predicate<SocketAddress> lost) {
+    lostEnds = () -> lost;
   }
 
   private void tickSafely() {

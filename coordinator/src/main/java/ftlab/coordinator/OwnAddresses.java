@@ -1,62 +1,62 @@
 package ftlab.coordinator;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
+import java.net.SocketAddress;
 import java.net.SocketException;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
- * Whether this process came back on the network at another address. A coordinator cut off the
- * network and connected again may be given another address (Docker hands the freed one to the next
- * container that connects): its connections to the nodes from the lost address then lead nowhere,
- * and gRPC, which sees them READY, never hears of it. Nodes that went DEAD meanwhile are called on
- * fresh connections when they beat again; this catches the rest (a node QUARANTINED through the
- * cut, whose silence the detector does not count; a cut shorter than the DEAD threshold).
+ * Whether a connection's local end is at an address this host no longer has. A coordinator cut off
+ * the network and connected again may be given another address (Docker gives a container that
+ * connects the lowest free one, and another container may have taken its old one meanwhile): its
+ * connections to the nodes, made from the lost address, then lead nowhere, TCP retries them for
+ * many minutes, and gRPC, which sees them READY, never hears of it. Nodes that went DEAD meanwhile
+ * are called on fresh connections when they beat again; this finds the rest (a node QUARANTINED
+ * through the cut, whose silence the detector does not count). The node's heartbeat links have the
+ * same rule ({@code HeartbeatSender.movedAway} in node/): the same answer to the same question.
  *
- * <p>Looked at with this host's addresses passed in (once a second, {@link #current()}): {@link
- * #look} answers the addresses lost since the look before, once, as soon as the process has an
- * address again. While it has none (cut off from every network) it waits and keeps what it had, so
- * that a cut followed by a connect at the same address loses nothing (the old connections resume by
- * themselves). Loopback and link-local addresses are not counted: a connect gives an interface a
- * new link-local address whatever its real one is.
+ * <p>Not while the host has no address but loopback (cut off from every network: the connections
+ * may resume at the same address once it is back), and never for a loopback or an in-process end.
  */
-final class OwnAddresses {
-  private Set<InetAddress> had = Set.of();
-
+record OwnAddresses(Set<InetAddress> addresses, boolean connected) {
   /**
-   * @param now this host's addresses now (not loopback, not link-local)
-   * @return the addresses it had at the last look with any, that it no longer has while it has
-   *     another; empty if none was lost, or if it has none now
+   * @param addresses every address of this host's interfaces
+   * @param connected whether an interface that is up and not loopback has an address
    */
-  Set<InetAddress> look(Set<InetAddress> now) {
-    if (now.isEmpty()) {
-      return Set.of();
-    }
-    Set<InetAddress> lost = new HashSet<>(had);
-    lost.removeAll(now);
-    had = Set.copyOf(now);
-    return lost;
+  OwnAddresses {
+    addresses = Set.copyOf(addresses);
   }
 
-  /** This host's addresses on interfaces that are up: not loopback, not link-local. */
-  static Set<InetAddress> current() {
-    Set<InetAddress> out = new HashSet<>();
+  /**
+   * Whether a connection's local end is lost: an IP address (not loopback) this host no longer has,
+   * while it is connected.
+   */
+  boolean lost(SocketAddress local) {
+    return connected
+        && local instanceof InetSocketAddress inet
+        && inet.getAddress() != null
+        && !inet.getAddress().isLoopbackAddress()
+        && !addresses.contains(inet.getAddress());
+  }
+
+  /** This host's addresses now; none, and not connected, if they cannot be read. */
+  static OwnAddresses current() {
+    Set<InetAddress> all = new HashSet<>();
+    boolean connected = false;
     try {
       for (NetworkInterface i : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-        if (!i.isUp() || i.isLoopback()) {
-          continue;
-        }
-        for (InetAddress a : Collections.list(i.getInetAddresses())) {
-          if (!a.isLoopbackAddress() && !a.isLinkLocalAddress()) {
-            out.add(a);
-          }
-        }
+        List<InetAddress> mine = Collections.list(i.getInetAddresses());
+        all.addAll(mine);
+        connected |= i.isUp() && !i.isLoopback() && !mine.isEmpty();
       }
     } catch (SocketException e) {
-      return Set.of(); // as if cut off: the next look tries again
+      return new OwnAddresses(Set.of(), false);
     }
-    return out;
+    return new OwnAddresses(all, connected);
   }
 }

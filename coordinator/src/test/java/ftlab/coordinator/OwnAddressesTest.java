@@ -2,7 +2,9 @@ package ftlab.coordinator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.inprocess.InProcessSocketAddress;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -16,38 +18,46 @@ class OwnAddressesTest {
     }
   }
 
-  private static final InetAddress A = ip("172.19.0.2");
-  private static final InetAddress B = ip("172.19.0.9");
-  private static final InetAddress C = ip("10.0.0.7");
+  private static final InetAddress LOOPBACK = ip("127.0.0.1");
+  private static final InetAddress OLD = ip("172.19.0.2");
+  private static final InetAddress NEW = ip("172.19.0.9");
 
-  private final OwnAddresses addresses = new OwnAddresses();
-
-  @Test
-  void theFirstLookAndTheSameAddressesLoseNothing() {
-    assertThat(addresses.look(Set.of(A))).isEmpty();
-    assertThat(addresses.look(Set.of(A))).isEmpty();
+  private static InetSocketAddress end(InetAddress a) {
+    return new InetSocketAddress(a, 43210);
   }
 
   @Test
-  void cutOffAndBackAtTheSameAddressLosesNothing() {
-    addresses.look(Set.of(A));
-    assertThat(addresses.look(Set.of())).as("cut off: it waits").isEmpty();
-    assertThat(addresses.look(Set.of())).isEmpty();
-    assertThat(addresses.look(Set.of(A))).isEmpty();
+  void anEndAtAnAddressTheHostStillHasIsNotLost() {
+    OwnAddresses host = new OwnAddresses(Set.of(LOOPBACK, OLD), true);
+    assertThat(host.lost(end(OLD))).isFalse();
   }
 
   @Test
-  void backAtAnotherAddressLosesTheOldOneOnce() {
-    addresses.look(Set.of(A));
-    addresses.look(Set.of());
-    assertThat(addresses.look(Set.of(B))).containsExactly(A);
-    assertThat(addresses.look(Set.of(B))).as("said once").isEmpty();
+  void anEndAtAnAddressTheHostNoLongerHasIsLostWhileItHasAnother() {
+    OwnAddresses host = new OwnAddresses(Set.of(LOOPBACK, NEW), true);
+    assertThat(host.lost(end(OLD))).isTrue();
   }
 
   @Test
-  void anotherNetworkAddedLosesNothingAndOneOfTwoRemovedIsLost() {
-    addresses.look(Set.of(A));
-    assertThat(addresses.look(Set.of(A, C))).isEmpty();
-    assertThat(addresses.look(Set.of(C))).containsExactly(A);
+  void whileCutOffFromEveryNetworkNothingIsLost() {
+    // the old address may come back, and the connections with it
+    OwnAddresses host = new OwnAddresses(Set.of(LOOPBACK), false);
+    assertThat(host.lost(end(OLD))).isFalse();
+  }
+
+  @Test
+  void loopbackAndInProcessEndsAreNeverLost() {
+    OwnAddresses host = new OwnAddresses(Set.of(NEW), true);
+    assertThat(host.lost(end(LOOPBACK))).isFalse();
+    assertThat(host.lost(new InProcessSocketAddress("node-1"))).isFalse();
+  }
+
+  @Test
+  void thisHostHasItsLoopbackAndNotADocumentationAddress() {
+    OwnAddresses here = OwnAddresses.current();
+    assertThat(here.addresses()).contains(LOOPBACK);
+    assertThat(here.lost(end(LOOPBACK))).isFalse();
+    // 192.0.2.0/24 is for documentation only (RFC 5737): never this host's
+    assertThat(here.lost(end(ip("192.0.2.77")))).isEqualTo(here.connected());
   }
 }

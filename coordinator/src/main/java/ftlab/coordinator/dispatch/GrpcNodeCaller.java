@@ -10,13 +10,24 @@ import ftlab.proto.Failures;
 import ftlab.proto.WorkerGrpc;
 import ftlab.security.Identity;
 import ftlab.security.Role;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /** {@link NodeCaller} over gRPC: one channel per node address, opened on first use. */
 public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
@@ -30,6 +41,14 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
   private final Function<String, ManagedChannel> channelFactory;
   private final long backstopNanos;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+  /**
+   * This coordinator's end of each channel's connection, as the first call answered on it saw it
+   * (none before): {@link #dropConnectionsFrom}. Noted once per channel: a channel that connected
+   * again since (from this host's address of the time) is at worst replaced once too often.
+   */
+  private final Map<ManagedChannel, SocketAddress> localEnds = new ConcurrentHashMap<>();
+
   private volatile boolean closed;
 
   /**
@@ -60,6 +79,10 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
     WorkerGrpc.WorkerFutureStub stub =
         WorkerGrpc.newFutureStub(channel)
             .withDeadlineAfter(timeoutNanos + backstopNanos, TimeUnit.NANOSECONDS);
+    if (!localEnds.containsKey(used)) {
+      // until the first answer says where this channel's connection is from: no cost per call after
+      stub = stub.withInterceptors(new LocalEnd(used));
+    }
     Identity expected = expected(nodeId);
     if (expected != null) {
       // with mutual TLS, the process at the address must show this node's certificate
@@ -107,7 +130,59 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
    */
   private void retire(String address, ManagedChannel channel) {
     if (channels.remove(address, channel)) {
+      localEnds.remove(channel);
       channel.shutdown();
+    }
+  }
+
+  /**
+   * Connects afresh to every address whose connection's local end {@code lost} says is lost (an
+   * address this host no longer has: on the network again elsewhere); the old ones are let go as
+   * {@link #connectAfresh} does.
+   *
+   * @return each address connected to afresh, with the lost local end its connection was from
+   */
+  public Map<String, SocketAddress> dropConnectionsFrom(Predicate<SocketAddress> lost) {
+    Map<String, SocketAddress> dropped = new java.util.TreeMap<>();
+    for (Map.Entry<String, ManagedChannel> e : channels.entrySet()) {
+      SocketAddress local = localEnds.get(e.getValue());
+      if (local != null && lost.test(local)) {
+        dropped.put(e.getKey(), local);
+      }
+    }
+    dropped.keySet().forEach(this::connectAfresh);
+    return dropped;
+  }
+
+  /** Notes this coordinator's end of the connection a call's answer comes over. */
+  private final class LocalEnd implements ClientInterceptor {
+    private final ManagedChannel channel;
+
+    LocalEnd(ManagedChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(
+        MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      ClientCall<Q, R> call = next.newCall(method, options);
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
+        @Override
+        public void start(Listener<R> listener, Metadata headers) {
+          super.start(
+              new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                @Override
+                public void onHeaders(Metadata answered) {
+                  SocketAddress at = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
+                  if (at != null && !channel.isShutdown()) {
+                    localEnds.putIfAbsent(channel, at);
+                  }
+                  super.onHeaders(answered);
+                }
+              },
+              headers);
+        }
+      };
     }
   }
 
@@ -165,5 +240,6 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
   public void close() {
     closed = true;
     channels.values().forEach(ManagedChannel::shutdownNow);
+    localEnds.clear();
   }
 }

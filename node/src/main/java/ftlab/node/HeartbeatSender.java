@@ -10,19 +10,11 @@ import ftlab.proto.HeartbeatReply;
 import ftlab.proto.HeartbeatRequest;
 import ftlab.proto.LeaveRequest;
 import ftlab.proto.Load;
+import ftlab.proto.LocalEnds;
 import ftlab.proto.MembershipGrpc;
 import ftlab.security.TlsTrouble;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
@@ -344,33 +336,9 @@ final class HeartbeatSender implements AutoCloseable {
     Link(String target, ManagedChannel channel) {
       this.target = target;
       this.channel = channel;
-      this.stub = MembershipGrpc.newFutureStub(channel).withInterceptors(new LocalAddress());
-    }
-
-    /** Notes this node's end of the connection each beat's answer comes over. */
-    private final class LocalAddress implements ClientInterceptor {
-      @Override
-      public <Q, R> ClientCall<Q, R> interceptCall(
-          MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
-        ClientCall<Q, R> call = next.newCall(method, options);
-        return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
-          @Override
-          public void start(Listener<R> listener, Metadata headers) {
-            super.start(
-                new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-                  @Override
-                  public void onHeaders(Metadata answered) {
-                    SocketAddress at = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
-                    if (at != null) {
-                      local = at;
-                    }
-                    super.onHeaders(answered);
-                  }
-                },
-                headers);
-          }
-        };
-      }
+      // notes this node's end of the connection each beat's answer comes over
+      this.stub =
+          MembershipGrpc.newFutureStub(channel).withInterceptors(LocalEnds.to(at -> local = at));
     }
 
     /**

@@ -7,20 +7,12 @@ import com.google.common.util.concurrent.MoreExecutors;
 import ftlab.proto.ComputeRequest;
 import ftlab.proto.ComputeResponse;
 import ftlab.proto.Failures;
+import ftlab.proto.LocalEnds;
 import ftlab.proto.WorkerGrpc;
 import ftlab.security.Identity;
 import ftlab.security.Role;
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -81,7 +73,7 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
             .withDeadlineAfter(timeoutNanos + backstopNanos, TimeUnit.NANOSECONDS);
     if (!localEnds.containsKey(used)) {
       // until the first answer says where this channel's connection is from: no cost per call after
-      stub = stub.withInterceptors(new LocalEnd(used));
+      stub = stub.withInterceptors(LocalEnds.to(at -> noteLocalEnd(used, at)));
     }
     Identity expected = expected(nodeId);
     if (expected != null) {
@@ -128,17 +120,19 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
    * finish; a call that took it just before this fails as a broken connection would (it was headed
    * to the wrong node anyway).
    */
-  private void retire(String address, ManagedChannel channel) {
+  private boolean retire(String address, ManagedChannel channel) {
     if (channels.remove(address, channel)) {
       localEnds.remove(channel);
       channel.shutdown();
+      return true;
     }
+    return false;
   }
 
   /**
    * Connects afresh to every address whose connection's local end {@code lost} says is lost (an
-   * address this host no longer has: on the network again elsewhere); the old ones are let go as
-   * {@link #connectAfresh} does.
+   * address this host no longer has: on the network again elsewhere), each only if it is still the
+   * current channel there; the old ones are let go as {@link #connectAfresh} does.
    *
    * @return each address connected to afresh, with the lost local end its connection was from
    */
@@ -146,43 +140,20 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
     Map<String, SocketAddress> dropped = new java.util.TreeMap<>();
     for (Map.Entry<String, ManagedChannel> e : channels.entrySet()) {
       SocketAddress local = localEnds.get(e.getValue());
-      if (local != null && lost.test(local)) {
+      // only that very channel: one a node's return replaced meanwhile is fresh already
+      if (local != null && lost.test(local) && !closed && retire(e.getKey(), e.getValue())) {
+        channel(e.getKey()).getState(true);
         dropped.put(e.getKey(), local);
       }
     }
-    dropped.keySet().forEach(this::connectAfresh);
     return dropped;
   }
 
-  /** Notes this coordinator's end of the connection a call's answer comes over. */
-  private final class LocalEnd implements ClientInterceptor {
-    private final ManagedChannel channel;
-
-    LocalEnd(ManagedChannel channel) {
-      this.channel = channel;
-    }
-
-    @Override
-    public <Q, R> ClientCall<Q, R> interceptCall(
-        MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
-      ClientCall<Q, R> call = next.newCall(method, options);
-      return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
-        @Override
-        public void start(Listener<R> listener, Metadata headers) {
-          super.start(
-              new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-                @Override
-                public void onHeaders(Metadata answered) {
-                  SocketAddress at = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
-                  if (at != null && !channel.isShutdown()) {
-                    localEnds.putIfAbsent(channel, at);
-                  }
-                  super.onHeaders(answered);
-                }
-              },
-              headers);
-        }
-      };
+  /** Notes where {@code channel}'s connection is from, unless the channel was let go meanwhile. */
+  private void noteLocalEnd(ManagedChannel channel, SocketAddress at) {
+    localEnds.putIfAbsent(channel, at);
+    if (channel.isShutdown()) {
+      localEnds.remove(channel); // retired between the answer and this note
     }
   }
 

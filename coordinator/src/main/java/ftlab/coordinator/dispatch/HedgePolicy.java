@@ -5,14 +5,17 @@ import java.util.Arrays;
 
 /**
  * When to hedge, and how often it may: the two knobs of "The Tail at Scale" (Dean and Barroso,
- * 2013). Thread-safe (every method holds this object's lock); no clock, no threads.
+ * 2013). Thread-safe (every method holds this object's lock); no clock (the time is passed in), no
+ * threads.
  *
  * <pre>
  *   hedge delay = the task's expected time + the p95 of recent attempts' extra time
  *                 (latency beyond the expected time), at least minDelay; until MIN_SAMPLES
  *                 attempts have been seen, the expected time + initialDelay (50 ms)
- *   budget      = tokens: each hedged request adds 0.05 (up to 10), a hedge takes 1; none to start
- *                 => at most 5% more attempts in the long run, with bursts of up to 10
+ *   recent      = the last WINDOW (500) attempts, leaving out those older than HISTORY (20 s)
+ *                 as long as MIN_SAMPLES (20) remain
+ *   budget      = tokens: each hedged request adds 0.05 (up to 10), a hedge takes 1; 10 to start
+ *                 => at most 5% more attempts in the long run, plus the 10 in hand at the start
  * </pre>
  *
  * <p>Why the extra time and not the latency itself: tasks differ in cost (a 10 ms echo, a 1 ms
@@ -22,27 +25,45 @@ import java.util.Arrays;
  * them), the p95 itself rises, and hedging helps less: the budget, not the delay, keeps the cost
  * down.
  *
+ * <p>Why a time limit as well as a count: at 10 requests a second, 500 attempts go back 50 s, and a
+ * p95 that old still holds the slow answers of cold JVMs or of a fault long healed (in lab 5, 24 s
+ * after the start-up, the hedge delay was 64-208 ms with the count alone, 18-31 ms with the limit).
+ * Why not a shorter limit: the fewer attempts, the likelier that the few slow ones alone make up 5%
+ * of them, and the p95 is then the slow tasks' own latency.
+ *
+ * <p>Why the bucket starts full, as grpc-java's retry and hedging throttle does (its token count
+ * starts at maxTokens): the p95 delay asks for about as many hedges as the budget earns, so the
+ * token count drifts neither up nor down, it wanders. From empty it stays near empty for hundreds
+ * of requests, and a slow task then finds no token about one time in four (RedundancyPiecesTest
+ * simulates it; lab 5's p99 failed on it). From full it seldom runs dry, and a hedge is refused
+ * only when more requests than usual are slow for long, which is what the budget is for.
+ *
  * @param percentile of recent extra times, 50..99.9
  * @param minDelay the hedge delay never goes below this, so that noise alone does not hedge
  * @param initialDelay used until {@code MIN_SAMPLES} attempts have been seen
  * @param budgetRatio tokens each hedged request adds
  * @param budgetCap most tokens that can pile up
+ * @param budgetStart tokens in hand when the coordinator starts, 0..budgetCap
  */
 public record HedgePolicy(
     double percentile,
     Duration minDelay,
     Duration initialDelay,
     double budgetRatio,
-    double budgetCap) {
+    double budgetCap,
+    double budgetStart) {
 
   public static final HedgePolicy DEFAULT =
-      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10);
+      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10, 10);
 
   /** Below this many recorded attempts the percentile means little: use the initial delay. */
   static final int MIN_SAMPLES = 20;
 
-  /** How many recent attempts the percentile is taken over. */
+  /** How many recent attempts the percentile is taken over, at most. */
   static final int WINDOW = 500;
+
+  /** Attempts older than this are left out of the percentile, while MIN_SAMPLES newer remain. */
+  static final long HISTORY_NANOS = Duration.ofSeconds(20).toNanos();
 
   public HedgePolicy {
     if (percentile < 50 || percentile > 99.9) {
@@ -63,6 +84,10 @@ public record HedgePolicy(
     if (budgetCap < 1) {
       throw new IllegalArgumentException("hedge budget cap must be at least 1, got " + budgetCap);
     }
+    if (budgetStart < 0 || budgetStart > budgetCap) {
+      throw new IllegalArgumentException(
+          "hedge budget start must be 0.." + budgetCap + " (the cap), got " + budgetStart);
+    }
   }
 
   /** The live state of one coordinator's hedging. */
@@ -74,6 +99,7 @@ public record HedgePolicy(
   public static final class State {
     private final HedgePolicy policy;
     private final long[] extras = new long[WINDOW];
+    private final long[] endedAt = new long[WINDOW];
     private long recorded;
     private long delayNanos;
     private double tokens;
@@ -81,23 +107,40 @@ public record HedgePolicy(
     State(HedgePolicy policy) {
       this.policy = policy;
       this.delayNanos = policy.initialDelay().toNanos();
-      this.tokens = 0; // earned: the first hedge after 20 requests, never more than 5% overall
+      this.tokens = policy.budgetStart(); // then earned: 5% in the long run
     }
 
     /**
-     * An attempt took {@code latencyNanos} (or at least that long, for a loser that was cancelled)
-     * for a task expected to take {@code expectedNanos}.
+     * An attempt that ended at {@code nowNanos} took {@code latencyNanos} (or at least that long,
+     * for a loser that was cancelled) for a task expected to take {@code expectedNanos}.
      */
-    public synchronized void recordLatency(long latencyNanos, long expectedNanos) {
-      extras[(int) (recorded % WINDOW)] = Math.max(0, latencyNanos - expectedNanos);
+    public synchronized void recordLatency(long latencyNanos, long expectedNanos, long nowNanos) {
+      int slot = (int) (recorded % WINDOW);
+      extras[slot] = Math.max(0, latencyNanos - expectedNanos);
+      endedAt[slot] = nowNanos;
       recorded++;
       // re-sorting 500 numbers costs a few microseconds: do it every 16 attempts, not every one
       if (recorded == MIN_SAMPLES || (recorded > MIN_SAMPLES && recorded % 16 == 0)) {
-        long[] sorted = Arrays.copyOf(extras, (int) Math.min(recorded, WINDOW));
-        Arrays.sort(sorted);
-        int index = (int) Math.ceil(policy.percentile() / 100.0 * sorted.length) - 1;
-        delayNanos = Math.max(policy.minDelay().toNanos(), sorted[Math.max(0, index)]);
+        long[] recent = recentExtras(nowNanos);
+        Arrays.sort(recent);
+        int index = (int) Math.ceil(policy.percentile() / 100.0 * recent.length) - 1;
+        delayNanos = Math.max(policy.minDelay().toNanos(), recent[Math.max(0, index)]);
       }
+    }
+
+    /** The newest first: every one of the last WINDOW within HISTORY, and MIN_SAMPLES at least. */
+    private long[] recentExtras(long nowNanos) {
+      int held = (int) Math.min(recorded, WINDOW);
+      long[] recent = new long[held];
+      int taken = 0;
+      for (long i = recorded - 1; i >= recorded - held; i--) {
+        int slot = (int) (i % WINDOW);
+        if (taken >= MIN_SAMPLES && nowNanos - endedAt[slot] > HISTORY_NANOS) {
+          break; // older ones ended earlier still
+        }
+        recent[taken++] = extras[slot];
+      }
+      return Arrays.copyOf(recent, taken);
     }
 
     /** How long to wait for the first attempt before hedging a task expected to take that long. */

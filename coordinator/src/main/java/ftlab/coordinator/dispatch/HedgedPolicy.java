@@ -19,9 +19,9 @@ import java.util.OptionalLong;
  *   otherwise                          -> wait
  * </pre>
  *
- * <p>The delay (expected time + p95 of recent extra time) and the budget (5% more attempts at most)
- * are {@link HedgePolicy}'s, shared by every request of the coordinator. The token is taken only
- * when there is a node to hedge on.
+ * <p>The delay (expected time + p95 of recent extra time) and the budget (5% more attempts in the
+ * long run, 10 in hand at the start) are {@link HedgePolicy}'s, shared by every request of the
+ * coordinator. The token is taken only when there is a node to hedge on.
  */
 record HedgedPolicy(HedgePolicy.State hedging) implements ModePolicy {
 

@@ -514,7 +514,7 @@ final class RequestRun implements AttemptCalls.Ends {
   private void learnSpeed(AttemptOnNode a) {
     long now = now();
     long latency = now - a.startNanos;
-    shared.hedging().recordLatency(latency, expectedNanos);
+    shared.hedging().recordLatency(latency, expectedNanos, now);
     shared.extraTime().record(a.nodeId(), latency - expectedNanos, now);
   }
 

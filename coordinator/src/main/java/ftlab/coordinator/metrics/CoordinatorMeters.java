@@ -96,8 +96,8 @@ public final class CoordinatorMeters implements DispatchListener {
         .register(registry);
     Gauge.builder("ftlab.hedge.budget", () -> dispatcher.hedging().budget())
         .description(
-            "Hedge tokens in hand: each hedged-mode request adds 0.05 (up to 10), each hedge sent"
-                + " takes 1; below 1, no hedge is sent")
+            "Hedge tokens in hand: 10 at the start, each hedged-mode request adds 0.05 (up to 10),"
+                + " each hedge sent takes 1; below 1, no hedge is sent")
         .baseUnit("tokens")
         .register(registry);
     Gauge.builder(
@@ -105,7 +105,8 @@ public final class CoordinatorMeters implements DispatchListener {
             () -> dispatcher.hedging().baseDelayNanos() / (double) TimeUnit.SECONDS.toNanos(1))
         .description(
             "How long a hedged request waits for its first attempt before it hedges, on top of"
-                + " the task's expected time: the p95 of recent attempts' extra time")
+                + " the task's expected time: the p95 of recent attempts' extra time (the last"
+                + " 500, none over 20 s old while 20 newer remain)")
         .baseUnit("seconds")
         .register(registry);
     // the counters without tags exist from the start, at 0, so that a query finds them

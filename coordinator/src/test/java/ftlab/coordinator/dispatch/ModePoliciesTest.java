@@ -144,7 +144,7 @@ class ModePoliciesTest {
   // ---- hedged ----
 
   private static final HedgePolicy HEDGING =
-      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(40), 1.0, 10);
+      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(40), 1.0, 10, 0);
 
   @Test
   void hedgedAsksToBeWokenAtTheHedgeDelayAndThenHedgesOnce() {

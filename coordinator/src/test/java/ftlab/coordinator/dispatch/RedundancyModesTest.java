@@ -44,7 +44,7 @@ class RedundancyModesTest {
 
   /** Every request earns a whole hedge here, so that the budget never stands in the way. */
   static final HedgePolicy HEDGING =
-      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 1.0, 10);
+      new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 1.0, 10, 0);
 
   static final Dispatcher.Settings SETTINGS =
       new Dispatcher.Settings(
@@ -165,7 +165,7 @@ class RedundancyModesTest {
     Dispatcher d =
         dispatcher(
             SETTINGS.withHedging(
-                new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 0.5, 1)));
+                new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(HEDGE_MS), 0.5, 1, 0)));
     Context.CancellableContext client = Context.current().withCancellation();
 
     CompletableFuture<Answer> first = client.call(() -> start(d, mode(RedundancyMode.HEDGED, 0)));

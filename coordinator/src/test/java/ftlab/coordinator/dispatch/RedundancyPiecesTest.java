@@ -78,28 +78,62 @@ class RedundancyPiecesTest {
   @Test
   void theHedgeDelayFollowsThePercentileOfRecentExtraTime() {
     HedgePolicy.State s =
-        new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10).newState();
+        new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10, 0).newState();
     assertThat(s.delayNanos(0)).as("before enough samples").isEqualTo(50 * MS);
 
     // 96 attempts 3 ms and 4 attempts 40 ms beyond their task's expected 10 ms: fewer than 5% slow
     for (int i = 0; i < 100; i++) {
-      s.recordLatency((10 + (i % 25 == 0 ? 40 : 3)) * MS, 10 * MS);
+      s.recordLatency((10 + (i % 25 == 0 ? 40 : 3)) * MS, 10 * MS, i * MS);
     }
 
     assertThat(s.baseDelayNanos()).isEqualTo(3 * MS); // the p95 is still a 3 ms one
     assertThat(s.delayNanos(10 * MS)).as("plus the task's own expected time").isEqualTo(13 * MS);
     for (int i = 0; i < 32; i++) {
-      s.recordLatency(50 * MS, 10 * MS); // then a run of slow ones: over 5% now
+      s.recordLatency(50 * MS, 10 * MS, (100 + i) * MS); // then a run of slow ones: over 5% now
     }
     assertThat(s.baseDelayNanos()).isEqualTo(40 * MS);
   }
 
   @Test
+  void attemptsOlderThanTwentySecondsAreLeftOutWhileTwentyNewerRemain() {
+    HedgePolicy.State s =
+        new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10, 0).newState();
+    long second = 1_000 * MS;
+    // a cold start: 48 attempts 200 ms beyond their expected time, one every 0.1 s
+    for (int i = 0; i < 48; i++) {
+      s.recordLatency(210 * MS, 10 * MS, i * second / 10);
+    }
+    assertThat(s.baseDelayNanos()).isEqualTo(200 * MS);
+
+    // warm from then on: 3 ms beyond; 32 attempts at 21 s, beside the 48 slow of 20 s before
+    for (int i = 0; i < 32; i++) {
+      s.recordLatency(13 * MS, 10 * MS, 21 * second + i * MS);
+    }
+    assertThat(s.baseDelayNanos())
+        .as("the slow ones ended 16.3-21 s before: 11 are over 20 s old and out, 37 are in")
+        .isEqualTo(200 * MS);
+    for (int i = 0; i < 16; i++) {
+      s.recordLatency(13 * MS, 10 * MS, 30 * second + i * MS);
+    }
+    assertThat(s.baseDelayNanos()).as("at 30 s: the cold start is over 20 s old").isEqualTo(3 * MS);
+
+    // after a quiet spell, 16 attempts 100 ms beyond, 1 s apart: the 20 newest count however old
+    // (the 16 and 4 warm ones from 31 s), the rest of the 500 do not
+    for (int i = 0; i < 32; i++) {
+      s.recordLatency(13 * MS, 10 * MS, 31 * second + i * MS);
+    }
+    for (int i = 0; i < 16; i++) {
+      s.recordLatency(110 * MS, 10 * MS, 300 * second + i * second);
+    }
+    assertThat(s.baseDelayNanos()).as("the p95 of those 20").isEqualTo(100 * MS);
+  }
+
+  @Test
   void theHedgeDelayNeverGoesBelowTheMinimum() {
     HedgePolicy.State s =
-        new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10).newState();
+        new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10, 0).newState();
     for (int i = 0; i < 64; i++) {
-      s.recordLatency(100_000, 0); // 0.1 ms: faster than the minimum
+      s.recordLatency(100_000, 0, i * MS); // 0.1 ms: faster than the minimum
     }
     assertThat(s.baseDelayNanos()).isEqualTo(2 * MS);
   }
@@ -107,7 +141,7 @@ class RedundancyPiecesTest {
   @Test
   void theBudgetAllowsAboutOneHedgeInTwentyRequests() {
     HedgePolicy.State s =
-        new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 1).newState();
+        new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 1, 0).newState();
     assertThat(s.tryHedge()).as("starts with no token: hedges are earned").isFalse();
     int hedges = 0;
     for (int i = 0; i < 1_000; i++) {
@@ -117,5 +151,55 @@ class RedundancyPiecesTest {
       }
     }
     assertThat(hedges).isEqualTo(50); // 5% of 1,000, never more
+  }
+
+  @Test
+  void theDefaultBudgetStartsWithTenHedgesInHand() {
+    HedgePolicy.State s = HedgePolicy.DEFAULT.newState();
+    assertThat(s.budget()).isEqualTo(10.0);
+    for (int i = 0; i < 10; i++) {
+      assertThat(s.tryHedge()).as("hedge %d", i + 1).isTrue();
+    }
+    assertThat(s.tryHedge()).as("the eleventh must be earned").isFalse();
+    assertThatThrownBy(
+            () -> new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10, 11))
+        .hasMessage("hedge budget start must be 0..10.0 (the cap), got 11.0");
+  }
+
+  /**
+   * The p95 delay asks for about as many hedges as the budget earns (5% of requests), so the token
+   * count drifts neither way. From empty it stays near empty: in the 200 requests after the switch
+   * to hedged mode, 1,372 of the 5,061 that wanted a hedge found no token (27%), and lab 5's p99
+   * failed on it. From full: 2 of 5,061. Seeded: the same draws every run.
+   */
+  @Test
+  void whenTheDelayAsksForWhatTheBudgetEarnsAFullStartSeldomRefusesAHedge() {
+    HedgePolicy empty =
+        new HedgePolicy(95, Duration.ofMillis(2), Duration.ofMillis(50), 0.05, 10, 0);
+    double refusedFromEmpty = refusedShare(empty);
+    double refusedFromFull = refusedShare(HedgePolicy.DEFAULT);
+
+    assertThat(refusedFromEmpty).as("from empty").isGreaterThan(0.2);
+    assertThat(refusedFromFull).as("from full").isLessThan(0.01);
+  }
+
+  /** Of the requests that outlast the delay (5%), the share that finds no token: 500 runs. */
+  private static double refusedShare(HedgePolicy policy) {
+    java.util.Random random = new java.util.Random(2026);
+    int wanted = 0;
+    int refused = 0;
+    for (int run = 0; run < 500; run++) {
+      HedgePolicy.State s = policy.newState();
+      for (int request = 0; request < 200; request++) {
+        s.onRequest();
+        if (random.nextDouble() < 0.05) {
+          wanted++;
+          if (!s.tryHedge()) {
+            refused++;
+          }
+        }
+      }
+    }
+    return refused / (double) wanted;
   }
 }

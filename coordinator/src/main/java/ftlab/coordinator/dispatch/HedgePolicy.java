@@ -31,12 +31,12 @@ import java.util.Arrays;
  * Why not a shorter limit: the fewer attempts, the likelier that the few slow ones alone make up 5%
  * of them, and the p95 is then the slow tasks' own latency.
  *
- * <p>Why the bucket starts full, as grpc-java's retry and hedging throttle does (its token count
- * starts at maxTokens): the p95 delay asks for about as many hedges as the budget earns, so the
- * token count drifts neither up nor down, it wanders. From empty it stays near empty for hundreds
- * of requests, and a slow task then finds no token about one time in four (RedundancyPiecesTest
- * simulates it; lab 5's p99 failed on it). From full it seldom runs dry, and a hedge is refused
- * only when more requests than usual are slow for long, which is what the budget is for.
+ * <p>Why the bucket starts full (grpc-java's retry throttle starts full too, at maxTokens): the p95
+ * delay asks for about as many hedges as the budget earns, so the token count drifts neither up nor
+ * down, it wanders. From empty it stays near empty for hundreds of requests, and a slow task then
+ * finds no token over one time in five (RedundancyPiecesTest simulates it; lab 5's p99 failed on
+ * it). From full it seldom runs dry, and a hedge is refused only when more requests than usual are
+ * slow for long, which is what the budget is for.
  *
  * @param percentile of recent extra times, 50..99.9
  * @param minDelay the hedge delay never goes below this, so that noise alone does not hedge
@@ -84,7 +84,7 @@ public record HedgePolicy(
     if (budgetCap < 1) {
       throw new IllegalArgumentException("hedge budget cap must be at least 1, got " + budgetCap);
     }
-    if (budgetStart < 0 || budgetStart > budgetCap) {
+    if (!(budgetStart >= 0 && budgetStart <= budgetCap)) { // NaN too
       throw new IllegalArgumentException(
           "hedge budget start must be 0.." + budgetCap + " (the cap), got " + budgetStart);
     }
@@ -121,26 +121,30 @@ public record HedgePolicy(
       recorded++;
       // re-sorting 500 numbers costs a few microseconds: do it every 16 attempts, not every one
       if (recorded == MIN_SAMPLES || (recorded > MIN_SAMPLES && recorded % 16 == 0)) {
-        long[] recent = recentExtras(nowNanos);
-        Arrays.sort(recent);
-        int index = (int) Math.ceil(policy.percentile() / 100.0 * recent.length) - 1;
+        long[] recent = new long[WINDOW];
+        int count = takeRecentExtras(recent, nowNanos);
+        Arrays.sort(recent, 0, count);
+        int index = (int) Math.ceil(policy.percentile() / 100.0 * count) - 1;
         delayNanos = Math.max(policy.minDelay().toNanos(), recent[Math.max(0, index)]);
       }
     }
 
-    /** The newest first: every one of the last WINDOW within HISTORY, and MIN_SAMPLES at least. */
-    private long[] recentExtras(long nowNanos) {
+    /**
+     * Copies the recent extra times into {@code into}, the newest first: each of the last WINDOW
+     * that ended within HISTORY, and MIN_SAMPLES at least. Returns how many.
+     */
+    private int takeRecentExtras(long[] into, long nowNanos) {
       int held = (int) Math.min(recorded, WINDOW);
-      long[] recent = new long[held];
       int taken = 0;
       for (long i = recorded - 1; i >= recorded - held; i--) {
         int slot = (int) (i % WINDOW);
         if (taken >= MIN_SAMPLES && nowNanos - endedAt[slot] > HISTORY_NANOS) {
-          break; // older ones ended earlier still
+          break; // the older ones ended earlier still (give or take the microseconds between
+          // two attempts' clocks and this lock)
         }
-        recent[taken++] = extras[slot];
+        into[taken++] = extras[slot];
       }
-      return Arrays.copyOf(recent, taken);
+      return taken;
     }
 
     /** How long to wait for the first attempt before hedging a task expected to take that long. */

@@ -1,5 +1,6 @@
 package ftlab.coordinator;
 
+import com.google.common.base.Suppliers;
 import ftlab.clock.Scheduler;
 import ftlab.coordinator.dispatch.Dispatcher;
 import ftlab.coordinator.dispatch.GrpcNodeCaller;
@@ -84,10 +85,19 @@ public final class CoordinatorServer {
   private final RateLimits rates;
 
   /**
-   * How a connection's local end is judged lost, looked up afresh at each look: against this host's
+   * How a connection's local end is judged lost, made afresh at each look: against this host's
    * addresses now; tests stand in for the network.
    */
-  private volatile Supplier<Predicate<SocketAddress>> lostEnds = () -> OwnAddresses.current()::lost;
+  private volatile Supplier<Predicate<SocketAddress>> lostEnds = CoordinatorServer::lostOnThisHost;
+
+  /**
+   * Lists this host's interfaces once for the look, and only if some connection's end could be lost
+   * (none under {@code ftlab local}, whose ends are all loopback).
+   */
+  private static Predicate<SocketAddress> lostOnThisHost() {
+    com.google.common.base.Supplier<OwnAddresses> own = Suppliers.memoize(OwnAddresses::current);
+    return local -> OwnAddresses.mayBeLost(local) && own.get().lost(local);
+  }
 
   /**
    * @param serverBuilder where to listen (TCP in production, in-process in tests)

@@ -38,10 +38,18 @@ record OwnAddresses(Set<InetAddress> addresses, boolean connected) {
    */
   boolean lost(SocketAddress local) {
     return connected
-        && local instanceof InetSocketAddress inet
+        && mayBeLost(local)
+        && !addresses.contains(((InetSocketAddress) local).getAddress());
+  }
+
+  /**
+   * Whether a local end could be lost at all, without looking at the host: an IP address, not
+   * loopback (an in-process end, or a loopback one as under {@code ftlab local}, never is).
+   */
+  static boolean mayBeLost(SocketAddress local) {
+    return local instanceof InetSocketAddress inet
         && inet.getAddress() != null
-        && !inet.getAddress().isLoopbackAddress()
-        && !addresses.contains(inet.getAddress());
+        && !inet.getAddress().isLoopbackAddress();
   }
 
   /** This host's addresses now; none, and not connected, if they cannot be read. */

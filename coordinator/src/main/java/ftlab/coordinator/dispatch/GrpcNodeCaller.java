@@ -16,6 +16,7 @@ import io.grpc.ManagedChannel;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -137,7 +138,7 @@ public final class GrpcNodeCaller implements NodeCaller, AutoCloseable {
    * @return each address connected to afresh, with the lost local end its connection was from
    */
   public Map<String, SocketAddress> dropConnectionsFrom(Predicate<SocketAddress> lost) {
-    Map<String, SocketAddress> dropped = new java.util.TreeMap<>();
+    Map<String, SocketAddress> dropped = new TreeMap<>();
     for (Map.Entry<String, ManagedChannel> e : channels.entrySet()) {
       SocketAddress local = localEnds.get(e.getValue());
       // only that very channel: one a node's return replaced meanwhile is fresh already
